@@ -1,0 +1,1 @@
+//! AAGUID -> product name registry and allow-list formats.

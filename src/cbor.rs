@@ -1,0 +1,201 @@
+//! CBOR in CTAP2's canonical form (CTAP 2.1 §8 "Message Encoding").
+//!
+//! ciborium keeps map entries in insertion order, so everything we send goes
+//! through [`encode`], which sorts map keys the way CTAP requires: shorter
+//! encoded keys first, then bytewise (RFC 7049 §3.9). Both the client and the
+//! simulator use this module; neither builds CBOR bytes by hand.
+
+pub use ciborium::Value;
+
+/// Deepest nesting we accept from a device; real answers nest 4 levels at most.
+const MAX_DEPTH: usize = 16;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CborError {
+    #[error("malformed CBOR: {0}")]
+    Malformed(String),
+    #[error("CBOR nested deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    #[error("{0} bytes of trailing data after the CBOR value")]
+    TrailingBytes(usize),
+}
+
+/// Encodes `value` canonically (map keys sorted recursively).
+pub fn encode(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(&canonical(value), &mut out).expect("writing CBOR to a Vec cannot fail");
+    out
+}
+
+/// Decodes exactly one CBOR value; trailing bytes and deep nesting are errors.
+pub fn decode(bytes: &[u8]) -> Result<Value, CborError> {
+    let mut reader = bytes;
+    let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut reader, MAX_DEPTH)
+        .map_err(|e| match e {
+            ciborium::de::Error::RecursionLimitExceeded => CborError::TooDeep,
+            other => CborError::Malformed(other.to_string()),
+        })?;
+    if !reader.is_empty() {
+        return Err(CborError::TrailingBytes(reader.len()));
+    }
+    Ok(value)
+}
+
+fn canonical(value: &Value) -> Value {
+    match value {
+        Value::Map(entries) => {
+            let mut sorted: Vec<(Vec<u8>, Value, Value)> = entries
+                .iter()
+                .map(|(k, v)| {
+                    let key = canonical(k);
+                    let mut bytes = Vec::new();
+                    ciborium::into_writer(&key, &mut bytes).expect("writing CBOR to a Vec cannot fail");
+                    (bytes, key, canonical(v))
+                })
+                .collect();
+            sorted.sort_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| a.0.cmp(&b.0)));
+            Value::Map(sorted.into_iter().map(|(_, k, v)| (k, v)).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        Value::Tag(tag, inner) => Value::Tag(*tag, Box::new(canonical(inner))),
+        other => other.clone(),
+    }
+}
+
+/// Builds a map with integer keys, the shape of every CTAP2 request.
+/// `None` values are left out, as optional parameters must be.
+pub fn int_map<I>(entries: I) -> Value
+where
+    I: IntoIterator<Item = (i64, Option<Value>)>,
+{
+    Value::Map(
+        entries
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (Value::Integer(k.into()), v)))
+            .collect(),
+    )
+}
+
+/// Read access to a decoded CBOR map by integer or text key.
+#[derive(Debug, Clone, Copy)]
+pub struct MapView<'a> {
+    entries: &'a [(Value, Value)],
+}
+
+impl<'a> MapView<'a> {
+    pub fn new(value: &'a Value) -> Option<Self> {
+        match value {
+            Value::Map(entries) => Some(Self { entries }),
+            _ => None,
+        }
+    }
+
+    pub fn entries(&self) -> &'a [(Value, Value)] {
+        self.entries
+    }
+
+    pub fn int(&self, key: i64) -> Option<&'a Value> {
+        self.entries
+            .iter()
+            .find(|(k, _)| as_i64(k) == Some(key))
+            .map(|(_, v)| v)
+    }
+
+    pub fn text(&self, key: &str) -> Option<&'a Value> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.as_text() == Some(key))
+            .map(|(_, v)| v)
+    }
+}
+
+pub fn as_i64(value: &Value) -> Option<i64> {
+    match value {
+        Value::Integer(i) => i64::try_from(i128::from(*i)).ok(),
+        _ => None,
+    }
+}
+
+pub fn as_u64(value: &Value) -> Option<u64> {
+    match value {
+        Value::Integer(i) => u64::try_from(i128::from(*i)).ok(),
+        _ => None,
+    }
+}
+
+pub fn int(i: i64) -> Value {
+    Value::Integer(i.into())
+}
+
+pub fn bytes(b: &[u8]) -> Value {
+    Value::Bytes(b.to_vec())
+}
+
+pub fn text(s: &str) -> Value {
+    Value::Text(s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    #[test]
+    fn negative_key_sorts_after_positive_of_same_length() {
+        // {24: 0, -1: 0} must come out as {-1, 24}: -1 encodes as 0x20 (1 byte),
+        // 24 as 0x1818 (2 bytes), shorter first.
+        let v = Value::Map(vec![(int(24), int(0)), (int(-1), int(0))]);
+        assert_eq!(hex(&encode(&v)), "a22000181800");
+    }
+
+    #[test]
+    fn text_keys_sort_by_length_then_bytes() {
+        let v = Value::Map(vec![
+            (text("up"), Value::Bool(true)),
+            (text("rk"), Value::Bool(true)),
+            (text("clientPin"), Value::Bool(false)),
+            (text("uv"), Value::Bool(true)),
+        ]);
+        let back = decode(&encode(&v)).unwrap();
+        let keys: Vec<_> = MapView::new(&back)
+            .unwrap()
+            .entries()
+            .iter()
+            .map(|(k, _)| k.as_text().unwrap().to_string())
+            .collect();
+        assert_eq!(keys, ["rk", "up", "uv", "clientPin"]);
+    }
+
+    #[test]
+    fn nested_maps_are_sorted_too() {
+        let inner = Value::Map(vec![(int(3), int(1)), (int(1), int(2))]);
+        let v = Value::Array(vec![inner]);
+        assert_eq!(hex(&encode(&v)), "81a201020301");
+    }
+
+    #[test]
+    fn int_map_leaves_out_none() {
+        let v = int_map([(1, Some(int(1))), (2, None), (3, Some(text("a")))]);
+        assert_eq!(hex(&encode(&v)), "a2010103616161");
+    }
+
+    #[test]
+    fn truncated_input_is_an_error_not_a_panic() {
+        assert!(matches!(decode(&[0xa2, 0x01]), Err(CborError::Malformed(_))));
+        assert!(decode(&[]).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let deep = vec![0x81u8; 100];
+        assert!(decode(&deep).is_err());
+    }
+
+    #[test]
+    fn trailing_bytes_are_refused() {
+        assert_eq!(decode(&[0x01, 0x02]), Err(CborError::TrailingBytes(1)));
+    }
+}

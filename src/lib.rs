@@ -1,0 +1,4 @@
+pub mod aaguid;
+pub mod cbor;
+pub mod device;
+pub mod sim;
