@@ -135,13 +135,52 @@ pub fn text(s: &str) -> Value {
     Value::Text(s.to_string())
 }
 
+/// Lower-case hex, for byte strings in human and JSON output.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A JSON rendering of any CBOR value, for showing members we do not model:
+/// byte strings become hex, non-text map keys their debug form.
+pub fn to_json(value: &Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        Value::Integer(i) => {
+            let n = i128::from(*i);
+            i64::try_from(n)
+                .map(J::from)
+                .or_else(|_| u64::try_from(n).map(J::from))
+                .unwrap_or_else(|_| J::String(n.to_string()))
+        }
+        Value::Bytes(b) => J::String(hex(b)),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
+        Value::Text(t) => J::String(t.clone()),
+        Value::Bool(b) => J::Bool(*b),
+        Value::Null => J::Null,
+        Value::Tag(_, inner) => to_json(inner),
+        Value::Array(items) => J::Array(items.iter().map(to_json).collect()),
+        Value::Map(entries) => J::Object(
+            entries
+                .iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Value::Text(t) => t.clone(),
+                        other => match to_json(other) {
+                            J::String(s) => s,
+                            j => j.to_string(),
+                        },
+                    };
+                    (key, to_json(v))
+                })
+                .collect(),
+        ),
+        _ => J::Null,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(b: &[u8]) -> String {
-        b.iter().map(|x| format!("{x:02x}")).collect()
-    }
 
     #[test]
     fn negative_key_sorts_after_positive_of_same_length() {
@@ -197,5 +236,16 @@ mod tests {
     #[test]
     fn trailing_bytes_are_refused() {
         assert_eq!(decode(&[0x01, 0x02]), Err(CborError::TrailingBytes(1)));
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+
+    #[test]
+    fn to_json_shows_bytes_as_hex_and_int_keys_as_text() {
+        let v = Value::Map(vec![(int(1), bytes(&[0xAB, 0x01])), (text("x"), Value::Array(vec![int(-7)]))]);
+        assert_eq!(to_json(&v), serde_json::json!({"1": "ab01", "x": [-7]}));
     }
 }

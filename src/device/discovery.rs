@@ -1,0 +1,130 @@
+//! Finding and opening keys: `--device` strings, hidapi enumeration, the default choice.
+
+use std::time::Duration;
+
+use super::transport::hid::{self, HidKey, HidTransport};
+use super::transport::udp::UdpTransport;
+use super::transport::{Transport, TransportError};
+use super::{Device, Error};
+use crate::sim::{Profile, SimKey};
+
+/// How long a key may take to answer CTAPHID_INIT.
+pub const INIT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What `--device` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceSpec {
+    Hid(String),
+    Udp(String),
+    Sim(Profile),
+}
+
+impl DeviceSpec {
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        if let Some(name) = s.strip_prefix("sim:") {
+            let names: Vec<_> = Profile::ALL.iter().map(|p| p.name()).collect();
+            return Profile::from_name(name).map(DeviceSpec::Sim).ok_or_else(|| {
+                Error::BadSpec(format!("unknown simulator profile '{name}' (profiles: {})", names.join(", ")))
+            });
+        }
+        if let Some(target) = s.strip_prefix("udp:") {
+            let port_ok = target.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+            if !port_ok {
+                return Err(Error::BadSpec(format!("'{s}' should be udp:HOST:PORT, e.g. udp:127.0.0.1:8111")));
+            }
+            return Ok(DeviceSpec::Udp(target.to_string()));
+        }
+        if s.is_empty() {
+            return Err(Error::BadSpec("empty device name".into()));
+        }
+        Ok(DeviceSpec::Hid(s.to_string()))
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            DeviceSpec::Hid(path) => path.clone(),
+            DeviceSpec::Udp(target) => format!("udp:{target}"),
+            DeviceSpec::Sim(p) => format!("sim:{}", p.name()),
+        }
+    }
+}
+
+/// Wraps every transport, e.g. to trace reports; identity by default.
+pub type TransportHook = dyn Fn(Box<dyn Transport>) -> Box<dyn Transport>;
+
+/// Opens the named key and its CTAPHID channel.
+pub fn open(spec: &DeviceSpec, hook: &TransportHook) -> Result<Device, Error> {
+    let label = spec.label();
+    let transport: Box<dyn Transport> = match spec {
+        DeviceSpec::Hid(path) => Box::new(HidTransport::open(path).map_err(|e| open_error(path, e))?),
+        DeviceSpec::Udp(target) => Box::new(UdpTransport::connect(target)?),
+        DeviceSpec::Sim(profile) => Box::new(SimKey::open(*profile).map_err(|e| Error::Open {
+            path: label.clone(),
+            reason: e.to_string(),
+            permission_denied: false,
+        })?),
+    };
+    Device::new(hook(transport), label, INIT_TIMEOUT)
+}
+
+fn open_error(path: &str, e: TransportError) -> Error {
+    let reason = e.to_string();
+    let permission_denied = reason.to_lowercase().contains("permission denied");
+    Error::Open { path: path.to_string(), reason, permission_denied }
+}
+
+/// The FIDO keys hidapi sees.
+pub fn hid_keys() -> Result<Vec<HidKey>, Error> {
+    Ok(hid::enumerate()?)
+}
+
+/// The one key to use when `--device` is not given.
+pub fn default_spec() -> Result<DeviceSpec, Error> {
+    let keys = hid_keys()?;
+    match keys.as_slice() {
+        [] => Err(Error::NoKey),
+        [one] => Ok(DeviceSpec::Hid(one.path.clone())),
+        many => Err(Error::SeveralKeys(many.iter().map(describe).collect())),
+    }
+}
+
+/// "path (vid:pid product)" for lists in messages.
+pub fn describe(key: &HidKey) -> String {
+    let name = [key.manufacturer.as_deref(), key.product.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!("{} ({:04x}:{:04x} {})", key.path, key.vendor_id, key.product_id, name).replace(" )", ")")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_kind_of_device_name() {
+        assert_eq!(DeviceSpec::parse("sim:biopass").unwrap(), DeviceSpec::Sim(Profile::BioPass));
+        assert_eq!(DeviceSpec::parse("udp:127.0.0.1:8111").unwrap(), DeviceSpec::Udp("127.0.0.1:8111".into()));
+        assert_eq!(DeviceSpec::parse("udp:[::1]:8111").unwrap(), DeviceSpec::Udp("[::1]:8111".into()));
+        assert_eq!(DeviceSpec::parse("/dev/hidraw3").unwrap(), DeviceSpec::Hid("/dev/hidraw3".into()));
+    }
+
+    #[test]
+    fn bad_names_say_what_is_expected() {
+        let e = DeviceSpec::parse("sim:nokey").unwrap_err().to_string();
+        assert!(e.contains("biopass") && e.contains("yubikey-bio"), "{e}");
+        let e = DeviceSpec::parse("udp:localhost").unwrap_err().to_string();
+        assert!(e.contains("udp:HOST:PORT"), "{e}");
+        assert!(DeviceSpec::parse("udp::99").is_err());
+        assert!(DeviceSpec::parse("").is_err());
+    }
+
+    #[test]
+    fn describe_is_readable_without_strings() {
+        let k = HidKey { path: "/dev/hidraw0".into(), vendor_id: 0x1050, product_id: 0x0402, manufacturer: None, product: None };
+        assert_eq!(describe(&k), "/dev/hidraw0 (1050:0402)");
+        let k = HidKey { manufacturer: Some("Yubico".into()), product: Some("YubiKey".into()), ..k };
+        assert_eq!(describe(&k), "/dev/hidraw0 (1050:0402 Yubico YubiKey)");
+    }
+}

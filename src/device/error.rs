@@ -1,0 +1,42 @@
+use super::ctap2::CtapStatus;
+use super::ctaphid::HidError;
+use super::transport::TransportError;
+
+/// Everything that can go wrong talking to a key. The wording users read is in `ui::errors`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Hid(#[from] HidError),
+    #[error("command {command:#04x} failed: {status}")]
+    Status { command: u8, status: CtapStatus },
+    #[error("the key's answer could not be read: {0}")]
+    Malformed(String),
+    #[error("the key speaks only U2F (CTAP1), not CTAP2")]
+    U2fOnly,
+    #[error("request of {len} bytes exceeds the key's limit of {max}")]
+    RequestTooLarge { len: usize, max: usize },
+    #[error("no security key found")]
+    NoKey,
+    #[error("several security keys are connected")]
+    SeveralKeys(Vec<String>),
+    #[error("cannot open {path}: {reason}")]
+    Open { path: String, reason: String, permission_denied: bool },
+    #[error("not a device: {0}")]
+    BadSpec(String),
+}
+
+impl From<TransportError> for Error {
+    fn from(e: TransportError) -> Self {
+        Error::Hid(HidError::Transport(e))
+    }
+}
+
+impl Error {
+    /// The CTAP status, if the key refused the command.
+    pub fn status(&self) -> Option<CtapStatus> {
+        match self {
+            Error::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
