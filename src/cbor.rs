@@ -49,7 +49,8 @@ fn canonical(value: &Value) -> Value {
                 .map(|(k, v)| {
                     let key = canonical(k);
                     let mut bytes = Vec::new();
-                    ciborium::into_writer(&key, &mut bytes).expect("writing CBOR to a Vec cannot fail");
+                    ciborium::into_writer(&key, &mut bytes)
+                        .expect("writing CBOR to a Vec cannot fail");
                     (bytes, key, canonical(v))
                 })
                 .collect();
@@ -153,7 +154,9 @@ pub fn to_json(value: &Value) -> serde_json::Value {
                 .unwrap_or_else(|_| J::String(n.to_string()))
         }
         Value::Bytes(b) => J::String(hex(b)),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(J::Number)
+            .unwrap_or(J::Null),
         Value::Text(t) => J::String(t.clone()),
         Value::Bool(b) => J::Bool(*b),
         Value::Null => J::Null,
@@ -223,7 +226,10 @@ mod tests {
 
     #[test]
     fn truncated_input_is_an_error_not_a_panic() {
-        assert!(matches!(decode(&[0xa2, 0x01]), Err(CborError::Malformed(_))));
+        assert!(matches!(
+            decode(&[0xa2, 0x01]),
+            Err(CborError::Malformed(_))
+        ));
         assert!(decode(&[]).is_err());
     }
 
@@ -245,7 +251,10 @@ mod json_tests {
 
     #[test]
     fn to_json_shows_bytes_as_hex_and_int_keys_as_text() {
-        let v = Value::Map(vec![(int(1), bytes(&[0xAB, 0x01])), (text("x"), Value::Array(vec![int(-7)]))]);
+        let v = Value::Map(vec![
+            (int(1), bytes(&[0xAB, 0x01])),
+            (text("x"), Value::Array(vec![int(-7)])),
+        ]);
         assert_eq!(to_json(&v), serde_json::json!({"1": "ab01", "x": [-7]}));
     }
 }

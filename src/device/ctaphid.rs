@@ -153,25 +153,42 @@ impl<T: Transport> Channel<T> {
     /// Allocates a channel with CTAPHID_INIT on the broadcast channel.
     pub fn open(mut transport: T, timeout: Duration) -> Result<Self, HidError> {
         let mut nonce = [0u8; 8];
-        getrandom::fill(&mut nonce).map_err(|e| HidError::Protocol(format!("no OS randomness: {e}")))?;
+        getrandom::fill(&mut nonce)
+            .map_err(|e| HidError::Protocol(format!("no OS randomness: {e}")))?;
         send_message(&mut transport, BROADCAST_CID, command::INIT, &nonce)?;
         let deadline = Instant::now() + timeout;
         loop {
-            let reply = receive_message(&mut transport, BROADCAST_CID, command::INIT, deadline, timeout, &mut |_| {}, None)?;
+            let reply = receive_message(
+                &mut transport,
+                BROADCAST_CID,
+                command::INIT,
+                deadline,
+                timeout,
+                &mut |_| {},
+                None,
+            )?;
             // Another client's INIT reply carries another nonce: not ours, keep waiting.
             if reply.len() < 17 || reply[..8] != nonce {
                 continue;
             }
             let cid = u32::from_be_bytes([reply[8], reply[9], reply[10], reply[11]]);
             if cid == 0 || cid == BROADCAST_CID {
-                return Err(HidError::Protocol(format!("INIT allocated the reserved channel {cid:#010x}")));
+                return Err(HidError::Protocol(format!(
+                    "INIT allocated the reserved channel {cid:#010x}"
+                )));
             }
             let info = InitInfo {
                 protocol_version: reply[12],
                 device_version: (reply[13], reply[14], reply[15]),
                 capabilities: Capabilities(reply[16]),
             };
-            return Ok(Self { transport, cid, info, cancel: CancelToken::default(), round_trips: 1 });
+            return Ok(Self {
+                transport,
+                cid,
+                info,
+                cancel: CancelToken::default(),
+                round_trips: 1,
+            });
         }
     }
 
@@ -275,7 +292,10 @@ pub fn send_message<T: Transport + ?Sized>(
 /// The reports that carry one message.
 pub fn fragment(cid: u32, cmd: u8, payload: &[u8]) -> Result<Vec<Report>, HidError> {
     if payload.len() > MAX_MESSAGE {
-        return Err(HidError::TooLong { len: payload.len(), max: MAX_MESSAGE });
+        return Err(HidError::TooLong {
+            len: payload.len(),
+            max: MAX_MESSAGE,
+        });
     }
     let first = payload.len().min(INIT_DATA);
     let mut reports = vec![init_packet(cid, cmd, payload.len(), &payload[..first])];
@@ -309,7 +329,11 @@ fn receive_message<T: Transport + ?Sized>(
         }
         let now = Instant::now();
         if now >= deadline {
-            return Err(if cancel_sent { HidError::Cancelled } else { HidError::Timeout(timeout) });
+            return Err(if cancel_sent {
+                HidError::Cancelled
+            } else {
+                HidError::Timeout(timeout)
+            });
         }
         let Some(report) = transport.receive((deadline - now).min(POLL))? else {
             continue;
@@ -330,10 +354,14 @@ fn receive_message<T: Transport + ?Sized>(
                 command::ERROR => return Err(HidError::Device(HidErrorCode::from_byte(report[7]))),
                 c if c == cmd => {
                     if message.is_some() {
-                        return Err(HidError::Protocol("a new reply started before the last one ended".into()));
+                        return Err(HidError::Protocol(
+                            "a new reply started before the last one ended".into(),
+                        ));
                     }
                     if len > MAX_MESSAGE {
-                        return Err(HidError::Protocol(format!("reply announces {len} bytes, more than CTAPHID allows")));
+                        return Err(HidError::Protocol(format!(
+                            "reply announces {len} bytes, more than CTAPHID allows"
+                        )));
                     }
                     let first = len.min(INIT_DATA);
                     let data = report[7..7 + first].to_vec();
@@ -354,7 +382,9 @@ fn receive_message<T: Transport + ?Sized>(
                 continue;
             };
             if byte != *next {
-                return Err(HidError::Protocol(format!("continuation packet {byte} out of order (expected {next})")));
+                return Err(HidError::Protocol(format!(
+                    "continuation packet {byte} out of order (expected {next})"
+                )));
             }
             let take = (*len - data.len()).min(CONT_DATA);
             data.extend_from_slice(&report[5..5 + take]);

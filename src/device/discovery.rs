@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::ctap2::AuthenticatorInfo;
 use super::transport::hid::{self, HidKey, HidTransport};
 use super::transport::udp::UdpTransport;
 use super::transport::{Transport, TransportError};
@@ -23,14 +24,23 @@ impl DeviceSpec {
     pub fn parse(s: &str) -> Result<Self, Error> {
         if let Some(name) = s.strip_prefix("sim:") {
             let names: Vec<_> = Profile::ALL.iter().map(|p| p.name()).collect();
-            return Profile::from_name(name).map(DeviceSpec::Sim).ok_or_else(|| {
-                Error::BadSpec(format!("unknown simulator profile '{name}' (profiles: {})", names.join(", ")))
-            });
+            return Profile::from_name(name)
+                .map(DeviceSpec::Sim)
+                .ok_or_else(|| {
+                    Error::BadSpec(format!(
+                        "unknown simulator profile '{name}' (profiles: {})",
+                        names.join(", ")
+                    ))
+                });
         }
         if let Some(target) = s.strip_prefix("udp:") {
-            let port_ok = target.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+            let port_ok = target
+                .rsplit_once(':')
+                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
             if !port_ok {
-                return Err(Error::BadSpec(format!("'{s}' should be udp:HOST:PORT, e.g. udp:127.0.0.1:8111")));
+                return Err(Error::BadSpec(format!(
+                    "'{s}' should be udp:HOST:PORT, e.g. udp:127.0.0.1:8111"
+                )));
             }
             return Ok(DeviceSpec::Udp(target.to_string()));
         }
@@ -50,13 +60,15 @@ impl DeviceSpec {
 }
 
 /// Wraps every transport, e.g. to trace reports; identity by default.
-pub type TransportHook = dyn Fn(Box<dyn Transport>) -> Box<dyn Transport>;
+pub type TransportHook<'a> = dyn Fn(Box<dyn Transport>) -> Box<dyn Transport> + 'a;
 
 /// Opens the named key and its CTAPHID channel.
-pub fn open(spec: &DeviceSpec, hook: &TransportHook) -> Result<Device, Error> {
+pub fn open(spec: &DeviceSpec, hook: &TransportHook<'_>) -> Result<Device, Error> {
     let label = spec.label();
     let transport: Box<dyn Transport> = match spec {
-        DeviceSpec::Hid(path) => Box::new(HidTransport::open(path).map_err(|e| open_error(path, e))?),
+        DeviceSpec::Hid(path) => {
+            Box::new(HidTransport::open(path).map_err(|e| open_error(path, e))?)
+        }
         DeviceSpec::Udp(target) => Box::new(UdpTransport::connect(target)?),
         DeviceSpec::Sim(profile) => Box::new(SimKey::open(*profile).map_err(|e| Error::Open {
             path: label.clone(),
@@ -70,7 +82,35 @@ pub fn open(spec: &DeviceSpec, hook: &TransportHook) -> Result<Device, Error> {
 fn open_error(path: &str, e: TransportError) -> Error {
     let reason = e.to_string();
     let permission_denied = reason.to_lowercase().contains("permission denied");
-    Error::Open { path: path.to_string(), reason, permission_denied }
+    Error::Open {
+        path: path.to_string(),
+        reason,
+        permission_denied,
+    }
+}
+
+/// What a quick look at a key finds (for `list` and `aaguid --all`).
+#[derive(Debug)]
+pub struct Summary {
+    pub u2f_only: bool,
+    /// getInfo; `None` on a U2F-only key.
+    pub info: Option<AuthenticatorInfo>,
+    pub round_trips: u32,
+}
+
+/// Opens a key and reads getInfo: INIT + getInfo, the floor of two round trips.
+pub fn probe(spec: &DeviceSpec, hook: &TransportHook<'_>) -> Result<Summary, Error> {
+    let mut device = open(spec, hook)?;
+    let info = if device.is_u2f_only() {
+        None
+    } else {
+        Some(device.get_info()?.clone())
+    };
+    Ok(Summary {
+        u2f_only: device.is_u2f_only(),
+        info,
+        round_trips: device.round_trips(),
+    })
 }
 
 /// The FIDO keys hidapi sees.
@@ -95,7 +135,11 @@ pub fn describe(key: &HidKey) -> String {
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
-    format!("{} ({:04x}:{:04x} {})", key.path, key.vendor_id, key.product_id, name).replace(" )", ")")
+    format!(
+        "{} ({:04x}:{:04x} {})",
+        key.path, key.vendor_id, key.product_id, name
+    )
+    .replace(" )", ")")
 }
 
 #[cfg(test)]
@@ -104,10 +148,22 @@ mod tests {
 
     #[test]
     fn parses_every_kind_of_device_name() {
-        assert_eq!(DeviceSpec::parse("sim:biopass").unwrap(), DeviceSpec::Sim(Profile::BioPass));
-        assert_eq!(DeviceSpec::parse("udp:127.0.0.1:8111").unwrap(), DeviceSpec::Udp("127.0.0.1:8111".into()));
-        assert_eq!(DeviceSpec::parse("udp:[::1]:8111").unwrap(), DeviceSpec::Udp("[::1]:8111".into()));
-        assert_eq!(DeviceSpec::parse("/dev/hidraw3").unwrap(), DeviceSpec::Hid("/dev/hidraw3".into()));
+        assert_eq!(
+            DeviceSpec::parse("sim:biopass").unwrap(),
+            DeviceSpec::Sim(Profile::BioPass)
+        );
+        assert_eq!(
+            DeviceSpec::parse("udp:127.0.0.1:8111").unwrap(),
+            DeviceSpec::Udp("127.0.0.1:8111".into())
+        );
+        assert_eq!(
+            DeviceSpec::parse("udp:[::1]:8111").unwrap(),
+            DeviceSpec::Udp("[::1]:8111".into())
+        );
+        assert_eq!(
+            DeviceSpec::parse("/dev/hidraw3").unwrap(),
+            DeviceSpec::Hid("/dev/hidraw3".into())
+        );
     }
 
     #[test]
@@ -122,9 +178,19 @@ mod tests {
 
     #[test]
     fn describe_is_readable_without_strings() {
-        let k = HidKey { path: "/dev/hidraw0".into(), vendor_id: 0x1050, product_id: 0x0402, manufacturer: None, product: None };
+        let k = HidKey {
+            path: "/dev/hidraw0".into(),
+            vendor_id: 0x1050,
+            product_id: 0x0402,
+            manufacturer: None,
+            product: None,
+        };
         assert_eq!(describe(&k), "/dev/hidraw0 (1050:0402)");
-        let k = HidKey { manufacturer: Some("Yubico".into()), product: Some("YubiKey".into()), ..k };
+        let k = HidKey {
+            manufacturer: Some("Yubico".into()),
+            product: Some("YubiKey".into()),
+            ..k
+        };
         assert_eq!(describe(&k), "/dev/hidraw0 (1050:0402 Yubico YubiKey)");
     }
 }

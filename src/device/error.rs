@@ -20,7 +20,11 @@ pub enum Error {
     #[error("several security keys are connected")]
     SeveralKeys(Vec<String>),
     #[error("cannot open {path}: {reason}")]
-    Open { path: String, reason: String, permission_denied: bool },
+    Open {
+        path: String,
+        reason: String,
+        permission_denied: bool,
+    },
     #[error("not a device: {0}")]
     BadSpec(String),
 }

@@ -40,9 +40,17 @@ pub struct Device {
 
 impl Device {
     /// Opens a CTAPHID channel (CTAPHID_INIT) on `transport`.
-    pub fn new(transport: Box<dyn Transport>, label: impl Into<String>, timeout: Duration) -> Result<Self, Error> {
+    pub fn new(
+        transport: Box<dyn Transport>,
+        label: impl Into<String>,
+        timeout: Duration,
+    ) -> Result<Self, Error> {
         let channel = Channel::open(transport, timeout)?;
-        Ok(Self { channel, label: label.into(), info: None })
+        Ok(Self {
+            channel,
+            label: label.into(),
+            info: None,
+        })
     }
 
     /// Where the key is: a hidraw path, `sim:PROFILE` or `udp:HOST:PORT`.
@@ -85,23 +93,33 @@ impl Device {
         }
         let max = self.max_msg_size();
         if request.len() > max {
-            return Err(Error::RequestTooLarge { len: request.len(), max });
+            return Err(Error::RequestTooLarge {
+                len: request.len(),
+                max,
+            });
         }
         let mut keepalive = |k: Keepalive| match k {
             Keepalive::UserPresenceNeeded => on_event(Event::TouchNeeded),
             Keepalive::Processing | Keepalive::Other(_) => on_event(Event::Processing),
         };
-        let reply = self.channel.transact(command::CBOR, &request, timeout, &mut keepalive)?;
+        let reply = self
+            .channel
+            .transact(command::CBOR, &request, timeout, &mut keepalive)?;
         let (&status, body) = reply
             .split_first()
             .ok_or_else(|| Error::Malformed("empty CTAP2 reply".into()))?;
         if status != 0 {
-            return Err(Error::Status { command: cmd, status: CtapStatus::from_byte(status) });
+            return Err(Error::Status {
+                command: cmd,
+                status: CtapStatus::from_byte(status),
+            });
         }
         if body.is_empty() {
             return Ok(None);
         }
-        cbor::decode(body).map(Some).map_err(|e| Error::Malformed(e.to_string()))
+        cbor::decode(body)
+            .map(Some)
+            .map_err(|e| Error::Malformed(e.to_string()))
     }
 
     /// authenticatorGetInfo, cached for the life of this handle.
@@ -110,7 +128,8 @@ impl Device {
             let value = self
                 .cbor(ctap2::command::GET_INFO, None, QUICK, &mut |_| {})?
                 .ok_or_else(|| Error::Malformed("getInfo answered nothing".into()))?;
-            let info = AuthenticatorInfo::decode(&value).map_err(|e| Error::Malformed(e.to_string()))?;
+            let info =
+                AuthenticatorInfo::decode(&value).map_err(|e| Error::Malformed(e.to_string()))?;
             self.info = Some(info);
         }
         Ok(self.info.as_ref().expect("just set"))
@@ -126,16 +145,22 @@ impl Device {
     pub fn u2f_version(&mut self) -> Result<String, Error> {
         // Extended-length APDU with no data, as U2F over HID requires.
         let apdu = [0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00];
-        let reply = self.channel.transact(command::MSG, &apdu, QUICK, &mut |_| {})?;
+        let reply = self
+            .channel
+            .transact(command::MSG, &apdu, QUICK, &mut |_| {})?;
         match reply.len().checked_sub(2).map(|n| reply.split_at(n)) {
             Some((version, [0x90, 0x00])) => Ok(String::from_utf8_lossy(version).into_owned()),
-            _ => Err(Error::Malformed(format!("U2F_VERSION answered {}", cbor::hex(&reply)))),
+            _ => Err(Error::Malformed(format!(
+                "U2F_VERSION answered {}",
+                cbor::hex(&reply)
+            ))),
         }
     }
 
     /// CTAPHID_WINK: the key blinks, if it can.
     pub fn wink(&mut self) -> Result<(), Error> {
-        self.channel.transact(command::WINK, &[], QUICK, &mut |_| {})?;
+        self.channel
+            .transact(command::WINK, &[], QUICK, &mut |_| {})?;
         Ok(())
     }
 

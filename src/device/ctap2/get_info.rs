@@ -96,7 +96,10 @@ pub fn member_name(key: i64) -> Option<&'static str> {
 }
 
 fn strings(v: &Value) -> Option<Vec<String>> {
-    v.as_array()?.iter().map(|s| s.as_text().map(str::to_string)).collect()
+    v.as_array()?
+        .iter()
+        .map(|s| s.as_text().map(str::to_string))
+        .collect()
 }
 
 fn uints(v: &Value) -> Option<Vec<u64>> {
@@ -147,7 +150,8 @@ impl AuthenticatorInfo {
 
         for (k, v) in map.entries() {
             let Some(key) = cbor::as_i64(k) else {
-                info.unknown_members.insert(format!("{:?}", cbor::to_json(k)), cbor::to_json(v));
+                info.unknown_members
+                    .insert(format!("{:?}", cbor::to_json(k)), cbor::to_json(v));
                 continue;
             };
             let ok = match key {
@@ -168,8 +172,14 @@ impl AuthenticatorInfo {
                 0x10 => set(&mut info.max_rpids_for_set_min_pin_length, cbor::as_u64(v)),
                 0x11 => set(&mut info.preferred_platform_uv_attempts, cbor::as_u64(v)),
                 0x12 => set(&mut info.uv_modality, cbor::as_u64(v)),
-                0x13 => set(&mut info.certifications, MapView::new(v).map(|_| cbor::to_json(v))),
-                0x14 => set(&mut info.remaining_discoverable_credentials, cbor::as_u64(v)),
+                0x13 => set(
+                    &mut info.certifications,
+                    MapView::new(v).map(|_| cbor::to_json(v)),
+                ),
+                0x14 => set(
+                    &mut info.remaining_discoverable_credentials,
+                    cbor::as_u64(v),
+                ),
                 0x15 => set(&mut info.vendor_prototype_config_commands, uints(v)),
                 0x16 => set(&mut info.attestation_formats, strings(v)),
                 0x17 => set(&mut info.uv_count_since_last_pin_entry, cbor::as_u64(v)),
@@ -181,13 +191,15 @@ impl AuthenticatorInfo {
                 0x1D => set(&mut info.max_pin_length, cbor::as_u64(v)),
                 0x1E => set(&mut info.enc_cred_store_state, hex_bytes(v)),
                 _ => {
-                    info.unknown_members.insert(format!("0x{key:02x}"), cbor::to_json(v));
+                    info.unknown_members
+                        .insert(format!("0x{key:02x}"), cbor::to_json(v));
                     true
                 }
             };
             if !ok {
                 let name = member_name(key).unwrap_or("?");
-                info.malformed_members.insert(name.to_string(), cbor::to_json(v));
+                info.malformed_members
+                    .insert(name.to_string(), cbor::to_json(v));
             }
         }
         Ok(info)

@@ -117,11 +117,17 @@ mod tests {
     #[test]
     fn names_match_the_spec_table() {
         assert_eq!(CtapStatus::from_byte(0x31), CtapStatus::PinInvalid);
-        assert_eq!(CtapStatus::from_byte(0x2C).spec_name(), "CTAP2_ERR_INVALID_OPTION");
+        assert_eq!(
+            CtapStatus::from_byte(0x2C).spec_name(),
+            "CTAP2_ERR_INVALID_OPTION"
+        );
         assert_eq!(CtapStatus::from_byte(0x3F), CtapStatus::UvInvalid);
         assert_eq!(CtapStatus::from_byte(0xE3), CtapStatus::Extension(0xE3));
         assert_eq!(CtapStatus::from_byte(0xF1), CtapStatus::Vendor(0xF1));
         assert_eq!(CtapStatus::from_byte(0x50), CtapStatus::Unknown(0x50));
-        assert_eq!(CtapStatus::PinAuthBlocked.to_string(), "CTAP2_ERR_PIN_AUTH_BLOCKED (0x34)");
+        assert_eq!(
+            CtapStatus::PinAuthBlocked.to_string(),
+            "CTAP2_ERR_PIN_AUTH_BLOCKED (0x34)"
+        );
     }
 }

@@ -14,7 +14,11 @@ struct ScriptedKey {
 
 impl ScriptedKey {
     fn new(respond: impl FnMut(&Report) -> Vec<Report> + Send + 'static) -> Self {
-        Self { sent: Vec::new(), pending: VecDeque::new(), respond: Box::new(respond) }
+        Self {
+            sent: Vec::new(),
+            pending: VecDeque::new(),
+            respond: Box::new(respond),
+        }
     }
 }
 
@@ -43,7 +47,11 @@ fn channel_with(key: ScriptedKey) -> Channel<ScriptedKey> {
     Channel {
         transport: key,
         cid: CID,
-        info: InitInfo { protocol_version: 2, device_version: (1, 0, 0), capabilities: Capabilities(0x0D) },
+        info: InitInfo {
+            protocol_version: 2,
+            device_version: (1, 0, 0),
+            capabilities: Capabilities(0x0D),
+        },
         cancel: CancelToken::default(),
         round_trips: 0,
     }
@@ -87,7 +95,10 @@ fn reassemble_sent(sent: &[Report]) -> (u32, u8, Vec<u8>) {
     let len = ((first[5] as usize) << 8) | first[6] as usize;
     let mut data = first[7..7 + len.min(57)].to_vec();
     for (i, c) in sent[1..].iter().enumerate() {
-        assert_eq!(c[4] as usize, i, "continuation sequence numbers count from 0");
+        assert_eq!(
+            c[4] as usize, i,
+            "continuation sequence numbers count from 0"
+        );
         assert_eq!(u32::from_be_bytes([c[0], c[1], c[2], c[3]]), cid);
         let take = (len - data.len()).min(59);
         data.extend_from_slice(&c[5..5 + take]);
@@ -98,20 +109,41 @@ fn reassemble_sent(sent: &[Report]) -> (u32, u8, Vec<u8>) {
 
 #[test]
 fn fragment_boundaries() {
-    for (len, reports) in [(0, 1), (1, 1), (57, 1), (58, 2), (57 + 59, 2), (57 + 59 + 1, 3), (57 + 59 * 3, 4), (MAX_MESSAGE, 129)] {
+    for (len, reports) in [
+        (0, 1),
+        (1, 1),
+        (57, 1),
+        (58, 2),
+        (57 + 59, 2),
+        (57 + 59 + 1, 3),
+        (57 + 59 * 3, 4),
+        (MAX_MESSAGE, 129),
+    ] {
         let data = payload(len);
         let out = fragment(CID, command::CBOR, &data).unwrap();
         assert_eq!(out.len(), reports, "payload of {len} bytes");
         assert_eq!(reassemble_sent(&out), (CID, command::CBOR, data));
     }
-    assert_eq!(fragment(CID, 0x10, &payload(MAX_MESSAGE)).unwrap().last().unwrap()[4], 127);
-    assert!(matches!(fragment(CID, 0x10, &payload(MAX_MESSAGE + 1)), Err(HidError::TooLong { .. })));
+    assert_eq!(
+        fragment(CID, 0x10, &payload(MAX_MESSAGE))
+            .unwrap()
+            .last()
+            .unwrap()[4],
+        127
+    );
+    assert!(matches!(
+        fragment(CID, 0x10, &payload(MAX_MESSAGE + 1)),
+        Err(HidError::TooLong { .. })
+    ));
 }
 
 #[test]
 fn init_packet_layout_is_exact() {
     let out = fragment(0xAABB_CCDD, command::PING, &[9, 8, 7]).unwrap();
-    assert_eq!(&out[0][..10], &[0xAA, 0xBB, 0xCC, 0xDD, 0x81, 0x00, 0x03, 9, 8, 7]);
+    assert_eq!(
+        &out[0][..10],
+        &[0xAA, 0xBB, 0xCC, 0xDD, 0x81, 0x00, 0x03, 9, 8, 7]
+    );
     assert!(out[0][10..].iter().all(|&b| b == 0));
 }
 
@@ -174,7 +206,10 @@ fn stale_continuation_before_the_reply_is_skipped() {
         out.extend(reply_reports(CID, command::CBOR, &[0x00]));
         out
     }));
-    assert_eq!(ch.transact(command::CBOR, &[0x04], T, &mut |_| {}).unwrap(), vec![0x00]);
+    assert_eq!(
+        ch.transact(command::CBOR, &[0x04], T, &mut |_| {}).unwrap(),
+        vec![0x00]
+    );
 }
 
 #[test]
@@ -184,8 +219,13 @@ fn wrong_sequence_is_a_protocol_error() {
         r.swap(1, 2);
         r
     }));
-    let err = ch.transact(command::CBOR, &[0x04], T, &mut |_| {}).unwrap_err();
-    assert!(matches!(err, HidError::Protocol(ref m) if m.contains("out of order")), "{err:?}");
+    let err = ch
+        .transact(command::CBOR, &[0x04], T, &mut |_| {})
+        .unwrap_err();
+    assert!(
+        matches!(err, HidError::Protocol(ref m) if m.contains("out of order")),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -200,7 +240,9 @@ fn keepalive_storm_is_reported_then_reply_arrives() {
         out
     }));
     let mut seen = Vec::new();
-    let back = ch.transact(command::CBOR, &[0x04], T, &mut |k| seen.push(k)).unwrap();
+    let back = ch
+        .transact(command::CBOR, &[0x04], T, &mut |k| seen.push(k))
+        .unwrap();
     assert_eq!(back, vec![0x00, 0xA0]);
     assert_eq!(seen.len(), 1000);
     assert_eq!(seen[0], Keepalive::Processing);
@@ -217,9 +259,16 @@ fn ctaphid_error_is_typed() {
         (0x0B, HidErrorCode::InvalidChannel),
         (0x7F, HidErrorCode::Other(0x7F)),
     ] {
-        let mut ch = channel_with(ScriptedKey::new(move |_| reply_reports(CID, command::ERROR, &[byte])));
-        let err = ch.transact(command::CBOR, &[0x04], T, &mut |_| {}).unwrap_err();
-        assert!(matches!(err, HidError::Device(c) if c == code), "{byte:#x}: {err:?}");
+        let mut ch = channel_with(ScriptedKey::new(move |_| {
+            reply_reports(CID, command::ERROR, &[byte])
+        }));
+        let err = ch
+            .transact(command::CBOR, &[0x04], T, &mut |_| {})
+            .unwrap_err();
+        assert!(
+            matches!(err, HidError::Device(c) if c == code),
+            "{byte:#x}: {err:?}"
+        );
     }
 }
 
@@ -234,14 +283,25 @@ fn busy_channel_is_retried_then_succeeds() {
             reply_reports(CID, command::CBOR, &[0x00])
         }
     }));
-    assert_eq!(ch.transact(command::CBOR, &[0x04], T, &mut |_| {}).unwrap(), vec![0x00]);
-    assert_eq!(ch.transport.sent.len(), 3, "the request is sent again after each busy answer");
+    assert_eq!(
+        ch.transact(command::CBOR, &[0x04], T, &mut |_| {}).unwrap(),
+        vec![0x00]
+    );
+    assert_eq!(
+        ch.transport.sent.len(),
+        3,
+        "the request is sent again after each busy answer"
+    );
 }
 
 #[test]
 fn busy_channel_gives_up_after_bounded_retries() {
-    let mut ch = channel_with(ScriptedKey::new(|_| reply_reports(CID, command::ERROR, &[0x06])));
-    let err = ch.transact(command::CBOR, &[0x04], T, &mut |_| {}).unwrap_err();
+    let mut ch = channel_with(ScriptedKey::new(|_| {
+        reply_reports(CID, command::ERROR, &[0x06])
+    }));
+    let err = ch
+        .transact(command::CBOR, &[0x04], T, &mut |_| {})
+        .unwrap_err();
     assert!(matches!(err, HidError::Device(HidErrorCode::ChannelBusy)));
     assert_eq!(ch.transport.sent.len() as u32, BUSY_RETRIES + 1);
 }
@@ -250,7 +310,14 @@ fn busy_channel_gives_up_after_bounded_retries() {
 fn silence_times_out_instead_of_hanging() {
     let mut ch = channel_with(ScriptedKey::new(|_| vec![]));
     let started = Instant::now();
-    let err = ch.transact(command::CBOR, &[0x04], Duration::from_millis(300), &mut |_| {}).unwrap_err();
+    let err = ch
+        .transact(
+            command::CBOR,
+            &[0x04],
+            Duration::from_millis(300),
+            &mut |_| {},
+        )
+        .unwrap_err();
     assert!(matches!(err, HidError::Timeout(_)), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
 }
@@ -269,7 +336,12 @@ fn cancel_sends_ctaphid_cancel_and_returns_the_keys_answer() {
     token.cancel();
     let back = ch.transact(command::CBOR, &[0x09], T, &mut |_| {}).unwrap();
     assert_eq!(back, vec![0x2D]);
-    assert!(ch.transport.sent.iter().any(|r| r[4] == 0x80 | command::CANCEL && r[..4] == CID.to_be_bytes()));
+    assert!(
+        ch.transport
+            .sent
+            .iter()
+            .any(|r| r[4] == 0x80 | command::CANCEL && r[..4] == CID.to_be_bytes())
+    );
 }
 
 #[test]
@@ -279,7 +351,9 @@ fn cancel_without_an_answer_ends_promptly() {
     ch.set_cancel_token(token.clone());
     token.cancel();
     let started = Instant::now();
-    let err = ch.transact(command::CBOR, &[0x09], Duration::from_secs(30), &mut |_| {}).unwrap_err();
+    let err = ch
+        .transact(command::CBOR, &[0x09], Duration::from_secs(30), &mut |_| {})
+        .unwrap_err();
     assert!(matches!(err, HidError::Cancelled));
     assert!(started.elapsed() < Duration::from_secs(3));
 }
@@ -304,7 +378,11 @@ fn init_ignores_other_nonces_and_reads_capabilities() {
     let ch = Channel::open(key, T).unwrap();
     assert_eq!(ch.cid(), CID);
     assert_eq!(ch.info().device_version, (5, 7, 1));
-    assert!(ch.info().capabilities.cbor() && ch.info().capabilities.wink() && !ch.info().capabilities.nmsg());
+    assert!(
+        ch.info().capabilities.cbor()
+            && ch.info().capabilities.wink()
+            && !ch.info().capabilities.nmsg()
+    );
     let sent = &ch.transport.sent[0];
     assert_eq!(&sent[..7], &[0xFF, 0xFF, 0xFF, 0xFF, 0x86, 0x00, 0x08]);
 }
@@ -320,8 +398,14 @@ fn answering_init_key() -> ScriptedKey {
 
 #[test]
 fn init_nonces_differ_between_opens() {
-    let a = Channel::open(answering_init_key(), T).unwrap().transport.sent[0];
-    let b = Channel::open(answering_init_key(), T).unwrap().transport.sent[0];
+    let a = Channel::open(answering_init_key(), T)
+        .unwrap()
+        .transport
+        .sent[0];
+    let b = Channel::open(answering_init_key(), T)
+        .unwrap()
+        .transport
+        .sent[0];
     assert_ne!(a[7..15], b[7..15]);
 }
 
@@ -335,5 +419,8 @@ fn oversized_announcement_is_refused() {
         r[6] = 0xFF;
         vec![r]
     }));
-    assert!(matches!(ch.transact(command::CBOR, &[4], T, &mut |_| {}), Err(HidError::Protocol(_))));
+    assert!(matches!(
+        ch.transact(command::CBOR, &[4], T, &mut |_| {}),
+        Err(HidError::Protocol(_))
+    ));
 }

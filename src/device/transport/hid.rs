@@ -34,8 +34,14 @@ pub fn enumerate() -> Result<Vec<HidKey>, TransportError> {
             path: d.path().to_string_lossy().into_owned(),
             vendor_id: d.vendor_id(),
             product_id: d.product_id(),
-            manufacturer: d.manufacturer_string().map(str::to_string).filter(|s| !s.is_empty()),
-            product: d.product_string().map(str::to_string).filter(|s| !s.is_empty()),
+            manufacturer: d
+                .manufacturer_string()
+                .map(str::to_string)
+                .filter(|s| !s.is_empty()),
+            product: d
+                .product_string()
+                .map(str::to_string)
+                .filter(|s| !s.is_empty()),
         })
         .collect();
     keys.sort_by(|a, b| a.path.cmp(&b.path));
@@ -50,8 +56,11 @@ pub struct HidTransport {
 impl HidTransport {
     pub fn open(path: &str) -> Result<Self, TransportError> {
         let api = api()?;
-        let c_path = CString::new(path).map_err(|_| TransportError::Io("path contains a NUL byte".into()))?;
-        let device = api.open_path(&c_path).map_err(|e| TransportError::Io(e.to_string()))?;
+        let c_path = CString::new(path)
+            .map_err(|_| TransportError::Io("path contains a NUL byte".into()))?;
+        let device = api
+            .open_path(&c_path)
+            .map_err(|e| TransportError::Io(e.to_string()))?;
         Ok(Self { device })
     }
 }
@@ -83,12 +92,48 @@ fn map_error(e: hidapi::HidError) -> TransportError {
     let text = e.to_string();
     // A pulled key reads as ENODEV/EIO on Linux, "device disconnected" elsewhere.
     let lower = text.to_lowercase();
-    if ["no such device", "disconnected", "input/output error", "device not configured"]
-        .iter()
-        .any(|s| lower.contains(s))
+    if [
+        "no such device",
+        "disconnected",
+        "input/output error",
+        "device not configured",
+    ]
+    .iter()
+    .any(|s| lower.contains(s))
     {
         TransportError::Disconnected
     } else {
         TransportError::Io(text)
     }
+}
+
+/// Linux: FIDO hidraw nodes this user may not open (for the udev-rules hint).
+/// A FIDO interface's report descriptor starts a usage page item 0x06 D0 F1.
+#[cfg(target_os = "linux")]
+pub fn unreadable_fido_nodes() -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/sys/class/hidraw") else {
+        return Vec::new();
+    };
+    let mut nodes: Vec<String> = entries
+        .flatten()
+        .filter(|e| {
+            std::fs::read(e.path().join("device/report_descriptor"))
+                .is_ok_and(|d| d.windows(3).any(|w| w == [0x06, 0xD0, 0xF1]))
+        })
+        .map(|e| format!("/dev/{}", e.file_name().to_string_lossy()))
+        .filter(|dev| {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(dev)
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+        })
+        .collect();
+    nodes.sort();
+    nodes
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn unreadable_fido_nodes() -> Vec<String> {
+    Vec::new()
 }

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 pub mod hid;
+pub mod trace;
 pub mod udp;
 
 /// A full-speed USB HID report for FIDO is 64 bytes (CTAP 2.1 §11.2.4).

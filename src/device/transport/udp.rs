@@ -20,16 +20,27 @@ impl UdpTransport {
             .map_err(|e| TransportError::Io(format!("{target}: {e}")))?
             .next()
             .ok_or_else(|| TransportError::Io(format!("{target}: no address")))?;
-        let local: SocketAddr = if peer.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }.parse().expect("literal");
+        let local: SocketAddr = if peer.is_ipv4() {
+            "0.0.0.0:0"
+        } else {
+            "[::]:0"
+        }
+        .parse()
+        .expect("literal");
         let socket = UdpSocket::bind(local).map_err(|e| TransportError::Io(e.to_string()))?;
-        socket.connect(peer).map_err(|e| TransportError::Io(e.to_string()))?;
+        socket
+            .connect(peer)
+            .map_err(|e| TransportError::Io(e.to_string()))?;
         Ok(Self { socket, peer })
     }
 }
 
 impl Transport for UdpTransport {
     fn send(&mut self, report: &Report) -> Result<(), TransportError> {
-        self.socket.send(report).map(|_| ()).map_err(|e| self.error(e))
+        self.socket
+            .send(report)
+            .map(|_| ())
+            .map_err(|e| self.error(e))
     }
 
     fn receive(&mut self, timeout: Duration) -> Result<Option<Report>, TransportError> {

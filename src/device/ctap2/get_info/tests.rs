@@ -21,13 +21,25 @@ fn full_map() -> Value {
         (0x01, t(&["FIDO_2_0", "FIDO_2_1"])),
         (0x02, t(&["credProtect", "hmac-secret"])),
         (0x03, aaguid_bytes()),
-        (0x04, Value::Map(vec![(text("rk"), Value::Bool(true)), (text("clientPin"), Value::Bool(false))])),
+        (
+            0x04,
+            Value::Map(vec![
+                (text("rk"), Value::Bool(true)),
+                (text("clientPin"), Value::Bool(false)),
+            ]),
+        ),
         (0x05, int(1200)),
         (0x06, Value::Array(vec![int(2), int(1)])),
         (0x07, int(8)),
         (0x08, int(128)),
         (0x09, t(&["usb", "nfc"])),
-        (0x0A, Value::Array(vec![Value::Map(vec![(text("alg"), int(-7)), (text("type"), text("public-key"))])])),
+        (
+            0x0A,
+            Value::Array(vec![Value::Map(vec![
+                (text("alg"), int(-7)),
+                (text("type"), text("public-key")),
+            ])]),
+        ),
         (0x0B, int(1024)),
         (0x0C, Value::Bool(true)),
         (0x0D, int(6)),
@@ -56,7 +68,10 @@ fn decodes_every_member() {
     let info = AuthenticatorInfo::decode(&full_map()).unwrap();
     assert_eq!(info.versions, ["FIDO_2_0", "FIDO_2_1"]);
     assert_eq!(info.aaguid.to_string(), BIOPASS);
-    assert_eq!(info.extensions.as_deref(), Some(&["credProtect".to_string(), "hmac-secret".to_string()][..]));
+    assert_eq!(
+        info.extensions.as_deref(),
+        Some(&["credProtect".to_string(), "hmac-secret".to_string()][..])
+    );
     assert_eq!(info.option("rk"), Some(true));
     assert_eq!(info.pin_is_set(), Some(false));
     assert_eq!(info.option("uv"), None);
@@ -65,7 +80,10 @@ fn decodes_every_member() {
     assert_eq!(info.max_credential_count_in_list, Some(8));
     assert_eq!(info.max_credential_id_length, Some(128));
     assert_eq!(info.transports, Some(vec!["usb".into(), "nfc".into()]));
-    assert_eq!(info.algorithms, Some(vec![serde_json::json!({"alg": -7, "type": "public-key"})]));
+    assert_eq!(
+        info.algorithms,
+        Some(vec![serde_json::json!({"alg": -7, "type": "public-key"})])
+    );
     assert_eq!(info.max_serialized_large_blob_array, Some(1024));
     assert_eq!(info.force_pin_change, Some(true));
     assert_eq!(info.min_pin_length, Some(6));
@@ -78,13 +96,19 @@ fn decodes_every_member() {
     assert_eq!(info.certifications, Some(serde_json::json!({"FIDO": 2})));
     assert_eq!(info.remaining_discoverable_credentials, Some(25));
     assert_eq!(info.vendor_prototype_config_commands, Some(vec![0x1234]));
-    assert_eq!(info.attestation_formats, Some(vec!["packed".into(), "none".into()]));
+    assert_eq!(
+        info.attestation_formats,
+        Some(vec!["packed".into(), "none".into()])
+    );
     assert_eq!(info.uv_count_since_last_pin_entry, Some(4));
     assert_eq!(info.long_touch_for_reset, Some(true));
     assert_eq!(info.enc_identifier.as_deref(), Some("dead"));
     assert_eq!(info.transports_for_reset, Some(vec!["usb".into()]));
     assert_eq!(info.pin_complexity_policy, Some(false));
-    assert_eq!(info.pin_complexity_policy_url.as_deref(), Some("https://example.com/pin"));
+    assert_eq!(
+        info.pin_complexity_policy_url.as_deref(),
+        Some("https://example.com/pin")
+    );
     assert_eq!(info.max_pin_length, Some(63));
     assert_eq!(info.enc_cred_store_state.as_deref(), Some("01"));
     assert!(info.unknown_members.is_empty());
@@ -93,7 +117,11 @@ fn decodes_every_member() {
 
 #[test]
 fn minimal_ctap20_answer_leaves_the_rest_absent() {
-    let info = AuthenticatorInfo::decode(&map(vec![(1, t(&["U2F_V2", "FIDO_2_0"])), (3, aaguid_bytes())])).unwrap();
+    let info = AuthenticatorInfo::decode(&map(vec![
+        (1, t(&["U2F_V2", "FIDO_2_0"])),
+        (3, aaguid_bytes()),
+    ]))
+    .unwrap();
     assert!(info.has_version("FIDO_2_0") && !info.has_version("FIDO_2_1"));
     assert_eq!(info.options, None);
     assert_eq!(info.pin_is_set(), None);
@@ -109,7 +137,10 @@ fn unknown_members_are_kept() {
         entries.push((text("vendor"), Value::Bool(true)));
     }
     let info = AuthenticatorInfo::decode(&m).unwrap();
-    assert_eq!(info.unknown_members.get("0x2a"), Some(&serde_json::json!([1, "ff"])));
+    assert_eq!(
+        info.unknown_members.get("0x2a"),
+        Some(&serde_json::json!([1, "ff"]))
+    );
     assert_eq!(info.unknown_members.len(), 2);
 }
 
@@ -123,7 +154,10 @@ fn a_wrongly_typed_optional_member_is_set_aside_not_fatal() {
     ]))
     .unwrap();
     assert_eq!(info.max_msg_size, None);
-    assert_eq!(info.malformed_members.get("maxMsgSize"), Some(&serde_json::json!("lots")));
+    assert_eq!(
+        info.malformed_members.get("maxMsgSize"),
+        Some(&serde_json::json!("lots"))
+    );
     assert!(info.malformed_members.contains_key("options"));
 }
 
@@ -168,8 +202,12 @@ fn json_uses_stable_snake_case_names_and_dashed_aaguid() {
     assert_eq!(json["aaguid"], BIOPASS);
     assert_eq!(json["pin_uv_auth_protocols"], serde_json::json!([2, 1]));
     assert_eq!(json["min_pin_length"], 6);
-    let minimal = AuthenticatorInfo::decode(&map(vec![(1, t(&["FIDO_2_0"])), (3, aaguid_bytes())])).unwrap();
+    let minimal =
+        AuthenticatorInfo::decode(&map(vec![(1, t(&["FIDO_2_0"])), (3, aaguid_bytes())])).unwrap();
     let json = serde_json::to_value(&minimal).unwrap();
-    assert!(json["max_msg_size"].is_null(), "absent members are null, not left out");
+    assert!(
+        json["max_msg_size"].is_null(),
+        "absent members are null, not left out"
+    );
     assert!(json.as_object().unwrap().contains_key("max_msg_size"));
 }

@@ -1,0 +1,82 @@
+//! The command tree: the public contract of shared/DESIGN.md.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fidoctl",
+    version,
+    about = "Configure FIDO2 security keys: read what a key is, its AAGUID, and more",
+    after_help = "Try it without a key: fidoctl --device sim:biopass info"
+)]
+pub struct Cli {
+    /// The key to use: a path from `list`, sim:PROFILE (built-in simulator) or udp:HOST:PORT
+    #[arg(long, global = true, value_name = "DEV")]
+    pub device: Option<String>,
+
+    /// Machine-readable output on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Say more on stderr: round trips and timing
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// Print every CTAPHID report sent and received on stderr
+    #[arg(long, global = true)]
+    pub trace: bool,
+
+    /// A FIDO Metadata Service (MDS3) blob, for product names newer than this build
+    #[arg(long, global = true, value_name = "FILE")]
+    pub mds: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the security keys connected (path, USB ids, product, CTAP versions, AAGUID)
+    List,
+    /// Show what a key is and what it can do (decoded authenticatorGetInfo)
+    Info,
+    /// Print the key's AAGUID, the model identifier allow lists use
+    Aaguid(AaguidArgs),
+    /// The built-in software authenticator
+    #[command(subcommand)]
+    Sim(SimCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct AaguidArgs {
+    /// Read every connected key, one row each
+    #[arg(long)]
+    pub all: bool,
+
+    /// Output format; entra prints a Microsoft Graph body for FIDO2 key restrictions
+    #[arg(long, value_enum)]
+    pub format: Option<AaguidFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AaguidFormat {
+    Text,
+    Json,
+    Csv,
+    Entra,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Serve a simulated key over UDP (one 64-byte report per datagram)
+    Serve {
+        /// Which key to simulate: biopass, yubikey-bio, ctap21, ctap20, u2f
+        #[arg(long, default_value = "biopass")]
+        profile: String,
+        /// Address to listen on (port 0 picks a free one)
+        #[arg(long, default_value = "127.0.0.1:8111")]
+        listen: String,
+    },
+}

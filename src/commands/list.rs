@@ -1,0 +1,124 @@
+//! `fidoctl list`: every FIDO key connected, and what each one says it is.
+
+use anyhow::Result;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::Context;
+use crate::aaguid::Registry;
+use crate::device::discovery::{self, DeviceSpec};
+use crate::device::transport::hid;
+use crate::ui::errors;
+use crate::ui::output::{self, Section};
+
+#[derive(Debug, Serialize)]
+struct Row {
+    path: String,
+    vendor_id: Option<String>,
+    product_id: Option<String>,
+    manufacturer: Option<String>,
+    product: Option<String>,
+    u2f_only: Option<bool>,
+    versions: Option<Vec<String>>,
+    aaguid: Option<Uuid>,
+    name: Option<String>,
+    error: Option<String>,
+}
+
+pub fn run(ctx: &Context) -> Result<()> {
+    let registry = ctx.registry()?;
+    let mut rows = match &ctx.device {
+        Some(dev) => vec![blank_row(&DeviceSpec::parse(dev)?)],
+        None => discovery::hid_keys()?
+            .into_iter()
+            .map(|k| Row {
+                vendor_id: Some(format!("{:04x}", k.vendor_id)),
+                product_id: Some(format!("{:04x}", k.product_id)),
+                manufacturer: k.manufacturer,
+                product: k.product,
+                ..blank_row(&DeviceSpec::Hid(k.path))
+            })
+            .collect(),
+    };
+    for row in &mut rows {
+        fill(ctx, &registry, row);
+    }
+    if ctx.json {
+        return output::print_json(&rows);
+    }
+    if rows.is_empty() {
+        println!("No security key found.");
+        let unreadable = hid::unreadable_fido_nodes();
+        if !unreadable.is_empty() {
+            println!(
+                "These FIDO devices exist but this user may not open them: {}.\nInstall fidoctl's udev rules (docs/platforms.md) and re-plug the key.",
+                unreadable.join(", ")
+            );
+        }
+        println!("To try fidoctl without a key: fidoctl --device sim:biopass info");
+        return Ok(());
+    }
+    for row in &rows {
+        print!("{}", render(row));
+    }
+    Ok(())
+}
+
+fn blank_row(spec: &DeviceSpec) -> Row {
+    Row {
+        path: spec.label(),
+        vendor_id: None,
+        product_id: None,
+        manufacturer: None,
+        product: None,
+        u2f_only: None,
+        versions: None,
+        aaguid: None,
+        name: None,
+        error: None,
+    }
+}
+
+fn fill(ctx: &Context, registry: &Registry, row: &mut Row) {
+    let probe = DeviceSpec::parse(&row.path)
+        .map_err(anyhow::Error::from)
+        .and_then(|spec| ctx.probe(&spec));
+    match probe {
+        Ok(summary) => {
+            row.u2f_only = Some(summary.u2f_only);
+            if let Some(info) = summary.info {
+                row.name = registry.name(&info.aaguid);
+                row.aaguid = Some(info.aaguid);
+                row.versions = Some(info.versions);
+            }
+        }
+        Err(e) => row.error = Some(errors::report(&e).message),
+    }
+}
+
+fn render(row: &Row) -> String {
+    let title = match &row.name {
+        Some(name) => format!("{}  {name}", row.path),
+        None => row.path.clone(),
+    };
+    let mut s = Section::new(title);
+    if let (Some(v), Some(p)) = (&row.vendor_id, &row.product_id) {
+        let label = [row.manufacturer.as_deref(), row.product.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        s.row("usb", format!("{v}:{p}  {label}").trim_end().to_string());
+    }
+    if row.u2f_only == Some(true) {
+        s.row(
+            "protocol",
+            "U2F only (FIDO 1): no PIN, fingerprints or AAGUID",
+        );
+    } else if let Some(versions) = &row.versions {
+        s.row("versions", output::join(versions));
+    }
+    s.row_opt("aaguid", row.aaguid.map(|a| a.to_string()));
+    s.row_opt("error", row.error.clone());
+    s.render()
+}

@@ -1,0 +1,116 @@
+//! The flows, one file each. They talk to `device` and print through `ui`.
+
+use std::cell::Cell;
+use std::time::Instant;
+
+use anyhow::Result;
+
+use crate::aaguid::Registry;
+use crate::cli::{Cli, Command};
+use crate::device::Device;
+use crate::device::discovery::{self, DeviceSpec, Summary};
+use crate::device::transport::Transport;
+use crate::device::transport::trace::Traced;
+
+mod aaguid;
+mod info;
+mod list;
+mod sim;
+
+/// What every command gets: the global options and shared services.
+pub struct Context {
+    pub device: Option<String>,
+    pub json: bool,
+    pub verbose: bool,
+    pub trace: bool,
+    pub mds: Option<std::path::PathBuf>,
+    round_trips: Cell<u32>,
+}
+
+impl Context {
+    fn from_cli(cli: &Cli) -> Self {
+        Self {
+            device: cli.device.clone(),
+            json: cli.json,
+            verbose: cli.verbose,
+            trace: cli.trace,
+            mds: cli.mds.clone(),
+            round_trips: Cell::new(0),
+        }
+    }
+
+    /// `--device`, or the one key connected.
+    pub fn device_spec(&self) -> Result<DeviceSpec> {
+        Ok(match &self.device {
+            Some(s) => DeviceSpec::parse(s)?,
+            None => discovery::default_spec()?,
+        })
+    }
+
+    fn wrap_transport(&self, transport: Box<dyn Transport>) -> Box<dyn Transport> {
+        if self.trace {
+            Box::new(Traced::new(transport, Box::new(|line| eprintln!("{line}"))))
+        } else {
+            transport
+        }
+    }
+
+    pub fn open(&self, spec: &DeviceSpec) -> Result<Device> {
+        Ok(discovery::open(spec, &|t| self.wrap_transport(t))?)
+    }
+
+    /// INIT + getInfo on a key, counted for `--verbose`.
+    pub fn probe(&self, spec: &DeviceSpec) -> Result<Summary> {
+        let summary = discovery::probe(spec, &|t| self.wrap_transport(t))?;
+        self.add_round_trips(summary.round_trips);
+        Ok(summary)
+    }
+
+    /// Opens the key this command is about.
+    pub fn open_selected(&self) -> Result<Device> {
+        let spec = self.device_spec()?;
+        self.open(&spec)
+    }
+
+    /// Adds a closed device's round trips to the `--verbose` summary.
+    pub fn done_with(&self, device: &Device) {
+        self.add_round_trips(device.round_trips());
+    }
+
+    fn add_round_trips(&self, n: u32) {
+        self.round_trips.set(self.round_trips.get() + n);
+    }
+
+    pub fn registry(&self) -> Result<Registry> {
+        Ok(match &self.mds {
+            Some(path) => Registry::with_mds_file(path).map_err(|e| {
+                crate::ui::errors::UsageError(format!("--mds {}: {e}", path.display()))
+            })?,
+            None => Registry::builtin(),
+        })
+    }
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    let ctx = Context::from_cli(&cli);
+    let started = Instant::now();
+    let Some(command) = cli.command else {
+        use clap::CommandFactory;
+        Cli::command().print_help()?;
+        return Ok(());
+    };
+    let result = match command {
+        Command::List => list::run(&ctx),
+        Command::Info => info::run(&ctx),
+        Command::Aaguid(args) => aaguid::run(&ctx, &args),
+        Command::Sim(cmd) => sim::run(&ctx, cmd),
+    };
+    if ctx.verbose {
+        eprintln!(
+            "{} CTAPHID round trips, {:.1} ms",
+            ctx.round_trips.get(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    result
+}

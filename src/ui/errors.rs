@@ -1,0 +1,278 @@
+//! The wording of every failure, and the exit status that goes with it.
+//! docs/errors.md lists the same table for users; keep them in step.
+
+use crate::device::Error as DeviceError;
+use crate::device::ctap2::CtapStatus;
+use crate::device::ctaphid::{HidError, HidErrorCode};
+use crate::device::transport::TransportError;
+
+/// Exit statuses (documented in docs/errors.md).
+pub mod exit {
+    pub const FAILURE: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const NO_KEY: u8 = 3;
+    pub const COMMUNICATION: u8 = 4;
+    pub const REFUSED: u8 = 5;
+    pub const CANCELLED: u8 = 130;
+}
+
+/// Bad input refused before anything reached the key.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// A failure with a message already worded for the user.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct UserError {
+    pub message: String,
+    pub exit_code: u8,
+}
+
+pub struct Report {
+    pub message: String,
+    pub exit_code: u8,
+}
+
+/// What to print and which status to exit with.
+pub fn report(err: &anyhow::Error) -> Report {
+    if let Some(e) = err.downcast_ref::<UserError>() {
+        return Report {
+            message: e.message.clone(),
+            exit_code: e.exit_code,
+        };
+    }
+    if let Some(e) = err.downcast_ref::<UsageError>() {
+        return Report {
+            message: e.0.clone(),
+            exit_code: exit::USAGE,
+        };
+    }
+    if let Some(e) = err.downcast_ref::<DeviceError>() {
+        let (message, exit_code) = device_error(e);
+        let context: Vec<String> = err
+            .chain()
+            .take_while(|c| c.downcast_ref::<DeviceError>().is_none())
+            .map(|c| c.to_string())
+            .collect();
+        let message = if context.is_empty() {
+            message
+        } else {
+            format!("{}: {message}", context.join(": "))
+        };
+        return Report { message, exit_code };
+    }
+    Report {
+        message: format!("{err:#}"),
+        exit_code: exit::FAILURE,
+    }
+}
+
+fn device_error(e: &DeviceError) -> (String, u8) {
+    match e {
+        DeviceError::NoKey => (
+            "no security key found. Plug one in, or try the built-in simulator: fidoctl --device sim:biopass info".into(),
+            exit::NO_KEY,
+        ),
+        DeviceError::SeveralKeys(keys) => (
+            format!(
+                "{} security keys are connected; choose one with --device:\n{}",
+                keys.len(),
+                keys.iter().map(|k| format!("  {k}")).collect::<Vec<_>>().join("\n")
+            ),
+            exit::NO_KEY,
+        ),
+        DeviceError::Open { path, permission_denied: true, .. } => (
+            format!(
+                "cannot open {path}: permission denied. On Linux, install fidoctl's udev rules (see docs/platforms.md) and re-plug the key"
+            ),
+            exit::NO_KEY,
+        ),
+        DeviceError::Open { path, reason, .. } => (format!("cannot open {path}: {reason}"), exit::NO_KEY),
+        DeviceError::BadSpec(msg) => (format!("--device: {msg}"), exit::USAGE),
+        DeviceError::U2fOnly => (
+            "this key speaks only U2F (FIDO 1): it has no PIN, fingerprints or AAGUID to manage".into(),
+            exit::REFUSED,
+        ),
+        DeviceError::RequestTooLarge { len, max } => (
+            format!("the request ({len} bytes) is larger than this key accepts ({max} bytes)"),
+            exit::FAILURE,
+        ),
+        DeviceError::Malformed(detail) => (
+            format!("the key sent an answer fidoctl cannot read ({detail}); run with --trace and report it"),
+            exit::COMMUNICATION,
+        ),
+        DeviceError::Status { status, .. } => (format!("{} [{status}]", status_sentence(*status)), exit::REFUSED),
+        DeviceError::Hid(h) => hid_error(h),
+    }
+}
+
+fn hid_error(e: &HidError) -> (String, u8) {
+    let message = match e {
+        HidError::Cancelled => return ("cancelled".into(), exit::CANCELLED),
+        HidError::Transport(TransportError::Disconnected) => {
+            "the key was unplugged while fidoctl was talking to it; plug it in and try again"
+                .to_string()
+        }
+        HidError::Transport(TransportError::Io(msg)) => format!("cannot talk to the key: {msg}"),
+        HidError::Timeout(t) => format!(
+            "the key did not answer within {} s; unplug it, plug it in again and retry",
+            t.as_secs_f32()
+        ),
+        HidError::Device(code) => hid_code_sentence(*code),
+        HidError::Protocol(detail) => {
+            format!("the key broke the CTAPHID protocol ({detail}); unplug it and plug it in again")
+        }
+        HidError::TooLong { len, max } => {
+            format!("message of {len} bytes is longer than CTAPHID allows ({max})")
+        }
+    };
+    (message, exit::COMMUNICATION)
+}
+
+fn hid_code_sentence(code: HidErrorCode) -> String {
+    match code {
+        HidErrorCode::ChannelBusy => {
+            "the key is busy with another program (a browser?); close it and try again".into()
+        }
+        HidErrorCode::InvalidCommand => "the key does not support this kind of request".into(),
+        HidErrorCode::MessageTimeout => {
+            "the key gave up waiting for the rest of a message; try again".into()
+        }
+        HidErrorCode::InvalidChannel => {
+            "the key forgot our connection (was it re-plugged?); try again".into()
+        }
+        HidErrorCode::LockRequired => {
+            "another program has locked the key; close it and try again".into()
+        }
+        other => format!(
+            "the key reported a transport error ({other:?}); unplug it, plug it in again and retry"
+        ),
+    }
+}
+
+/// One sentence per CTAP status (CTAP 2.1 §8.2): what happened and what to do.
+/// Commands add context (tries left, limits of this key) where they know it.
+pub fn status_sentence(status: CtapStatus) -> String {
+    use CtapStatus::*;
+    let s = match status {
+        InvalidCommand => "the key does not support this command",
+        InvalidParameter => "the key rejected a parameter of the request",
+        InvalidLength => "the key rejected the length of the request",
+        InvalidSeq => "the key received the request out of order; try again",
+        Timeout => "the key timed out waiting for the request; try again",
+        ChannelBusy => "the key is busy with another program; close it and try again",
+        LockRequired => "another program has locked the key; close it and try again",
+        InvalidChannel => "the key rejected our connection; unplug it and plug it in again",
+        CborUnexpectedType | InvalidCbor | MissingParameter => {
+            "the key could not parse the request (a fidoctl bug: please report it with --trace output)"
+        }
+        LimitExceeded => "the request exceeds a limit of this key",
+        UnsupportedExtension => "the key does not support a requested extension",
+        FpDatabaseFull => {
+            "the key's fingerprint storage is full: delete a fingerprint (fidoctl fingerprint delete) and try again"
+        }
+        LargeBlobStorageFull => "the key's large-blob storage is full",
+        CredentialExcluded => "this key is already registered with this account",
+        Processing => "the key is still processing; try again in a moment",
+        InvalidCredential => "the key does not recognise this credential",
+        UserActionPending => "the key is waiting for you: touch it",
+        OperationPending => "the key is busy with another operation; try again in a moment",
+        NoOperations => "the key has no operation to continue",
+        UnsupportedAlgorithm => "the key does not support the requested algorithm",
+        OperationDenied => {
+            "the operation was refused on the key (touch declined, or not allowed now)"
+        }
+        KeyStoreFull => "the key's storage for accounts is full: delete some accounts first",
+        NotBusy => "the key has no pending operation",
+        NoOperationPending => "the key has no pending operation to continue",
+        UnsupportedOption => "the key does not support a requested option",
+        InvalidOption => "the key rejected an option of the request",
+        KeepaliveCancel => "cancelled",
+        NoCredentials => "the key holds no matching credentials",
+        UserActionTimeout => "no touch in time: run the command again and touch the key when asked",
+        NotAllowed => "the key does not allow this now",
+        PinInvalid => "wrong PIN",
+        PinBlocked => {
+            "the PIN is locked after too many wrong tries: only a reset helps, and it erases everything on the key"
+        }
+        PinAuthInvalid => "the key rejected the PIN authentication; run the command again",
+        PinAuthBlocked => {
+            "too many wrong PINs in a row: remove and re-insert the key, then try again"
+        }
+        PinNotSet => "the key has no PIN yet: set one with fidoctl pin set",
+        PuatRequired => "this needs the key's PIN",
+        PinPolicyViolation => "the key refused the new PIN: it breaks the key's PIN policy",
+        PinTokenExpired => "the PIN session expired; run the command again",
+        RequestTooLarge => "the request is too large for this key",
+        ActionTimeout => "the key timed out waiting for you; run the command again",
+        UpRequired => "this needs a touch of the key",
+        UvBlocked => {
+            "fingerprint matching is blocked after too many failures: use your PIN once to unblock it"
+        }
+        IntegrityFailure => "the key reported an internal integrity failure; it may need a reset",
+        InvalidSubcommand => "the key does not support this sub-command",
+        UvInvalid => "the fingerprint was not recognised",
+        UnauthorizedPermission => {
+            "the PIN session lacks the permission this needs; run the command again"
+        }
+        Other => "the key reported an unspecified error",
+        Extension(_) => "the key reported an extension-specific error",
+        Vendor(_) => "the key reported a vendor-specific error",
+        Unknown(_) => "the key reported an error fidoctl does not know",
+    };
+    s.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_has_a_sentence_of_its_own() {
+        let mut seen = std::collections::HashMap::new();
+        for b in 1..=0x7Fu8 {
+            let status = CtapStatus::from_byte(b);
+            if matches!(status, CtapStatus::Unknown(_)) {
+                continue;
+            }
+            let s = status_sentence(status);
+            assert!(!s.is_empty());
+            seen.entry(s).or_insert_with(Vec::new).push(status);
+        }
+        // Only the three parser errors share a sentence, on purpose.
+        for (sentence, codes) in &seen {
+            assert!(
+                codes.len() == 1 || sentence.contains("could not parse"),
+                "{sentence}: {codes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn report_carries_context_and_exit_code() {
+        let err = anyhow::Error::new(DeviceError::Status {
+            command: 6,
+            status: CtapStatus::PinAuthBlocked,
+        })
+        .context("pin change");
+        let r = report(&err);
+        assert_eq!(r.exit_code, exit::REFUSED);
+        assert!(
+            r.message.starts_with("pin change: too many wrong PINs"),
+            "{}",
+            r.message
+        );
+        assert!(r.message.contains("CTAP2_ERR_PIN_AUTH_BLOCKED (0x34)"));
+        assert_eq!(
+            report(&anyhow::Error::new(DeviceError::NoKey)).exit_code,
+            exit::NO_KEY
+        );
+        assert_eq!(
+            report(&anyhow::Error::new(UsageError("x".into()))).exit_code,
+            exit::USAGE
+        );
+        let cancelled = anyhow::Error::new(DeviceError::Hid(HidError::Cancelled));
+        assert_eq!(report(&cancelled).exit_code, exit::CANCELLED);
+    }
+}

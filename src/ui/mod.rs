@@ -1,0 +1,3 @@
+//! Everything the user sees: wording of errors, output formats, (later) prompts and progress.
+pub mod errors;
+pub mod output;
