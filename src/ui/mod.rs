@@ -1,3 +1,4 @@
 //! Everything the user sees: wording of errors, output formats, (later) prompts and progress.
 pub mod errors;
+pub mod info_view;
 pub mod output;
