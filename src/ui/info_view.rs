@@ -24,7 +24,10 @@ fn identity(label: &str, name: Option<&str>, info: &AuthenticatorInfo) -> Sectio
     let mut s = Section::new(name.unwrap_or("Unknown model"));
     s.row("device", label);
     s.row("aaguid", info.aaguid.to_string());
-    if name.is_none() {
+    if info.aaguid.is_nil() {
+        // All zeros: the key hides its model (CTAP 2.1 §6.4 allows it); allow lists cannot name it.
+        s.row("model", "not disclosed (all-zero AAGUID)");
+    } else if name.is_none() {
         s.row(
             "model",
             "not in fidoctl's list (a newer key? try --mds with a FIDO MDS blob)",
