@@ -1,0 +1,122 @@
+//! Shared helpers for end-to-end tests of the binary against `sim:` keys.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command as StdCommand, Stdio};
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+/// A simulated key whose state lives in its own temporary directory.
+pub struct SimKey {
+    pub profile: &'static str,
+    dir: TempDir,
+}
+
+impl SimKey {
+    pub fn new(profile: &'static str) -> Self {
+        Self {
+            profile,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn state_file(&self) -> std::path::PathBuf {
+        self.dir.path().join("state.json")
+    }
+
+    pub fn device(&self) -> String {
+        format!("sim:{}", self.profile)
+    }
+
+    /// `fidoctl --device sim:PROFILE ARGS...` with a clean environment.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = fidoctl();
+        c.env("FIDOCTL_SIM_STATE", self.state_file())
+            .arg("--device")
+            .arg(self.device())
+            .args(args);
+        c
+    }
+}
+
+pub fn fidoctl() -> Command {
+    let mut c = Command::cargo_bin("fidoctl").unwrap();
+    for var in [
+        "FIDOCTL_PIN",
+        "FIDOCTL_NEW_PIN",
+        "FIDOCTL_SIM_TOUCHES",
+        "FIDOCTL_SIM_FAULTS",
+        "FIDOCTL_SIM_STATE",
+    ] {
+        c.env_remove(var);
+    }
+    c.env("NO_COLOR", "1");
+    c
+}
+
+pub fn json_of(output: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+pub const CBOR_PROFILES: [&str; 4] = ["biopass", "yubikey-bio", "ctap21", "ctap20"];
+
+/// `fidoctl sim serve` on a free port; killed on drop.
+pub struct UdpSim {
+    child: Child,
+    pub addr: String,
+    _state: TempDir,
+}
+
+impl UdpSim {
+    pub fn start(profile: &str, faults: Option<&str>) -> Self {
+        let state = tempfile::tempdir().unwrap();
+        let mut cmd = StdCommand::new(assert_cmd::cargo::cargo_bin("fidoctl"));
+        cmd.args([
+            "sim",
+            "serve",
+            "--profile",
+            profile,
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("FIDOCTL_SIM_STATE", state.path().join("state.json"))
+        .env_remove("FIDOCTL_SIM_FAULTS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+        if let Some(f) = faults {
+            cmd.env("FIDOCTL_SIM_FAULTS", f);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected: {line}"))
+            .to_string();
+        Self {
+            child,
+            addr,
+            _state: state,
+        }
+    }
+
+    pub fn device(&self) -> String {
+        format!("udp:{}", self.addr)
+    }
+}
+
+impl Drop for UdpSim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
