@@ -5,6 +5,11 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
 use fidoctl::device::Device;
+use fidoctl::device::ctap2::CtapStatus;
+use fidoctl::device::ctap2::client_pin::{self, Permissions, permission};
+use fidoctl::device::ctap2::reset;
+use fidoctl::device::pin::Pin;
+use fidoctl::device::pin_protocol::PinProtocol;
 use fidoctl::device::transport::{Report, Transport, TransportError};
 use opensk::env::test::TestEnv;
 use opensk::{Ctap, Transport as OpenSkTransport};
@@ -103,4 +108,137 @@ fn wink_and_unknown_command_errors() {
         .cbor(0x55, None, Duration::from_secs(2), &mut |_| {})
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.code()), Some(0x01), "{err:?}");
+}
+
+fn pin(s: &str) -> Pin {
+    Pin::new(s, 4).unwrap()
+}
+
+fn status_of<T>(r: Result<T, fidoctl::device::Error>) -> CtapStatus {
+    match r {
+        Ok(_) => panic!("expected the key to refuse"),
+        Err(e) => e
+            .status()
+            .unwrap_or_else(|| panic!("not a CTAP status: {e:?}")),
+    }
+}
+
+#[test]
+fn set_change_and_tokens_with_both_protocols() {
+    for protocol in [PinProtocol::V1, PinProtocol::V2] {
+        let mut device = open();
+        client_pin::set_pin(&mut device, protocol, &pin("1234")).unwrap();
+        assert_eq!(device.refresh_info().unwrap().pin_is_set(), Some(true));
+        assert_eq!(
+            client_pin::pin_retries(&mut device, protocol)
+                .unwrap()
+                .retries,
+            8
+        );
+        // Setting again is refused: CTAP 2.1 §6.5.5.5 answers PIN_AUTH_INVALID when a PIN exists.
+        assert_eq!(
+            status_of(client_pin::set_pin(&mut device, protocol, &pin("5678"))),
+            CtapStatus::PinAuthInvalid
+        );
+
+        client_pin::change_pin(&mut device, protocol, &pin("1234"), &pin("s3cr3t-€")).unwrap();
+        let perms = Permissions {
+            bits: permission::BIO_ENROLLMENT,
+            rp_id: None,
+        };
+        let token = client_pin::pin_token(&mut device, protocol, &pin("s3cr3t-€"), perms).unwrap();
+        assert_eq!(token.authenticate(b"m").len(), protocol.auth_len());
+        // The old PIN no longer works, and costs a retry.
+        assert_eq!(
+            status_of(client_pin::pin_token(
+                &mut device,
+                protocol,
+                &pin("1234"),
+                perms
+            )),
+            CtapStatus::PinInvalid
+        );
+        assert_eq!(
+            client_pin::pin_retries(&mut device, protocol)
+                .unwrap()
+                .retries,
+            7
+        );
+        // A correct PIN resets the counter.
+        client_pin::pin_token(&mut device, protocol, &pin("s3cr3t-€"), perms).unwrap();
+        assert_eq!(
+            client_pin::pin_retries(&mut device, protocol)
+                .unwrap()
+                .retries,
+            8
+        );
+    }
+}
+
+#[test]
+fn three_wrong_pins_block_until_power_cycle() {
+    let mut device = open();
+    let p = client_pin::protocol_for(&mut device).unwrap();
+    assert_eq!(
+        p,
+        PinProtocol::V2,
+        "OpenSK lists protocol 2, which we prefer"
+    );
+    client_pin::set_pin(&mut device, p, &pin("1234")).unwrap();
+    let perms = Permissions {
+        bits: permission::CREDENTIAL_MANAGEMENT,
+        rp_id: None,
+    };
+    for _ in 0..2 {
+        assert_eq!(
+            status_of(client_pin::pin_token(&mut device, p, &pin("0000"), perms)),
+            CtapStatus::PinInvalid
+        );
+    }
+    assert_eq!(
+        status_of(client_pin::pin_token(&mut device, p, &pin("0000"), perms)),
+        CtapStatus::PinAuthBlocked
+    );
+    // Even the right PIN is refused until the key is re-plugged.
+    assert_eq!(
+        status_of(client_pin::pin_token(&mut device, p, &pin("1234"), perms)),
+        CtapStatus::PinAuthBlocked
+    );
+    assert_eq!(client_pin::pin_retries(&mut device, p).unwrap().retries, 5);
+}
+
+#[test]
+fn change_without_a_pin_is_refused() {
+    let mut device = open();
+    let p = client_pin::protocol_for(&mut device).unwrap();
+    // Keys differ here: OpenSK answers PUAT_REQUIRED, others PIN_NOT_SET. fidoctl reads
+    // getInfo's clientPin first, so users meet neither.
+    let status = status_of(client_pin::change_pin(
+        &mut device,
+        p,
+        &pin("1234"),
+        &pin("5678"),
+    ));
+    assert!(
+        matches!(status, CtapStatus::PuatRequired | CtapStatus::PinNotSet),
+        "{status:?}"
+    );
+}
+
+#[test]
+fn reset_is_accepted_only_as_the_first_command_after_power_up() {
+    // Right after power-up, with only getInfo in between (what `fidoctl reset` does).
+    let mut device = open();
+    device.get_info().unwrap();
+    reset::reset(&mut device, &mut |_| {}).unwrap();
+    assert_eq!(device.refresh_info().unwrap().pin_is_set(), Some(false));
+
+    // After any other command OpenSK refuses (CTAP 2.1 §6.6 lets keys restrict reset).
+    let mut device = open();
+    let p = client_pin::protocol_for(&mut device).unwrap();
+    client_pin::set_pin(&mut device, p, &pin("1234")).unwrap();
+    assert_eq!(
+        status_of(reset::reset(&mut device, &mut |_| {})),
+        CtapStatus::NotAllowed
+    );
 }

@@ -7,6 +7,7 @@ pub mod ctap2;
 pub mod ctaphid;
 pub mod discovery;
 mod error;
+pub mod pin;
 pub mod pin_protocol;
 pub mod transport;
 

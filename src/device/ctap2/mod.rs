@@ -1,5 +1,7 @@
 //! CTAP2 commands, one module each; typed requests and responses.
+pub mod client_pin;
 pub mod get_info;
+pub mod reset;
 pub mod status;
 
 pub use get_info::AuthenticatorInfo;

@@ -1,0 +1,155 @@
+//! A PIN as CTAP wants it (CTAP 2.1 §6.5.1): NFC-normalised UTF-8, at least
+//! `minPINLength` (default 4) Unicode code points, at most 63 bytes so it fits
+//! the 64-byte padded block with a terminating zero, and no NUL inside.
+//! Checked before anything is sent; zeroized on drop.
+
+use sha2::{Digest, Sha256};
+use unicode_normalization::UnicodeNormalization;
+use zeroize::Zeroizing;
+
+/// Longest PIN in UTF-8 bytes: the padded block is 64 bytes and needs a final zero.
+pub const MAX_PIN_BYTES: usize = 63;
+/// CTAP's floor for minPINLength.
+pub const MIN_PIN_CODE_POINTS: usize = 4;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PinRuleError {
+    #[error("the PIN is too short: {got} characters, this key needs at least {min}")]
+    TooShort { got: usize, min: usize },
+    #[error("the PIN is too long: {bytes} bytes of UTF-8, at most {MAX_PIN_BYTES} fit")]
+    TooLong { bytes: usize },
+    #[error("the PIN contains a NUL character")]
+    ContainsNul,
+}
+
+pub struct Pin(Zeroizing<String>);
+
+impl Pin {
+    /// Normalises to NFC and checks the rules, with `min_len` from getInfo.
+    pub fn new(raw: &str, min_len: usize) -> Result<Self, PinRuleError> {
+        let nfc = Zeroizing::new(raw.nfc().collect::<String>());
+        if nfc.contains('\0') {
+            return Err(PinRuleError::ContainsNul);
+        }
+        let min = min_len.max(MIN_PIN_CODE_POINTS);
+        let got = nfc.chars().count();
+        if got < min {
+            return Err(PinRuleError::TooShort { got, min });
+        }
+        if nfc.len() > MAX_PIN_BYTES {
+            return Err(PinRuleError::TooLong { bytes: nfc.len() });
+        }
+        Ok(Pin(nfc))
+    }
+
+    /// An existing PIN, as typed: only normalised, since the key is the judge of it.
+    pub fn existing(raw: &str) -> Self {
+        Pin(Zeroizing::new(raw.nfc().collect()))
+    }
+
+    pub fn code_points(&self) -> usize {
+        self.0.chars().count()
+    }
+
+    /// paddedPin: the UTF-8 bytes zero-padded to 64 (§6.5.5.5).
+    pub fn padded(&self) -> Zeroizing<Vec<u8>> {
+        let mut block = Zeroizing::new(vec![0u8; 64]);
+        let bytes = self.0.as_bytes();
+        let n = bytes.len().min(MAX_PIN_BYTES);
+        block[..n].copy_from_slice(&bytes[..n]);
+        block
+    }
+
+    /// LEFT(SHA-256(pin), 16), the pinHash of §6.5.5.6/§6.5.5.7.
+    pub fn hash16(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(Sha256::digest(self.0.as_bytes())[..16].to_vec())
+    }
+
+    pub fn matches(&self, other: &Pin) -> bool {
+        self.0.as_bytes() == other.0.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for Pin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pin(<hidden>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn length_counts_code_points_not_bytes() {
+        assert_eq!(
+            Pin::new("123", 4).unwrap_err(),
+            PinRuleError::TooShort { got: 3, min: 4 }
+        );
+        assert!(Pin::new("1234", 4).is_ok());
+        // Four code points of two bytes each: long enough.
+        assert!(Pin::new("ääää", 4).is_ok());
+        assert_eq!(
+            Pin::new("12345", 6).unwrap_err(),
+            PinRuleError::TooShort { got: 5, min: 6 }
+        );
+        // A key may not lower the floor below CTAP's 4.
+        assert_eq!(
+            Pin::new("12", 1).unwrap_err(),
+            PinRuleError::TooShort { got: 2, min: 4 }
+        );
+    }
+
+    #[test]
+    fn sixty_three_bytes_fit_sixty_four_do_not() {
+        assert!(Pin::new(&"a".repeat(63), 4).is_ok());
+        assert_eq!(
+            Pin::new(&"a".repeat(64), 4).unwrap_err(),
+            PinRuleError::TooLong { bytes: 64 }
+        );
+        // 21 three-byte characters: 63 bytes, accepted.
+        assert!(Pin::new(&"€".repeat(21), 4).is_ok());
+        assert_eq!(
+            Pin::new(&"€".repeat(22), 4).unwrap_err(),
+            PinRuleError::TooLong { bytes: 66 }
+        );
+    }
+
+    #[test]
+    fn nfc_and_nfd_input_give_the_same_pin() {
+        let nfc = Pin::new("caf\u{e9}1", 4).unwrap();
+        let nfd = Pin::new("cafe\u{301}1", 4).unwrap();
+        assert!(nfc.matches(&nfd));
+        assert_eq!(*nfc.padded(), *nfd.padded());
+        assert_eq!(nfd.code_points(), 5);
+    }
+
+    #[test]
+    fn nul_is_refused() {
+        assert_eq!(
+            Pin::new("12\u{0}34", 4).unwrap_err(),
+            PinRuleError::ContainsNul
+        );
+    }
+
+    #[test]
+    fn padding_and_hash_follow_the_spec() {
+        let p = Pin::new("1234", 4).unwrap();
+        let padded = p.padded();
+        assert_eq!(&padded[..5], b"1234\0");
+        assert_eq!(padded.len(), 64);
+        // SHA-256("1234") starts 03ac674216f3e15c761ee1a5e255f067.
+        assert_eq!(
+            crate::cbor::hex(&p.hash16()),
+            "03ac674216f3e15c761ee1a5e255f067"
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_pin() {
+        assert_eq!(
+            format!("{:?}", Pin::new("secret-pin", 4).unwrap()),
+            "Pin(<hidden>)"
+        );
+    }
+}
