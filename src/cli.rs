@@ -44,6 +44,9 @@ pub enum Command {
     Info,
     /// Print the key's AAGUID, the model identifier allow lists use
     Aaguid(AaguidArgs),
+    /// The key's PIN: status, set a first one, change it
+    #[command(subcommand)]
+    Pin(PinCommand),
     /// The built-in software authenticator
     #[command(subcommand)]
     Sim(SimCommand),
@@ -66,6 +69,16 @@ pub enum AaguidFormat {
     Json,
     Csv,
     Entra,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PinCommand {
+    /// Whether a PIN is set, tries left, length rules
+    Status,
+    /// Set the first PIN of a new key (FIDOCTL_NEW_PIN without a terminal)
+    Set,
+    /// Change the PIN (FIDOCTL_PIN and FIDOCTL_NEW_PIN without a terminal)
+    Change,
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,8 +13,10 @@ use crate::device::transport::Transport;
 use crate::device::transport::trace::Traced;
 
 mod aaguid;
+mod auth;
 mod info;
 mod list;
+mod pin;
 mod sim;
 
 /// What every command gets: the global options and shared services.
@@ -103,6 +105,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List => list::run(&ctx),
         Command::Info => info::run(&ctx),
         Command::Aaguid(args) => aaguid::run(&ctx, &args),
+        Command::Pin(cmd) => pin::run(&ctx, cmd),
         Command::Sim(cmd) => sim::run(&ctx, cmd),
     };
     if ctx.verbose {

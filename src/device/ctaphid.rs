@@ -126,17 +126,40 @@ pub enum HidError {
 
 /// Set from a Ctrl-C handler; an active transaction then sends CTAPHID_CANCEL.
 #[derive(Debug, Clone, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
+pub struct CancelToken {
+    cancelled: Arc<AtomicBool>,
+    waiting: Arc<AtomicBool>,
+}
 
 impl CancelToken {
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.cancelled.store(true, Ordering::SeqCst);
     }
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.cancelled.load(Ordering::SeqCst)
     }
     pub fn clear(&self) {
-        self.0.store(false, Ordering::SeqCst);
+        self.cancelled.store(false, Ordering::SeqCst);
+    }
+    /// True while a transaction waits for the key, i.e. while CANCEL means something.
+    pub fn is_waiting(&self) -> bool {
+        self.waiting.load(Ordering::SeqCst)
+    }
+}
+
+/// Marks the token as waiting for as long as it lives.
+struct Waiting<'a>(&'a CancelToken);
+
+impl<'a> Waiting<'a> {
+    fn new(token: &'a CancelToken) -> Self {
+        token.waiting.store(true, Ordering::SeqCst);
+        Self(token)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.waiting.store(false, Ordering::SeqCst);
     }
 }
 
@@ -220,6 +243,8 @@ impl<T: Transport> Channel<T> {
         on_keepalive: &mut dyn FnMut(Keepalive),
     ) -> Result<Vec<u8>, HidError> {
         let mut backoff = Duration::from_millis(20);
+        let token = self.cancel.clone();
+        let _waiting = Waiting::new(&token);
         for attempt in 0..=BUSY_RETRIES {
             self.round_trips += 1;
             send_message(&mut self.transport, self.cid, cmd, payload)?;

@@ -29,6 +29,47 @@ pub struct UserError {
     pub exit_code: u8,
 }
 
+/// A ready-worded failure.
+pub fn user(message: impl Into<String>, exit_code: u8) -> anyhow::Error {
+    UserError {
+        message: message.into(),
+        exit_code,
+    }
+    .into()
+}
+
+/// A CTAP status as if the key had answered it (for refusals we can predict).
+pub fn ctap(status: CtapStatus) -> anyhow::Error {
+    user(
+        format!("{} [{status}]", status_sentence(status)),
+        exit::REFUSED,
+    )
+}
+
+pub const NO_PIN_SUPPORT: &str = "this key does not support a PIN (it has no clientPin option)";
+
+/// "wrong PIN, 5 tries left", or what the counter says now.
+pub fn wrong_pin(retries: Option<crate::device::ctap2::client_pin::PinRetries>) -> anyhow::Error {
+    let message = match retries {
+        Some(r) if r.retries == 0 => {
+            format!("wrong PIN. {}", status_sentence(CtapStatus::PinBlocked))
+        }
+        Some(r) if r.power_cycle_required == Some(true) => {
+            format!(
+                "wrong PIN, {} tries left. {}",
+                r.retries,
+                status_sentence(CtapStatus::PinAuthBlocked)
+            )
+        }
+        Some(r) if r.retries == 1 => {
+            "wrong PIN, 1 try left: one more wrong PIN locks the key for good".to_string()
+        }
+        Some(r) => format!("wrong PIN, {} tries left", r.retries),
+        None => "wrong PIN".to_string(),
+    };
+    user(message, exit::REFUSED)
+}
+
 pub struct Report {
     pub message: String,
     pub exit_code: u8,
@@ -102,6 +143,7 @@ fn device_error(e: &DeviceError) -> (String, u8) {
             format!("the key sent an answer fidoctl cannot read ({detail}); run with --trace and report it"),
             exit::COMMUNICATION,
         ),
+        DeviceError::Status { status: CtapStatus::KeepaliveCancel, .. } => ("cancelled".into(), exit::CANCELLED),
         DeviceError::Status { status, .. } => (format!("{} [{status}]", status_sentence(*status)), exit::REFUSED),
         DeviceError::Hid(h) => hid_error(h),
     }

@@ -2,3 +2,4 @@
 pub mod errors;
 pub mod info_view;
 pub mod output;
+pub mod prompt;

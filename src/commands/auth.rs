@@ -1,0 +1,58 @@
+//! The one place flows get a pinUvAuthToken from the user's PIN: the key's
+//! state is checked first, so no PIN is spent on a key that cannot take it,
+//! and a refusal is explained with the tries left.
+
+use anyhow::Result;
+
+use crate::device::Device;
+use crate::device::ctap2::CtapStatus;
+use crate::device::ctap2::client_pin::{self, PinRetries};
+use crate::device::pin_protocol::PinProtocol;
+use crate::ui::errors;
+
+/// Below this many tries left, say so before asking.
+const WARN_BELOW: u64 = 4;
+
+/// The key must have a PIN, and not demand a change first.
+pub fn require_pin_set(device: &mut Device) -> Result<()> {
+    let info = device.get_info()?;
+    match info.pin_is_set() {
+        None => Err(errors::user(errors::NO_PIN_SUPPORT, errors::exit::REFUSED)),
+        Some(false) => Err(errors::user(
+            "this key has no PIN yet: set one with `fidoctl pin set`",
+            errors::exit::REFUSED,
+        )),
+        Some(true) => Ok(()),
+    }
+}
+
+/// Refuses early when the retry counter says a PIN try cannot succeed, and warns near the end.
+pub fn check_retries(retries: PinRetries) -> Result<()> {
+    if retries.retries == 0 {
+        return Err(errors::ctap(CtapStatus::PinBlocked));
+    }
+    if retries.power_cycle_required == Some(true) {
+        return Err(errors::ctap(CtapStatus::PinAuthBlocked));
+    }
+    if retries.retries < WARN_BELOW {
+        eprintln!(
+            "fidoctl: careful: {} PIN {} left before the key locks for good",
+            retries.retries,
+            if retries.retries == 1 { "try" } else { "tries" }
+        );
+    }
+    Ok(())
+}
+
+/// A wrong PIN becomes "wrong PIN, N tries left"; other failures pass through.
+pub fn explain_pin_failure(
+    device: &mut Device,
+    protocol: PinProtocol,
+    err: crate::device::Error,
+) -> anyhow::Error {
+    if err.status() == Some(CtapStatus::PinInvalid) {
+        let retries = client_pin::pin_retries(device, protocol).ok();
+        return errors::wrong_pin(retries);
+    }
+    err.into()
+}

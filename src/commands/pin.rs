@@ -1,0 +1,205 @@
+//! `fidoctl pin status | set | change`.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::{Context, auth};
+use crate::cli::PinCommand;
+use crate::device::Device;
+use crate::device::ctap2::client_pin;
+use crate::device::ctap2::{AuthenticatorInfo, CtapStatus};
+use crate::device::pin::{MAX_PIN_BYTES, Pin};
+use crate::ui::output::{self, Section};
+use crate::ui::{errors, prompt};
+
+pub fn run(ctx: &Context, cmd: PinCommand) -> Result<()> {
+    let mut device = ctx.open_selected()?;
+    let result = match cmd {
+        PinCommand::Status => status(ctx, &mut device),
+        PinCommand::Set => set(&mut device),
+        PinCommand::Change => change(&mut device),
+    };
+    ctx.done_with(&device);
+    result
+}
+
+#[derive(Serialize)]
+struct Status {
+    pin_supported: bool,
+    pin_set: bool,
+    pin_retries: Option<u64>,
+    /// Three wrong PINs in a row: the key must be re-inserted before the next try.
+    power_cycle_required: bool,
+    /// No tries left: only a reset helps.
+    locked: bool,
+    force_pin_change: bool,
+    min_pin_length: u64,
+    max_pin_bytes: usize,
+    pin_uv_auth_protocol: Option<u64>,
+    uv_retries: Option<u64>,
+}
+
+fn status(ctx: &Context, device: &mut Device) -> Result<()> {
+    let info = device.get_info()?.clone();
+    let mut s = Status {
+        pin_supported: info.pin_is_set().is_some(),
+        pin_set: info.pin_is_set() == Some(true),
+        pin_retries: None,
+        power_cycle_required: false,
+        locked: false,
+        force_pin_change: info.force_pin_change == Some(true),
+        min_pin_length: info.effective_min_pin_length(),
+        max_pin_bytes: MAX_PIN_BYTES,
+        pin_uv_auth_protocol: None,
+        uv_retries: None,
+    };
+    if s.pin_supported {
+        let protocol = client_pin::protocol_for(device)?;
+        s.pin_uv_auth_protocol = Some(protocol.version());
+        let retries = client_pin::pin_retries(device, protocol)?;
+        s.pin_retries = Some(retries.retries);
+        s.power_cycle_required = retries.power_cycle_required == Some(true);
+        s.locked = s.pin_set && retries.retries == 0;
+        if info.is_biometric() && info.option("uv") == Some(true) {
+            s.uv_retries = Some(client_pin::uv_retries(device, protocol)?);
+        }
+    }
+    if ctx.json {
+        return output::print_json(&s);
+    }
+    print!("{}", render_status(&s));
+    Ok(())
+}
+
+fn render_status(s: &Status) -> String {
+    let mut sec = Section::new("PIN");
+    if !s.pin_supported {
+        sec.row("PIN", "not supported by this key");
+        return sec.render();
+    }
+    sec.row(
+        "PIN",
+        if s.pin_set {
+            "set"
+        } else {
+            "not set (fidoctl pin set)"
+        },
+    );
+    if let Some(n) = s.pin_retries {
+        let state = if s.locked {
+            "locked: only `fidoctl reset` helps, and it erases the key".to_string()
+        } else if s.power_cycle_required {
+            format!("{n} left, but temporarily blocked: remove and re-insert the key")
+        } else {
+            format!("{n} left")
+        };
+        sec.row("tries", state);
+    }
+    sec.row(
+        "change required",
+        if s.force_pin_change {
+            "yes: fidoctl pin change"
+        } else {
+            "no"
+        },
+    );
+    sec.row(
+        "length",
+        format!(
+            "{} to {} characters ({} bytes of UTF-8 at most)",
+            s.min_pin_length, MAX_PIN_BYTES, s.max_pin_bytes
+        ),
+    );
+    sec.row_opt(
+        "auth protocol",
+        s.pin_uv_auth_protocol.map(|p| p.to_string()),
+    );
+    sec.row_opt(
+        "fingerprint tries",
+        s.uv_retries.map(|n| format!("{n} left")),
+    );
+    sec.render()
+}
+
+/// The rule check shown at the prompt and applied to FIDOCTL_NEW_PIN.
+fn new_pin_rules(info: &AuthenticatorInfo) -> impl Fn(&str) -> Result<(), String> {
+    let min = info.effective_min_pin_length() as usize;
+    move |typed: &str| Pin::new(typed, min).map(|_| ()).map_err(|e| e.to_string())
+}
+
+fn read_new_pin(info: &AuthenticatorInfo) -> Result<Pin> {
+    let min = info.effective_min_pin_length() as usize;
+    let typed = prompt::new_pin(&new_pin_rules(info))?;
+    Ok(Pin::new(&typed, min).map_err(|e| errors::UsageError(e.to_string()))?)
+}
+
+fn set(device: &mut Device) -> Result<()> {
+    let info = device.get_info()?.clone();
+    match info.pin_is_set() {
+        None => return Err(errors::user(errors::NO_PIN_SUPPORT, errors::exit::REFUSED)),
+        Some(true) => {
+            return Err(errors::user(
+                "this key already has a PIN: use `fidoctl pin change`",
+                errors::exit::REFUSED,
+            ));
+        }
+        Some(false) => {}
+    }
+    let new_pin = read_new_pin(&info)?;
+    let protocol = client_pin::protocol_for(device)?;
+    client_pin::set_pin(device, protocol, &new_pin)
+        .map_err(|e| explain_new_pin_refusal(&info, e))?;
+    eprintln!("PIN set.");
+    Ok(())
+}
+
+fn change(device: &mut Device) -> Result<()> {
+    auth::require_pin_set(device)?;
+    let info = device.get_info()?.clone();
+    let protocol = client_pin::protocol_for(device)?;
+    auth::check_retries(client_pin::pin_retries(device, protocol)?)?;
+    let current = Pin::existing(&prompt::current_pin("Current PIN")?);
+    let new_pin = read_new_pin(&info)?;
+    match client_pin::change_pin(device, protocol, &current, &new_pin) {
+        Ok(()) => {
+            eprintln!("PIN changed.");
+            Ok(())
+        }
+        Err(e) if e.status() == Some(CtapStatus::PinPolicyViolation) => {
+            Err(explain_new_pin_refusal(&info, e))
+        }
+        Err(e) => Err(auth::explain_pin_failure(device, protocol, e)),
+    }
+}
+
+/// PIN_POLICY_VIOLATION with what getInfo says about the key's policy.
+fn explain_new_pin_refusal(info: &AuthenticatorInfo, err: crate::device::Error) -> anyhow::Error {
+    if err.status() != Some(CtapStatus::PinPolicyViolation) {
+        return err.into();
+    }
+    let mut rules = vec![format!(
+        "at least {} characters",
+        info.effective_min_pin_length()
+    )];
+    if let Some(max) = info.max_pin_length {
+        rules.push(format!("at most {max} characters"));
+    }
+    if info.pin_complexity_policy == Some(true) {
+        let url = info
+            .pin_complexity_policy_url
+            .as_deref()
+            .map(|u| format!(" ({u})"))
+            .unwrap_or_default();
+        rules.push(format!("a complexity policy{url}"));
+    }
+    if info.force_pin_change == Some(true) {
+        rules.push("different from the current PIN".into());
+    }
+    errors::user(
+        format!(
+            "the key refused the new PIN: its policy asks for {}",
+            rules.join(", ")
+        ),
+        errors::exit::REFUSED,
+    )
+}

@@ -1,0 +1,106 @@
+//! Asking the user: hidden PIN prompts on a terminal, environment variables
+//! without one, and confirmations. Never a prompt without a TTY, never a PIN in argv.
+
+use std::io::IsTerminal;
+
+use dialoguer::{Input, Password};
+use zeroize::Zeroizing;
+
+use super::errors::UsageError;
+
+pub const PIN_VAR: &str = "FIDOCTL_PIN";
+pub const NEW_PIN_VAR: &str = "FIDOCTL_NEW_PIN";
+
+/// A person is at the keyboard: stdin and stderr are terminals.
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+fn from_env(var: &str) -> Option<Zeroizing<String>> {
+    std::env::var(var).ok().map(Zeroizing::new)
+}
+
+fn no_tty(what: &str, var: &str) -> anyhow::Error {
+    UsageError(format!(
+        "{what} is needed, and there is no terminal to ask on: set {var}"
+    ))
+    .into()
+}
+
+/// The key's current PIN: `FIDOCTL_PIN` if set, else a hidden prompt.
+pub fn current_pin(prompt: &str) -> anyhow::Result<Zeroizing<String>> {
+    if let Some(pin) = from_env(PIN_VAR) {
+        return Ok(pin);
+    }
+    if !interactive() {
+        return Err(no_tty("the key's PIN", PIN_VAR));
+    }
+    Ok(Zeroizing::new(
+        Password::new().with_prompt(prompt).interact()?,
+    ))
+}
+
+/// A new PIN: `FIDOCTL_NEW_PIN` if set, else typed twice at a hidden prompt.
+/// `check` says why a PIN breaks a rule; on a terminal the user simply tries again.
+pub fn new_pin(check: &dyn Fn(&str) -> Result<(), String>) -> anyhow::Result<Zeroizing<String>> {
+    if let Some(pin) = from_env(NEW_PIN_VAR) {
+        check(&pin).map_err(UsageError)?;
+        return Ok(pin);
+    }
+    if !interactive() {
+        return Err(no_tty("a new PIN", NEW_PIN_VAR));
+    }
+    let pin = Password::new()
+        .with_prompt("New PIN")
+        .with_confirmation(
+            "Repeat the new PIN",
+            "The two PINs differ; type them again.",
+        )
+        .validate_with(|p: &String| check(p))
+        .interact()?;
+    Ok(Zeroizing::new(pin))
+}
+
+/// Destructive steps: on a terminal the user types `expected`; without one `--yes` is required.
+pub fn confirm_by_typing(warning: &str, expected: &str, yes: bool) -> anyhow::Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !interactive() {
+        return Err(UsageError(
+            "this erases data and there is no terminal to confirm on: add --yes".into(),
+        )
+        .into());
+    }
+    eprintln!("{warning}");
+    let typed: String = Input::new()
+        .with_prompt(format!("Type \"{expected}\" to go on"))
+        .allow_empty(true)
+        .interact_text()?;
+    if typed.trim().eq_ignore_ascii_case(expected.trim()) {
+        Ok(())
+    } else {
+        Err(super::errors::UserError {
+            message: "not confirmed: nothing was changed".into(),
+            exit_code: super::errors::exit::CANCELLED,
+        }
+        .into())
+    }
+}
+
+/// A yes/no question with a default, for non-destructive choices.
+pub fn confirm(question: &str, default: bool, yes: bool) -> anyhow::Result<bool> {
+    if yes {
+        return Ok(true);
+    }
+    if !interactive() {
+        return Err(UsageError(format!(
+            "{question} — there is no terminal to ask on: add --yes"
+        ))
+        .into());
+    }
+    Ok(dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(default)
+        .interact()?)
+}
