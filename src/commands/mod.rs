@@ -7,10 +7,10 @@ use anyhow::Result;
 
 use crate::aaguid::Registry;
 use crate::cli::{Cli, Command};
-use crate::device::Device;
 use crate::device::discovery::{self, DeviceSpec, Summary};
 use crate::device::transport::Transport;
 use crate::device::transport::trace::Traced;
+use crate::device::{CancelToken, Device};
 
 mod aaguid;
 mod auth;
@@ -27,6 +27,7 @@ pub struct Context {
     pub trace: bool,
     pub mds: Option<std::path::PathBuf>,
     round_trips: Cell<u32>,
+    cancel: CancelToken,
 }
 
 impl Context {
@@ -38,6 +39,7 @@ impl Context {
             trace: cli.trace,
             mds: cli.mds.clone(),
             round_trips: Cell::new(0),
+            cancel: CancelToken::default(),
         }
     }
 
@@ -58,7 +60,24 @@ impl Context {
     }
 
     pub fn open(&self, spec: &DeviceSpec) -> Result<Device> {
-        Ok(discovery::open(spec, &|t| self.wrap_transport(t))?)
+        let mut device = discovery::open(spec, &|t| self.wrap_transport(t))?;
+        device.set_cancel_token(self.cancel.clone());
+        Ok(device)
+    }
+
+    /// Ctrl-C while the key waits sends CTAPHID_CANCEL, so the key is not left
+    /// mid-operation; at any other moment (or a second Ctrl-C) it ends fidoctl.
+    fn install_ctrl_c(&self) {
+        let token = self.cancel.clone();
+        let _ = ctrlc::set_handler(move || {
+            if token.is_waiting() && !token.is_cancelled() {
+                token.cancel();
+            } else {
+                let _ = console::Term::stderr().show_cursor();
+                eprintln!();
+                std::process::exit(i32::from(crate::ui::errors::exit::CANCELLED));
+            }
+        });
     }
 
     /// INIT + getInfo on a key, counted for `--verbose`.
@@ -95,6 +114,7 @@ impl Context {
 
 pub fn run(cli: Cli) -> Result<()> {
     let ctx = Context::from_cli(&cli);
+    ctx.install_ctrl_c();
     let started = Instant::now();
     let Some(command) = cli.command else {
         use clap::CommandFactory;
