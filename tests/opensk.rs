@@ -242,3 +242,95 @@ fn reset_is_accepted_only_as_the_first_command_after_power_up() {
         CtapStatus::NotAllowed
     );
 }
+
+mod bio {
+    use super::*;
+    use fidoctl::device::ctap2::bio_enrollment::{Bio, CommandSet, SampleStatus};
+
+    #[test]
+    fn sensor_enroll_list_rename_delete() {
+        let mut device = open();
+        let p = client_pin::protocol_for(&mut device).unwrap();
+        client_pin::set_pin(&mut device, p, &pin("1234")).unwrap();
+        let set = CommandSet::of(device.get_info().unwrap()).unwrap();
+        assert_eq!(set, CommandSet::Final);
+        let perms = Permissions {
+            bits: permission::BIO_ENROLLMENT,
+            rp_id: None,
+        };
+        let token = client_pin::pin_token(&mut device, p, &pin("1234"), perms).unwrap();
+        let bio = Bio {
+            set,
+            token: Some(&token),
+        };
+
+        let sensor = Bio { set, token: None }.sensor_info(&mut device).unwrap();
+        assert!(sensor.max_capture_samples.unwrap() >= 1);
+        assert!(
+            bio.enumerate(&mut device).unwrap().is_empty(),
+            "0x2C means no enrollments"
+        );
+
+        let t = Duration::from_secs(5);
+        let first = bio.enroll_begin(&mut device, t, &mut |_| {}).unwrap();
+        let begun_id = first
+            .template_id
+            .clone()
+            .expect("enrollBegin names the template");
+        let mut last = first;
+        let mut rounds = 0;
+        while last.remaining > 0 {
+            last = bio
+                .enroll_capture_next(&mut device, &begun_id, t, &mut |_| {})
+                .unwrap();
+            rounds += 1;
+            assert!(rounds < 20, "a key that never finishes");
+        }
+        assert_eq!(last.status, SampleStatus::Good);
+        let list = bio.enumerate(&mut device).unwrap();
+        assert_eq!(list.len(), 1);
+        // OpenSK stores another id than enrollBegin announced: flows must re-list.
+        let stored = list[0].id.clone();
+        assert_eq!(list[0].name, None);
+
+        bio.set_friendly_name(&mut device, &stored, "Left thumb")
+            .unwrap();
+        assert_eq!(
+            bio.enumerate(&mut device).unwrap()[0].name.as_deref(),
+            Some("Left thumb")
+        );
+        assert_eq!(
+            device.refresh_info().unwrap().option("bioEnroll"),
+            Some(true)
+        );
+
+        bio.remove(&mut device, &stored).unwrap();
+        assert!(bio.enumerate(&mut device).unwrap().is_empty());
+    }
+
+    #[test]
+    fn enrollment_can_be_cancelled() {
+        let mut device = open();
+        let p = client_pin::protocol_for(&mut device).unwrap();
+        client_pin::set_pin(&mut device, p, &pin("1234")).unwrap();
+        let set = CommandSet::of(device.get_info().unwrap()).unwrap();
+        let perms = Permissions {
+            bits: permission::BIO_ENROLLMENT,
+            rp_id: None,
+        };
+        let token = client_pin::pin_token(&mut device, p, &pin("1234"), perms).unwrap();
+        let bio = Bio {
+            set,
+            token: Some(&token),
+        };
+        let first = bio
+            .enroll_begin(&mut device, Duration::from_secs(5), &mut |_| {})
+            .unwrap();
+        assert!(first.remaining > 0);
+        bio.cancel_enrollment(&mut device).unwrap();
+        assert!(
+            bio.enumerate(&mut device).unwrap().is_empty(),
+            "no half-made template"
+        );
+    }
+}

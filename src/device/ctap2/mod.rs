@@ -1,4 +1,5 @@
 //! CTAP2 commands, one module each; typed requests and responses.
+pub mod bio_enrollment;
 pub mod client_pin;
 pub mod get_info;
 pub mod reset;
