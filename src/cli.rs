@@ -47,6 +47,8 @@ pub enum Command {
     /// The key's PIN: status, set a first one, change it
     #[command(subcommand)]
     Pin(PinCommand),
+    /// Erase the key: PIN, fingerprints and accounts (asks to re-insert the key)
+    Reset(ResetArgs),
     /// The built-in software authenticator
     #[command(subcommand)]
     Sim(SimCommand),
@@ -71,6 +73,13 @@ pub enum AaguidFormat {
     Entra,
 }
 
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    /// Do not ask for confirmation (required without a terminal)
+    #[arg(long)]
+    pub yes: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum PinCommand {
     /// Whether a PIN is set, tries left, length rules
@@ -91,5 +100,11 @@ pub enum SimCommand {
         /// Address to listen on (port 0 picks a free one)
         #[arg(long, default_value = "127.0.0.1:8111")]
         listen: String,
+    },
+    /// Power-cycle a simulated key, as if it were pulled and re-inserted
+    Replug {
+        /// Which simulated key: biopass, yubikey-bio, ctap21, ctap20, u2f
+        #[arg(long, default_value = "biopass")]
+        profile: String,
     },
 }

@@ -17,6 +17,7 @@ mod auth;
 mod info;
 mod list;
 mod pin;
+mod reset;
 mod sim;
 
 /// What every command gets: the global options and shared services.
@@ -126,6 +127,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Info => info::run(&ctx),
         Command::Aaguid(args) => aaguid::run(&ctx, &args),
         Command::Pin(cmd) => pin::run(&ctx, cmd),
+        Command::Reset(args) => reset::run(&ctx, &args),
         Command::Sim(cmd) => sim::run(&ctx, cmd),
     };
     if ctx.verbose {

@@ -26,6 +26,12 @@ pub fn run(_ctx: &Context, cmd: SimCommand) -> Result<()> {
             })?;
             Ok(())
         }
+        SimCommand::Replug { profile } => {
+            let profile = parse_profile(&profile)?;
+            sim::replug(profile)?;
+            eprintln!("Simulated {} key re-inserted.", profile.name());
+            Ok(())
+        }
     }
 }
 

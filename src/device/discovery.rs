@@ -118,6 +118,33 @@ pub fn hid_keys() -> Result<Vec<HidKey>, Error> {
     Ok(hid::enumerate()?)
 }
 
+/// How often re-plug waits look at the bus.
+const REPLUG_POLL: Duration = Duration::from_millis(200);
+
+/// Waits until no key has `path` (the user pulled it). `false` on timeout.
+pub fn wait_for_removal(path: &str, timeout: Duration) -> Result<bool, Error> {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if !hid_keys()?.iter().any(|k| k.path == path) {
+            return Ok(true);
+        }
+        std::thread::sleep(REPLUG_POLL);
+    }
+    Ok(false)
+}
+
+/// Waits for a key at a path not in `present` (the user plugged one in).
+pub fn wait_for_insertion(present: &[String], timeout: Duration) -> Result<Option<HidKey>, Error> {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if let Some(k) = hid_keys()?.into_iter().find(|k| !present.contains(&k.path)) {
+            return Ok(Some(k));
+        }
+        std::thread::sleep(REPLUG_POLL);
+    }
+    Ok(None)
+}
+
 /// The one key to use when `--device` is not given.
 pub fn default_spec() -> Result<DeviceSpec, Error> {
     let keys = hid_keys()?;

@@ -78,3 +78,8 @@ pub fn serve_udp(
 ) -> Result<(), SimError> {
     todo!("simulator")
 }
+
+/// Records a power cycle of the key in its state file (PLACEHOLDER until the simulator lands).
+pub fn replug(_profile: Profile) -> Result<(), SimError> {
+    todo!("simulator")
+}

@@ -2,4 +2,5 @@
 pub mod errors;
 pub mod info_view;
 pub mod output;
+pub mod progress;
 pub mod prompt;

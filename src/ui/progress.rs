@@ -1,0 +1,67 @@
+//! Waiting moments: a spinner on a terminal, one plain line otherwise.
+//! Nothing here writes to stdout, so results stay clean for pipes.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::device::Event;
+
+/// Colour and animation only for a person: stderr is a terminal and NO_COLOR is unset.
+pub fn fancy() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// A message shown while we wait; cleared when dropped.
+pub struct Waiting {
+    bar: Option<ProgressBar>,
+}
+
+impl Waiting {
+    pub fn new(message: &str) -> Self {
+        if fancy() {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template"));
+            bar.set_message(message.to_string());
+            bar.enable_steady_tick(Duration::from_millis(100));
+            Self { bar: Some(bar) }
+        } else {
+            eprintln!("{message}");
+            Self { bar: None }
+        }
+    }
+
+    pub fn set_message(&self, message: &str) {
+        match &self.bar {
+            Some(bar) => bar.set_message(message.to_string()),
+            None => eprintln!("{message}"),
+        }
+    }
+
+    /// Prints a line above the spinner (or plainly).
+    pub fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// An event handler that says `touch_message` the first time the key wants a touch.
+pub fn touch_prompt(touch_message: &str) -> impl FnMut(Event) + '_ {
+    let mut shown: Option<Waiting> = None;
+    move |event| {
+        if event == Event::TouchNeeded && shown.is_none() {
+            shown = Some(Waiting::new(touch_message));
+        }
+    }
+}
