@@ -47,6 +47,9 @@ pub enum Command {
     /// The key's PIN: status, set a first one, change it
     #[command(subcommand)]
     Pin(PinCommand),
+    /// Fingerprints on a biometric key: enroll, list, rename, test, delete
+    #[command(subcommand, visible_alias = "fp")]
+    Fingerprint(FingerprintCommand),
     /// Erase the key: PIN, fingerprints and accounts (asks to re-insert the key)
     Reset(ResetArgs),
     /// The built-in software authenticator
@@ -71,6 +74,39 @@ pub enum AaguidFormat {
     Json,
     Csv,
     Entra,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FingerprintCommand {
+    /// The sensor: touch or swipe, samples needed, longest name
+    Sensor,
+    /// The enrolled fingerprints (id and name)
+    List,
+    /// Add a fingerprint, touching the sensor several times
+    Enroll {
+        /// Name it (else asked at the end on a terminal, or "Finger N")
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Rename a fingerprint, named by id or current name
+    Rename {
+        /// Id (hex, from `list`) or current name
+        fingerprint: String,
+        new_name: String,
+    },
+    /// Check that a finger is recognised
+    Test,
+    /// Remove fingerprints, named by id or name
+    Delete {
+        /// Ids (hex, from `list`) or names
+        fingerprints: Vec<String>,
+        /// Remove every fingerprint
+        #[arg(long)]
+        all: bool,
+        /// Do not ask for confirmation (required without a terminal)
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Args)]

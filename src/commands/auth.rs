@@ -6,9 +6,10 @@ use anyhow::Result;
 
 use crate::device::Device;
 use crate::device::ctap2::CtapStatus;
-use crate::device::ctap2::client_pin::{self, PinRetries};
-use crate::device::pin_protocol::PinProtocol;
-use crate::ui::errors;
+use crate::device::ctap2::client_pin::{self, Permissions, PinRetries};
+use crate::device::pin::Pin;
+use crate::device::pin_protocol::{PinProtocol, PinUvAuthToken};
+use crate::ui::{errors, prompt};
 
 /// Below this many tries left, say so before asking.
 const WARN_BELOW: u64 = 4;
@@ -42,6 +43,27 @@ pub fn check_retries(retries: PinRetries) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Asks for the current PIN and trades it for a token with `permissions`.
+pub fn token_with_pin(
+    device: &mut Device,
+    permissions: Permissions<'_>,
+) -> Result<(PinProtocol, PinUvAuthToken)> {
+    require_pin_set(device)?;
+    if device.get_info()?.force_pin_change == Some(true) {
+        return Err(errors::user(
+            "the key requires a new PIN before it can be used: run `fidoctl pin change`",
+            errors::exit::REFUSED,
+        ));
+    }
+    let protocol = client_pin::protocol_for(device)?;
+    check_retries(client_pin::pin_retries(device, protocol)?)?;
+    let pin = Pin::existing(&prompt::current_pin("PIN")?);
+    match client_pin::pin_token(device, protocol, &pin, permissions) {
+        Ok(token) => Ok((protocol, token)),
+        Err(e) => Err(explain_pin_failure(device, protocol, e)),
+    }
 }
 
 /// A wrong PIN becomes "wrong PIN, N tries left"; other failures pass through.

@@ -14,6 +14,7 @@ use crate::device::{CancelToken, Device};
 
 mod aaguid;
 mod auth;
+mod fingerprint;
 mod info;
 mod list;
 mod pin;
@@ -127,6 +128,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Info => info::run(&ctx),
         Command::Aaguid(args) => aaguid::run(&ctx, &args),
         Command::Pin(cmd) => pin::run(&ctx, cmd),
+        Command::Fingerprint(cmd) => fingerprint::run(&ctx, cmd),
         Command::Reset(args) => reset::run(&ctx, &args),
         Command::Sim(cmd) => sim::run(&ctx, cmd),
     };

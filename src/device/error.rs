@@ -36,6 +36,12 @@ impl From<TransportError> for Error {
 }
 
 impl Error {
+    /// The user cancelled (Ctrl-C): the key answered KEEPALIVE_CANCEL, or we stopped waiting.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, Error::Hid(HidError::Cancelled))
+            || self.status() == Some(CtapStatus::KeepaliveCancel)
+    }
+
     /// The CTAP status, if the key refused the command.
     pub fn status(&self) -> Option<CtapStatus> {
         match self {

@@ -38,6 +38,7 @@ pub struct Device {
     channel: Channel<Box<dyn Transport>>,
     label: String,
     info: Option<AuthenticatorInfo>,
+    cancel: CancelToken,
 }
 
 impl Device {
@@ -52,6 +53,7 @@ impl Device {
             channel,
             label: label.into(),
             info: None,
+            cancel: CancelToken::default(),
         })
     }
 
@@ -70,7 +72,13 @@ impl Device {
     }
 
     pub fn set_cancel_token(&mut self, token: CancelToken) {
+        self.cancel = token.clone();
         self.channel.set_cancel_token(token);
+    }
+
+    /// After a cancelled wait: clears the request so clean-up commands can run.
+    pub fn clear_cancel(&self) {
+        self.cancel.clear();
     }
 
     /// CTAPHID round trips so far, INIT included.

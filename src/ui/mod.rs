@@ -1,5 +1,6 @@
 //! Everything the user sees: wording of errors, output formats, (later) prompts and progress.
 pub mod errors;
+pub mod fingerprint_view;
 pub mod info_view;
 pub mod output;
 pub mod progress;

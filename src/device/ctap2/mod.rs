@@ -2,6 +2,7 @@
 pub mod bio_enrollment;
 pub mod client_pin;
 pub mod get_info;
+pub mod make_credential;
 pub mod reset;
 pub mod status;
 

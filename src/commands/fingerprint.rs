@@ -1,0 +1,462 @@
+//! `fidoctl fingerprint sensor | list | enroll | rename | test | delete`.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use serde::Serialize;
+use unicode_normalization::UnicodeNormalization;
+
+use super::{Context, auth};
+use crate::cli::FingerprintCommand;
+use crate::device::Device;
+use crate::device::ctap2::bio_enrollment::{Bio, CommandSet, Sample, SampleStatus, Template};
+use crate::device::ctap2::client_pin::{self, Permissions, permission};
+use crate::device::ctap2::{CtapStatus, make_credential};
+use crate::device::pin_protocol::PinUvAuthToken;
+use crate::ui::errors::{self, UsageError, exit};
+use crate::ui::fingerprint_view::{self, id_hex, sample_advice};
+use crate::ui::output::{self, Section};
+use crate::ui::progress::{self, Waiting};
+use crate::ui::prompt;
+
+/// How long the key waits for a finger per sample.
+const SAMPLE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Touches without a finger before we stop asking.
+const MAX_IDLE_SAMPLES: u32 = 3;
+/// A key that keeps saying samples remain is stopped here.
+const MAX_SAMPLES: u32 = 32;
+/// Names longer than the key says are refused; 64 bytes if it does not say.
+const DEFAULT_MAX_NAME: u64 = 64;
+
+pub fn run(ctx: &Context, cmd: FingerprintCommand) -> Result<()> {
+    let mut device = ctx.open_selected()?;
+    let set = CommandSet::of(device.get_info()?).ok_or_else(|| {
+        errors::user(
+            "this key has no fingerprint sensor (getInfo lists no bio enrollment)",
+            exit::REFUSED,
+        )
+    })?;
+    let result = match cmd {
+        FingerprintCommand::Sensor => sensor(ctx, &mut device, set),
+        FingerprintCommand::List => list(ctx, &mut device, set),
+        FingerprintCommand::Enroll { name } => enroll(&mut device, set, name.as_deref()),
+        FingerprintCommand::Rename {
+            fingerprint,
+            new_name,
+        } => rename(&mut device, set, &fingerprint, &new_name),
+        FingerprintCommand::Delete {
+            fingerprints,
+            all,
+            yes,
+        } => delete(&mut device, set, &fingerprints, all, yes),
+        FingerprintCommand::Test => test(ctx, &mut device),
+    };
+    ctx.done_with(&device);
+    result
+}
+
+fn bio_token(device: &mut Device) -> Result<PinUvAuthToken> {
+    let (_, token) = auth::token_with_pin(
+        device,
+        Permissions {
+            bits: permission::BIO_ENROLLMENT,
+            rp_id: None,
+        },
+    )?;
+    Ok(token)
+}
+
+#[derive(Serialize)]
+struct SensorJson {
+    command_set: &'static str,
+    fingerprint_kind: Option<&'static str>,
+    samples_to_enroll: Option<u64>,
+    max_name_bytes: Option<u64>,
+}
+
+fn sensor(ctx: &Context, device: &mut Device, set: CommandSet) -> Result<()> {
+    let info = Bio { set, token: None }.sensor_info(device)?;
+    let s = SensorJson {
+        command_set: match set {
+            CommandSet::Final => "CTAP 2.1",
+            CommandSet::Preview => "CTAP 2.1 prototype",
+        },
+        fingerprint_kind: info
+            .fingerprint_kind
+            .map(|k| if k == 2 { "swipe" } else { "touch" }),
+        samples_to_enroll: info.max_capture_samples,
+        max_name_bytes: info.max_template_friendly_name,
+    };
+    if ctx.json {
+        return output::print_json(&s);
+    }
+    let mut sec = Section::new("Fingerprint sensor");
+    sec.row("commands", s.command_set);
+    sec.row_opt("sensor", s.fingerprint_kind.map(|k| format!("{k} sensor")));
+    sec.row_opt(
+        "samples to enroll",
+        s.samples_to_enroll.map(|n| n.to_string()),
+    );
+    sec.row_opt(
+        "longest name",
+        s.max_name_bytes.map(|n| format!("{n} bytes")),
+    );
+    print!("{}", sec.render());
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct TemplateJson {
+    id: String,
+    name: Option<String>,
+}
+
+fn list(ctx: &Context, device: &mut Device, set: CommandSet) -> Result<()> {
+    let token = bio_token(device)?;
+    let templates = Bio {
+        set,
+        token: Some(&token),
+    }
+    .enumerate(device)?;
+    if ctx.json {
+        let rows: Vec<_> = templates
+            .iter()
+            .map(|t| TemplateJson {
+                id: id_hex(t),
+                name: t.name.clone(),
+            })
+            .collect();
+        return output::print_json(&rows);
+    }
+    print!("{}", fingerprint_view::render_list(&templates));
+    Ok(())
+}
+
+/// NFC, not empty, within the key's byte limit.
+fn check_name(name: &str, max_bytes: u64) -> Result<String, String> {
+    let name: String = name.trim().nfc().collect();
+    if name.is_empty() {
+        return Err("a fingerprint name cannot be empty".into());
+    }
+    if name.len() as u64 > max_bytes {
+        return Err(format!(
+            "the name is {} bytes of UTF-8; this key stores at most {max_bytes}",
+            name.len()
+        ));
+    }
+    Ok(name)
+}
+
+fn enroll(device: &mut Device, set: CommandSet, name: Option<&str>) -> Result<()> {
+    let sensor = Bio { set, token: None }.sensor_info(device).ok();
+    let max_name = sensor
+        .as_ref()
+        .and_then(|s| s.max_template_friendly_name)
+        .unwrap_or(DEFAULT_MAX_NAME);
+    // Refuse a bad name before the user spends a minute touching the sensor.
+    let name = name
+        .map(|n| check_name(n, max_name).map_err(UsageError))
+        .transpose()?;
+    let token = bio_token(device)?;
+    let bio = Bio {
+        set,
+        token: Some(&token),
+    };
+    let before = bio.enumerate(device)?;
+
+    let total = sensor.as_ref().and_then(|s| s.max_capture_samples);
+    let waiting = Waiting::new("Touch the sensor with the finger you want to add");
+    let begun_id = capture_all(device, &bio, &waiting, total)?;
+    drop(waiting);
+
+    // Some keys (OpenSK) store the template under another id than enrollBegin gave.
+    let after = bio.enumerate(device)?;
+    let stored = after
+        .iter()
+        .find(|t| !before.iter().any(|b| b.id == t.id))
+        .map(|t| t.id.clone())
+        .unwrap_or(begun_id);
+    let default_name = format!("Finger {}", after.len().max(1));
+    let name = match name {
+        Some(n) => n,
+        None if prompt::interactive() => {
+            let typed: String = dialoguer::Input::new()
+                .with_prompt("Name for this fingerprint")
+                .default(default_name)
+                .validate_with(|s: &String| check_name(s, max_name).map(|_| ()))
+                .interact_text()?;
+            check_name(&typed, max_name).map_err(UsageError)?
+        }
+        None => default_name,
+    };
+    bio.set_friendly_name(device, &stored, &name)?;
+    eprintln!(
+        "Fingerprint \"{name}\" enrolled (id {}).",
+        crate::cbor::hex(&stored)
+    );
+    Ok(())
+}
+
+/// enrollBegin and enrollCaptureNextSample until no samples remain; the template id.
+fn capture_all(
+    device: &mut Device,
+    bio: &Bio<'_>,
+    waiting: &Waiting,
+    total: Option<u64>,
+) -> Result<Vec<u8>> {
+    let mut idle = 0;
+    let first = loop {
+        match bio.enroll_begin(device, SAMPLE_TIMEOUT, &mut |_| {}) {
+            Ok(sample) => break sample,
+            Err(e) if is_no_finger(&e) && idle + 1 < MAX_IDLE_SAMPLES => {
+                idle += 1;
+                waiting.println(&sample_advice(SampleStatus::NoUserActivity));
+            }
+            Err(e) => return Err(explain_enroll_failure(e)),
+        }
+    };
+    let id = first
+        .template_id
+        .clone()
+        .ok_or_else(|| crate::device::Error::Malformed("enrollBegin gave no templateId".into()))?;
+    let mut sample = first;
+    let mut taken = 1;
+    loop {
+        report_sample(waiting, &sample, total);
+        if sample.remaining == 0 {
+            return Ok(id);
+        }
+        if taken >= MAX_SAMPLES {
+            abandon(device, bio);
+            return Err(errors::user(
+                "the key kept asking for more samples; enrollment stopped",
+                exit::REFUSED,
+            ));
+        }
+        match bio.enroll_capture_next(device, &id, SAMPLE_TIMEOUT, &mut |_| {}) {
+            Ok(next) => {
+                sample = next;
+                taken += 1;
+                idle = 0;
+            }
+            Err(e) if is_no_finger(&e) && idle + 1 < MAX_IDLE_SAMPLES => {
+                idle += 1;
+                waiting.println(&sample_advice(SampleStatus::NoUserActivity));
+            }
+            Err(e) => {
+                abandon(device, bio);
+                return Err(explain_enroll_failure(e));
+            }
+        }
+    }
+}
+
+fn report_sample(waiting: &Waiting, sample: &Sample, total: Option<u64>) {
+    let good_so_far = total.map(|t| t.saturating_sub(sample.remaining));
+    let progress = match (good_so_far, total) {
+        (Some(done), Some(t)) => format!("sample {done} of {t}"),
+        _ => format!("{} more to go", sample.remaining),
+    };
+    waiting.println(&format!("{} ({progress})", sample_advice(sample.status)));
+    if sample.remaining > 0 {
+        waiting.set_message("Lift your finger, then touch the sensor again");
+    }
+}
+
+/// Leaves the key without a half-made template, whatever went wrong.
+fn abandon(device: &mut Device, bio: &Bio<'_>) {
+    device.clear_cancel();
+    let _ = bio.cancel_enrollment(device);
+}
+
+fn is_no_finger(e: &crate::device::Error) -> bool {
+    matches!(
+        e.status(),
+        Some(CtapStatus::UserActionTimeout | CtapStatus::ActionTimeout)
+    )
+}
+
+fn explain_enroll_failure(e: crate::device::Error) -> anyhow::Error {
+    if e.is_cancelled() {
+        return errors::user("enrollment cancelled: nothing was saved", exit::CANCELLED);
+    }
+    match e.status() {
+        Some(CtapStatus::FpDatabaseFull) => errors::user(
+            "the key has no room for another fingerprint: see them with `fidoctl fingerprint list` and remove one with `fidoctl fingerprint delete`",
+            exit::REFUSED,
+        ),
+        Some(CtapStatus::UserActionTimeout | CtapStatus::ActionTimeout) => errors::user(
+            "no finger on the sensor for too long: enrollment stopped, nothing was saved. Run the command again",
+            exit::REFUSED,
+        ),
+        _ => e.into(),
+    }
+}
+
+/// A fingerprint named on the command line: its id in hex (or a unique prefix), or its name.
+fn resolve<'t>(selector: &str, templates: &'t [Template]) -> Result<&'t Template> {
+    let wanted = selector.to_lowercase();
+    if let Some(t) = templates.iter().find(|t| id_hex(t) == wanted) {
+        return Ok(t);
+    }
+    let by_name: Vec<&Template> = templates
+        .iter()
+        .filter(|t| t.name.as_deref() == Some(selector))
+        .collect();
+    match by_name.as_slice() {
+        [one] => return Ok(one),
+        [] => {}
+        many => {
+            let ids: Vec<String> = many.iter().map(|t| id_hex(t)).collect();
+            return Err(UsageError(format!(
+                "{} fingerprints are named \"{selector}\": use an id instead ({})",
+                many.len(),
+                ids.join(", ")
+            ))
+            .into());
+        }
+    }
+    let by_prefix: Vec<&Template> = templates
+        .iter()
+        .filter(|t| id_hex(t).starts_with(&wanted))
+        .collect();
+    if let [one] = by_prefix.as_slice() {
+        return Ok(one);
+    }
+    let known: Vec<String> = templates
+        .iter()
+        .map(|t| format!("{} ({})", id_hex(t), t.name.as_deref().unwrap_or("no name")))
+        .collect();
+    Err(UsageError(format!(
+        "no fingerprint matches \"{selector}\"; the key has: {}",
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        }
+    ))
+    .into())
+}
+
+fn rename(device: &mut Device, set: CommandSet, selector: &str, new_name: &str) -> Result<()> {
+    let max_name = Bio { set, token: None }
+        .sensor_info(device)
+        .ok()
+        .and_then(|s| s.max_template_friendly_name)
+        .unwrap_or(DEFAULT_MAX_NAME);
+    let new_name = check_name(new_name, max_name).map_err(UsageError)?;
+    let token = bio_token(device)?;
+    let bio = Bio {
+        set,
+        token: Some(&token),
+    };
+    let templates = bio.enumerate(device)?;
+    let target = resolve(selector, &templates)?;
+    bio.set_friendly_name(device, &target.id, &new_name)?;
+    eprintln!("Renamed {} to \"{new_name}\".", id_hex(target));
+    Ok(())
+}
+
+fn delete(
+    device: &mut Device,
+    set: CommandSet,
+    selectors: &[String],
+    all: bool,
+    yes: bool,
+) -> Result<()> {
+    if all != selectors.is_empty() {
+        return Err(
+            UsageError("name the fingerprints to delete, or give --all (not both)".into()).into(),
+        );
+    }
+    let token = bio_token(device)?;
+    let bio = Bio {
+        set,
+        token: Some(&token),
+    };
+    let templates = bio.enumerate(device)?;
+    let mut targets: Vec<&Template> = if all {
+        templates.iter().collect()
+    } else {
+        selectors
+            .iter()
+            .map(|s| resolve(s, &templates))
+            .collect::<Result<_>>()?
+    };
+    targets.dedup_by(|a, b| a.id == b.id);
+    if targets.is_empty() {
+        eprintln!("No fingerprints to delete.");
+        return Ok(());
+    }
+    let names: Vec<String> = targets
+        .iter()
+        .map(|t| format!("\"{}\"", t.name.as_deref().unwrap_or(&id_hex(t))))
+        .collect();
+    if !prompt::confirm(
+        &format!("Delete {} from the key?", names.join(", ")),
+        false,
+        yes,
+    )? {
+        return Err(errors::user("nothing was deleted", exit::CANCELLED));
+    }
+    for (t, shown) in targets.iter().zip(&names) {
+        bio.remove(device, &t.id)?;
+        eprintln!("Deleted {shown}.");
+    }
+    Ok(())
+}
+
+fn test(ctx: &Context, device: &mut Device) -> Result<()> {
+    let info = device.get_info()?.clone();
+    if info.option("uv") != Some(true) {
+        return Err(errors::user(
+            "no fingerprint is enrolled on this key: add one with `fidoctl fingerprint enroll`",
+            exit::REFUSED,
+        ));
+    }
+    let protocol = client_pin::protocol_for(device)?;
+    let message = "Touch the sensor with an enrolled finger";
+    let outcome = if info.option("pinUvAuthToken") == Some(true) {
+        // CTAP 2.1: a token from built-in UV; the permission is for a relying party that cannot exist.
+        let perms = Permissions {
+            bits: permission::GET_ASSERTION,
+            rp_id: Some(make_credential::THROWAWAY_RP),
+        };
+        client_pin::uv_token(
+            device,
+            protocol,
+            perms,
+            &mut progress::touch_prompt(message),
+        )
+        .map(|_| true)
+    } else {
+        // Prototype keys: built-in UV through a credential that is not stored on the key.
+        let _w = Waiting::new(message);
+        make_credential::verify_user_builtin(device, client_pin::UV_WAIT, &mut |_| {})
+    };
+    let result = match outcome {
+        Ok(true) => Ok(true),
+        Ok(false) => Ok(false),
+        Err(e) if e.status() == Some(CtapStatus::UvInvalid) => Ok(false),
+        Err(e) if e.is_cancelled() => return Err(errors::user("cancelled", exit::CANCELLED)),
+        Err(e) => Err(e),
+    }?;
+    let uv_left = client_pin::uv_retries(device, protocol).ok();
+    if ctx.json {
+        return output::print_json(
+            &serde_json::json!({ "recognised": result, "uv_retries": uv_left }),
+        );
+    }
+    if result {
+        println!("Recognised: that finger is enrolled on this key.");
+        Ok(())
+    } else {
+        let left = uv_left
+            .map(|n| format!(", {n} tries left before the key asks for the PIN"))
+            .unwrap_or_default();
+        Err(errors::user(
+            format!("fingerprint not recognised{left}"),
+            exit::REFUSED,
+        ))
+    }
+}

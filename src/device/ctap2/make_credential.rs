@@ -1,0 +1,79 @@
+//! authenticatorMakeCredential (0x01), used only to test a fingerprint on keys
+//! without getPinUvAuthTokenUsingUvWithPermissions (CTAP 2.1-PRE prototypes):
+//! a non-discoverable credential for a throwaway relying party with built-in
+//! user verification. Non-discoverable credentials live in the returned id, so
+//! nothing is stored on the key (CTAP 2.1 §6.1.2, option rk = false).
+
+use std::time::Duration;
+
+use super::command::MAKE_CREDENTIAL;
+use crate::cbor::{self, MapView, Value};
+use crate::device::{Device, Error, Event};
+
+/// A relying party id that can never be real (RFC 2606 reserves .invalid).
+pub const THROWAWAY_RP: &str = "fidoctl.invalid";
+/// authenticatorData flags (WebAuthn §6.1): user present, user verified.
+const FLAG_UV: u8 = 0x04;
+
+/// Asks the key to verify the user with its own sensor. `Ok(true)` when the
+/// key says it verified the user (the UV flag).
+pub fn verify_user_builtin(
+    device: &mut Device,
+    wait: Duration,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<bool, Error> {
+    let mut challenge = [0u8; 32];
+    let mut user_id = [0u8; 16];
+    getrandom::fill(&mut challenge).map_err(|e| Error::Malformed(e.to_string()))?;
+    getrandom::fill(&mut user_id).map_err(|e| Error::Malformed(e.to_string()))?;
+    let text_map = |entries: &[(&str, Value)]| {
+        Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (cbor::text(k), v.clone()))
+                .collect(),
+        )
+    };
+    let request = cbor::int_map([
+        (1, Some(cbor::bytes(&challenge))),
+        (
+            2,
+            Some(text_map(&[
+                ("id", cbor::text(THROWAWAY_RP)),
+                ("name", cbor::text("fidoctl fingerprint test")),
+            ])),
+        ),
+        (
+            3,
+            Some(text_map(&[
+                ("id", cbor::bytes(&user_id)),
+                ("name", cbor::text("fidoctl")),
+            ])),
+        ),
+        (
+            4,
+            Some(Value::Array(vec![text_map(&[
+                ("alg", cbor::int(-7)),
+                ("type", cbor::text("public-key")),
+            ])])),
+        ),
+        (
+            7,
+            Some(text_map(&[
+                ("rk", Value::Bool(false)),
+                ("uv", Value::Bool(true)),
+            ])),
+        ),
+    ]);
+    let answer = device
+        .cbor(MAKE_CREDENTIAL, Some(&request), wait, on_event)?
+        .ok_or_else(|| Error::Malformed("makeCredential answered nothing".into()))?;
+    let map = MapView::new(&answer)
+        .ok_or_else(|| Error::Malformed("makeCredential answer is not a map".into()))?;
+    let auth_data = map
+        .int(2)
+        .and_then(Value::as_bytes)
+        .filter(|d| d.len() >= 37)
+        .ok_or_else(|| Error::Malformed("makeCredential answer lacks authData".into()))?;
+    Ok(auth_data[32] & FLAG_UV != 0)
+}
