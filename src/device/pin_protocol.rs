@@ -107,11 +107,20 @@ impl KeyPair {
 
     /// The public key as a COSE_Key with alg ECDH-ES+HKDF-256 (-25), as §6.5.6 requires.
     pub fn cose_public_key(&self) -> Value {
+        self.cose_key(-25)
+    }
+
+    /// The same point labelled ES256 (-7), as a credential public key.
+    pub fn cose_public_key_es256(&self) -> Value {
+        self.cose_key(-7)
+    }
+
+    fn cose_key(&self, alg: i64) -> Value {
         let point = self.secret.public_key().to_sec1_bytes();
         debug_assert_eq!(point.len(), 65, "uncompressed SEC1 point");
         cbor::int_map([
             (1, Some(cbor::int(2))),
-            (3, Some(cbor::int(-25))),
+            (3, Some(cbor::int(alg))),
             (-1, Some(cbor::int(1))),
             (-2, Some(cbor::bytes(&point[1..33]))),
             (-3, Some(cbor::bytes(&point[33..65]))),
@@ -240,6 +249,10 @@ impl PinUvAuthToken {
     pub fn authenticate(&self, message: &[u8]) -> Vec<u8> {
         authenticate(self.protocol, &self.token, message)
     }
+}
+
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
 }
 
 /// HMAC-SHA-256, truncated to 16 bytes for protocol 1 (§6.5.6), whole for 2 (§6.5.7).

@@ -1,85 +1,156 @@
-//! The software authenticator. See shared/DESIGN.md "The software authenticator".
+//! The software authenticator (shared/DESIGN.md, "The software authenticator").
 //!
-//! Public surface (used by the device layer and the CLI; keep it stable):
-//! - [`Profile`]: the modelled keys, by name (`biopass`, `yubikey-bio`, `ctap21`, `ctap20`, `u2f`).
-//! - [`SimKey`]: an in-process key speaking 64-byte CTAPHID reports ([`Transport`]).
+//! - [`Profile`]: the modelled keys (`biopass`, `yubikey-bio`, `ctap21`, `ctap20`, `u2f`).
+//! - [`SimKey`]: an in-process key speaking 64-byte CTAPHID reports, on its own
+//!   thread so it can send KEEPALIVE while "waiting for a finger" and see CANCEL.
 //! - [`serve_udp`]: the same key over UDP, one report per datagram.
+//! - [`replug`]: a power cycle, as if the key were pulled and re-inserted.
+//!
+//! Environment: `FIDOCTL_SIM_STATE` (state file), `FIDOCTL_SIM_TOUCHES`
+//! (the scripted sensor, see [`sensor`]), `FIDOCTL_SIM_FAULTS` (see [`faults`]).
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
-use crate::device::transport::{Report, Transport, TransportError};
+use crate::device::transport::{REPORT_LEN, Report, Transport, TransportError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Profile {
-    BioPass,
-    YubiKeyBio,
-    Ctap21,
-    Ctap20,
-    U2f,
-}
+mod authenticator;
+mod bio;
+mod client_pin;
+pub mod faults;
+mod hid;
+mod profiles;
+pub mod sensor;
+mod state;
 
-impl Profile {
-    pub const ALL: [Profile; 5] = [
-        Profile::BioPass,
-        Profile::YubiKeyBio,
-        Profile::Ctap21,
-        Profile::Ctap20,
-        Profile::U2f,
-    ];
+pub use profiles::Profile;
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Profile::BioPass => "biopass",
-            Profile::YubiKeyBio => "yubikey-bio",
-            Profile::Ctap21 => "ctap21",
-            Profile::Ctap20 => "ctap20",
-            Profile::U2f => "u2f",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Profile> {
-        Profile::ALL.into_iter().find(|p| p.name() == name)
-    }
-}
+use authenticator::Authenticator;
+use hid::{Io, Server};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
     #[error("simulator state file {path}: {reason}")]
     State { path: PathBuf, reason: String },
+    #[error("simulator: {0}")]
+    Config(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
-pub struct SimKey {}
+fn server(profile: Profile, state_path: PathBuf) -> Result<Server, SimError> {
+    let sensor = sensor::Sensor::from_env().map_err(SimError::Config)?;
+    let faults = faults::Faults::from_env().map_err(SimError::Config)?;
+    Ok(Server::new(
+        Authenticator::new(profile, state_path, sensor)?,
+        faults,
+    ))
+}
+
+/// A simulated key in this process.
+pub struct SimKey {
+    to_key: Sender<Report>,
+    from_key: Receiver<Report>,
+}
+
+struct ChannelIo {
+    inbox: Receiver<Report>,
+    outbox: Sender<Report>,
+}
+
+impl Io for ChannelIo {
+    fn recv(&mut self, timeout: Duration) -> Result<Option<Report>, ()> {
+        match self.inbox.recv_timeout(timeout) {
+            Ok(r) => Ok(Some(r)),
+            Err(RecvTimeoutError::Timeout) => Ok(None),
+            Err(RecvTimeoutError::Disconnected) => Err(()),
+        }
+    }
+    fn send(&mut self, report: &Report) {
+        let _ = self.outbox.send(*report);
+    }
+}
 
 impl SimKey {
-    /// Opens the simulated key, its state in `FIDOCTL_SIM_STATE` or the default file.
-    pub fn open(_profile: Profile) -> Result<SimKey, SimError> {
-        todo!("simulator")
+    /// Opens the key whose state is in `FIDOCTL_SIM_STATE`, or the profile's default file.
+    pub fn open(profile: Profile) -> Result<SimKey, SimError> {
+        Self::open_with_state(profile, state::default_path(profile.name()))
+    }
+
+    pub fn open_with_state(profile: Profile, state_path: PathBuf) -> Result<SimKey, SimError> {
+        let mut server = server(profile, state_path)?;
+        let (to_key, inbox) = mpsc::channel();
+        let (outbox, from_key) = mpsc::channel();
+        std::thread::Builder::new()
+            .name(format!("sim:{}", profile.name()))
+            .spawn(move || server.run(&mut ChannelIo { inbox, outbox }))?;
+        Ok(SimKey { to_key, from_key })
     }
 }
 
 impl Transport for SimKey {
-    fn send(&mut self, _report: &Report) -> Result<(), TransportError> {
-        todo!("simulator")
+    fn send(&mut self, report: &Report) -> Result<(), TransportError> {
+        self.to_key
+            .send(*report)
+            .map_err(|_| TransportError::Disconnected)
     }
-    fn receive(&mut self, _timeout: Duration) -> Result<Option<Report>, TransportError> {
-        todo!("simulator")
+    fn receive(&mut self, timeout: Duration) -> Result<Option<Report>, TransportError> {
+        match self.from_key.recv_timeout(timeout) {
+            Ok(r) => Ok(Some(r)),
+            Err(RecvTimeoutError::Timeout) => Ok(None),
+            Err(RecvTimeoutError::Disconnected) => Err(TransportError::Disconnected),
+        }
+    }
+}
+
+struct UdpIo {
+    socket: UdpSocket,
+    peer: Option<SocketAddr>,
+}
+
+impl Io for UdpIo {
+    fn recv(&mut self, timeout: Duration) -> Result<Option<Report>, ()> {
+        let _ = self
+            .socket
+            .set_read_timeout(Some(timeout.max(Duration::from_millis(1))));
+        let mut buf = [0u8; 2 * REPORT_LEN];
+        match self.socket.recv_from(&mut buf) {
+            Ok((n, from)) => {
+                self.peer = Some(from);
+                let mut r = [0u8; REPORT_LEN];
+                r[..n.min(REPORT_LEN)].copy_from_slice(&buf[..n.min(REPORT_LEN)]);
+                Ok(Some(r))
+            }
+            // Timeouts, and ICMP errors from a client that went away, are not the end of the server.
+            Err(_) => Ok(None),
+        }
+    }
+    fn send(&mut self, report: &Report) {
+        if let Some(peer) = self.peer {
+            let _ = self.socket.send_to(report, peer);
+        }
     }
 }
 
 /// Serves the key over UDP until the process ends; `ready` gets the bound address.
 pub fn serve_udp(
-    _profile: Profile,
-    _listen: SocketAddr,
-    _ready: impl FnOnce(SocketAddr),
+    profile: Profile,
+    listen: SocketAddr,
+    ready: impl FnOnce(SocketAddr),
 ) -> Result<(), SimError> {
-    todo!("simulator")
+    let mut server = server(profile, state::default_path(profile.name()))?;
+    let socket = UdpSocket::bind(listen)?;
+    ready(socket.local_addr()?);
+    server.run(&mut UdpIo { socket, peer: None });
+    Ok(())
 }
 
-/// Records a power cycle of the key in its state file (PLACEHOLDER until the simulator lands).
-pub fn replug(_profile: Profile) -> Result<(), SimError> {
-    todo!("simulator")
+/// A power cycle: ends PIN_AUTH_BLOCKED and opens the 10-second reset window.
+pub fn replug(profile: Profile) -> Result<(), SimError> {
+    let path = state::default_path(profile.name());
+    let mut s = state::load(&path, profile.name())?;
+    s.power_cycle();
+    state::save(&path, &s)
 }

@@ -1,0 +1,347 @@
+//! The key's side of authenticatorClientPIN (CTAP 2.1 §6.5.5): retries that
+//! count down, three wrong PINs in a row block until a power cycle, none left
+//! locks the PIN; tokens carry permissions and an rpId.
+
+use unicode_normalization::UnicodeNormalization;
+use zeroize::Zeroizing;
+
+use super::authenticator::{Authenticator, Reply, Status};
+use super::hid::Presence;
+use super::state::{self, StoredPin};
+use crate::cbor::{self, MapView, Value};
+use crate::device::ctap2::client_pin::{permission, sub};
+use crate::device::pin_protocol::{self, KeyPair, PinProtocol, SharedSecret};
+
+/// The per-power-up pinUvAuthToken and what it may do.
+pub struct Token {
+    pub key: Zeroizing<Vec<u8>>,
+    /// Permissions granted with it; `None` for a getPinToken (0x05) token, which may do anything.
+    pub permissions: Option<u8>,
+    pub rp_id: Option<String>,
+    pub valid: bool,
+}
+
+impl Token {
+    pub fn fresh() -> Self {
+        let mut key = Zeroizing::new(vec![0u8; 32]);
+        let _ = getrandom::fill(&mut key);
+        Token {
+            key,
+            permissions: None,
+            rp_id: None,
+            valid: false,
+        }
+    }
+}
+
+/// Consecutive wrong PINs that block until a power cycle (§6.5.5.7 step "pinRetries").
+const MAX_CONSECUTIVE: u8 = 3;
+
+impl Authenticator {
+    fn protocol(&self, p: &MapView<'_>) -> Result<PinProtocol, Status> {
+        let v = p
+            .int(1)
+            .and_then(cbor::as_u64)
+            .ok_or(Status::MissingParameter)?;
+        PinProtocol::from_version(v)
+            .filter(|p| self.profile.model().pin_protocols.contains(&p.version()))
+            .ok_or(Status::InvalidParameter)
+    }
+
+    fn shared_secret(
+        &self,
+        protocol: PinProtocol,
+        p: &MapView<'_>,
+    ) -> Result<SharedSecret, Status> {
+        let platform_key = p.int(3).ok_or(Status::MissingParameter)?;
+        self.key_agreement
+            .shared_secret(protocol, platform_key)
+            .map_err(|_| Status::InvalidParameter)
+    }
+
+    pub(super) fn client_pin(&mut self, p: MapView<'_>, presence: &mut dyn Presence) -> Reply {
+        let protocol = self.protocol(&p)?;
+        let subcommand = p
+            .int(2)
+            .and_then(cbor::as_i64)
+            .ok_or(Status::MissingParameter)?;
+        let ctap21 = self.profile.is_ctap21();
+        match subcommand {
+            sub::GET_PIN_RETRIES => {
+                let power_cycle = ctap21.then_some(Value::Bool(
+                    self.state.consecutive_pin_failures >= MAX_CONSECUTIVE,
+                ));
+                Ok(Some(cbor::int_map([
+                    (3, Some(cbor::int(self.state.pin_retries.into()))),
+                    (4, power_cycle),
+                ])))
+            }
+            sub::GET_KEY_AGREEMENT => Ok(Some(cbor::int_map([(
+                1,
+                Some(self.key_agreement.cose_public_key()),
+            )]))),
+            sub::SET_PIN => self.set_pin(protocol, &p),
+            sub::CHANGE_PIN => self.change_pin(protocol, &p),
+            sub::GET_PIN_TOKEN => self.pin_token(protocol, &p, None),
+            sub::GET_PIN_TOKEN_WITH_PERMISSIONS if self.profile.model().permissions => {
+                let perms = p
+                    .int(9)
+                    .and_then(cbor::as_u64)
+                    .ok_or(Status::MissingParameter)?;
+                self.pin_token(protocol, &p, Some(perms))
+            }
+            sub::GET_UV_TOKEN_WITH_PERMISSIONS
+                if self.profile.model().permissions && self.has_sensor() =>
+            {
+                self.uv_token(protocol, &p, presence)
+            }
+            sub::GET_UV_RETRIES if self.has_sensor() => Ok(Some(cbor::int_map([(
+                5,
+                Some(cbor::int(self.state.uv_retries.into())),
+            )]))),
+            _ => Err(Status::InvalidSubcommand),
+        }
+    }
+
+    fn has_sensor(&self) -> bool {
+        let m = self.profile.model();
+        m.bio_final || m.bio_preview
+    }
+
+    /// The new PIN from newPinEnc: 64 padded bytes, at least minPINLength code points (§6.5.5.5).
+    fn decrypt_new_pin(&self, shared: &SharedSecret, p: &MapView<'_>) -> Result<StoredPin, Status> {
+        let enc = p
+            .int(5)
+            .and_then(Value::as_bytes)
+            .ok_or(Status::MissingParameter)?;
+        let expected_len = match shared.protocol() {
+            PinProtocol::V1 => 64,
+            PinProtocol::V2 => 16 + 64,
+        };
+        if enc.len() != expected_len {
+            return Err(Status::InvalidParameter);
+        }
+        let padded = shared.decrypt(enc).map_err(|_| Status::InvalidParameter)?;
+        let end = padded
+            .iter()
+            .position(|&b| b == 0)
+            .ok_or(Status::PinPolicyViolation)?;
+        let pin = std::str::from_utf8(&padded[..end]).map_err(|_| Status::PinPolicyViolation)?;
+        let code_points = pin.nfc().count();
+        if code_points < usize::from(self.state.min_pin_length.max(4)) {
+            return Err(Status::PinPolicyViolation);
+        }
+        Ok(StoredPin {
+            hash16: pin_protocol::sha256(pin.as_bytes())[..16].to_vec(),
+            code_points,
+        })
+    }
+
+    fn set_pin(&mut self, protocol: PinProtocol, p: &MapView<'_>) -> Reply {
+        let param = p
+            .int(4)
+            .and_then(Value::as_bytes)
+            .ok_or(Status::MissingParameter)?;
+        let new_pin_enc = p
+            .int(5)
+            .and_then(Value::as_bytes)
+            .ok_or(Status::MissingParameter)?;
+        if self.state.pin.is_some() {
+            return Err(Status::PinAuthInvalid); // §6.5.5.5: a PIN is already set
+        }
+        let shared = self.shared_secret(protocol, p)?;
+        if !verify(&shared, new_pin_enc, param) {
+            return Err(Status::PinAuthInvalid);
+        }
+        self.state.pin = Some(self.decrypt_new_pin(&shared, p)?);
+        self.state.pin_retries = state::PIN_RETRIES;
+        Ok(None)
+    }
+
+    fn change_pin(&mut self, protocol: PinProtocol, p: &MapView<'_>) -> Reply {
+        let param = p
+            .int(4)
+            .and_then(Value::as_bytes)
+            .ok_or(Status::MissingParameter)?;
+        let new_pin_enc = p
+            .int(5)
+            .and_then(Value::as_bytes)
+            .ok_or(Status::MissingParameter)?;
+        let pin_hash_enc = p
+            .int(6)
+            .and_then(Value::as_bytes)
+            .ok_or(Status::MissingParameter)?;
+        let shared = self.shared_secret(protocol, p)?;
+        let mut message = new_pin_enc.clone();
+        message.extend_from_slice(pin_hash_enc);
+        if !verify(&shared, &message, param) {
+            return Err(Status::PinAuthInvalid);
+        }
+        self.check_pin_hash(&shared, pin_hash_enc)?;
+        let new_pin = self.decrypt_new_pin(&shared, p)?;
+        if self.state.force_pin_change
+            && self
+                .state
+                .pin
+                .as_ref()
+                .is_some_and(|old| old.hash16 == new_pin.hash16)
+        {
+            return Err(Status::PinPolicyViolation);
+        }
+        self.state.pin = Some(new_pin);
+        self.state.force_pin_change = false;
+        self.token = Token::fresh();
+        Ok(None)
+    }
+
+    /// Verifies pinHashEnc against the stored PIN, counting retries (§6.5.5.7 "verify pinHashEnc").
+    fn check_pin_hash(&mut self, shared: &SharedSecret, pin_hash_enc: &[u8]) -> Result<(), Status> {
+        let stored = self.state.pin.clone().ok_or(Status::PinNotSet)?;
+        if self.state.pin_retries == 0 {
+            return Err(Status::PinBlocked);
+        }
+        if self.state.consecutive_pin_failures >= MAX_CONSECUTIVE {
+            return Err(Status::PinAuthBlocked);
+        }
+        self.state.pin_retries -= 1;
+        let hash = shared
+            .decrypt(pin_hash_enc)
+            .map_err(|_| Status::InvalidParameter)?;
+        if hash.len() != 16 || !constant_time_eq(&hash, &stored.hash16) {
+            self.key_agreement = KeyPair::generate();
+            self.state.consecutive_pin_failures += 1;
+            return Err(if self.state.pin_retries == 0 {
+                Status::PinBlocked
+            } else if self.state.consecutive_pin_failures >= MAX_CONSECUTIVE {
+                Status::PinAuthBlocked
+            } else {
+                Status::PinInvalid
+            });
+        }
+        self.state.pin_retries = state::PIN_RETRIES;
+        self.state.consecutive_pin_failures = 0;
+        // A correct PIN also restores the fingerprint tries (§6.5.5.7).
+        self.state.uv_retries = state::UV_RETRIES;
+        Ok(())
+    }
+
+    fn pin_token(
+        &mut self,
+        protocol: PinProtocol,
+        p: &MapView<'_>,
+        permissions: Option<u64>,
+    ) -> Reply {
+        let pin_hash_enc = p
+            .int(6)
+            .and_then(Value::as_bytes)
+            .ok_or(Status::MissingParameter)?;
+        let shared = self.shared_secret(protocol, p)?;
+        let permissions = match permissions {
+            None => None,
+            Some(0) => return Err(Status::InvalidParameter),
+            Some(bits) => Some(self.check_permissions(bits)?),
+        };
+        self.check_pin_hash(&shared, pin_hash_enc)?;
+        if self.state.force_pin_change {
+            return Err(Status::PinPolicyViolation);
+        }
+        self.issue_token(&shared, permissions, p.int(10).and_then(Value::as_text))
+    }
+
+    fn uv_token(
+        &mut self,
+        protocol: PinProtocol,
+        p: &MapView<'_>,
+        presence: &mut dyn Presence,
+    ) -> Reply {
+        let shared = self.shared_secret(protocol, p)?;
+        let bits = p
+            .int(9)
+            .and_then(cbor::as_u64)
+            .ok_or(Status::MissingParameter)?;
+        if bits == 0 {
+            return Err(Status::InvalidParameter);
+        }
+        let permissions = self.check_permissions(bits)?;
+        if self.state.templates.is_empty() {
+            return Err(Status::NotAllowed); // built-in UV is not configured
+        }
+        self.built_in_uv(presence)?;
+        self.issue_token(
+            &shared,
+            Some(permissions),
+            p.int(10).and_then(Value::as_text),
+        )
+    }
+
+    /// Permissions this profile can grant (§6.5.5.7: else UNAUTHORIZED_PERMISSION).
+    fn check_permissions(&self, bits: u64) -> Result<u8, Status> {
+        let m = self.profile.model();
+        let mut allowed = permission::MAKE_CREDENTIAL | permission::GET_ASSERTION;
+        if self.profile.is_ctap21() {
+            allowed |= permission::CREDENTIAL_MANAGEMENT
+                | permission::AUTHENTICATOR_CONFIG
+                | permission::LARGE_BLOB_WRITE;
+        }
+        if m.bio_final {
+            allowed |= permission::BIO_ENROLLMENT;
+        }
+        u8::try_from(bits)
+            .ok()
+            .filter(|b| b & !allowed == 0)
+            .ok_or(Status::UnauthorizedPermission)
+    }
+
+    fn issue_token(
+        &mut self,
+        shared: &SharedSecret,
+        permissions: Option<u8>,
+        rp_id: Option<&str>,
+    ) -> Reply {
+        self.token = Token::fresh();
+        self.token.permissions = permissions;
+        self.token.rp_id = rp_id.map(str::to_string);
+        self.token.valid = true;
+        Ok(Some(cbor::int_map([(
+            2,
+            Some(cbor::bytes(&shared.encrypt(&self.token.key))),
+        )])))
+    }
+
+    /// Checks pinUvAuthParam over `message` with the current token and `needed` permission.
+    pub(super) fn verify_token(
+        &self,
+        p: &MapView<'_>,
+        protocol_key: i64,
+        param_key: i64,
+        message: &[u8],
+        needed: u8,
+    ) -> Result<(), Status> {
+        let param = p
+            .int(param_key)
+            .and_then(Value::as_bytes)
+            .ok_or(Status::PuatRequired)?;
+        let version = p
+            .int(protocol_key)
+            .and_then(cbor::as_u64)
+            .ok_or(Status::MissingParameter)?;
+        let protocol = PinProtocol::from_version(version)
+            .filter(|v| self.profile.model().pin_protocols.contains(&v.version()))
+            .ok_or(Status::InvalidParameter)?;
+        if !self.token.valid || !pin_protocol::verify(protocol, &self.token.key, message, param) {
+            return Err(Status::PinAuthInvalid);
+        }
+        match self.token.permissions {
+            Some(bits) if bits & needed == 0 => Err(Status::UnauthorizedPermission),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn verify(shared: &SharedSecret, message: &[u8], param: &[u8]) -> bool {
+    constant_time_eq(&shared.authenticate(message), param)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,281 @@
+//! The key's side of CTAPHID (CTAP 2.1 §11.2): channel allocation, message
+//! reassembly with its errors, KEEPALIVE while the user is awaited, CANCEL,
+//! and the injected faults of `FIDOCTL_SIM_FAULTS`.
+
+use std::time::{Duration, Instant};
+
+use super::authenticator::Authenticator;
+use super::faults::Faults;
+use crate::device::ctaphid::{BROADCAST_CID, MAX_MESSAGE, command, fragment};
+use crate::device::transport::{REPORT_LEN, Report};
+
+/// A continuation packet later than this ends the message with ERR_MSG_TIMEOUT (§11.2.9.1.6 suggests 500 ms).
+const CONTINUATION_TIMEOUT: Duration = Duration::from_millis(500);
+/// KEEPALIVE cadence while waiting for the user (§11.2.9.1.5: every 100 ms).
+const KEEPALIVE_EVERY: Duration = Duration::from_millis(100);
+
+mod err {
+    pub const INVALID_CMD: u8 = 0x01;
+    pub const INVALID_LEN: u8 = 0x03;
+    pub const INVALID_SEQ: u8 = 0x04;
+    pub const MSG_TIMEOUT: u8 = 0x05;
+    pub const CHANNEL_BUSY: u8 = 0x06;
+    pub const INVALID_CHANNEL: u8 = 0x0B;
+}
+
+/// Where reports come from and go to: channels, a UDP socket, /dev/uhid.
+pub trait Io {
+    /// `Err(())` when the other side is gone for good.
+    fn recv(&mut self, timeout: Duration) -> Result<Option<Report>, ()>;
+    fn send(&mut self, report: &Report);
+}
+
+/// Why a wait for the user ended early.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Interrupted {
+    Cancelled,
+    Gone,
+}
+
+/// What the authenticator may do while handling a request: wait for the user.
+pub trait Presence {
+    /// Sends KEEPALIVE (user presence needed) for `how_long`, watching for CANCEL.
+    fn wait(&mut self, how_long: Duration) -> Result<(), Interrupted>;
+}
+
+struct Assembly {
+    cid: u32,
+    cmd: u8,
+    len: usize,
+    data: Vec<u8>,
+    next_seq: u8,
+    deadline: Instant,
+}
+
+pub struct Server {
+    key: Authenticator,
+    faults: Faults,
+    next_cid: u32,
+}
+
+fn cid_of(r: &Report) -> u32 {
+    u32::from_be_bytes([r[0], r[1], r[2], r[3]])
+}
+
+fn send_message(io: &mut dyn Io, cid: u32, cmd: u8, payload: &[u8]) {
+    for report in fragment(cid, cmd, payload).expect("replies fit in one CTAPHID message") {
+        io.send(&report);
+    }
+}
+
+fn send_error(io: &mut dyn Io, cid: u32, code: u8) {
+    send_message(io, cid, command::ERROR, &[code]);
+}
+
+impl Server {
+    pub fn new(key: Authenticator, faults: Faults) -> Self {
+        let mut seed = [0u8; 2];
+        let _ = getrandom::fill(&mut seed);
+        // Channel ids start somewhere random, like a key's.
+        Self {
+            key,
+            faults,
+            next_cid: 0x0100_0000 | u32::from(u16::from_be_bytes(seed)) << 4,
+        }
+    }
+
+    /// Serves until `io` is closed.
+    pub fn run(&mut self, io: &mut dyn Io) {
+        let mut pending: Option<Assembly> = None;
+        loop {
+            let timeout = pending
+                .as_ref()
+                .map(|p| p.deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or(Duration::from_secs(1));
+            let report = match io.recv(timeout) {
+                Err(()) => return,
+                Ok(Some(r)) => r,
+                Ok(None) => {
+                    if let Some(p) = pending.take_if(|p| Instant::now() >= p.deadline) {
+                        send_error(io, p.cid, err::MSG_TIMEOUT);
+                    }
+                    continue;
+                }
+            };
+            let cid = cid_of(&report);
+            if report[4] & 0x80 != 0 {
+                let cmd = report[4] & 0x7F;
+                let len = u16::from_be_bytes([report[5], report[6]]) as usize;
+                if let Some(p) = &pending {
+                    if p.cid != cid {
+                        send_error(io, cid, err::CHANNEL_BUSY);
+                        continue;
+                    }
+                    if cmd != command::INIT {
+                        send_error(io, cid, err::INVALID_SEQ);
+                        pending = None;
+                        continue;
+                    }
+                    pending = None; // INIT on a busy channel resynchronises it (§11.2.9.1.3)
+                }
+                if cid == 0
+                    || (cid == BROADCAST_CID && cmd != command::INIT)
+                    || (cid != BROADCAST_CID && !self.allocated(cid))
+                {
+                    send_error(io, cid, err::INVALID_CHANNEL);
+                    continue;
+                }
+                if len > MAX_MESSAGE
+                    || (cmd == command::CBOR && len as u64 > self.key.max_msg_size())
+                {
+                    send_error(io, cid, err::INVALID_LEN);
+                    continue;
+                }
+                let first = len.min(REPORT_LEN - 7);
+                let assembly = Assembly {
+                    cid,
+                    cmd,
+                    len,
+                    data: report[7..7 + first].to_vec(),
+                    next_seq: 0,
+                    deadline: Instant::now() + CONTINUATION_TIMEOUT,
+                };
+                if assembly.data.len() == len {
+                    self.dispatch(io, assembly.cid, assembly.cmd, &assembly.data);
+                } else {
+                    pending = Some(assembly);
+                }
+            } else {
+                let Some(p) = pending.as_mut().filter(|p| p.cid == cid) else {
+                    continue; // a stray continuation packet: ignored
+                };
+                if report[4] != p.next_seq {
+                    send_error(io, cid, err::INVALID_SEQ);
+                    pending = None;
+                    continue;
+                }
+                let take = (p.len - p.data.len()).min(REPORT_LEN - 5);
+                p.data.extend_from_slice(&report[5..5 + take]);
+                p.next_seq += 1;
+                p.deadline = Instant::now() + CONTINUATION_TIMEOUT;
+                if p.data.len() == p.len {
+                    let p = pending.take().expect("pending is set");
+                    self.dispatch(io, p.cid, p.cmd, &p.data);
+                }
+            }
+        }
+    }
+
+    fn allocated(&self, cid: u32) -> bool {
+        cid != BROADCAST_CID && cid < self.next_cid && cid >= 0x0100_0000
+    }
+
+    fn dispatch(&mut self, io: &mut dyn Io, cid: u32, cmd: u8, data: &[u8]) {
+        match cmd {
+            command::INIT => {
+                if data.len() != 8 {
+                    return send_error(io, cid, err::INVALID_LEN);
+                }
+                let new_cid = if cid == BROADCAST_CID {
+                    self.next_cid += 1;
+                    self.next_cid - 1
+                } else {
+                    cid
+                };
+                let mut reply = data.to_vec();
+                reply.extend_from_slice(&new_cid.to_be_bytes());
+                reply.push(2); // CTAPHID protocol version
+                reply.extend_from_slice(&[5, 5, 5]); // device version
+                reply.push(self.key.capabilities());
+                send_message(io, cid, command::INIT, &reply);
+            }
+            command::PING => send_message(io, cid, command::PING, data),
+            command::WINK => send_message(io, cid, command::WINK, &[]),
+            command::CANCEL => {} // nothing is pending: nothing to cancel, no reply (§11.2.9.2.1)
+            command::MSG => {
+                let reply = u2f_answer(data);
+                send_message(io, cid, command::MSG, &reply);
+            }
+            command::CBOR if self.key.speaks_cbor() => self.cbor(io, cid, data),
+            _ => send_error(io, cid, err::INVALID_CMD),
+        }
+    }
+
+    fn cbor(&mut self, io: &mut dyn Io, cid: u32, data: &[u8]) {
+        if self.faults.take_busy_once() {
+            return send_error(io, cid, err::CHANNEL_BUSY);
+        }
+        if self.faults.drop_reply {
+            return;
+        }
+        let reply = {
+            let mut presence = Waiter { io, cid };
+            self.key
+                .handle(data, &mut presence, self.faults.garbled_info)
+        };
+        if self.faults.keepalive_storm {
+            for _ in 0..30 {
+                send_message(io, cid, command::KEEPALIVE, &[1]);
+            }
+        }
+        if self.faults.foreign_channel {
+            send_message(io, cid ^ 0x00FF_0000, command::CBOR, &[0x00, 0xA0]);
+        }
+        send_message(io, cid, command::CBOR, &reply);
+    }
+}
+
+/// U2F over CTAPHID_MSG (FIDO U2F Raw Message Formats §6): only U2F_VERSION is modelled.
+fn u2f_answer(apdu: &[u8]) -> Vec<u8> {
+    const U2F_VERSION: u8 = 0x03;
+    match apdu.get(1) {
+        Some(&U2F_VERSION) => {
+            let mut r = b"U2F_V2".to_vec();
+            r.extend_from_slice(&[0x90, 0x00]);
+            r
+        }
+        _ => vec![0x6D, 0x00], // SW_INS_NOT_SUPPORTED
+    }
+}
+
+/// Waits for the user on one channel: keepalives out, CANCEL and busy answers in.
+struct Waiter<'a> {
+    io: &'a mut dyn Io,
+    cid: u32,
+}
+
+impl Presence for Waiter<'_> {
+    fn wait(&mut self, how_long: Duration) -> Result<(), Interrupted> {
+        let until = Instant::now() + how_long;
+        loop {
+            send_message(self.io, self.cid, command::KEEPALIVE, &[2]);
+            let tick = Instant::now() + KEEPALIVE_EVERY;
+            loop {
+                let now = Instant::now();
+                if now >= until {
+                    return Ok(());
+                }
+                if now >= tick {
+                    break;
+                }
+                match self.io.recv(tick.min(until) - now) {
+                    Err(()) => return Err(Interrupted::Gone),
+                    Ok(None) => {}
+                    Ok(Some(r)) if r[4] & 0x80 != 0 => {
+                        let cid = cid_of(&r);
+                        if cid == self.cid && r[4] & 0x7F == command::CANCEL {
+                            return Err(Interrupted::Cancelled);
+                        }
+                        if cid != self.cid {
+                            send_error(self.io, cid, err::CHANNEL_BUSY);
+                        }
+                    }
+                    Ok(Some(_)) => {}
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
