@@ -103,7 +103,10 @@ fn info_human_output_has_sections_and_the_model_name() {
     let out = SimKey::new("biopass").cmd(&["info"]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with("FEITIAN BioPass FIDO2"), "{text}");
+    assert!(
+        text.starts_with("Feitian BioPass FIDO2 Authenticator"),
+        "{text}"
+    );
     for needle in [
         "77010bd7-212a-4fc9-b236-d2ca5e9d4084",
         "Capabilities",

@@ -1,38 +1,125 @@
-//! PLACEHOLDER until the registry branch merges: same API, no data.
+//! AAGUID -> product name registry (built in, optionally overlaid by a FIDO
+//! MDS3 blob) and the allow-list output formats.
+
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::OnceLock;
+
 use uuid::Uuid;
 
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct MdsError(String);
+mod formats;
+mod mds;
 
-pub struct Registry;
+pub use formats::{Format, KeyEntry, render};
+pub use mds::MdsError;
+
+static TABLE: &str = include_str!("registry.tsv");
+
+fn builtin_table() -> &'static [(Uuid, &'static str)] {
+    static PARSED: OnceLock<Vec<(Uuid, &'static str)>> = OnceLock::new();
+    PARSED.get_or_init(|| {
+        let mut rows: Vec<(Uuid, &'static str)> = TABLE
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .filter_map(|l| {
+                let (id, name) = l.split_once('\t')?;
+                Some((Uuid::parse_str(id).ok()?, name))
+            })
+            .collect();
+        rows.sort_by_key(|(id, _)| *id);
+        rows
+    })
+}
+
+/// The built-in name of a model, if known.
+pub fn lookup(aaguid: &Uuid) -> Option<&'static str> {
+    let table = builtin_table();
+    table
+        .binary_search_by_key(aaguid, |(id, _)| *id)
+        .ok()
+        .map(|i| table[i].1)
+}
+
+/// Names from the built-in table, overlaid by an MDS blob's when one is given.
+#[derive(Debug, Default)]
+pub struct Registry {
+    mds: HashMap<Uuid, String>,
+}
+
 impl Registry {
     pub fn builtin() -> Self {
-        Registry
+        Self::default()
     }
-    pub fn with_mds_file(_path: &Path) -> Result<Self, MdsError> {
-        Err(MdsError("not yet".into()))
+
+    /// Reads a FIDO MDS3 blob (the JWT as downloaded, or its JSON payload).
+    pub fn with_mds_file(path: &Path) -> Result<Self, MdsError> {
+        let text = std::fs::read_to_string(path).map_err(|e| MdsError(e.to_string()))?;
+        Ok(Self {
+            mds: mds::parse(&text)?,
+        })
     }
-    pub fn name(&self, _aaguid: &Uuid) -> Option<String> {
-        None
+
+    pub fn name(&self, aaguid: &Uuid) -> Option<String> {
+        self.mds
+            .get(aaguid)
+            .cloned()
+            .or_else(|| lookup(aaguid).map(str::to_string))
+    }
+
+    /// Models known: the built-in table plus those only the MDS blob names.
+    pub fn len(&self) -> usize {
+        builtin_table().len() + self.mds.keys().filter(|id| lookup(id).is_none()).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-pub enum Format {
-    Text,
-    Json,
-    Csv,
-    Entra,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-pub struct KeyEntry {
-    pub aaguid: Uuid,
-    pub name: Option<String>,
-    pub device: Option<String>,
-}
+    fn id(s: &str) -> Uuid {
+        Uuid::parse_str(s).unwrap()
+    }
 
-pub fn render(_format: Format, entries: &[KeyEntry]) -> String {
-    entries.iter().map(|e| format!("{}\n", e.aaguid)).collect()
+    #[test]
+    fn the_modelled_keys_are_named() {
+        assert_eq!(
+            lookup(&id("77010bd7-212a-4fc9-b236-d2ca5e9d4084")),
+            Some("Feitian BioPass FIDO2 Authenticator")
+        );
+        assert_eq!(
+            lookup(&id("d8522d9f-575b-4866-88a9-ba99fa02f35b")),
+            Some("YubiKey Bio Series - FIDO Edition")
+        );
+        assert_eq!(
+            lookup(&id("2fc0579f-8113-47ea-b116-bb5a8db9202a")),
+            Some("YubiKey 5 Series with NFC")
+        );
+        assert_eq!(
+            lookup(&id("833b721a-ff5f-4d00-bb2e-bdda3ec01e29")),
+            Some("Feitian ePass FIDO2 Authenticator")
+        );
+        assert_eq!(lookup(&Uuid::nil()), None);
+    }
+
+    #[test]
+    fn table_is_large_lowercase_and_without_duplicates() {
+        let rows: Vec<&str> = TABLE.lines().filter(|l| !l.starts_with('#')).collect();
+        assert!(rows.len() >= 300, "{} entries", rows.len());
+        let mut seen = std::collections::HashSet::new();
+        for row in rows {
+            let (aaguid, name) = row.split_once('\t').expect("TAB-separated");
+            assert_eq!(
+                Uuid::parse_str(aaguid).unwrap().to_string(),
+                aaguid,
+                "lowercase dashed"
+            );
+            assert!(!name.trim().is_empty());
+            assert!(seen.insert(aaguid), "duplicate {aaguid}");
+        }
+        assert_eq!(builtin_table().len(), seen.len());
+    }
 }
