@@ -106,6 +106,7 @@ impl Authenticator {
         let touch = match self.next_touch(presence) {
             Ok(t) => t,
             Err(e) => {
+                // CTAPHID_CANCEL ends the enrollment; the key keeps nothing of it.
                 self.enrollment = None;
                 return Err(e);
             }
@@ -118,11 +119,9 @@ impl Authenticator {
             }
             Touch::Feedback(code) => i64::from(code),
             Touch::NoMatch => 0x0A, // another finger mid-enrollment: the samples do not merge
-            Touch::Timeout => {
-                // No finger until the timeout: the enrollment ends (§6.7.4 enrollBegin step 4).
-                self.enrollment = None;
-                return Err(Status::UserActionTimeout);
-            }
+            // No finger in time (§6.7.4): the sample fails; a later enrollCaptureNextSample
+            // may try again (a timed-out enrollBegin ends it, above).
+            Touch::Timeout => return Err(Status::UserActionTimeout),
         };
         let remaining = enrollment.remaining;
         if remaining == 0 {

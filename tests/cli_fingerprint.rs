@@ -1,0 +1,271 @@
+//! `fingerprint sensor | list | enroll | rename | test | delete` end to end on
+//! the two biometric profiles, with the scripted sensor.
+
+mod common;
+
+use common::*;
+use predicates::prelude::*;
+
+const BIO_PROFILES: [&str; 2] = ["biopass", "yubikey-bio"];
+
+fn with_pin(profile: &'static str) -> SimKey {
+    let key = SimKey::new(profile);
+    key.cmd(&["pin", "set"])
+        .env("FIDOCTL_NEW_PIN", "1234")
+        .assert()
+        .success();
+    key
+}
+
+fn fp(key: &SimKey, args: &[&str]) -> assert_cmd::Command {
+    let mut all = vec!["fingerprint"];
+    all.extend_from_slice(args);
+    let mut c = key.cmd(&all);
+    c.env("FIDOCTL_PIN", "1234");
+    c
+}
+
+fn list(key: &SimKey) -> Vec<(String, Option<String>)> {
+    let out = fp(key, &["list", "--json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_of(&out)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap().to_string(),
+                t["name"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+fn enroll(key: &SimKey, name: &str) {
+    fp(key, &["enroll", "--name", name]).assert().success();
+}
+
+#[test]
+fn enroll_with_feedback_then_list_rename_delete() {
+    for profile in BIO_PROFILES {
+        let key = with_pin(profile);
+        assert!(list(&key).is_empty(), "{profile}");
+        let out = fp(&key, &["enroll", "--name", "Right thumb"])
+            .env(
+                "FIDOCTL_SIM_TOUCHES",
+                "too-high,good,poor-quality,good,timeout,good,too-fast,good,good",
+            )
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{profile}: {err}");
+        for advice in [
+            "too high on the sensor",
+            "Unclear image",
+            "No finger detected",
+            "Lifted too fast",
+            "sample 5 of 5",
+        ] {
+            assert!(
+                err.contains(advice),
+                "{profile}: missing {advice:?} in\n{err}"
+            );
+        }
+        assert!(
+            err.contains("Fingerprint \"Right thumb\" enrolled"),
+            "{err}"
+        );
+        let fingers = list(&key);
+        assert_eq!(fingers.len(), 1);
+        assert_eq!(fingers[0].1.as_deref(), Some("Right thumb"));
+
+        // Without a name and without a terminal: "Finger N".
+        fp(&key, &["enroll"]).assert().success();
+        assert_eq!(list(&key)[1].1.as_deref(), Some("Finger 2"));
+
+        fp(&key, &["rename", "Finger 2", "Left index"])
+            .assert()
+            .success();
+        assert_eq!(list(&key)[1].1.as_deref(), Some("Left index"));
+
+        // Human list shows both.
+        fp(&key, &["list"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("2 fingerprints"))
+            .stdout(predicate::str::contains("Left index"));
+        key.cmd(&["info"])
+            .assert()
+            .stdout(predicate::str::contains("enrolled"));
+
+        let first_id = list(&key)[0].0.clone();
+        fp(&key, &["delete", &first_id, "--yes"])
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("Deleted \"Right thumb\""));
+        assert_eq!(list(&key).len(), 1);
+        fp(&key, &["delete", "--all", "--yes"]).assert().success();
+        assert!(list(&key).is_empty());
+        fp(&key, &["list"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("No fingerprints enrolled"));
+    }
+}
+
+#[test]
+fn ambiguous_and_unknown_names_are_refused() {
+    let key = with_pin("yubikey-bio");
+    enroll(&key, "Thumb");
+    enroll(&key, "Thumb");
+    let ids: Vec<String> = list(&key).into_iter().map(|(id, _)| id).collect();
+    fp(&key, &["delete", "Thumb", "--yes"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "2 fingerprints are named \"Thumb\"",
+        ))
+        .stderr(predicate::str::contains(&ids[0]).and(predicate::str::contains(&ids[1])));
+    fp(&key, &["rename", "Pinky", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no fingerprint matches"));
+    assert_eq!(list(&key).len(), 2, "nothing was deleted");
+}
+
+#[test]
+fn delete_needs_yes_without_a_terminal_and_names_or_all() {
+    let key = with_pin("biopass");
+    enroll(&key, "A");
+    fp(&key, &["delete", "A"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--yes"));
+    fp(&key, &["delete", "--yes"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--all"));
+    assert_eq!(list(&key).len(), 1);
+}
+
+#[test]
+fn names_are_checked_before_anything_is_sent() {
+    let key = with_pin("yubikey-bio"); // names of at most 15 bytes
+    fp(&key, &["enroll", "--name", "A name far too long for it"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("at most 15"));
+    fp(&key, &["enroll", "--name", "   "])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("empty"));
+    assert!(list(&key).is_empty());
+}
+
+#[test]
+fn full_database_is_explained() {
+    let key = with_pin("yubikey-bio"); // holds 5
+    for i in 0..5 {
+        enroll(&key, &format!("F{i}"));
+    }
+    fp(&key, &["enroll", "--name", "F6"])
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("no room for another fingerprint"));
+}
+
+#[test]
+fn no_finger_at_all_stops_cleanly() {
+    let key = with_pin("biopass");
+    fp(&key, &["enroll"])
+        .env("FIDOCTL_SIM_TOUCHES", "timeout,timeout,timeout")
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains(
+            "no finger on the sensor for too long",
+        ));
+    assert!(list(&key).is_empty(), "no half-made template");
+    enroll(&key, "After");
+    assert_eq!(list(&key).len(), 1);
+}
+
+#[test]
+fn test_match_nomatch_blocked_and_unblocked_by_pin() {
+    for profile in BIO_PROFILES {
+        let key = with_pin(profile);
+        fp(&key, &["test"])
+            .assert()
+            .code(5)
+            .stderr(predicate::str::contains("no fingerprint is enrolled"));
+        enroll(&key, "Thumb");
+        fp(&key, &["test"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Recognised"));
+        fp(&key, &["test"])
+            .env("FIDOCTL_SIM_TOUCHES", "nomatch")
+            .assert()
+            .code(5)
+            .stderr(predicate::str::contains("not recognised, 2 tries left"));
+        fp(&key, &["test"])
+            .env("FIDOCTL_SIM_TOUCHES", "nomatch")
+            .assert()
+            .code(5);
+        fp(&key, &["test"])
+            .env("FIDOCTL_SIM_TOUCHES", "nomatch")
+            .assert()
+            .code(5)
+            .stderr(predicate::str::contains("use your PIN once to unblock"));
+        fp(&key, &["test"])
+            .assert()
+            .code(5)
+            .stderr(predicate::str::contains("use your PIN once"));
+        // A correct PIN restores the fingerprint tries.
+        list(&key);
+        fp(&key, &["test"]).assert().success();
+        let s = json_of(&key.cmd(&["--json", "pin", "status"]).output().unwrap());
+        assert_eq!(s["uv_retries"], 3, "{profile}");
+    }
+}
+
+#[test]
+fn sensor_info_and_keys_without_a_sensor() {
+    let key = SimKey::new("yubikey-bio");
+    key.cmd(&["fp", "sensor"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("touch sensor"))
+        .stdout(predicate::str::contains("15 bytes"));
+    let j = json_of(
+        &key.cmd(&["--json", "fingerprint", "sensor"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(j["samples_to_enroll"], 5);
+    assert_eq!(j["command_set"], "CTAP 2.1");
+    let j = json_of(
+        &SimKey::new("biopass")
+            .cmd(&["--json", "fingerprint", "sensor"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(j["command_set"], "CTAP 2.1 prototype");
+    SimKey::new("ctap21")
+        .cmd(&["fingerprint", "list"])
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("no fingerprint sensor"));
+}
+
+#[test]
+fn fingerprints_need_a_pin_first() {
+    SimKey::new("biopass")
+        .cmd(&["fingerprint", "list"])
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("fidoctl pin set"));
+}
