@@ -68,7 +68,7 @@ fn enroll_with_feedback_then_list_rename_delete() {
             "Unclear image",
             "No finger detected",
             "Lifted too fast",
-            "sample 5 of 5",
+            "[5 of 5 samples]",
         ] {
             assert!(
                 err.contains(advice),
@@ -78,6 +78,11 @@ fn enroll_with_feedback_then_list_rename_delete() {
         assert!(
             err.contains("Fingerprint \"Right thumb\" enrolled"),
             "{err}"
+        );
+        assert_eq!(
+            err.matches("Good.").count(),
+            5,
+            "each sample is reported once:\n{err}"
         );
         let fingers = list(&key);
         assert_eq!(fingers.len(), 1);

@@ -123,7 +123,7 @@ fn ctrl_c_mid_enrollment_cancels_on_the_key() {
                 ("FIDOCTL_SIM_TOUCHES", "good,pause:20000,good"),
             ],
         );
-        p.exp_string("sample 1 of 5").unwrap();
+        p.exp_string("[1 of 5 samples]").unwrap();
         std::thread::sleep(std::time::Duration::from_millis(300));
         let started = std::time::Instant::now();
         p.send_control('c').unwrap();

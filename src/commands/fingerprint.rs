@@ -221,8 +221,8 @@ fn capture_all(
         .ok_or_else(|| crate::device::Error::Malformed("enrollBegin gave no templateId".into()))?;
     let mut sample = first;
     let mut taken = 1;
+    report_sample(waiting, &sample, total);
     loop {
-        report_sample(waiting, &sample, total);
         if sample.remaining == 0 {
             return Ok(id);
         }
@@ -238,6 +238,7 @@ fn capture_all(
                 sample = next;
                 taken += 1;
                 idle = 0;
+                report_sample(waiting, &sample, total);
             }
             Err(e) if is_no_finger(&e) && idle + 1 < MAX_IDLE_SAMPLES => {
                 idle += 1;
@@ -254,10 +255,10 @@ fn capture_all(
 fn report_sample(waiting: &Waiting, sample: &Sample, total: Option<u64>) {
     let good_so_far = total.map(|t| t.saturating_sub(sample.remaining));
     let progress = match (good_so_far, total) {
-        (Some(done), Some(t)) => format!("sample {done} of {t}"),
+        (Some(done), Some(t)) => format!("{done} of {t} samples"),
         _ => format!("{} more to go", sample.remaining),
     };
-    waiting.println(&format!("{} ({progress})", sample_advice(sample.status)));
+    waiting.println(&format!("{} [{progress}]", sample_advice(sample.status)));
     if sample.remaining > 0 {
         waiting.set_message("Lift your finger, then touch the sensor again");
     }

@@ -106,8 +106,8 @@ fn render_status(s: &Status) -> String {
     sec.row(
         "length",
         format!(
-            "{} to {} characters ({} bytes of UTF-8 at most)",
-            s.min_pin_length, MAX_PIN_BYTES, s.max_pin_bytes
+            "at least {} characters, at most {} bytes of UTF-8",
+            s.min_pin_length, s.max_pin_bytes
         ),
     );
     sec.row_opt(

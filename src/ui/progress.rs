@@ -16,6 +16,8 @@ pub fn fancy() -> bool {
 /// A message shown while we wait; cleared when dropped.
 pub struct Waiting {
     bar: Option<ProgressBar>,
+    /// Without a terminal, the last line printed: a message is not repeated.
+    last: std::cell::RefCell<String>,
 }
 
 impl Waiting {
@@ -25,17 +27,27 @@ impl Waiting {
             bar.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template"));
             bar.set_message(message.to_string());
             bar.enable_steady_tick(Duration::from_millis(100));
-            Self { bar: Some(bar) }
+            Self {
+                bar: Some(bar),
+                last: Default::default(),
+            }
         } else {
             eprintln!("{message}");
-            Self { bar: None }
+            Self {
+                bar: None,
+                last: std::cell::RefCell::new(message.to_string()),
+            }
         }
     }
 
     pub fn set_message(&self, message: &str) {
         match &self.bar {
             Some(bar) => bar.set_message(message.to_string()),
-            None => eprintln!("{message}"),
+            None if *self.last.borrow() != message => {
+                eprintln!("{message}");
+                *self.last.borrow_mut() = message.to_string();
+            }
+            None => {}
         }
     }
 
