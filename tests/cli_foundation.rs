@@ -293,8 +293,8 @@ fn verbose_counts_round_trips_and_trace_keeps_stdout_clean() {
     json_of(&out); // stdout is still pure JSON
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
-        err.contains("2 CTAPHID round trips"),
-        "INIT + getInfo is the floor:\n{err}"
+        err.contains("3 CTAPHID round trips"),
+        "INIT, getInfo and getPINRetries:\n{err}"
     );
     assert!(
         err.lines().any(|l| l.starts_with("> ffffffff86")),

@@ -87,7 +87,9 @@ fn get_info_is_decoded_and_shown() {
         "{:?}",
         info.malformed_members
     );
-    let shown = fidoctl::ui::info_view::render("opensk", None, &info);
+    let counters = client_pin::counters(&mut device).unwrap();
+    assert_eq!(counters.pin.unwrap().retries, 8);
+    let shown = fidoctl::ui::info_view::render("opensk", None, &info, &counters);
     assert!(shown.contains(&info.aaguid.to_string()));
     let enrollment = shown
         .lines()
@@ -97,7 +99,7 @@ fn get_info_is_decoded_and_shown() {
     // OpenSK's test environment has no AAGUID of its own: it must be called out, not named.
     assert!(info.aaguid.is_nil());
     assert!(shown.contains("not disclosed"), "{shown}");
-    assert_eq!(device.round_trips(), 2, "INIT + getInfo");
+    assert_eq!(device.round_trips(), 3, "INIT + getInfo + getPINRetries");
 }
 
 #[test]

@@ -4,6 +4,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::Context;
+use crate::device::ctap2::client_pin;
 use crate::ui::info_view;
 use crate::ui::output;
 
@@ -24,6 +25,7 @@ pub fn run(ctx: &Context) -> Result<()> {
         return Ok(());
     }
     let info = device.get_info()?.clone();
+    let counters = client_pin::counters(&mut device)?;
     ctx.done_with(&device);
     let name = registry.name(&info.aaguid);
     if ctx.json {
@@ -34,11 +36,17 @@ pub fn run(ctx: &Context) -> Result<()> {
         obj.insert("device".into(), json!(device.label()));
         obj.insert("name".into(), json!(name));
         obj.insert("ctap2".into(), json!(true));
+        obj.insert("pin_retries".into(), json!(counters.pin.map(|p| p.retries)));
+        obj.insert(
+            "power_cycle_required".into(),
+            json!(counters.pin.and_then(|p| p.power_cycle_required)),
+        );
+        obj.insert("uv_retries".into(), json!(counters.uv));
         return output::print_json(&value);
     }
     print!(
         "{}",
-        info_view::render(device.label(), name.as_deref(), &info)
+        info_view::render(device.label(), name.as_deref(), &info, &counters)
     );
     Ok(())
 }

@@ -9,6 +9,7 @@ use crate::device::Device;
 use crate::device::ctap2::client_pin;
 use crate::device::ctap2::{AuthenticatorInfo, CtapStatus};
 use crate::device::pin::{MAX_PIN_BYTES, Pin};
+use crate::ui::info_view;
 use crate::ui::output::{self, Section};
 use crate::ui::{errors, prompt};
 
@@ -54,15 +55,14 @@ fn status(ctx: &Context, device: &mut Device) -> Result<()> {
         uv_retries: None,
     };
     if s.pin_supported {
-        let protocol = client_pin::protocol_for(device)?;
-        s.pin_uv_auth_protocol = Some(protocol.version());
-        let retries = client_pin::pin_retries(device, protocol)?;
-        s.pin_retries = Some(retries.retries);
-        s.power_cycle_required = retries.power_cycle_required == Some(true);
-        s.locked = s.pin_set && retries.retries == 0;
-        if info.is_biometric() && info.option("uv") == Some(true) {
-            s.uv_retries = Some(client_pin::uv_retries(device, protocol)?);
+        s.pin_uv_auth_protocol = Some(client_pin::protocol_for(device)?.version());
+        let counters = client_pin::counters(device)?;
+        if let Some(retries) = counters.pin {
+            s.pin_retries = Some(retries.retries);
+            s.power_cycle_required = retries.power_cycle_required == Some(true);
+            s.locked = s.pin_set && retries.retries == 0;
         }
+        s.uv_retries = counters.uv;
     }
     if ctx.json {
         return output::print_json(&s);
@@ -86,14 +86,11 @@ fn render_status(s: &Status) -> String {
         },
     );
     if let Some(n) = s.pin_retries {
-        let state = if s.locked {
-            "locked: only `fidoctl reset` helps, and it erases the key".to_string()
-        } else if s.power_cycle_required {
-            format!("{n} left, but temporarily blocked: remove and re-insert the key")
-        } else {
-            format!("{n} left")
+        let retries = client_pin::PinRetries {
+            retries: n,
+            power_cycle_required: Some(s.power_cycle_required),
         };
-        sec.row("tries", state);
+        sec.row("tries", info_view::pin_tries(retries, s.pin_set));
     }
     sec.row(
         "change required",

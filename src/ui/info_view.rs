@@ -1,13 +1,23 @@
 //! `fidoctl info` for people: getInfo in readable sections.
 
 use crate::device::ctap2::AuthenticatorInfo;
+use crate::device::ctap2::client_pin::{Counters, PinRetries};
 use crate::ui::output::{self, Section, yes_no};
 
 /// The human view of getInfo, in sections: identity, capabilities, PIN, fingerprints.
-pub fn render(label: &str, name: Option<&str>, info: &AuthenticatorInfo) -> String {
-    let mut sections = vec![identity(label, name, info), capabilities(info), pin(info)];
+pub fn render(
+    label: &str,
+    name: Option<&str>,
+    info: &AuthenticatorInfo,
+    counters: &Counters,
+) -> String {
+    let mut sections = vec![
+        identity(label, name, info),
+        capabilities(info),
+        pin(info, counters),
+    ];
     if info.is_biometric() {
-        sections.push(biometrics(info));
+        sections.push(biometrics(info, counters));
     }
     sections.push(options(info));
     if let Some(other) = other_members(info) {
@@ -78,7 +88,7 @@ fn capabilities(info: &AuthenticatorInfo) -> Section {
     s
 }
 
-fn pin(info: &AuthenticatorInfo) -> Section {
+fn pin(info: &AuthenticatorInfo, counters: &Counters) -> Section {
     let mut s = Section::new("PIN");
     s.row(
         "PIN",
@@ -111,11 +121,29 @@ fn pin(info: &AuthenticatorInfo) -> Section {
             "auth protocols",
             info.pin_uv_auth_protocols.as_deref().map(output::join),
         );
+        s.row_opt(
+            "tries",
+            counters
+                .pin
+                .map(|r| pin_tries(r, info.pin_is_set() == Some(true))),
+        );
     }
     s
 }
 
-fn biometrics(info: &AuthenticatorInfo) -> Section {
+/// "8 left", or why no try can succeed now.
+pub fn pin_tries(retries: PinRetries, pin_set: bool) -> String {
+    let n = retries.retries;
+    if pin_set && n == 0 {
+        "none left: the PIN is locked; only `fidoctl reset` helps, and it erases the key".into()
+    } else if retries.power_cycle_required == Some(true) {
+        format!("{n} left, but temporarily blocked: remove and re-insert the key")
+    } else {
+        format!("{n} left")
+    }
+}
+
+fn biometrics(info: &AuthenticatorInfo, counters: &Counters) -> Section {
     let mut s = Section::new("Fingerprints");
     s.row(
         "enrollment",
@@ -130,7 +158,13 @@ fn biometrics(info: &AuthenticatorInfo) -> Section {
     );
     s.row_opt("verification", info.uv_modality.map(modality));
     s.row_opt(
-        "tries before PIN",
+        "fingerprint tries",
+        counters
+            .uv
+            .map(|n| format!("{n} left before the key asks for the PIN")),
+    );
+    s.row_opt(
+        "attempts per sign-in",
         info.preferred_platform_uv_attempts.map(|n| n.to_string()),
     );
     s

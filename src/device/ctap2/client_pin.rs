@@ -46,6 +46,31 @@ pub struct PinRetries {
     pub power_cycle_required: Option<bool>,
 }
 
+/// The key's retry counters, where it has them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// `None`: the key takes no PIN.
+    pub pin: Option<PinRetries>,
+    /// `None`: no sensor, no finger enrolled, or the key cannot tell (2.1-PRE keys may not).
+    pub uv: Option<u64>,
+}
+
+/// getPINRetries and, on a key with enrolled fingers, getUVRetries. Needs no PIN.
+pub fn counters(device: &mut Device) -> Result<Counters, Error> {
+    let info = device.get_info()?.clone();
+    if info.pin_is_set().is_none() {
+        return Ok(Counters::default());
+    }
+    let protocol = protocol_for(device)?;
+    let pin = Some(pin_retries(device, protocol)?);
+    let uv = if info.is_biometric() && info.option("uv") == Some(true) {
+        uv_retries(device, protocol).ok()
+    } else {
+        None
+    };
+    Ok(Counters { pin, uv })
+}
+
 /// What a token may be used for; `None` for keys that only know getPinToken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Permissions<'a> {
