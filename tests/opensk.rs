@@ -1,7 +1,6 @@
 //! Our device layer against an independent authenticator: Google's OpenSK
 //! (crates.io `opensk`, its in-memory `TestEnv`), in-process.
 
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
 use fidoctl::device::Device;
@@ -10,51 +9,30 @@ use fidoctl::device::ctap2::client_pin::{self, Permissions, permission};
 use fidoctl::device::ctap2::reset;
 use fidoctl::device::pin::Pin;
 use fidoctl::device::pin_protocol::PinProtocol;
-use fidoctl::device::transport::{Report, Transport, TransportError};
+use fidoctl::device::transport::Transport;
+use fidoctl::device::transport::channel::{self, ChannelTransport};
 use opensk::env::test::TestEnv;
 use opensk::{Ctap, Transport as OpenSkTransport};
 
 /// OpenSK on its own thread (its environment is not `Send`), fed report by report.
-struct OpenSk {
-    to_key: Sender<Report>,
-    from_key: Receiver<Report>,
-}
-
-impl OpenSk {
-    fn spawn() -> Self {
-        let (to_key, key_in) = mpsc::channel::<Report>();
-        let (key_out, from_key) = mpsc::channel::<Report>();
-        std::thread::spawn(move || {
-            let mut ctap = Ctap::new(TestEnv::default());
-            for packet in key_in {
-                for reply in ctap.process_hid_packet(&packet, OpenSkTransport::MainHid) {
-                    if key_out.send(reply).is_err() {
-                        return;
-                    }
+fn spawn_opensk() -> ChannelTransport {
+    let (ours, mut key_end) = channel::pair();
+    std::thread::spawn(move || {
+        let mut ctap = Ctap::new(TestEnv::default());
+        while let Ok(packet) = key_end.receive(Duration::from_secs(3600)) {
+            let Some(packet) = packet else { continue };
+            for reply in ctap.process_hid_packet(&packet, OpenSkTransport::MainHid) {
+                if key_end.send(&reply).is_err() {
+                    return;
                 }
             }
-        });
-        Self { to_key, from_key }
-    }
-}
-
-impl Transport for OpenSk {
-    fn send(&mut self, report: &Report) -> Result<(), TransportError> {
-        self.to_key
-            .send(*report)
-            .map_err(|_| TransportError::Disconnected)
-    }
-    fn receive(&mut self, timeout: Duration) -> Result<Option<Report>, TransportError> {
-        match self.from_key.recv_timeout(timeout) {
-            Ok(r) => Ok(Some(r)),
-            Err(RecvTimeoutError::Timeout) => Ok(None),
-            Err(RecvTimeoutError::Disconnected) => Err(TransportError::Disconnected),
         }
-    }
+    });
+    ours
 }
 
 fn open() -> Device {
-    Device::new(Box::new(OpenSk::spawn()), "opensk", Duration::from_secs(2))
+    Device::new(Box::new(spawn_opensk()), "opensk", Duration::from_secs(2))
         .expect("CTAPHID_INIT with OpenSK")
 }
 
@@ -248,19 +226,26 @@ fn reset_is_accepted_only_as_the_first_command_after_power_up() {
 mod bio {
     use super::*;
     use fidoctl::device::ctap2::bio_enrollment::{Bio, CommandSet, SampleStatus};
+    use fidoctl::device::pin_protocol::PinUvAuthToken;
 
-    #[test]
-    fn sensor_enroll_list_rename_delete() {
+    /// A fresh OpenSK with PIN 1234 and a token with the bio-enrollment permission.
+    fn with_bio_token() -> (Device, CommandSet, PinUvAuthToken) {
         let mut device = open();
         let p = client_pin::protocol_for(&mut device).unwrap();
         client_pin::set_pin(&mut device, p, &pin("1234")).unwrap();
         let set = CommandSet::of(device.get_info().unwrap()).unwrap();
-        assert_eq!(set, CommandSet::Final);
         let perms = Permissions {
             bits: permission::BIO_ENROLLMENT,
             rp_id: None,
         };
         let token = client_pin::pin_token(&mut device, p, &pin("1234"), perms).unwrap();
+        (device, set, token)
+    }
+
+    #[test]
+    fn sensor_enroll_list_rename_delete() {
+        let (mut device, set, token) = with_bio_token();
+        assert_eq!(set, CommandSet::Final);
         let bio = Bio {
             set,
             token: Some(&token),
@@ -312,15 +297,7 @@ mod bio {
 
     #[test]
     fn enrollment_can_be_cancelled() {
-        let mut device = open();
-        let p = client_pin::protocol_for(&mut device).unwrap();
-        client_pin::set_pin(&mut device, p, &pin("1234")).unwrap();
-        let set = CommandSet::of(device.get_info().unwrap()).unwrap();
-        let perms = Permissions {
-            bits: permission::BIO_ENROLLMENT,
-            rp_id: None,
-        };
-        let token = client_pin::pin_token(&mut device, p, &pin("1234"), perms).unwrap();
+        let (mut device, set, token) = with_bio_token();
         let bio = Bio {
             set,
             token: Some(&token),

@@ -7,7 +7,7 @@ use super::transport::hid::{self, HidKey, HidTransport};
 use super::transport::udp::UdpTransport;
 use super::transport::{Transport, TransportError};
 use super::{Device, Error};
-use crate::sim::{Profile, SimKey};
+use crate::sim::{self, Profile};
 
 /// How long a key may take to answer CTAPHID_INIT.
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -70,7 +70,7 @@ pub fn open(spec: &DeviceSpec, hook: &TransportHook<'_>) -> Result<Device, Error
             Box::new(HidTransport::open(path).map_err(|e| open_error(path, e))?)
         }
         DeviceSpec::Udp(target) => Box::new(UdpTransport::connect(target)?),
-        DeviceSpec::Sim(profile) => Box::new(SimKey::open(*profile).map_err(|e| Error::Open {
+        DeviceSpec::Sim(profile) => Box::new(sim::open(*profile).map_err(|e| Error::Open {
             path: label.clone(),
             reason: e.to_string(),
             permission_denied: false,

@@ -172,10 +172,7 @@ impl Authenticator {
     /// makeCredential, only as far as fidoctl's fingerprint test needs: built-in UV
     /// for a non-discoverable credential, which leaves nothing on the key (§6.1.2).
     fn make_credential(&mut self, p: MapView<'_>, presence: &mut dyn Presence) -> Reply {
-        let client_data_hash = p
-            .int(1)
-            .and_then(Value::as_bytes)
-            .ok_or(Status::MissingParameter)?;
+        let client_data_hash = bytes_param(&p, 1)?;
         let rp_id = p
             .int(2)
             .and_then(|rp| MapView::new(rp)?.text("id")?.as_text())
@@ -237,6 +234,13 @@ impl Authenticator {
             }
         }
     }
+}
+
+/// A required byte-string parameter (MISSING_PARAMETER when absent).
+pub(super) fn bytes_param<'a>(p: &MapView<'a>, key: i64) -> Result<&'a Vec<u8>, Status> {
+    p.int(key)
+        .and_then(Value::as_bytes)
+        .ok_or(Status::MissingParameter)
 }
 
 pub(super) fn params_map(params: Option<&Value>) -> Result<MapView<'_>, Status> {

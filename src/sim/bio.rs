@@ -2,7 +2,7 @@
 //! command bytes (0x09 and the prototype 0x40). Enrollment in progress lives
 //! in memory only, so a key that loses power mid-enrollment keeps nothing of it.
 
-use super::authenticator::{Authenticator, Reply, Status};
+use super::authenticator::{Authenticator, Reply, Status, bytes_param};
 use super::hid::Presence;
 use super::sensor::Touch;
 use super::state::Template;
@@ -155,10 +155,7 @@ impl Authenticator {
 
     fn set_name(&mut self, params: Option<MapView<'_>>) -> Reply {
         let params = params.ok_or(Status::MissingParameter)?;
-        let id = params
-            .int(1)
-            .and_then(Value::as_bytes)
-            .ok_or(Status::MissingParameter)?;
+        let id = bytes_param(&params, 1)?;
         let name = params
             .int(2)
             .and_then(Value::as_text)

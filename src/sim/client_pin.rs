@@ -5,7 +5,7 @@
 use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
-use super::authenticator::{Authenticator, Reply, Status};
+use super::authenticator::{Authenticator, Reply, Status, bytes_param};
 use super::hid::Presence;
 use super::state::{self, StoredPin};
 use crate::cbor::{self, MapView, Value};
@@ -110,10 +110,7 @@ impl Authenticator {
 
     /// The new PIN from newPinEnc: 64 padded bytes, at least minPINLength code points (§6.5.5.5).
     fn decrypt_new_pin(&self, shared: &SharedSecret, p: &MapView<'_>) -> Result<StoredPin, Status> {
-        let enc = p
-            .int(5)
-            .and_then(Value::as_bytes)
-            .ok_or(Status::MissingParameter)?;
+        let enc = bytes_param(p, 5)?;
         let expected_len = match shared.protocol() {
             PinProtocol::V1 => 64,
             PinProtocol::V2 => 16 + 64,
@@ -138,14 +135,8 @@ impl Authenticator {
     }
 
     fn set_pin(&mut self, protocol: PinProtocol, p: &MapView<'_>) -> Reply {
-        let param = p
-            .int(4)
-            .and_then(Value::as_bytes)
-            .ok_or(Status::MissingParameter)?;
-        let new_pin_enc = p
-            .int(5)
-            .and_then(Value::as_bytes)
-            .ok_or(Status::MissingParameter)?;
+        let param = bytes_param(p, 4)?;
+        let new_pin_enc = bytes_param(p, 5)?;
         if self.state.pin.is_some() {
             return Err(Status::PinAuthInvalid); // §6.5.5.5: a PIN is already set
         }
@@ -159,18 +150,9 @@ impl Authenticator {
     }
 
     fn change_pin(&mut self, protocol: PinProtocol, p: &MapView<'_>) -> Reply {
-        let param = p
-            .int(4)
-            .and_then(Value::as_bytes)
-            .ok_or(Status::MissingParameter)?;
-        let new_pin_enc = p
-            .int(5)
-            .and_then(Value::as_bytes)
-            .ok_or(Status::MissingParameter)?;
-        let pin_hash_enc = p
-            .int(6)
-            .and_then(Value::as_bytes)
-            .ok_or(Status::MissingParameter)?;
+        let param = bytes_param(p, 4)?;
+        let new_pin_enc = bytes_param(p, 5)?;
+        let pin_hash_enc = bytes_param(p, 6)?;
         let shared = self.shared_secret(protocol, p)?;
         let mut message = new_pin_enc.clone();
         message.extend_from_slice(pin_hash_enc);
@@ -231,10 +213,7 @@ impl Authenticator {
         p: &MapView<'_>,
         permissions: Option<u64>,
     ) -> Reply {
-        let pin_hash_enc = p
-            .int(6)
-            .and_then(Value::as_bytes)
-            .ok_or(Status::MissingParameter)?;
+        let pin_hash_enc = bytes_param(p, 6)?;
         let shared = self.shared_secret(protocol, p)?;
         let permissions = match permissions {
             None => None,

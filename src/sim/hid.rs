@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::authenticator::Authenticator;
 use super::faults::Faults;
 use crate::device::ctaphid::{BROADCAST_CID, MAX_MESSAGE, command, fragment};
-use crate::device::transport::{REPORT_LEN, Report};
+use crate::device::transport::{REPORT_LEN, Report, Transport};
 
 /// A continuation packet later than this ends the message with ERR_MSG_TIMEOUT (§11.2.9.1.6 suggests 500 ms).
 const CONTINUATION_TIMEOUT: Duration = Duration::from_millis(500);
@@ -21,13 +21,6 @@ mod err {
     pub const MSG_TIMEOUT: u8 = 0x05;
     pub const CHANNEL_BUSY: u8 = 0x06;
     pub const INVALID_CHANNEL: u8 = 0x0B;
-}
-
-/// Where reports come from and go to: channels, a UDP socket, /dev/uhid.
-pub trait Io {
-    /// `Err(())` when the other side is gone for good.
-    fn recv(&mut self, timeout: Duration) -> Result<Option<Report>, ()>;
-    fn send(&mut self, report: &Report);
 }
 
 /// Why a wait for the user ended early.
@@ -62,13 +55,13 @@ fn cid_of(r: &Report) -> u32 {
     u32::from_be_bytes([r[0], r[1], r[2], r[3]])
 }
 
-fn send_message(io: &mut dyn Io, cid: u32, cmd: u8, payload: &[u8]) {
+fn send_message(io: &mut dyn Transport, cid: u32, cmd: u8, payload: &[u8]) {
     for report in fragment(cid, cmd, payload).expect("replies fit in one CTAPHID message") {
-        io.send(&report);
+        let _ = io.send(&report);
     }
 }
 
-fn send_error(io: &mut dyn Io, cid: u32, code: u8) {
+fn send_error(io: &mut dyn Transport, cid: u32, code: u8) {
     send_message(io, cid, command::ERROR, &[code]);
 }
 
@@ -84,16 +77,16 @@ impl Server {
         }
     }
 
-    /// Serves until `io` is closed.
-    pub fn run(&mut self, io: &mut dyn Io) {
+    /// Serves the reports of `io` (the key's end of a channel, a UDP socket) until it closes.
+    pub fn run(&mut self, io: &mut dyn Transport) {
         let mut pending: Option<Assembly> = None;
         loop {
             let timeout = pending
                 .as_ref()
                 .map(|p| p.deadline.saturating_duration_since(Instant::now()))
                 .unwrap_or(Duration::from_secs(1));
-            let report = match io.recv(timeout) {
-                Err(()) => return,
+            let report = match io.receive(timeout) {
+                Err(_) => return,
                 Ok(Some(r)) => r,
                 Ok(None) => {
                     if let Some(p) = pending.take_if(|p| Instant::now() >= p.deadline) {
@@ -170,7 +163,7 @@ impl Server {
         cid != BROADCAST_CID && cid < self.next_cid && cid >= 0x0100_0000
     }
 
-    fn dispatch(&mut self, io: &mut dyn Io, cid: u32, cmd: u8, data: &[u8]) {
+    fn dispatch(&mut self, io: &mut dyn Transport, cid: u32, cmd: u8, data: &[u8]) {
         match cmd {
             command::INIT => {
                 if data.len() != 8 {
@@ -201,7 +194,7 @@ impl Server {
         }
     }
 
-    fn cbor(&mut self, io: &mut dyn Io, cid: u32, data: &[u8]) {
+    fn cbor(&mut self, io: &mut dyn Transport, cid: u32, data: &[u8]) {
         if self.faults.take_busy_once() {
             return send_error(io, cid, err::CHANNEL_BUSY);
         }
@@ -240,7 +233,7 @@ fn u2f_answer(apdu: &[u8]) -> Vec<u8> {
 
 /// Waits for the user on one channel: keepalives out, CANCEL and busy answers in.
 struct Waiter<'a> {
-    io: &'a mut dyn Io,
+    io: &'a mut dyn Transport,
     cid: u32,
 }
 
@@ -258,8 +251,8 @@ impl Presence for Waiter<'_> {
                 if now >= tick {
                     break;
                 }
-                match self.io.recv(tick.min(until) - now) {
-                    Err(()) => return Err(Interrupted::Gone),
+                match self.io.receive(tick.min(until) - now) {
+                    Err(_) => return Err(Interrupted::Gone),
                     Ok(None) => {}
                     Ok(Some(r)) if r[4] & 0x80 != 0 => {
                         let cid = cid_of(&r);

@@ -1,7 +1,7 @@
 //! The software authenticator (shared/DESIGN.md, "The software authenticator").
 //!
 //! - [`Profile`]: the modelled keys (`biopass`, `yubikey-bio`, `ctap21`, `ctap20`, `u2f`).
-//! - [`SimKey`]: an in-process key speaking 64-byte CTAPHID reports, on its own
+//! - [`open`]: an in-process key speaking 64-byte CTAPHID reports, on its own
 //!   thread so it can send KEEPALIVE while "waiting for a finger" and see CANCEL.
 //! - [`serve_udp`]: the same key over UDP, one report per datagram.
 //! - [`replug`]: a power cycle, as if the key were pulled and re-inserted.
@@ -11,9 +11,9 @@
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
+use crate::device::transport::channel::{self, ChannelTransport};
 use crate::device::transport::{REPORT_LEN, Report, Transport, TransportError};
 
 mod authenticator;
@@ -28,7 +28,7 @@ mod state;
 pub use profiles::Profile;
 
 use authenticator::Authenticator;
-use hid::{Io, Server};
+use hid::Server;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
@@ -49,60 +49,23 @@ fn server(profile: Profile, state_path: PathBuf) -> Result<Server, SimError> {
     ))
 }
 
-/// A simulated key in this process.
-pub struct SimKey {
-    to_key: Sender<Report>,
-    from_key: Receiver<Report>,
+/// Opens the simulated key whose state is in `FIDOCTL_SIM_STATE` (or the
+/// profile's default file): a key on its own thread, reached through the
+/// returned end of a report channel. The key stops when that end is dropped.
+pub fn open(profile: Profile) -> Result<ChannelTransport, SimError> {
+    open_with_state(profile, state::default_path(profile.name()))
 }
 
-struct ChannelIo {
-    inbox: Receiver<Report>,
-    outbox: Sender<Report>,
-}
-
-impl Io for ChannelIo {
-    fn recv(&mut self, timeout: Duration) -> Result<Option<Report>, ()> {
-        match self.inbox.recv_timeout(timeout) {
-            Ok(r) => Ok(Some(r)),
-            Err(RecvTimeoutError::Timeout) => Ok(None),
-            Err(RecvTimeoutError::Disconnected) => Err(()),
-        }
-    }
-    fn send(&mut self, report: &Report) {
-        let _ = self.outbox.send(*report);
-    }
-}
-
-impl SimKey {
-    /// Opens the key whose state is in `FIDOCTL_SIM_STATE`, or the profile's default file.
-    pub fn open(profile: Profile) -> Result<SimKey, SimError> {
-        Self::open_with_state(profile, state::default_path(profile.name()))
-    }
-
-    pub fn open_with_state(profile: Profile, state_path: PathBuf) -> Result<SimKey, SimError> {
-        let mut server = server(profile, state_path)?;
-        let (to_key, inbox) = mpsc::channel();
-        let (outbox, from_key) = mpsc::channel();
-        std::thread::Builder::new()
-            .name(format!("sim:{}", profile.name()))
-            .spawn(move || server.run(&mut ChannelIo { inbox, outbox }))?;
-        Ok(SimKey { to_key, from_key })
-    }
-}
-
-impl Transport for SimKey {
-    fn send(&mut self, report: &Report) -> Result<(), TransportError> {
-        self.to_key
-            .send(*report)
-            .map_err(|_| TransportError::Disconnected)
-    }
-    fn receive(&mut self, timeout: Duration) -> Result<Option<Report>, TransportError> {
-        match self.from_key.recv_timeout(timeout) {
-            Ok(r) => Ok(Some(r)),
-            Err(RecvTimeoutError::Timeout) => Ok(None),
-            Err(RecvTimeoutError::Disconnected) => Err(TransportError::Disconnected),
-        }
-    }
+pub fn open_with_state(
+    profile: Profile,
+    state_path: PathBuf,
+) -> Result<ChannelTransport, SimError> {
+    let mut server = server(profile, state_path)?;
+    let (ours, mut keys) = channel::pair();
+    std::thread::Builder::new()
+        .name(format!("sim:{}", profile.name()))
+        .spawn(move || server.run(&mut keys))?;
+    Ok(ours)
 }
 
 struct UdpIo {
@@ -110,8 +73,8 @@ struct UdpIo {
     peer: Option<SocketAddr>,
 }
 
-impl Io for UdpIo {
-    fn recv(&mut self, timeout: Duration) -> Result<Option<Report>, ()> {
+impl Transport for UdpIo {
+    fn receive(&mut self, timeout: Duration) -> Result<Option<Report>, TransportError> {
         let _ = self
             .socket
             .set_read_timeout(Some(timeout.max(Duration::from_millis(1))));
@@ -127,10 +90,12 @@ impl Io for UdpIo {
             Err(_) => Ok(None),
         }
     }
-    fn send(&mut self, report: &Report) {
+    fn send(&mut self, report: &Report) -> Result<(), TransportError> {
         if let Some(peer) = self.peer {
+            // A client that went away is no error of the server's.
             let _ = self.socket.send_to(report, peer);
         }
+        Ok(())
     }
 }
 

@@ -2,11 +2,12 @@
 //!
 //! Backends: [`hid`] (real keys through hidapi), [`udp`] (simulators in other
 //! processes, one report per datagram) and the in-process simulator
-//! (`crate::sim::SimKey`). CTAPHID framing sits on top of this trait and never
+//! (`crate::sim::open`, over a [`channel`]). CTAPHID framing sits on top of this trait and never
 //! knows which backend it has.
 
 use std::time::Duration;
 
+pub mod channel;
 pub mod hid;
 pub mod trace;
 pub mod udp;

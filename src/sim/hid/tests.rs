@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 
 use super::*;
+use crate::device::transport::TransportError;
 use crate::sim::Profile;
 use crate::sim::sensor::Sensor;
 
@@ -12,10 +13,10 @@ struct Script {
     sent: Vec<Report>,
 }
 
-impl Io for Script {
-    fn recv(&mut self, timeout: Duration) -> Result<Option<Report>, ()> {
+impl Transport for Script {
+    fn receive(&mut self, timeout: Duration) -> Result<Option<Report>, TransportError> {
         match self.incoming.pop_front() {
-            None => Err(()),
+            None => Err(TransportError::Disconnected),
             Some((gap, r)) if gap > timeout => {
                 std::thread::sleep(timeout);
                 self.incoming.push_front((gap - timeout, r));
@@ -27,8 +28,9 @@ impl Io for Script {
             }
         }
     }
-    fn send(&mut self, report: &Report) {
+    fn send(&mut self, report: &Report) -> Result<(), TransportError> {
         self.sent.push(*report);
+        Ok(())
     }
 }
 
