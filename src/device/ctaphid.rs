@@ -147,6 +147,13 @@ impl CancelToken {
     }
 }
 
+impl CancelToken {
+    /// Marks the token as waiting (Ctrl-C then cancels rather than exits) while the guard lives.
+    pub fn wait_scope(&self) -> impl Drop + '_ {
+        Waiting::new(self)
+    }
+}
+
 /// Marks the token as waiting for as long as it lives.
 struct Waiting<'a>(&'a CancelToken);
 

@@ -9,6 +9,7 @@ pub mod discovery;
 mod error;
 pub mod pin;
 pub mod pin_protocol;
+pub mod selection;
 pub mod transport;
 
 pub use ctaphid::{CancelToken, Keepalive};
@@ -39,6 +40,14 @@ pub struct Device {
     label: String,
     info: Option<AuthenticatorInfo>,
     cancel: CancelToken,
+}
+
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device")
+            .field("label", &self.label)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Device {

@@ -41,7 +41,12 @@ pub enum SimError {
 }
 
 fn server(profile: Profile, state_path: PathBuf) -> Result<Server, SimError> {
-    let sensor = sensor::Sensor::from_env().map_err(SimError::Config)?;
+    let touches = std::env::var("FIDOCTL_SIM_TOUCHES").unwrap_or_default();
+    server_with(profile, state_path, &touches)
+}
+
+fn server_with(profile: Profile, state_path: PathBuf, touches: &str) -> Result<Server, SimError> {
+    let sensor = sensor::Sensor::parse(touches).map_err(SimError::Config)?;
     let faults = faults::Faults::from_env().map_err(SimError::Config)?;
     Ok(Server::new(
         Authenticator::new(profile, state_path, sensor)?,
@@ -60,7 +65,19 @@ pub fn open_with_state(
     profile: Profile,
     state_path: PathBuf,
 ) -> Result<ChannelTransport, SimError> {
-    let mut server = server(profile, state_path)?;
+    spawn(server(profile, state_path)?, profile)
+}
+
+/// A key with its own touch script (tests with several keys in one process).
+pub fn open_scripted(
+    profile: Profile,
+    state_path: PathBuf,
+    touches: &str,
+) -> Result<ChannelTransport, SimError> {
+    spawn(server_with(profile, state_path, touches)?, profile)
+}
+
+fn spawn(mut server: Server, profile: Profile) -> Result<ChannelTransport, SimError> {
     let (ours, mut keys) = channel::pair();
     std::thread::Builder::new()
         .name(format!("sim:{}", profile.name()))

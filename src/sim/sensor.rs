@@ -24,10 +24,6 @@ pub struct Sensor {
 }
 
 impl Sensor {
-    pub fn from_env() -> Result<Self, String> {
-        Self::parse(&std::env::var("FIDOCTL_SIM_TOUCHES").unwrap_or_default())
-    }
-
     pub fn parse(list: &str) -> Result<Self, String> {
         let mut script = VecDeque::new();
         let mut pause = Duration::ZERO;

@@ -1,0 +1,134 @@
+//! Choosing one key among several by touch: authenticatorSelection (CTAP 2.1
+//! §6.9) on 2.1 keys; on older keys a makeCredential with a zero-length
+//! pinUvAuthParam, which makes the key wait for a touch and answer
+//! PIN_NOT_SET / PIN_INVALID without spending a PIN retry (§6.1.2 step 1).
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use super::ctap2::command::{MAKE_CREDENTIAL, SELECTION};
+use super::ctap2::{CtapStatus, make_credential};
+use super::{CancelToken, Device, Error};
+use crate::cbor::{self, Value};
+
+/// How long the keys wait for the user's touch.
+pub const SELECTION_WAIT: Duration = Duration::from_secs(30);
+
+/// Waits for a touch on this key.
+pub fn request_touch(device: &mut Device) -> Result<(), Error> {
+    if device.is_u2f_only() {
+        return Err(Error::U2fOnly);
+    }
+    if device.get_info()?.has_version("FIDO_2_1") {
+        device.cbor(SELECTION, None, SELECTION_WAIT, &mut |_| {})?;
+        return Ok(());
+    }
+    let text_map = |entries: &[(&str, Value)]| {
+        Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (cbor::text(k), v.clone()))
+                .collect(),
+        )
+    };
+    let request = cbor::int_map([
+        (1, Some(cbor::bytes(&[0u8; 32]))),
+        (
+            2,
+            Some(text_map(&[(
+                "id",
+                cbor::text(make_credential::THROWAWAY_RP),
+            )])),
+        ),
+        (
+            3,
+            Some(text_map(&[
+                ("id", cbor::bytes(&[0])),
+                ("name", cbor::text("fidoctl")),
+            ])),
+        ),
+        (
+            4,
+            Some(Value::Array(vec![text_map(&[
+                ("alg", cbor::int(-7)),
+                ("type", cbor::text("public-key")),
+            ])])),
+        ),
+        (8, Some(cbor::bytes(&[]))),
+        (9, Some(cbor::int(1))),
+    ]);
+    match device.cbor(MAKE_CREDENTIAL, Some(&request), SELECTION_WAIT, &mut |_| {}) {
+        Err(e)
+            if matches!(
+                e.status(),
+                Some(CtapStatus::PinNotSet | CtapStatus::PinInvalid)
+            ) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(e),
+        Ok(_) => Ok(()),
+    }
+}
+
+/// Asks every key for a touch at once; the first touched wins and the others
+/// are cancelled (CTAPHID_CANCEL). Returns the winner's index and all keys.
+/// `user` is the Ctrl-C token: cancelling it cancels every key's wait.
+pub fn select_by_touch(
+    devices: Vec<Device>,
+    user: &CancelToken,
+) -> Result<(usize, Vec<Device>), Error> {
+    let count = devices.len();
+    let (tx, rx) = mpsc::channel();
+    let mut tokens = Vec::new();
+    let mut handles = Vec::new();
+    for (i, mut device) in devices.into_iter().enumerate() {
+        let token = CancelToken::default();
+        device.set_cancel_token(token.clone());
+        tokens.push(token);
+        let tx = tx.clone();
+        handles.push(std::thread::spawn(move || {
+            let result = request_touch(&mut device);
+            let _ = tx.send((i, result.is_ok()));
+            (device, result)
+        }));
+    }
+    drop(tx);
+    let _waiting = user.wait_scope();
+    let mut winner = None;
+    let mut finished = 0;
+    while finished < count {
+        if user.is_cancelled() {
+            tokens.iter().for_each(CancelToken::cancel);
+        }
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok((i, ok)) => {
+                finished += 1;
+                if ok && winner.is_none() {
+                    winner = Some(i);
+                    for (j, t) in tokens.iter().enumerate() {
+                        if j != i {
+                            t.cancel();
+                        }
+                    }
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let mut devices = Vec::new();
+    let mut first_error = None;
+    for h in handles {
+        let (device, result) = h.join().expect("selection thread does not panic");
+        device.clear_cancel();
+        if let Err(e) = result {
+            first_error.get_or_insert(e);
+        }
+        devices.push(device);
+    }
+    match winner {
+        Some(i) => Ok((i, devices)),
+        None => Err(first_error.unwrap_or(Error::NoKey)),
+    }
+}
