@@ -147,26 +147,57 @@ fn check_name(name: &str, max_bytes: u64) -> Result<String, String> {
     Ok(name)
 }
 
-fn enroll(device: &mut Device, set: CommandSet, name: Option<&str>) -> Result<()> {
+/// What the sensor says about enrolling: the longest name and the samples needed.
+pub(super) struct SensorLimits {
+    pub max_name: u64,
+    pub samples: Option<u64>,
+}
+
+pub(super) fn sensor_limits(device: &mut Device, set: CommandSet) -> SensorLimits {
     let sensor = Bio { set, token: None }.sensor_info(device).ok();
-    let max_name = sensor
-        .as_ref()
-        .and_then(|s| s.max_template_friendly_name)
-        .unwrap_or(DEFAULT_MAX_NAME);
+    SensorLimits {
+        max_name: sensor
+            .as_ref()
+            .and_then(|s| s.max_template_friendly_name)
+            .unwrap_or(DEFAULT_MAX_NAME),
+        samples: sensor.and_then(|s| s.max_capture_samples),
+    }
+}
+
+fn enroll(device: &mut Device, set: CommandSet, name: Option<&str>) -> Result<()> {
+    let limits = sensor_limits(device, set);
     // Refuse a bad name before the user spends a minute touching the sensor.
     let name = name
-        .map(|n| check_name(n, max_name).map_err(UsageError))
+        .map(|n| check_name(n, limits.max_name).map_err(UsageError))
         .transpose()?;
     let token = bio_token(device)?;
     let bio = Bio {
         set,
         token: Some(&token),
     };
-    let before = bio.enumerate(device)?;
+    let count = bio.enumerate(device)?.len();
+    enroll_one(
+        device,
+        &bio,
+        &limits,
+        name,
+        &format!("Finger {}", count + 1),
+    )?;
+    Ok(())
+}
 
-    let total = sensor.as_ref().and_then(|s| s.max_capture_samples);
+/// Enrolls one finger and names it (`name`, else asked on a terminal with
+/// `suggestion` as the default, else `suggestion`). Returns the stored id and name.
+pub(super) fn enroll_one(
+    device: &mut Device,
+    bio: &Bio<'_>,
+    limits: &SensorLimits,
+    name: Option<String>,
+    suggestion: &str,
+) -> Result<(Vec<u8>, String)> {
+    let before = bio.enumerate(device)?;
     let waiting = Waiting::new("Touch the sensor with the finger you want to add");
-    let begun_id = capture_all(device, &bio, &waiting, total)?;
+    let begun_id = capture_all(device, bio, &waiting, limits.samples)?;
     drop(waiting);
 
     // Some keys (OpenSK) store the template under another id than enrollBegin gave.
@@ -176,25 +207,24 @@ fn enroll(device: &mut Device, set: CommandSet, name: Option<&str>) -> Result<()
         .find(|t| !before.iter().any(|b| b.id == t.id))
         .map(|t| t.id.clone())
         .unwrap_or(begun_id);
-    let default_name = format!("Finger {}", after.len().max(1));
     let name = match name {
         Some(n) => n,
         None if prompt::interactive() => {
             let typed: String = dialoguer::Input::new()
                 .with_prompt("Name for this fingerprint")
-                .default(default_name)
-                .validate_with(|s: &String| check_name(s, max_name).map(|_| ()))
+                .default(suggestion.to_string())
+                .validate_with(|s: &String| check_name(s, limits.max_name).map(|_| ()))
                 .interact_text()?;
-            check_name(&typed, max_name).map_err(UsageError)?
+            check_name(&typed, limits.max_name).map_err(UsageError)?
         }
-        None => default_name,
+        None => check_name(suggestion, limits.max_name).map_err(UsageError)?,
     };
     bio.set_friendly_name(device, &stored, &name)?;
     eprintln!(
         "Fingerprint \"{name}\" enrolled (id {}).",
         crate::cbor::hex(&stored)
     );
-    Ok(())
+    Ok((stored, name))
 }
 
 /// enrollBegin and enrollCaptureNextSample until no samples remain; the template id.
@@ -408,6 +438,28 @@ fn delete(
 }
 
 fn test(ctx: &Context, device: &mut Device) -> Result<()> {
+    let (recognised, uv_left) = check_finger(device)?;
+    if ctx.json {
+        return output::print_json(
+            &serde_json::json!({ "recognised": recognised, "uv_retries": uv_left }),
+        );
+    }
+    if recognised {
+        println!("Recognised: that finger is enrolled on this key.");
+        Ok(())
+    } else {
+        let left = uv_left
+            .map(|n| format!(", {n} tries left before the key asks for the PIN"))
+            .unwrap_or_default();
+        Err(errors::user(
+            format!("fingerprint not recognised{left}"),
+            exit::REFUSED,
+        ))
+    }
+}
+
+/// Asks for a finger: whether the key recognised it, and the fingerprint tries left.
+pub(super) fn check_finger(device: &mut Device) -> Result<(bool, Option<u64>)> {
     let info = device.get_info()?.clone();
     if info.option("uv") != Some(true) {
         return Err(errors::user(
@@ -435,29 +487,11 @@ fn test(ctx: &Context, device: &mut Device) -> Result<()> {
         let _w = Waiting::new(message);
         make_credential::verify_user_builtin(device, client_pin::UV_WAIT, &mut |_| {})
     };
-    let result = match outcome {
-        Ok(true) => Ok(true),
-        Ok(false) => Ok(false),
-        Err(e) if e.status() == Some(CtapStatus::UvInvalid) => Ok(false),
+    let recognised = match outcome {
+        Ok(verified) => verified,
+        Err(e) if e.status() == Some(CtapStatus::UvInvalid) => false,
         Err(e) if e.is_cancelled() => return Err(errors::user("cancelled", exit::CANCELLED)),
-        Err(e) => Err(e),
-    }?;
-    let uv_left = client_pin::uv_retries(device, protocol).ok();
-    if ctx.json {
-        return output::print_json(
-            &serde_json::json!({ "recognised": result, "uv_retries": uv_left }),
-        );
-    }
-    if result {
-        println!("Recognised: that finger is enrolled on this key.");
-        Ok(())
-    } else {
-        let left = uv_left
-            .map(|n| format!(", {n} tries left before the key asks for the PIN"))
-            .unwrap_or_default();
-        Err(errors::user(
-            format!("fingerprint not recognised{left}"),
-            exit::REFUSED,
-        ))
-    }
+        Err(e) => return Err(e.into()),
+    };
+    Ok((recognised, client_pin::uv_retries(device, protocol).ok()))
 }

@@ -8,6 +8,7 @@ use anyhow::Result;
 use crate::aaguid::Registry;
 use crate::cli::{Cli, Command};
 use crate::device::discovery::{self, DeviceSpec, Summary};
+use crate::device::selection;
 use crate::device::transport::Transport;
 use crate::device::transport::trace::Traced;
 use crate::device::{CancelToken, Device};
@@ -89,10 +90,32 @@ impl Context {
         Ok(summary)
     }
 
-    /// Opens the key this command is about.
+    /// Opens the key this command is about: `--device`, the only key, or, with
+    /// several keys and a person at the terminal, the one they touch.
     pub fn open_selected(&self) -> Result<Device> {
-        let spec = self.device_spec()?;
-        self.open(&spec)
+        if self.device.is_some() {
+            return self.open(&self.device_spec()?);
+        }
+        let keys = discovery::hid_keys()?;
+        if keys.len() < 2 || !crate::ui::prompt::interactive() {
+            return self.open(&discovery::default_spec()?);
+        }
+        let devices = keys
+            .iter()
+            .map(|k| self.open(&DeviceSpec::Hid(k.path.clone())))
+            .collect::<Result<Vec<_>>>()?;
+        let waiting = crate::ui::progress::Waiting::new(&format!(
+            "{} keys are connected: touch the one you want to use",
+            devices.len()
+        ));
+        let (winner, devices) = selection::select_by_touch(devices, &self.cancel)?;
+        drop(waiting);
+        let mut device = devices
+            .into_iter()
+            .nth(winner)
+            .expect("the winner is one of them");
+        device.set_cancel_token(self.cancel.clone());
+        Ok(device)
     }
 
     /// Adds a closed device's round trips to the `--verbose` summary.

@@ -21,8 +21,8 @@ use crate::ui::prompt;
 const REPLUG_WAIT: Duration = Duration::from_secs(60);
 
 pub fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
-    let spec = ctx.device_spec()?;
-    let mut device = ctx.open(&spec)?;
+    let mut device = ctx.open_selected()?;
+    let spec = DeviceSpec::parse(device.label())?;
     let info = device.get_info()?.clone();
     let name = ctx
         .registry()?
