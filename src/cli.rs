@@ -50,6 +50,8 @@ pub enum Command {
     /// Fingerprints on a biometric key: enroll, list, rename, test, delete
     #[command(subcommand, visible_alias = "fp")]
     Fingerprint(FingerprintCommand),
+    /// Guided first set-up: PIN, then fingerprints with names and a test
+    Setup(SetupArgs),
     /// Erase the key: PIN, fingerprints and accounts (asks to re-insert the key)
     Reset(ResetArgs),
     /// The built-in software authenticator
@@ -107,6 +109,16 @@ pub enum FingerprintCommand {
         #[arg(long)]
         yes: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Take every default without asking (enroll, name and test two fingers)
+    #[arg(long)]
+    pub yes: bool,
+    /// How many fingers to enroll when not asking (default 2)
+    #[arg(long, value_name = "N")]
+    pub fingerprints: Option<u8>,
 }
 
 #[derive(Debug, Args)]

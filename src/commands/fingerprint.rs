@@ -23,6 +23,8 @@ use crate::ui::prompt;
 const SAMPLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Touches without a finger before we stop asking.
 const MAX_IDLE_SAMPLES: u32 = 3;
+/// FP_DATABASE_FULL, worded once (setup recognises it).
+pub(super) const NO_ROOM: &str = "the key has no room for another fingerprint: see them with `fidoctl fingerprint list` and remove one with `fidoctl fingerprint delete`";
 /// A key that keeps saying samples remain is stopped here.
 const MAX_SAMPLES: u32 = 32;
 /// Names longer than the key says are refused; 64 bytes if it does not say.
@@ -220,6 +222,8 @@ pub(super) fn enroll_one(
         None => check_name(suggestion, limits.max_name).map_err(UsageError)?,
     };
     bio.set_friendly_name(device, &stored, &name)?;
+    // The key's options (uv, bioEnroll) change with its first fingerprint.
+    device.refresh_info()?;
     eprintln!(
         "Fingerprint \"{name}\" enrolled (id {}).",
         crate::cbor::hex(&stored)
@@ -312,10 +316,7 @@ fn explain_enroll_failure(e: crate::device::Error) -> anyhow::Error {
         return errors::user("enrollment cancelled: nothing was saved", exit::CANCELLED);
     }
     match e.status() {
-        Some(CtapStatus::FpDatabaseFull) => errors::user(
-            "the key has no room for another fingerprint: see them with `fidoctl fingerprint list` and remove one with `fidoctl fingerprint delete`",
-            exit::REFUSED,
-        ),
+        Some(CtapStatus::FpDatabaseFull) => errors::user(NO_ROOM, exit::REFUSED),
         Some(CtapStatus::UserActionTimeout | CtapStatus::ActionTimeout) => errors::user(
             "no finger on the sensor for too long: enrollment stopped, nothing was saved. Run the command again",
             exit::REFUSED,

@@ -20,6 +20,7 @@ mod info;
 mod list;
 mod pin;
 mod reset;
+mod setup;
 mod sim;
 
 /// What every command gets: the global options and shared services.
@@ -152,6 +153,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Aaguid(args) => aaguid::run(&ctx, &args),
         Command::Pin(cmd) => pin::run(&ctx, cmd),
         Command::Fingerprint(cmd) => fingerprint::run(&ctx, cmd),
+        Command::Setup(args) => setup::run(&ctx, &args),
         Command::Reset(args) => reset::run(&ctx, &args),
         Command::Sim(cmd) => sim::run(&ctx, cmd),
     };

@@ -1,0 +1,233 @@
+//! `fidoctl setup`: the guided first set-up people know from Windows and the
+//! BioPass manager: find the key, set or verify the PIN, enroll fingers one
+//! after another with names and a test, and end with a summary. Ctrl-C at any
+//! step leaves the key consistent and says what was done.
+
+use std::time::Duration;
+
+use anyhow::Result;
+
+use super::{Context, auth, fingerprint};
+use crate::cli::SetupArgs;
+use crate::device::Device;
+use crate::device::ctap2::bio_enrollment::{Bio, CommandSet};
+use crate::device::ctap2::client_pin::{self, Permissions, permission};
+use crate::device::ctap2::make_credential::THROWAWAY_RP;
+use crate::device::discovery;
+use crate::device::pin::{MAX_PIN_BYTES, Pin};
+use crate::device::pin_protocol::PinUvAuthToken;
+use crate::ui::errors::{self, UserError};
+use crate::ui::output::Section;
+use crate::ui::progress::Waiting;
+use crate::ui::{info_view, prompt};
+
+/// How long we wait for a key to be plugged in.
+const INSERT_WAIT: Duration = Duration::from_secs(120);
+/// Suggested names, alternating hands: two fingers of both hands is the usual advice.
+const SUGGESTIONS: [&str; 6] = [
+    "Right thumb",
+    "Left thumb",
+    "Right index",
+    "Left index",
+    "Right middle",
+    "Left middle",
+];
+
+#[derive(Default)]
+struct Done {
+    pin: Option<&'static str>,
+    fingers: Vec<String>,
+}
+
+pub fn run(ctx: &Context, args: &SetupArgs) -> Result<()> {
+    let mut device = find_key(ctx)?;
+    let mut done = Done::default();
+    let result = guide(ctx, &mut device, args, &mut done);
+    ctx.done_with(&device);
+    if done.pin.is_some() || !done.fingers.is_empty() {
+        eprint!("\n{}", summary(&done).render());
+    }
+    result
+}
+
+/// `--device`, or waits for a key to be plugged in (touch selection with several).
+fn find_key(ctx: &Context) -> Result<Device> {
+    if ctx.device.is_none() && discovery::hid_keys()?.is_empty() {
+        let _w = Waiting::new("Insert your security key");
+        if discovery::wait_for_insertion(&[], INSERT_WAIT)?.is_none() {
+            return Err(crate::device::Error::NoKey.into());
+        }
+    }
+    ctx.open_selected()
+}
+
+fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) -> Result<()> {
+    if device.is_u2f_only() {
+        eprintln!(
+            "This key speaks only U2F (FIDO 1). It works as a second factor on sites that support\n\
+             security keys, with nothing to set up: it has no PIN and no fingerprints."
+        );
+        return Ok(());
+    }
+    let info = device.get_info()?.clone();
+    let name = ctx
+        .registry()?
+        .name(&info.aaguid)
+        .unwrap_or_else(|| "Security key".into());
+    let bio = CommandSet::of(&info);
+    let pin_state = match info.pin_is_set() {
+        None => "no PIN support",
+        Some(true) => "PIN set",
+        Some(false) => "no PIN yet",
+    };
+    eprintln!(
+        "{name} ({}, {pin_state})",
+        if bio.is_some() {
+            "fingerprint sensor"
+        } else {
+            "no fingerprint sensor"
+        }
+    );
+    if info.pin_is_set().is_none() {
+        eprintln!(
+            "This key cannot take a PIN, so there is nothing to set up: it asks only for a touch."
+        );
+        return Ok(());
+    }
+
+    let permissions = match bio {
+        Some(_) => Permissions {
+            bits: permission::BIO_ENROLLMENT,
+            rp_id: None,
+        },
+        None => Permissions {
+            bits: permission::GET_ASSERTION,
+            rp_id: Some(THROWAWAY_RP),
+        },
+    };
+    let token = if info.pin_is_set() == Some(false) {
+        eprintln!(
+            "First, a PIN: at least {} characters (letters, digits, anything), at most {MAX_PIN_BYTES} bytes.\n\
+             Sites ask for it (or a fingerprint) when you sign in; 8 wrong PINs lock the key.",
+            info.effective_min_pin_length()
+        );
+        let min = info.effective_min_pin_length() as usize;
+        let typed =
+            prompt::new_pin(&|p: &str| Pin::new(p, min).map(|_| ()).map_err(|e| e.to_string()))?;
+        let pin = Pin::new(&typed, min).map_err(|e| errors::UsageError(e.to_string()))?;
+        let protocol = client_pin::protocol_for(device)?;
+        client_pin::set_pin(device, protocol, &pin)?;
+        done.pin = Some("set");
+        eprintln!("PIN set.");
+        client_pin::pin_token(device, protocol, &pin, permissions)?
+    } else {
+        if let Some(r) = client_pin::counters(device)?.pin {
+            eprintln!(
+                "The key has a PIN (tries: {}).",
+                info_view::pin_tries(r, true)
+            );
+        }
+        let (_, token) = auth::token_with_pin(device, permissions)?;
+        done.pin = Some("verified");
+        eprintln!("PIN verified.");
+        token
+    };
+    match bio {
+        Some(set) => enroll_fingers(device, set, &token, args, done),
+        None => Ok(()),
+    }
+}
+
+fn enroll_fingers(
+    device: &mut Device,
+    set: CommandSet,
+    token: &PinUvAuthToken,
+    args: &SetupArgs,
+    done: &mut Done,
+) -> Result<()> {
+    let bio = Bio {
+        set,
+        token: Some(token),
+    };
+    let limits = fingerprint::sensor_limits(device, set);
+    let existing = bio.enumerate(device)?;
+    if !existing.is_empty() {
+        let names: Vec<String> = existing
+            .iter()
+            .map(|t| t.name.clone().unwrap_or_else(|| "(no name)".into()))
+            .collect();
+        eprintln!("Fingerprints already on the key: {}.", names.join(", "));
+    }
+    let taken: Vec<String> = existing.iter().filter_map(|t| t.name.clone()).collect();
+    let mut suggestions = SUGGESTIONS
+        .iter()
+        .filter(|s| !taken.iter().any(|t| t == *s));
+    let want = args.fingerprints.unwrap_or(2);
+    loop {
+        let question = match done.fingers.len() {
+            0 => "Add a fingerprint now?".to_string(),
+            1 => "Add a second one? A finger of the other hand helps when one hand is busy or hurt"
+                .to_string(),
+            _ => "Add another fingerprint?".to_string(),
+        };
+        let more = if args.yes || !prompt::interactive() {
+            done.fingers.len() < want as usize
+        } else {
+            prompt::confirm(&question, done.fingers.len() < 2, false)?
+        };
+        if !more {
+            return Ok(());
+        }
+        let Some(suggestion) = suggestions.next() else {
+            eprintln!("That is plenty of fingers.");
+            return Ok(());
+        };
+        eprintln!(
+            "Enrolling a finger: touch the sensor, lift, and touch again until it is complete."
+        );
+        match fingerprint::enroll_one(device, &bio, &limits, None, suggestion) {
+            Ok((_, name)) => done.fingers.push(name),
+            Err(e) if is_database_full(&e) => {
+                eprintln!("The key has no room for more fingerprints.");
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        }
+        let test = if args.yes || !prompt::interactive() {
+            args.yes
+        } else {
+            prompt::confirm("Test it now?", true, false)?
+        };
+        if test {
+            match fingerprint::check_finger(device)? {
+                (true, _) => eprintln!("Recognised."),
+                (false, left) => eprintln!(
+                    "Not recognised{}. You can test again later with `fidoctl fingerprint test`.",
+                    left.map(|n| format!(" ({n} tries left before the key asks for the PIN)"))
+                        .unwrap_or_default()
+                ),
+            }
+        }
+    }
+}
+
+fn is_database_full(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<UserError>()
+        .is_some_and(|u| u.message == fingerprint::NO_ROOM)
+}
+
+fn summary(done: &Done) -> Section {
+    let mut s = Section::new("Done");
+    if let Some(pin) = done.pin {
+        s.row("PIN", pin);
+    }
+    s.row(
+        "fingerprints added",
+        if done.fingers.is_empty() {
+            "none".to_string()
+        } else {
+            done.fingers.join(", ")
+        },
+    );
+    s
+}
