@@ -152,3 +152,133 @@ fn ctrl_c_mid_enrollment_cancels_on_the_key() {
         assert_eq!(list(&key).as_array().unwrap().len(), 1, "{profile}");
     }
 }
+
+fn fingerprints(key: &SimKey) -> serde_json::Value {
+    json_of(
+        &key.cmd(&["--json", "fingerprint", "list"])
+            .env("FIDOCTL_PIN", "1234")
+            .output()
+            .unwrap(),
+    )
+}
+
+fn answer(p: &mut PtySession, question: &str, key: &str) {
+    p.exp_string(question).unwrap();
+    p.send(key).unwrap();
+    p.flush().unwrap();
+}
+
+#[test]
+fn setup_of_a_fresh_key() {
+    for profile in ["biopass", "yubikey-bio"] {
+        let key = SimKey::new(profile);
+        // first finger: a bad sample then 5 good; its test: a match; second finger: 5 good.
+        let touches =
+            "too-high,good,good,good,good,good,good,poor-quality,good,good,good,good,good";
+        let mut p = spawn(&key, &["setup"], &[("FIDOCTL_SIM_TOUCHES", touches)]);
+        p.exp_string("no PIN yet").unwrap();
+        p.exp_string("New PIN").unwrap();
+        p.send_line("1234").unwrap();
+        p.exp_string("Repeat the new PIN").unwrap();
+        p.send_line("4321").unwrap();
+        p.exp_string("The two PINs differ").unwrap();
+        p.exp_string("New PIN").unwrap();
+        p.send_line("1234").unwrap();
+        p.exp_string("Repeat the new PIN").unwrap();
+        p.send_line("1234").unwrap();
+        p.exp_string("PIN set.").unwrap();
+        answer(&mut p, "Add a fingerprint now?", "y");
+        p.exp_string("too high on the sensor").unwrap();
+        p.exp_string("Name for this fingerprint").unwrap();
+        p.send_line("").unwrap(); // the suggestion: Right thumb
+        answer(&mut p, "Test it now?", "y");
+        p.exp_string("Recognised.").unwrap();
+        answer(&mut p, "other hand", "y");
+        p.exp_string("Unclear image").unwrap();
+        p.exp_string("Name for this fingerprint").unwrap();
+        p.send_line("Left index").unwrap();
+        answer(&mut p, "Test it now?", "n");
+        answer(&mut p, "Add another fingerprint?", "n");
+        p.exp_string("Done").unwrap();
+        p.exp_string("Right thumb, Left index").unwrap();
+        assert_eq!(exit_code(&mut p), 0, "{profile}");
+        let names: Vec<_> = fingerprints(&key)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].clone())
+            .collect();
+        assert_eq!(names, ["Right thumb", "Left index"], "{profile}");
+    }
+}
+
+#[test]
+fn setup_of_a_key_with_a_pin_verifies_it() {
+    let key = SimKey::new("ctap21");
+    key.cmd(&["pin", "set"])
+        .env("FIDOCTL_NEW_PIN", "1234")
+        .assert()
+        .success();
+    let mut p = spawn(&key, &["setup"], &[]);
+    p.exp_string("no fingerprint sensor, PIN set").unwrap();
+    p.exp_string("tries: 8 left").unwrap();
+    p.exp_string("PIN").unwrap();
+    p.send_line("1234").unwrap();
+    p.exp_string("PIN verified.").unwrap();
+    p.exp_string("Done").unwrap();
+    assert_eq!(exit_code(&mut p), 0);
+}
+
+#[test]
+fn ctrl_c_in_the_second_enrollment_keeps_the_first_finger() {
+    let key = SimKey::new("yubikey-bio");
+    key.cmd(&["pin", "set"])
+        .env("FIDOCTL_NEW_PIN", "1234")
+        .assert()
+        .success();
+    let touches = "good,good,good,good,good,good,pause:20000,good";
+    let mut p = spawn(
+        &key,
+        &["setup"],
+        &[("FIDOCTL_PIN", "1234"), ("FIDOCTL_SIM_TOUCHES", touches)],
+    );
+    answer(&mut p, "Add a fingerprint now?", "y");
+    p.exp_string("Name for this fingerprint").unwrap();
+    p.send_line("").unwrap();
+    answer(&mut p, "Test it now?", "n");
+    answer(&mut p, "other hand", "y");
+    p.exp_string("[1 of 5 samples]").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    p.send_control('c').unwrap();
+    p.exp_string("Right thumb").unwrap();
+    p.exp_string("enrollment cancelled: nothing was saved")
+        .unwrap();
+    assert_eq!(exit_code(&mut p), 130);
+    let list = fingerprints(&key);
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "the first finger stays, no half-made second: {list}"
+    );
+}
+
+#[test]
+fn setup_of_a_u2f_only_key_explains_instead_of_failing() {
+    let key = SimKey::new("u2f");
+    let mut p = spawn(&key, &["setup"], &[]);
+    p.exp_string("speaks only U2F").unwrap();
+    assert_eq!(exit_code(&mut p), 0);
+}
+
+#[test]
+fn no_arguments_on_a_terminal_offers_a_menu() {
+    let key = SimKey::new("biopass");
+    let mut p = spawn(&key, &[], &[]);
+    p.exp_string("What would you like to do?").unwrap();
+    p.send("\x1b[B").unwrap(); // down: "Show what the key is"
+    p.send("\r").unwrap();
+    p.flush().unwrap();
+    p.exp_string("77010bd7-212a-4fc9-b236-d2ca5e9d4084")
+        .unwrap();
+    assert_eq!(exit_code(&mut p), 0);
+}

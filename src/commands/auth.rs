@@ -50,6 +50,16 @@ pub fn token_with_pin(
     device: &mut Device,
     permissions: Permissions<'_>,
 ) -> Result<(PinProtocol, PinUvAuthToken)> {
+    let (protocol, _, token) = pin_and_token(device, permissions)?;
+    Ok((protocol, token))
+}
+
+/// Like [`token_with_pin`], keeping the PIN for flows that need a second token
+/// (a key holds one token at a time; a fingerprint check replaces it).
+pub fn pin_and_token(
+    device: &mut Device,
+    permissions: Permissions<'_>,
+) -> Result<(PinProtocol, Pin, PinUvAuthToken)> {
     require_pin_set(device)?;
     if device.get_info()?.force_pin_change == Some(true) {
         return Err(errors::user(
@@ -61,7 +71,7 @@ pub fn token_with_pin(
     check_retries(client_pin::pin_retries(device, protocol)?)?;
     let pin = Pin::existing(&prompt::current_pin("PIN")?);
     match client_pin::pin_token(device, protocol, &pin, permissions) {
-        Ok(token) => Ok((protocol, token)),
+        Ok(token) => Ok((protocol, pin, token)),
         Err(e) => Err(explain_pin_failure(device, protocol, e)),
     }
 }

@@ -18,6 +18,7 @@ mod auth;
 mod fingerprint;
 mod info;
 mod list;
+mod menu;
 mod pin;
 mod reset;
 mod setup;
@@ -142,10 +143,17 @@ pub fn run(cli: Cli) -> Result<()> {
     let ctx = Context::from_cli(&cli);
     ctx.install_ctrl_c();
     let started = Instant::now();
-    let Some(command) = cli.command else {
-        use clap::CommandFactory;
-        Cli::command().print_help()?;
-        return Ok(());
+    let command = match cli.command {
+        Some(command) => command,
+        None if crate::ui::prompt::interactive() => match menu::choose()? {
+            Some(command) => command,
+            None => return Ok(()),
+        },
+        None => {
+            use clap::CommandFactory;
+            Cli::command().print_help()?;
+            return Ok(());
+        }
     };
     let result = match command {
         Command::List => list::run(&ctx),

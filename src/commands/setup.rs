@@ -15,7 +15,7 @@ use crate::device::ctap2::client_pin::{self, Permissions, permission};
 use crate::device::ctap2::make_credential::THROWAWAY_RP;
 use crate::device::discovery;
 use crate::device::pin::{MAX_PIN_BYTES, Pin};
-use crate::device::pin_protocol::PinUvAuthToken;
+use crate::device::pin_protocol::{PinProtocol, PinUvAuthToken};
 use crate::ui::errors::{self, UserError};
 use crate::ui::output::Section;
 use crate::ui::progress::Waiting;
@@ -105,7 +105,8 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
             rp_id: Some(THROWAWAY_RP),
         },
     };
-    let token = if info.pin_is_set() == Some(false) {
+    let protocol = client_pin::protocol_for(device)?;
+    let pin = if info.pin_is_set() == Some(false) {
         eprintln!(
             "First, a PIN: at least {} characters (letters, digits, anything), at most {MAX_PIN_BYTES} bytes.\n\
              Sites ask for it (or a fingerprint) when you sign in; 8 wrong PINs lock the key.",
@@ -115,11 +116,10 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
         let typed =
             prompt::new_pin(&|p: &str| Pin::new(p, min).map(|_| ()).map_err(|e| e.to_string()))?;
         let pin = Pin::new(&typed, min).map_err(|e| errors::UsageError(e.to_string()))?;
-        let protocol = client_pin::protocol_for(device)?;
         client_pin::set_pin(device, protocol, &pin)?;
         done.pin = Some("set");
         eprintln!("PIN set.");
-        client_pin::pin_token(device, protocol, &pin, permissions)?
+        pin
     } else {
         if let Some(r) = client_pin::counters(device)?.pin {
             eprintln!(
@@ -127,30 +127,56 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
                 info_view::pin_tries(r, true)
             );
         }
-        let (_, token) = auth::token_with_pin(device, permissions)?;
+        let (_, pin, _) = auth::pin_and_token(device, permissions)?;
         done.pin = Some("verified");
         eprintln!("PIN verified.");
-        token
+        pin
     };
     match bio {
-        Some(set) => enroll_fingers(device, set, &token, args, done),
+        Some(set) => enroll_fingers(
+            device,
+            set,
+            &Session {
+                protocol,
+                pin,
+                permissions,
+            },
+            args,
+            done,
+        ),
         None => Ok(()),
+    }
+}
+
+/// The PIN, kept (zeroized on drop) for the length of the set-up: a key holds
+/// one pinUvAuthToken at a time, and checking a finger replaces it (CTAP 2.1 §6.5.2.1).
+struct Session<'a> {
+    protocol: PinProtocol,
+    pin: Pin,
+    permissions: Permissions<'a>,
+}
+
+impl Session<'_> {
+    fn token(&self, device: &mut Device) -> Result<PinUvAuthToken> {
+        client_pin::pin_token(device, self.protocol, &self.pin, self.permissions)
+            .map_err(|e| auth::explain_pin_failure(device, self.protocol, e))
     }
 }
 
 fn enroll_fingers(
     device: &mut Device,
     set: CommandSet,
-    token: &PinUvAuthToken,
+    session: &Session<'_>,
     args: &SetupArgs,
     done: &mut Done,
 ) -> Result<()> {
-    let bio = Bio {
-        set,
-        token: Some(token),
-    };
+    let mut token = session.token(device)?;
     let limits = fingerprint::sensor_limits(device, set);
-    let existing = bio.enumerate(device)?;
+    let existing = Bio {
+        set,
+        token: Some(&token),
+    }
+    .enumerate(device)?;
     if !existing.is_empty() {
         let names: Vec<String> = existing
             .iter()
@@ -185,6 +211,10 @@ fn enroll_fingers(
         eprintln!(
             "Enrolling a finger: touch the sensor, lift, and touch again until it is complete."
         );
+        let bio = Bio {
+            set,
+            token: Some(&token),
+        };
         match fingerprint::enroll_one(device, &bio, &limits, None, suggestion) {
             Ok((_, name)) => done.fingers.push(name),
             Err(e) if is_database_full(&e) => {
@@ -207,6 +237,7 @@ fn enroll_fingers(
                         .unwrap_or_default()
                 ),
             }
+            token = session.token(device)?;
         }
     }
 }
