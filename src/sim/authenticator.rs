@@ -30,6 +30,7 @@ pub struct Authenticator {
     pub(super) key_agreement: KeyPair,
     pub(super) token: super::client_pin::Token,
     pub(super) enrollment: Option<super::bio::Enrollment>,
+    pub(super) enumeration: Option<super::credentials::Enumeration>,
     /// Whether the current request came within the reset window, as the first command.
     reset_window_open: bool,
 }
@@ -50,6 +51,7 @@ impl Authenticator {
             key_agreement: KeyPair::generate(),
             token: super::client_pin::Token::fresh(),
             enrollment: None,
+            enumeration: None,
             reset_window_open: false,
         })
     }
@@ -96,6 +98,9 @@ impl Authenticator {
             return vec![0x00, 0xA5, 0x01];
         }
         self.reset_window_open = self.state.in_reset_window();
+        if !matches!(cmd, command::CREDENTIAL_MANAGEMENT | command::CREDENTIAL_MANAGEMENT_PREVIEW) {
+            self.enumeration = None;
+        }
         if !matches!(cmd, command::GET_INFO | command::SELECTION) {
             self.state.fresh_since_power_up = false;
         }
@@ -125,6 +130,11 @@ impl Authenticator {
                 self.touch(presence)?;
                 Ok(None)
             }
+            command::CREDENTIAL_MANAGEMENT if self.profile.is_ctap21() => self.credential_management(params_map(params)?),
+            command::CREDENTIAL_MANAGEMENT_PREVIEW if self.profile.is_ctap21() || self.profile == Profile::BioPass => {
+                self.credential_management(params_map(params)?)
+            }
+            command::CONFIG if self.profile.is_ctap21() => self.config(params_map(params)?),
             command::BIO_ENROLLMENT if m.bio_final => self.bio(params_map(params)?, presence),
             command::BIO_ENROLLMENT_PREVIEW if m.bio_preview => {
                 self.bio(params_map(params)?, presence)

@@ -19,6 +19,8 @@ use crate::device::transport::{REPORT_LEN, Report, Transport, TransportError};
 mod authenticator;
 mod bio;
 mod client_pin;
+mod config;
+mod credentials;
 pub mod faults;
 mod hid;
 mod profiles;
@@ -135,4 +137,33 @@ pub fn replug(profile: Profile) -> Result<(), SimError> {
     let mut s = state::load(&path, profile.name())?;
     s.power_cycle();
     state::save(&path, &s)
+}
+
+/// Stores a discoverable credential on the simulated key, as a site would
+/// with makeCredential (rk = true): for trying credential management.
+pub fn add_credential(
+    profile: Profile,
+    rp_id: &str,
+    user_name: &str,
+    display_name: Option<&str>,
+) -> Result<Vec<u8>, SimError> {
+    let path = state::default_path(profile.name());
+    let mut s = state::load(&path, profile.name())?;
+    if s.credentials.len() as u64 >= profiles::MAX_CREDENTIALS {
+        return Err(SimError::Config("the simulated key is full".into()));
+    }
+    let mut id = vec![0u8; 16];
+    let _ = getrandom::fill(&mut id);
+    let user_id = crate::device::pin_protocol::sha256(format!("{rp_id}/{user_name}").as_bytes())[..16].to_vec();
+    s.credentials.push(state::StoredCredential {
+        id: id.clone(),
+        rp_id: rp_id.to_string(),
+        rp_name: None,
+        user_id,
+        user_name: Some(user_name.to_string()),
+        display_name: display_name.map(str::to_string),
+        cred_protect: 2,
+    });
+    state::save(&path, &s)?;
+    Ok(id)
 }

@@ -219,6 +219,9 @@ static U2F: Model = Model {
     firmware_version: None,
 };
 
+/// Discoverable credentials a key holds (25 on a YubiKey 5).
+pub const MAX_CREDENTIALS: u64 = 25;
+
 fn texts(list: &[&str]) -> Value {
     Value::Array(list.iter().map(|s| cbor::text(s)).collect())
 }
@@ -257,8 +260,11 @@ pub fn get_info(profile: Profile, state: &State) -> Value {
             ("makeCredUvNotRqd", profile != Profile::YubiKeyBio),
         ]);
     }
+    if ctap21 {
+        options.push(("alwaysUv", state.always_uv));
+    }
     if profile == Profile::YubiKeyBio {
-        options.extend([("alwaysUv", true), ("uvToken", true)]);
+        options.push(("uvToken", true));
     }
     let options = Value::Map(
         options
@@ -279,7 +285,7 @@ pub fn get_info(profile: Profile, state: &State) -> Value {
         )
     };
     let ctap21_only = |v: Value| if ctap21 { Some(v) } else { None };
-    let remaining_rk = 25u64.saturating_sub(state.credentials as u64);
+    let remaining_rk = MAX_CREDENTIALS.saturating_sub(state.credentials.len() as u64);
     cbor::int_map([
         (0x01, Some(texts(m.versions))),
         (0x02, Some(texts(m.extensions))),

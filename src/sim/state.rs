@@ -32,13 +32,31 @@ pub struct State {
     pub min_pin_length: u8,
     pub templates: Vec<Template>,
     pub next_template_id: u16,
-    /// Discoverable credentials stored (credential management comes later).
-    pub credentials: usize,
+    /// Discoverable credentials (passkeys) stored on the key.
+    #[serde(default)]
+    pub credentials: Vec<StoredCredential>,
+    /// authenticatorConfig toggleAlwaysUv (§6.11.2).
+    #[serde(default)]
+    pub always_uv: bool,
+    /// RPs that may read the minimum PIN length (§6.11.4).
+    #[serde(default)]
+    pub min_pin_length_rp_ids: Vec<String>,
     /// When the key was last powered up (ms since the Unix epoch).
     pub powered_up_at_ms: u64,
     /// Only getInfo/selection since power-up: reset is still allowed (OpenSK and
     /// YubiKeys accept reset only as the first command after power-up).
     pub fresh_since_power_up: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StoredCredential {
+    pub id: Vec<u8>,
+    pub rp_id: String,
+    pub rp_name: Option<String>,
+    pub user_id: Vec<u8>,
+    pub user_name: Option<String>,
+    pub display_name: Option<String>,
+    pub cred_protect: u8,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,7 +84,10 @@ impl State {
             min_pin_length: 4,
             templates: Vec::new(),
             next_template_id: 1,
-            credentials: 0,
+            credentials: Vec::new(),
+            // The YubiKey Bio ships with alwaysUv on.
+            always_uv: profile == "yubikey-bio",
+            min_pin_length_rp_ids: Vec::new(),
             powered_up_at_ms: now_ms(),
             fresh_since_power_up: true,
         }

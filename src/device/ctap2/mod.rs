@@ -1,6 +1,8 @@
 //! CTAP2 commands, one module each; typed requests and responses.
 pub mod bio_enrollment;
 pub mod client_pin;
+pub mod config;
+pub mod credential_management;
 pub mod get_info;
 pub mod make_credential;
 pub mod reset;

@@ -1,0 +1,68 @@
+//! The key's side of authenticatorConfig (CTAP 2.1 §6.11), on CTAP 2.1 profiles.
+
+use super::authenticator::{Authenticator, Reply, Status};
+use crate::cbor::{self, MapView, Value};
+use crate::device::ctap2::client_pin::permission;
+use crate::device::ctap2::command::CONFIG;
+use crate::device::ctap2::config::sub;
+use crate::device::pin::MAX_PIN_BYTES;
+
+impl Authenticator {
+    pub(super) fn config(&mut self, p: MapView<'_>) -> Reply {
+        let subcommand = p.int(1).and_then(cbor::as_i64).ok_or(Status::MissingParameter)?;
+        let params = p.int(2);
+        let mut message = vec![0xff; 32];
+        message.extend([CONFIG, subcommand as u8]);
+        if let Some(v) = params {
+            message.extend(cbor::encode(v));
+        }
+        self.verify_token(&p, 3, 4, &message, permission::AUTHENTICATOR_CONFIG)?;
+        match subcommand {
+            sub::TOGGLE_ALWAYS_UV => {
+                self.state.always_uv = !self.state.always_uv;
+                Ok(None)
+            }
+            sub::SET_MIN_PIN_LENGTH => self.set_min_pin_length(params.and_then(MapView::new)),
+            // No enterprise attestation on these keys (getInfo lists no `ep`).
+            _ => Err(Status::InvalidSubcommand),
+        }
+    }
+
+    /// setMinPINLength (§6.11.4): only ever up; a PIN now too short must be changed.
+    fn set_min_pin_length(&mut self, params: Option<MapView<'_>>) -> Reply {
+        let new = params.and_then(|p| p.int(1)).map(|v| cbor::as_u64(v).ok_or(Status::InvalidParameter)).transpose()?;
+        let rp_ids: Option<Vec<String>> = params
+            .and_then(|p| p.int(2))
+            .map(|v| {
+                v.as_array()
+                    .ok_or(Status::InvalidParameter)?
+                    .iter()
+                    .map(|r| r.as_text().map(str::to_string).ok_or(Status::InvalidParameter))
+                    .collect()
+            })
+            .transpose()?;
+        let force = params.and_then(|p| p.int(3)).and_then(Value::as_bool) == Some(true);
+        if let Some(n) = new {
+            if n < u64::from(self.state.min_pin_length) || n > MAX_PIN_BYTES as u64 {
+                return Err(Status::PinPolicyViolation);
+            }
+        }
+        if rp_ids.as_ref().is_some_and(|r| r.len() > 1) {
+            return Err(Status::InvalidParameter); // maxRPIDsForSetMinPINLength is 1
+        }
+        if force && self.state.pin.is_none() {
+            return Err(Status::PinNotSet);
+        }
+        if let Some(n) = new {
+            self.state.min_pin_length = n as u8;
+        }
+        if let Some(r) = rp_ids {
+            self.state.min_pin_length_rp_ids = r;
+        }
+        let too_short = self.state.pin.as_ref().is_some_and(|p| p.code_points < usize::from(self.state.min_pin_length));
+        if force || too_short {
+            self.state.force_pin_change = true;
+        }
+        Ok(None)
+    }
+}
