@@ -50,6 +50,12 @@ pub enum Command {
     /// Fingerprints on a biometric key: enroll, list, rename, test, delete
     #[command(subcommand, visible_alias = "fp")]
     Fingerprint(FingerprintCommand),
+    /// Accounts (passkeys) stored on the key: list, delete, rename
+    #[command(subcommand, visible_alias = "creds")]
+    Credentials(CredentialsCommand),
+    /// The key's security policy: always-UV, minimum PIN length, forced PIN change
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Guided first set-up: PIN, then fingerprints with names and a test
     Setup(SetupArgs),
     /// Erase the key: PIN, fingerprints and accounts (asks to re-insert the key)
@@ -111,6 +117,49 @@ pub enum FingerprintCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum CredentialsCommand {
+    /// Accounts grouped by site, with the space left
+    List,
+    /// Delete accounts by id (from `list`; a unique prefix is enough)
+    Delete {
+        ids: Vec<String>,
+        /// Do not ask for confirmation (required without a terminal)
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Change an account's user name or display name
+    Rename {
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Require user verification (PIN or finger) for every use
+    AlwaysUv { state: OnOff },
+    /// Raise the minimum PIN length; --rp lets a site read it
+    MinPinLength {
+        length: u64,
+        #[arg(long, value_name = "RP_ID")]
+        rp: Vec<String>,
+    },
+    /// Make the key ask for a new PIN before its next use
+    ForcePinChange,
+    /// Enable enterprise attestation, where the key offers it
+    EnterpriseAttestation,
+}
+
 #[derive(Debug, Args)]
 pub struct SetupArgs {
     /// Take every default without asking (enroll, name and test two fingers)
@@ -148,6 +197,18 @@ pub enum SimCommand {
         /// Address to listen on (port 0 picks a free one)
         #[arg(long, default_value = "127.0.0.1:8111")]
         listen: String,
+    },
+    /// Store an account (discoverable credential) on a simulated key
+    AddCredential {
+        #[arg(long, default_value = "biopass")]
+        profile: String,
+        /// The site, e.g. example.com
+        #[arg(long)]
+        rp: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        display_name: Option<String>,
     },
     /// Power-cycle a simulated key, as if it were pulled and re-inserted
     Replug {

@@ -15,6 +15,8 @@ use crate::device::{CancelToken, Device};
 
 mod aaguid;
 mod auth;
+mod config;
+mod credentials;
 mod fingerprint;
 mod info;
 mod list;
@@ -161,6 +163,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Aaguid(args) => aaguid::run(&ctx, &args),
         Command::Pin(cmd) => pin::run(&ctx, cmd),
         Command::Fingerprint(cmd) => fingerprint::run(&ctx, cmd),
+        Command::Credentials(cmd) => credentials::run(&ctx, cmd),
+        Command::Config(cmd) => config::run(&ctx, cmd),
         Command::Setup(args) => setup::run(&ctx, &args),
         Command::Reset(args) => reset::run(&ctx, &args),
         Command::Sim(cmd) => sim::run(&ctx, cmd),

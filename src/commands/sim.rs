@@ -26,6 +26,20 @@ pub fn run(_ctx: &Context, cmd: SimCommand) -> Result<()> {
             })?;
             Ok(())
         }
+        SimCommand::AddCredential {
+            profile,
+            rp,
+            user,
+            display_name,
+        } => {
+            let profile = parse_profile(&profile)?;
+            let id = sim::add_credential(profile, &rp, &user, display_name.as_deref())?;
+            eprintln!(
+                "Stored an account for {user} on {rp} (id {}).",
+                crate::cbor::hex(&id)
+            );
+            Ok(())
+        }
         SimCommand::Replug { profile } => {
             let profile = parse_profile(&profile)?;
             sim::replug(profile)?;

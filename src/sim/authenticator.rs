@@ -98,7 +98,10 @@ impl Authenticator {
             return vec![0x00, 0xA5, 0x01];
         }
         self.reset_window_open = self.state.in_reset_window();
-        if !matches!(cmd, command::CREDENTIAL_MANAGEMENT | command::CREDENTIAL_MANAGEMENT_PREVIEW) {
+        if !matches!(
+            cmd,
+            command::CREDENTIAL_MANAGEMENT | command::CREDENTIAL_MANAGEMENT_PREVIEW
+        ) {
             self.enumeration = None;
         }
         if !matches!(cmd, command::GET_INFO | command::SELECTION) {
@@ -130,8 +133,12 @@ impl Authenticator {
                 self.touch(presence)?;
                 Ok(None)
             }
-            command::CREDENTIAL_MANAGEMENT if self.profile.is_ctap21() => self.credential_management(params_map(params)?),
-            command::CREDENTIAL_MANAGEMENT_PREVIEW if self.profile.is_ctap21() || self.profile == Profile::BioPass => {
+            command::CREDENTIAL_MANAGEMENT if self.profile.is_ctap21() => {
+                self.credential_management(params_map(params)?)
+            }
+            command::CREDENTIAL_MANAGEMENT_PREVIEW
+                if self.profile.is_ctap21() || self.profile == Profile::BioPass =>
+            {
                 self.credential_management(params_map(params)?)
             }
             command::CONFIG if self.profile.is_ctap21() => self.config(params_map(params)?),

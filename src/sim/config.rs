@@ -9,7 +9,10 @@ use crate::device::pin::MAX_PIN_BYTES;
 
 impl Authenticator {
     pub(super) fn config(&mut self, p: MapView<'_>) -> Reply {
-        let subcommand = p.int(1).and_then(cbor::as_i64).ok_or(Status::MissingParameter)?;
+        let subcommand = p
+            .int(1)
+            .and_then(cbor::as_i64)
+            .ok_or(Status::MissingParameter)?;
         let params = p.int(2);
         let mut message = vec![0xff; 32];
         message.extend([CONFIG, subcommand as u8]);
@@ -30,14 +33,21 @@ impl Authenticator {
 
     /// setMinPINLength (§6.11.4): only ever up; a PIN now too short must be changed.
     fn set_min_pin_length(&mut self, params: Option<MapView<'_>>) -> Reply {
-        let new = params.and_then(|p| p.int(1)).map(|v| cbor::as_u64(v).ok_or(Status::InvalidParameter)).transpose()?;
+        let new = params
+            .and_then(|p| p.int(1))
+            .map(|v| cbor::as_u64(v).ok_or(Status::InvalidParameter))
+            .transpose()?;
         let rp_ids: Option<Vec<String>> = params
             .and_then(|p| p.int(2))
             .map(|v| {
                 v.as_array()
                     .ok_or(Status::InvalidParameter)?
                     .iter()
-                    .map(|r| r.as_text().map(str::to_string).ok_or(Status::InvalidParameter))
+                    .map(|r| {
+                        r.as_text()
+                            .map(str::to_string)
+                            .ok_or(Status::InvalidParameter)
+                    })
                     .collect()
             })
             .transpose()?;
@@ -59,7 +69,11 @@ impl Authenticator {
         if let Some(r) = rp_ids {
             self.state.min_pin_length_rp_ids = r;
         }
-        let too_short = self.state.pin.as_ref().is_some_and(|p| p.code_points < usize::from(self.state.min_pin_length));
+        let too_short = self
+            .state
+            .pin
+            .as_ref()
+            .is_some_and(|p| p.code_points < usize::from(self.state.min_pin_length));
         if force || too_short {
             self.state.force_pin_change = true;
         }

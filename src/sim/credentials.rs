@@ -19,11 +19,19 @@ pub enum Enumeration {
 }
 
 fn text_map(entries: Vec<(&str, Option<Value>)>) -> Value {
-    Value::Map(entries.into_iter().filter_map(|(k, v)| Some((cbor::text(k), v?))).collect())
+    Value::Map(
+        entries
+            .into_iter()
+            .filter_map(|(k, v)| Some((cbor::text(k), v?)))
+            .collect(),
+    )
 }
 
 fn rp_entry(c: &StoredCredential) -> Value {
-    text_map(vec![("id", Some(cbor::text(&c.rp_id))), ("name", c.rp_name.as_deref().map(cbor::text))])
+    text_map(vec![
+        ("id", Some(cbor::text(&c.rp_id))),
+        ("name", c.rp_name.as_deref().map(cbor::text)),
+    ])
 }
 
 fn user_entry(c: &StoredCredential) -> Value {
@@ -35,12 +43,18 @@ fn user_entry(c: &StoredCredential) -> Value {
 }
 
 fn descriptor(id: &[u8]) -> Value {
-    text_map(vec![("id", Some(cbor::bytes(id))), ("type", Some(cbor::text("public-key")))])
+    text_map(vec![
+        ("id", Some(cbor::bytes(id))),
+        ("type", Some(cbor::text("public-key"))),
+    ])
 }
 
 impl Authenticator {
     pub(super) fn credential_management(&mut self, p: MapView<'_>) -> Reply {
-        let subcommand = p.int(1).and_then(cbor::as_i64).ok_or(Status::MissingParameter)?;
+        let subcommand = p
+            .int(1)
+            .and_then(cbor::as_i64)
+            .ok_or(Status::MissingParameter)?;
         match subcommand {
             sub::ENUMERATE_RPS_NEXT => return self.next(true),
             sub::ENUMERATE_CREDENTIALS_NEXT => return self.next(false),
@@ -83,7 +97,12 @@ impl Authenticator {
         let total = seen.len() as i64;
         let mut answers: VecDeque<Value> = seen
             .iter()
-            .map(|c| cbor::int_map([(3, Some(rp_entry(c))), (4, Some(cbor::bytes(&sha256(c.rp_id.as_bytes()))))]))
+            .map(|c| {
+                cbor::int_map([
+                    (3, Some(rp_entry(c))),
+                    (4, Some(cbor::bytes(&sha256(c.rp_id.as_bytes())))),
+                ])
+            })
             .collect();
         let first = answers.pop_front().ok_or(Status::NoCredentials)?;
         self.enumeration = Some(Enumeration::Rps(answers));
@@ -93,8 +112,12 @@ impl Authenticator {
     fn credentials_begin(&mut self, params: Option<MapView<'_>>) -> Reply {
         let params = params.ok_or(Status::MissingParameter)?;
         let hash = bytes_param(&params, 1)?;
-        let matching: Vec<&StoredCredential> =
-            self.state.credentials.iter().filter(|c| &sha256(c.rp_id.as_bytes()).to_vec() == hash).collect();
+        let matching: Vec<&StoredCredential> = self
+            .state
+            .credentials
+            .iter()
+            .filter(|c| &sha256(c.rp_id.as_bytes()).to_vec() == hash)
+            .collect();
         let total = matching.len() as i64;
         let mut answers: VecDeque<Value> = matching
             .iter()
@@ -126,8 +149,14 @@ impl Authenticator {
 
     fn credential_id(&self, params: Option<MapView<'_>>) -> Result<Vec<u8>, Status> {
         let params = params.ok_or(Status::MissingParameter)?;
-        let descriptor = params.int(2).and_then(MapView::new).ok_or(Status::MissingParameter)?;
-        let id = descriptor.text("id").and_then(Value::as_bytes).ok_or(Status::MissingParameter)?;
+        let descriptor = params
+            .int(2)
+            .and_then(MapView::new)
+            .ok_or(Status::MissingParameter)?;
+        let id = descriptor
+            .text("id")
+            .and_then(Value::as_bytes)
+            .ok_or(Status::MissingParameter)?;
         if !self.state.credentials.iter().any(|c| &c.id == id) {
             return Err(Status::NoCredentials);
         }
@@ -137,13 +166,27 @@ impl Authenticator {
     /// updateUserInformation (§6.8.6): same user id; name and displayName replaced.
     fn update_user(&mut self, params: Option<MapView<'_>>) -> Reply {
         let id = self.credential_id(params)?;
-        let user = params.and_then(|p| p.int(3)).and_then(MapView::new).ok_or(Status::MissingParameter)?;
-        let c = self.state.credentials.iter_mut().find(|c| c.id == id).expect("checked above");
+        let user = params
+            .and_then(|p| p.int(3))
+            .and_then(MapView::new)
+            .ok_or(Status::MissingParameter)?;
+        let c = self
+            .state
+            .credentials
+            .iter_mut()
+            .find(|c| c.id == id)
+            .expect("checked above");
         if user.text("id").and_then(Value::as_bytes) != Some(&c.user_id) {
             return Err(Status::InvalidParameter);
         }
-        c.user_name = user.text("name").and_then(Value::as_text).map(str::to_string);
-        c.display_name = user.text("displayName").and_then(Value::as_text).map(str::to_string);
+        c.user_name = user
+            .text("name")
+            .and_then(Value::as_text)
+            .map(str::to_string);
+        c.display_name = user
+            .text("displayName")
+            .and_then(Value::as_text)
+            .map(str::to_string);
         Ok(None)
     }
 }

@@ -154,7 +154,9 @@ pub fn add_credential(
     }
     let mut id = vec![0u8; 16];
     let _ = getrandom::fill(&mut id);
-    let user_id = crate::device::pin_protocol::sha256(format!("{rp_id}/{user_name}").as_bytes())[..16].to_vec();
+    let user_id = crate::device::pin_protocol::sha256(format!("{rp_id}/{user_name}").as_bytes())
+        [..16]
+        .to_vec();
     s.credentials.push(state::StoredCredential {
         id: id.clone(),
         rp_id: rp_id.to_string(),

@@ -14,7 +14,12 @@ pub mod sub {
 
 /// One authenticatorConfig request; pinUvAuthParam is over 32×0xff || 0x0d ||
 /// subCommand || subCommandParams (§6.11.1).
-pub fn call(device: &mut Device, token: &PinUvAuthToken, subcommand: i64, params: Option<Value>) -> Result<(), Error> {
+pub fn call(
+    device: &mut Device,
+    token: &PinUvAuthToken,
+    subcommand: i64,
+    params: Option<Value>,
+) -> Result<(), Error> {
     let mut message = vec![0xff; 32];
     message.extend([CONFIG, subcommand as u8]);
     if let Some(p) = &params {
@@ -34,7 +39,10 @@ pub fn toggle_always_uv(device: &mut Device, token: &PinUvAuthToken) -> Result<(
     call(device, token, sub::TOGGLE_ALWAYS_UV, None)
 }
 
-pub fn enable_enterprise_attestation(device: &mut Device, token: &PinUvAuthToken) -> Result<(), Error> {
+pub fn enable_enterprise_attestation(
+    device: &mut Device,
+    token: &PinUvAuthToken,
+) -> Result<(), Error> {
     call(device, token, sub::ENABLE_ENTERPRISE_ATTESTATION, None)
 }
 
@@ -48,7 +56,11 @@ pub fn set_min_pin_length(
 ) -> Result<(), Error> {
     let params = cbor::int_map([
         (1, length.map(|n| cbor::int(n as i64))),
-        (2, (!rp_ids.is_empty()).then(|| Value::Array(rp_ids.iter().map(|r| cbor::text(r)).collect()))),
+        (
+            2,
+            (!rp_ids.is_empty())
+                .then(|| Value::Array(rp_ids.iter().map(|r| cbor::text(r)).collect())),
+        ),
         (3, force_change.then_some(Value::Bool(true))),
     ]);
     call(device, token, sub::SET_MIN_PIN_LENGTH, Some(params))

@@ -83,7 +83,12 @@ pub struct CredMan<'a> {
 
 impl CredMan<'_> {
     /// Requests that carry pinUvAuthParam over subCommand || subCommandParams (§6.8.1).
-    fn authed(&self, device: &mut Device, subcommand: i64, params: Option<Value>) -> Result<Option<Value>, Error> {
+    fn authed(
+        &self,
+        device: &mut Device,
+        subcommand: i64,
+        params: Option<Value>,
+    ) -> Result<Option<Value>, Error> {
         let mut message = vec![subcommand as u8];
         if let Some(p) = &params {
             message.extend(cbor::encode(p));
@@ -106,7 +111,9 @@ impl CredMan<'_> {
     }
 
     pub fn metadata(&self, device: &mut Device) -> Result<Metadata, Error> {
-        let v = self.authed(device, sub::GET_CREDS_METADATA, None)?.ok_or_else(|| nothing())?;
+        let v = self
+            .authed(device, sub::GET_CREDS_METADATA, None)?
+            .ok_or_else(|| nothing())?;
         let m = map(&v)?;
         Ok(Metadata {
             existing: m.int(1).and_then(cbor::as_u64).unwrap_or(0),
@@ -128,7 +135,11 @@ impl CredMan<'_> {
         Ok(rps)
     }
 
-    pub fn credentials(&self, device: &mut Device, rp: &RelyingParty) -> Result<Vec<Credential>, Error> {
+    pub fn credentials(
+        &self,
+        device: &mut Device,
+        rp: &RelyingParty,
+    ) -> Result<Vec<Credential>, Error> {
         let params = cbor::int_map([(1, Some(cbor::bytes(&rp.id_hash)))]);
         let first = match self.authed(device, sub::ENUMERATE_CREDENTIALS_BEGIN, Some(params)) {
             Err(e) if e.status() == Some(CtapStatus::NoCredentials) => return Ok(Vec::new()),
@@ -137,7 +148,9 @@ impl CredMan<'_> {
         let total = map(&first)?.int(9).and_then(cbor::as_u64).unwrap_or(1);
         let mut creds = vec![credential(&first)?];
         for _ in 1..total {
-            creds.push(credential(&self.next(device, sub::ENUMERATE_CREDENTIALS_NEXT)?)?);
+            creds.push(credential(
+                &self.next(device, sub::ENUMERATE_CREDENTIALS_NEXT)?,
+            )?);
         }
         Ok(creds)
     }
@@ -166,7 +179,10 @@ impl CredMan<'_> {
                 user.push((cbor::text(key), cbor::text(v)));
             }
         }
-        let params = cbor::int_map([(2, Some(credential.descriptor.clone())), (3, Some(Value::Map(user)))]);
+        let params = cbor::int_map([
+            (2, Some(credential.descriptor.clone())),
+            (3, Some(Value::Map(user))),
+        ]);
         self.authed(device, sub::UPDATE_USER_INFORMATION, Some(params))?;
         Ok(())
     }
@@ -177,7 +193,8 @@ fn nothing() -> Error {
 }
 
 fn map(v: &Value) -> Result<MapView<'_>, Error> {
-    MapView::new(v).ok_or_else(|| Error::Malformed("credential management answer is not a map".into()))
+    MapView::new(v)
+        .ok_or_else(|| Error::Malformed("credential management answer is not a map".into()))
 }
 
 fn text_of(m: &MapView<'_>, key: &str) -> Option<String> {
@@ -186,19 +203,33 @@ fn text_of(m: &MapView<'_>, key: &str) -> Option<String> {
 
 fn relying_party(v: &Value) -> Result<RelyingParty, Error> {
     let m = map(v)?;
-    let rp = m.int(3).and_then(MapView::new).ok_or_else(|| Error::Malformed("an RP without rp".into()))?;
+    let rp = m
+        .int(3)
+        .and_then(MapView::new)
+        .ok_or_else(|| Error::Malformed("an RP without rp".into()))?;
     Ok(RelyingParty {
         id: text_of(&rp, "id").ok_or_else(|| Error::Malformed("an RP without id".into()))?,
         name: text_of(&rp, "name"),
-        id_hash: m.int(4).and_then(Value::as_bytes).cloned().ok_or_else(|| Error::Malformed("an RP without rpIDHash".into()))?,
+        id_hash: m
+            .int(4)
+            .and_then(Value::as_bytes)
+            .cloned()
+            .ok_or_else(|| Error::Malformed("an RP without rpIDHash".into()))?,
     })
 }
 
 fn credential(v: &Value) -> Result<Credential, Error> {
     let m = map(v)?;
-    let user_value = m.int(6).cloned().ok_or_else(|| Error::Malformed("a credential without user".into()))?;
-    let descriptor = m.int(7).cloned().ok_or_else(|| Error::Malformed("a credential without credentialID".into()))?;
-    let user = MapView::new(&user_value).ok_or_else(|| Error::Malformed("user is not a map".into()))?;
+    let user_value = m
+        .int(6)
+        .cloned()
+        .ok_or_else(|| Error::Malformed("a credential without user".into()))?;
+    let descriptor = m
+        .int(7)
+        .cloned()
+        .ok_or_else(|| Error::Malformed("a credential without credentialID".into()))?;
+    let user =
+        MapView::new(&user_value).ok_or_else(|| Error::Malformed("user is not a map".into()))?;
     let id = MapView::new(&descriptor)
         .and_then(|d| d.text("id"))
         .and_then(Value::as_bytes)
@@ -206,7 +237,11 @@ fn credential(v: &Value) -> Result<Credential, Error> {
         .ok_or_else(|| Error::Malformed("credentialID without id".into()))?;
     Ok(Credential {
         id,
-        user_id: user.text("id").and_then(Value::as_bytes).cloned().unwrap_or_default(),
+        user_id: user
+            .text("id")
+            .and_then(Value::as_bytes)
+            .cloned()
+            .unwrap_or_default(),
         user_name: text_of(&user, "name"),
         display_name: text_of(&user, "displayName"),
         protection: m.int(10).and_then(cbor::as_u64),
