@@ -113,7 +113,7 @@ impl CredMan<'_> {
     pub fn metadata(&self, device: &mut Device) -> Result<Metadata, Error> {
         let v = self
             .authed(device, sub::GET_CREDS_METADATA, None)?
-            .ok_or_else(|| nothing())?;
+            .ok_or_else(nothing)?;
         let m = map(&v)?;
         Ok(Metadata {
             existing: m.int(1).and_then(cbor::as_u64).unwrap_or(0),
@@ -125,7 +125,7 @@ impl CredMan<'_> {
     pub fn relying_parties(&self, device: &mut Device) -> Result<Vec<RelyingParty>, Error> {
         let first = match self.authed(device, sub::ENUMERATE_RPS_BEGIN, None) {
             Err(e) if e.status() == Some(CtapStatus::NoCredentials) => return Ok(Vec::new()),
-            other => other?.ok_or_else(|| nothing())?,
+            other => other?.ok_or_else(nothing)?,
         };
         let total = map(&first)?.int(5).and_then(cbor::as_u64).unwrap_or(1);
         let mut rps = vec![relying_party(&first)?];
@@ -143,7 +143,7 @@ impl CredMan<'_> {
         let params = cbor::int_map([(1, Some(cbor::bytes(&rp.id_hash)))]);
         let first = match self.authed(device, sub::ENUMERATE_CREDENTIALS_BEGIN, Some(params)) {
             Err(e) if e.status() == Some(CtapStatus::NoCredentials) => return Ok(Vec::new()),
-            other => other?.ok_or_else(|| nothing())?,
+            other => other?.ok_or_else(nothing)?,
         };
         let total = map(&first)?.int(9).and_then(cbor::as_u64).unwrap_or(1);
         let mut creds = vec![credential(&first)?];
