@@ -313,3 +313,141 @@ mod bio {
         );
     }
 }
+
+mod accounts {
+    use super::*;
+    use fidoctl::cbor::{self, Value};
+    use fidoctl::device::ctap2::config;
+    use fidoctl::device::ctap2::credential_management::{CommandSet, CredMan};
+
+    fn text_map(entries: &[(&str, Value)]) -> Value {
+        Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (cbor::text(k), v.clone()))
+                .collect(),
+        )
+    }
+
+    /// A discoverable credential made the way a site would (makeCredential, rk = true).
+    fn make_resident(device: &mut Device, rp: &str, user: &str) {
+        let p = client_pin::protocol_for(device).unwrap();
+        let perms = Permissions {
+            bits: permission::MAKE_CREDENTIAL,
+            rp_id: Some(rp),
+        };
+        let token = client_pin::pin_token(device, p, &pin("1234"), perms).unwrap();
+        let client_data_hash = [7u8; 32];
+        let request = cbor::int_map([
+            (1, Some(cbor::bytes(&client_data_hash))),
+            (2, Some(text_map(&[("id", cbor::text(rp))]))),
+            (
+                3,
+                Some(text_map(&[
+                    ("id", cbor::bytes(user.as_bytes())),
+                    ("name", cbor::text(user)),
+                ])),
+            ),
+            (
+                4,
+                Some(Value::Array(vec![text_map(&[
+                    ("alg", cbor::int(-7)),
+                    ("type", cbor::text("public-key")),
+                ])])),
+            ),
+            (7, Some(text_map(&[("rk", Value::Bool(true))]))),
+            (8, Some(cbor::bytes(&token.authenticate(&client_data_hash)))),
+            (9, Some(cbor::int(p.version() as i64))),
+        ]);
+        device
+            .cbor(0x01, Some(&request), Duration::from_secs(5), &mut |_| {})
+            .unwrap();
+    }
+
+    fn with_pin() -> Device {
+        let mut device = open();
+        let p = client_pin::protocol_for(&mut device).unwrap();
+        client_pin::set_pin(&mut device, p, &pin("1234")).unwrap();
+        device
+    }
+
+    #[test]
+    fn list_and_delete_accounts() {
+        let mut device = with_pin();
+        make_resident(&mut device, "example.com", "alice");
+        make_resident(&mut device, "example.com", "bob");
+        make_resident(&mut device, "github.com", "carol");
+        let set = CommandSet::of(device.get_info().unwrap()).unwrap();
+        let p = client_pin::protocol_for(&mut device).unwrap();
+        let perms = Permissions {
+            bits: permission::CREDENTIAL_MANAGEMENT,
+            rp_id: None,
+        };
+        let token = client_pin::pin_token(&mut device, p, &pin("1234"), perms).unwrap();
+        let cm = CredMan { set, token: &token };
+
+        assert_eq!(cm.metadata(&mut device).unwrap().existing, 3);
+        let rps = cm.relying_parties(&mut device).unwrap();
+        let mut ids: Vec<_> = rps.iter().map(|r| r.id.clone()).collect();
+        ids.sort();
+        assert_eq!(ids, ["example.com", "github.com"]);
+        let example = rps.iter().find(|r| r.id == "example.com").unwrap();
+        let creds = cm.credentials(&mut device, example).unwrap();
+        let mut users: Vec<_> = creds.iter().map(|c| c.user_name.clone().unwrap()).collect();
+        users.sort();
+        assert_eq!(users, ["alice", "bob"]);
+
+        cm.update_user(&mut device, &creds[0], Some("renamed"), None)
+            .unwrap();
+        assert!(
+            cm.credentials(&mut device, example)
+                .unwrap()
+                .iter()
+                .any(|c| c.user_name.as_deref() == Some("renamed"))
+        );
+        for c in &creds {
+            cm.delete(&mut device, c).unwrap();
+        }
+        assert_eq!(cm.metadata(&mut device).unwrap().existing, 1);
+        assert!(
+            cm.credentials(&mut device, example).unwrap().is_empty(),
+            "NO_CREDENTIALS is an empty list"
+        );
+    }
+
+    #[test]
+    fn config_always_uv_and_min_pin_length() {
+        let mut device = with_pin();
+        let p = client_pin::protocol_for(&mut device).unwrap();
+        let perms = Permissions {
+            bits: permission::AUTHENTICATOR_CONFIG,
+            rp_id: None,
+        };
+        let token = client_pin::pin_token(&mut device, p, &pin("1234"), perms).unwrap();
+        let before = device.get_info().unwrap().option("alwaysUv");
+        config::toggle_always_uv(&mut device, &token).unwrap();
+        assert_eq!(
+            device.refresh_info().unwrap().option("alwaysUv"),
+            before.map(|b| !b)
+        );
+
+        let err = config::set_min_pin_length(&mut device, &token, Some(3), &[], false).unwrap_err();
+        assert_eq!(
+            err.status(),
+            Some(CtapStatus::PinPolicyViolation),
+            "the minimum only goes up"
+        );
+
+        config::set_min_pin_length(&mut device, &token, Some(6), &[], false).unwrap();
+        let info = device.refresh_info().unwrap().clone();
+        assert_eq!(info.min_pin_length, Some(6));
+        assert_eq!(
+            info.force_pin_change,
+            Some(true),
+            "the 4-digit PIN is now too short"
+        );
+        // A forced PIN change ends the token (fidoctl then sends users to `pin change`).
+        let err = config::toggle_always_uv(&mut device, &token).unwrap_err();
+        assert_eq!(err.status(), Some(CtapStatus::PinAuthInvalid));
+    }
+}

@@ -76,6 +76,8 @@ impl Authenticator {
             .is_some_and(|p| p.code_points < usize::from(self.state.min_pin_length));
         if force || too_short {
             self.state.force_pin_change = true;
+            // The token ends with it, as OpenSK does: only `pin change` may follow.
+            self.token = super::client_pin::Token::fresh();
         }
         Ok(None)
     }
