@@ -89,14 +89,17 @@ def test_config(sim_factory):
     cfg = Config(c, protocol, token)
     cfg.toggle_always_uv()
     assert c.get_info().options["alwaysUv"] is False
+    with pytest.raises(CtapError) as e:
+        cfg.set_min_pin_length(min_pin_length=3)
+    assert e.value.code == ERR.PIN_POLICY_VIOLATION, "the minimum only goes up"
+    with pytest.raises(CtapError) as e:
+        cfg.enable_enterprise_attestation()
+    assert e.value.code in (ERR.INVALID_SUBCOMMAND, ERR.INVALID_PARAMETER)
     cfg.set_min_pin_length(min_pin_length=6, rp_ids=["example.com"])
     info = c.get_info()
     assert info.min_pin_length == 6
     assert info.force_pin_change is True, "the 4-character PIN is now too short"
     with pytest.raises(CtapError) as e:
-        cfg.set_min_pin_length(min_pin_length=5)
-    assert e.value.code == ERR.PIN_POLICY_VIOLATION, "the minimum only goes up"
-    with pytest.raises(CtapError) as e:
-        cfg.enable_enterprise_attestation()
-    assert e.value.code in (ERR.INVALID_SUBCOMMAND, ERR.INVALID_PARAMETER)
+        cfg.toggle_always_uv()
+    assert e.value.code == ERR.PIN_AUTH_INVALID, "a forced PIN change ends the token"
     c.device.close()
