@@ -4,14 +4,16 @@
 use anyhow::Result;
 use dialoguer::Select;
 
-use crate::cli::{Command, FingerprintCommand, PinCommand, ResetArgs, SetupArgs};
+use crate::cli::{
+    Command, CredentialsCommand, FingerprintCommand, PinCommand, ResetArgs, SetupArgs,
+};
 
 /// A label and the command it runs.
 type MenuItem = (&'static str, fn() -> Command);
 
 /// What the user picked, as the command it stands for; `None` to quit.
 pub fn choose() -> Result<Option<Command>> {
-    let items: [MenuItem; 9] = [
+    let items: [MenuItem; 10] = [
         ("Set up a key (PIN and fingerprints)", || {
             Command::Setup(SetupArgs {
                 yes: false,
