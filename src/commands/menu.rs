@@ -33,6 +33,9 @@ pub fn choose() -> Result<Option<Command>> {
         ("Test a fingerprint", || {
             Command::Fingerprint(FingerprintCommand::Test)
         }),
+        ("Accounts stored on the key", || {
+            Command::Credentials(CredentialsCommand::List)
+        }),
         ("Reset the key (erases everything)", || {
             Command::Reset(ResetArgs { yes: false })
         }),
