@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "fidoctl",
     version,
-    about = "Configure FIDO2 security keys: read what a key is, its AAGUID, and more",
+    about = "Configure FIDO2 security keys: PIN, fingerprints, accounts, AAGUID, reset",
     after_help = "Try it without a key: fidoctl --device sim:biopass info"
 )]
 pub struct Cli {
@@ -60,6 +60,17 @@ pub enum Command {
     Setup(SetupArgs),
     /// Erase the key: PIN, fingerprints and accounts (asks to re-insert the key)
     Reset(ResetArgs),
+    /// Check why a key cannot be used, and say how to fix it
+    Doctor,
+    /// Print udev rules giving the logged-in user access to FIDO keys (Linux)
+    UdevRules,
+    /// Print shell completions
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff)
+    Man,
     /// The built-in software authenticator
     #[command(subcommand)]
     Sim(SimCommand),

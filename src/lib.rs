@@ -6,4 +6,5 @@ pub mod cli;
 pub mod commands;
 pub mod device;
 pub mod sim;
+pub mod system;
 pub mod ui;

@@ -17,7 +17,9 @@ mod aaguid;
 mod auth;
 mod config;
 mod credentials;
+mod doctor;
 mod fingerprint;
+mod generate;
 mod info;
 mod list;
 mod menu;
@@ -167,6 +169,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Config(cmd) => config::run(&ctx, cmd),
         Command::Setup(args) => setup::run(&ctx, &args),
         Command::Reset(args) => reset::run(&ctx, &args),
+        Command::Doctor => doctor::run(&ctx),
+        Command::UdevRules => generate::udev_rules(),
+        Command::Completions { shell } => generate::completions(shell),
+        Command::Man => generate::man(),
         Command::Sim(cmd) => sim::run(&ctx, cmd),
     };
     if ctx.verbose {

@@ -1,4 +1,5 @@
 //! Everything the user sees: wording of errors, output formats, (later) prompts and progress.
+pub mod doctor_view;
 pub mod errors;
 pub mod fingerprint_view;
 pub mod info_view;
