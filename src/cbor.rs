@@ -77,6 +77,11 @@ where
     )
 }
 
+/// Builds a map with text keys (WebAuthn entities, options).
+pub fn text_map(entries: &[(&str, Value)]) -> Value {
+    Value::Map(entries.iter().map(|(k, v)| (text(k), v.clone())).collect())
+}
+
 /// Read access to a decoded CBOR map by integer or text key.
 #[derive(Debug, Clone, Copy)]
 pub struct MapView<'a> {

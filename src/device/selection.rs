@@ -9,7 +9,6 @@ use std::time::Duration;
 use super::ctap2::command::{MAKE_CREDENTIAL, SELECTION};
 use super::ctap2::{CtapStatus, make_credential};
 use super::{CancelToken, Device, Error};
-use crate::cbor::{self, Value};
 
 /// How long the keys wait for the user's touch.
 pub const SELECTION_WAIT: Duration = Duration::from_secs(30);
@@ -23,40 +22,8 @@ pub fn request_touch(device: &mut Device) -> Result<(), Error> {
         device.cbor(SELECTION, None, SELECTION_WAIT, &mut |_| {})?;
         return Ok(());
     }
-    let text_map = |entries: &[(&str, Value)]| {
-        Value::Map(
-            entries
-                .iter()
-                .map(|(k, v)| (cbor::text(k), v.clone()))
-                .collect(),
-        )
-    };
-    let request = cbor::int_map([
-        (1, Some(cbor::bytes(&[0u8; 32]))),
-        (
-            2,
-            Some(text_map(&[(
-                "id",
-                cbor::text(make_credential::THROWAWAY_RP),
-            )])),
-        ),
-        (
-            3,
-            Some(text_map(&[
-                ("id", cbor::bytes(&[0])),
-                ("name", cbor::text("fidoctl")),
-            ])),
-        ),
-        (
-            4,
-            Some(Value::Array(vec![text_map(&[
-                ("alg", cbor::int(-7)),
-                ("type", cbor::text("public-key")),
-            ])])),
-        ),
-        (8, Some(cbor::bytes(&[]))),
-        (9, Some(cbor::int(1))),
-    ]);
+    // Zero-length pinUvAuthParam with protocol 1: "touch me", nothing more.
+    let request = make_credential::throwaway_request(&[0u8; 32], &[0], None, Some((&[], 1)));
     match device.cbor(MAKE_CREDENTIAL, Some(&request), SELECTION_WAIT, &mut |_| {}) {
         Err(e)
             if matches!(

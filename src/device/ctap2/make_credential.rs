@@ -15,6 +15,43 @@ pub const THROWAWAY_RP: &str = "fidoctl.invalid";
 /// authenticatorData flags (WebAuthn §6.1): user present, user verified.
 const FLAG_UV: u8 = 0x04;
 
+/// A makeCredential request (ES256) for the relying party that cannot exist,
+/// with `options` and an optional (pinUvAuthParam, protocol) pair.
+pub fn throwaway_request(
+    client_data_hash: &[u8],
+    user_id: &[u8],
+    options: Option<Value>,
+    pin_auth: Option<(&[u8], u64)>,
+) -> Value {
+    cbor::int_map([
+        (1, Some(cbor::bytes(client_data_hash))),
+        (
+            2,
+            Some(cbor::text_map(&[
+                ("id", cbor::text(THROWAWAY_RP)),
+                ("name", cbor::text("fidoctl")),
+            ])),
+        ),
+        (
+            3,
+            Some(cbor::text_map(&[
+                ("id", cbor::bytes(user_id)),
+                ("name", cbor::text("fidoctl")),
+            ])),
+        ),
+        (
+            4,
+            Some(Value::Array(vec![cbor::text_map(&[
+                ("alg", cbor::int(-7)),
+                ("type", cbor::text("public-key")),
+            ])])),
+        ),
+        (7, options),
+        (8, pin_auth.map(|(param, _)| cbor::bytes(param))),
+        (9, pin_auth.map(|(_, protocol)| cbor::int(protocol as i64))),
+    ])
+}
+
 /// Asks the key to verify the user with its own sensor. `Ok(true)` when the
 /// key says it verified the user (the UV flag).
 pub fn verify_user_builtin(
@@ -26,45 +63,8 @@ pub fn verify_user_builtin(
     let mut user_id = [0u8; 16];
     getrandom::fill(&mut challenge).map_err(|e| Error::Malformed(e.to_string()))?;
     getrandom::fill(&mut user_id).map_err(|e| Error::Malformed(e.to_string()))?;
-    let text_map = |entries: &[(&str, Value)]| {
-        Value::Map(
-            entries
-                .iter()
-                .map(|(k, v)| (cbor::text(k), v.clone()))
-                .collect(),
-        )
-    };
-    let request = cbor::int_map([
-        (1, Some(cbor::bytes(&challenge))),
-        (
-            2,
-            Some(text_map(&[
-                ("id", cbor::text(THROWAWAY_RP)),
-                ("name", cbor::text("fidoctl fingerprint test")),
-            ])),
-        ),
-        (
-            3,
-            Some(text_map(&[
-                ("id", cbor::bytes(&user_id)),
-                ("name", cbor::text("fidoctl")),
-            ])),
-        ),
-        (
-            4,
-            Some(Value::Array(vec![text_map(&[
-                ("alg", cbor::int(-7)),
-                ("type", cbor::text("public-key")),
-            ])])),
-        ),
-        (
-            7,
-            Some(text_map(&[
-                ("rk", Value::Bool(false)),
-                ("uv", Value::Bool(true)),
-            ])),
-        ),
-    ]);
+    let options = cbor::text_map(&[("rk", Value::Bool(false)), ("uv", Value::Bool(true))]);
+    let request = throwaway_request(&challenge, &user_id, Some(options), None);
     let answer = device
         .cbor(MAKE_CREDENTIAL, Some(&request), wait, on_event)?
         .ok_or_else(|| Error::Malformed("makeCredential answered nothing".into()))?;
