@@ -209,6 +209,11 @@ pub enum SimCommand {
         #[arg(long, default_value = "127.0.0.1:8111")]
         listen: String,
     },
+    /// Serve a simulated key as a kernel HID device through /dev/uhid (Linux, root)
+    Uhid {
+        #[arg(long, default_value = "biopass")]
+        profile: String,
+    },
     /// Store an account (discoverable credential) on a simulated key
     AddCredential {
         #[arg(long, default_value = "biopass")]

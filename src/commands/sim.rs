@@ -26,6 +26,22 @@ pub fn run(_ctx: &Context, cmd: SimCommand) -> Result<()> {
             })?;
             Ok(())
         }
+        SimCommand::Uhid { profile } => {
+            let profile = parse_profile(&profile)?;
+            #[cfg(target_os = "linux")]
+            {
+                sim::serve_uhid(profile, || {
+                    println!("serving {} on /dev/uhid", profile.name());
+                    let _ = std::io::stdout().flush();
+                })?;
+                Ok(())
+            }
+            #[cfg(not(target_os = "linux"))]
+            {
+                let _ = profile;
+                Err(UsageError("/dev/uhid exists only on Linux".into()).into())
+            }
+        }
         SimCommand::AddCredential {
             profile,
             rp,

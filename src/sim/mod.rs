@@ -26,6 +26,8 @@ mod hid;
 mod profiles;
 pub mod sensor;
 mod state;
+#[cfg(target_os = "linux")]
+mod uhid;
 
 pub use profiles::Profile;
 
@@ -168,4 +170,14 @@ pub fn add_credential(
     });
     state::save(&path, &s)?;
     Ok(id)
+}
+
+/// Serves the key as a kernel HID device through /dev/uhid until the process ends (Linux).
+#[cfg(target_os = "linux")]
+pub fn serve_uhid(profile: Profile, ready: impl FnOnce()) -> Result<(), SimError> {
+    let mut server = server(profile, state::default_path(profile.name()))?;
+    let mut device = uhid::UhidDevice::create(profile)?;
+    ready();
+    server.run(&mut device);
+    Ok(())
 }
