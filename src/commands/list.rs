@@ -65,12 +65,17 @@ pub fn run(ctx: &Context) -> Result<()> {
 }
 
 fn blank_row(spec: &DeviceSpec) -> Row {
+    // A simulated key shows the USB identity of the key it models.
+    let sim = match spec {
+        DeviceSpec::Sim(p) => Some(*p),
+        _ => None,
+    };
     Row {
         path: spec.label(),
-        vendor_id: None,
-        product_id: None,
-        manufacturer: None,
-        product: None,
+        vendor_id: sim.map(|p| format!("{:04x}", p.usb_ids().0)),
+        product_id: sim.map(|p| format!("{:04x}", p.usb_ids().1)),
+        manufacturer: sim.map(|p| p.manufacturer().to_string()),
+        product: sim.map(|p| p.product().to_string()),
         u2f_only: None,
         versions: None,
         aaguid: None,
