@@ -233,7 +233,7 @@ mod bio {
         let mut device = open();
         let p = client_pin::protocol_for(&mut device).unwrap();
         client_pin::set_pin(&mut device, p, &pin("1234")).unwrap();
-        let set = CommandSet::of(device.get_info().unwrap()).unwrap();
+        let set = CommandSet::for_bio(device.get_info().unwrap()).unwrap();
         let perms = Permissions {
             bits: permission::BIO_ENROLLMENT,
             rp_id: None,
@@ -377,7 +377,7 @@ mod accounts {
         make_resident(&mut device, "example.com", "alice");
         make_resident(&mut device, "example.com", "bob");
         make_resident(&mut device, "github.com", "carol");
-        let set = CommandSet::of(device.get_info().unwrap()).unwrap();
+        let set = CommandSet::for_credentials(device.get_info().unwrap()).unwrap();
         let p = client_pin::protocol_for(&mut device).unwrap();
         let perms = Permissions {
             bits: permission::CREDENTIAL_MANAGEMENT,

@@ -18,14 +18,14 @@ const SHORT_ID: usize = 8;
 
 pub fn run(ctx: &Context, cmd: CredentialsCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
-    let set = CommandSet::of(device.get_info()?).ok_or_else(|| {
+    let set = CommandSet::for_credentials(device.get_info()?).ok_or_else(|| {
         errors::user(
             "this key cannot list the accounts stored on it (getInfo lists no credential management)",
             exit::REFUSED,
         )
     })?;
     if let CredentialsCommand::Rename { .. } = &cmd
-        && !set.can_update_user()
+        && set == CommandSet::Preview
     {
         return Err(errors::user(
             "this key cannot rename accounts: its prototype credential management has no updateUserInformation",

@@ -32,7 +32,7 @@ const DEFAULT_MAX_NAME: u64 = 64;
 
 pub fn run(ctx: &Context, cmd: FingerprintCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
-    let set = CommandSet::of(device.get_info()?).ok_or_else(|| {
+    let set = CommandSet::for_bio(device.get_info()?).ok_or_else(|| {
         errors::user(
             "this key has no fingerprint sensor (getInfo lists no bio enrollment)",
             exit::REFUSED,

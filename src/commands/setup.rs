@@ -74,7 +74,7 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
         .registry()?
         .name(&info.aaguid)
         .unwrap_or_else(|| "Security key".into());
-    let bio = CommandSet::of(&info);
+    let bio = CommandSet::for_bio(&info);
     let pin_state = match info.pin_is_set() {
         None => "no PIN support",
         Some(true) => "PIN set",

@@ -1,7 +1,7 @@
 //! `fidoctl info` for people: getInfo in readable sections.
 
-use crate::device::ctap2::AuthenticatorInfo;
 use crate::device::ctap2::client_pin::{Counters, PinRetries};
+use crate::device::ctap2::{AuthenticatorInfo, CommandSet};
 use crate::ui::output::{self, Section, yes_no};
 
 /// The human view of getInfo, in sections: identity, capabilities, PIN, fingerprints.
@@ -62,7 +62,7 @@ fn capabilities(info: &AuthenticatorInfo) -> Section {
     s.row("passkeys (discoverable)", format!("{}{slots}", yes_no(rk)));
     s.row(
         "account management",
-        command_set(info, "credMgmt", "credentialMgmtPreview"),
+        command_set(CommandSet::for_credentials(info)),
     );
     s.row(
         "security policy (config)",
@@ -145,10 +145,7 @@ pub fn pin_tries(retries: PinRetries, pin_set: bool) -> String {
 
 fn biometrics(info: &AuthenticatorInfo, counters: &Counters) -> Section {
     let mut s = Section::new("Fingerprints");
-    s.row(
-        "enrollment",
-        command_set(info, "bioEnroll", "userVerificationMgmtPreview"),
-    );
+    s.row("enrollment", command_set(CommandSet::for_bio(info)));
     s.row(
         "enrolled",
         match info.option("uv") {
@@ -204,14 +201,12 @@ fn other_members(info: &AuthenticatorInfo) -> Option<Section> {
     Some(s)
 }
 
-/// "yes (CTAP 2.1)", "yes (2.1 prototype)" or "no", from the two option names.
-fn command_set(info: &AuthenticatorInfo, final_option: &str, preview_option: &str) -> String {
-    if info.option(final_option).is_some() {
-        "yes (CTAP 2.1)".into()
-    } else if info.option(preview_option).is_some() {
-        "yes (CTAP 2.1 prototype)".into()
-    } else {
-        "no".into()
+/// "yes (CTAP 2.1)", "yes (CTAP 2.1 prototype)" or "no".
+fn command_set(set: Option<CommandSet>) -> String {
+    match set {
+        Some(CommandSet::Final) => "yes (CTAP 2.1)".into(),
+        Some(CommandSet::Preview) => "yes (CTAP 2.1 prototype)".into(),
+        None => "no".into(),
     }
 }
 

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
+pub use super::CommandSet;
 use super::CtapStatus;
 use super::command::{BIO_ENROLLMENT, BIO_ENROLLMENT_PREVIEW};
-use super::get_info::AuthenticatorInfo;
 use crate::cbor::{self, MapView, Value};
 use crate::device::pin_protocol::PinUvAuthToken;
 use crate::device::{Device, Error, Event, QUICK};
@@ -22,33 +22,6 @@ pub mod sub {
     pub const SET_FRIENDLY_NAME: i64 = 0x05;
     pub const REMOVE_ENROLLMENT: i64 = 0x06;
     pub const GET_FINGERPRINT_SENSOR_INFO: i64 = 0x07;
-}
-
-/// Which of the two command bytes this key speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommandSet {
-    Final,
-    Preview,
-}
-
-impl CommandSet {
-    /// From getInfo, never by trial (a failed try could cost a PIN retry later on).
-    pub fn of(info: &AuthenticatorInfo) -> Option<Self> {
-        if info.option("bioEnroll").is_some() {
-            Some(CommandSet::Final)
-        } else if info.option("userVerificationMgmtPreview").is_some() {
-            Some(CommandSet::Preview)
-        } else {
-            None
-        }
-    }
-
-    fn command(self) -> u8 {
-        match self {
-            CommandSet::Final => BIO_ENROLLMENT,
-            CommandSet::Preview => BIO_ENROLLMENT_PREVIEW,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,7 +125,7 @@ impl Bio<'_> {
         on_event: &mut dyn FnMut(Event),
     ) -> Result<Option<Value>, Error> {
         device.cbor(
-            self.set.command(),
+            self.set.byte(BIO_ENROLLMENT, BIO_ENROLLMENT_PREVIEW),
             Some(&self.request(subcommand, params)),
             timeout,
             on_event,

@@ -3,9 +3,9 @@
 //! Enumeration is stateful on the key: begin, then the "next" commands with
 //! nothing else in between, so each listing runs as one uninterrupted loop here.
 
+pub use super::CommandSet;
 use super::CtapStatus;
 use super::command::{CREDENTIAL_MANAGEMENT, CREDENTIAL_MANAGEMENT_PREVIEW};
-use super::get_info::AuthenticatorInfo;
 use crate::cbor::{self, MapView, Value};
 use crate::device::pin_protocol::PinUvAuthToken;
 use crate::device::{Device, Error, QUICK};
@@ -18,36 +18,6 @@ pub mod sub {
     pub const ENUMERATE_CREDENTIALS_NEXT: i64 = 0x05;
     pub const DELETE_CREDENTIAL: i64 = 0x06;
     pub const UPDATE_USER_INFORMATION: i64 = 0x07;
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommandSet {
-    Final,
-    Preview,
-}
-
-impl CommandSet {
-    pub fn of(info: &AuthenticatorInfo) -> Option<Self> {
-        if info.option("credMgmt") == Some(true) {
-            Some(CommandSet::Final)
-        } else if info.option("credentialMgmtPreview") == Some(true) {
-            Some(CommandSet::Preview)
-        } else {
-            None
-        }
-    }
-
-    fn command(self) -> u8 {
-        match self {
-            CommandSet::Final => CREDENTIAL_MANAGEMENT,
-            CommandSet::Preview => CREDENTIAL_MANAGEMENT_PREVIEW,
-        }
-    }
-
-    /// updateUserInformation exists only in the final command set.
-    pub fn can_update_user(self) -> bool {
-        self == CommandSet::Final
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,14 +69,26 @@ impl CredMan<'_> {
             (3, Some(cbor::int(self.token.protocol().version() as i64))),
             (4, Some(cbor::bytes(&self.token.authenticate(&message)))),
         ]);
-        device.cbor(self.set.command(), Some(&request), QUICK, &mut |_| {})
+        device.cbor(
+            self.set
+                .byte(CREDENTIAL_MANAGEMENT, CREDENTIAL_MANAGEMENT_PREVIEW),
+            Some(&request),
+            QUICK,
+            &mut |_| {},
+        )
     }
 
     /// The "next" commands carry nothing but the sub-command.
     fn next(&self, device: &mut Device, subcommand: i64) -> Result<Value, Error> {
         let request = cbor::int_map([(1, Some(cbor::int(subcommand)))]);
         device
-            .cbor(self.set.command(), Some(&request), QUICK, &mut |_| {})?
+            .cbor(
+                self.set
+                    .byte(CREDENTIAL_MANAGEMENT, CREDENTIAL_MANAGEMENT_PREVIEW),
+                Some(&request),
+                QUICK,
+                &mut |_| {},
+            )?
             .ok_or_else(|| Error::Malformed("credential management answered nothing".into()))
     }
 
