@@ -202,7 +202,7 @@ pub enum PinCommand {
 pub enum SimCommand {
     /// Serve a simulated key over UDP (one 64-byte report per datagram)
     Serve {
-        /// Which key to simulate: biopass, yubikey-bio, ctap21, ctap20, u2f
+        /// Which key to simulate (fidoctl sim profiles lists them)
         #[arg(long, default_value = "biopass")]
         profile: String,
         /// Address to listen on (port 0 picks a free one)
@@ -216,8 +216,9 @@ pub enum SimCommand {
     },
     /// Store an account (discoverable credential) on a simulated key
     AddCredential {
-        #[arg(long, default_value = "biopass")]
-        profile: String,
+        /// Which simulated key, when --device does not say (default biopass)
+        #[arg(long)]
+        profile: Option<String>,
         /// The site, e.g. example.com
         #[arg(long)]
         rp: String,
@@ -226,10 +227,12 @@ pub enum SimCommand {
         #[arg(long)]
         display_name: Option<String>,
     },
-    /// Power-cycle a simulated key, as if it were pulled and re-inserted
+    /// Power-cycle a simulated key, as if it were pulled and re-inserted (sim: or udp:)
     Replug {
-        /// Which simulated key: biopass, yubikey-bio, ctap21, ctap20, u2f
-        #[arg(long, default_value = "biopass")]
-        profile: String,
+        /// Which simulated key, when --device does not say (default biopass)
+        #[arg(long)]
+        profile: Option<String>,
     },
+    /// The simulated keys: model, AAGUID, versions, quirks and where the values come from
+    Profiles,
 }

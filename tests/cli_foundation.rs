@@ -71,13 +71,30 @@ fn info_json_reflects_each_profiles_getinfo() {
             .output()
             .unwrap(),
     );
+    // shared/real-keys: firmware 5.6.4 (fido2-token -I) over the 5.5.6 dump.
     assert_eq!(j["pin_uv_auth_protocols"], serde_json::json!([2, 1]));
-    assert_eq!(j["max_msg_size"], 1200);
+    assert_eq!(j["max_msg_size"], 1280);
     assert_eq!(j["min_pin_length"], 4);
-    assert_eq!(j["firmware_version"], 0x050505);
+    assert_eq!(j["firmware_version"], 0x050604);
     assert_eq!(j["uv_modality"], 2);
+    assert_eq!(
+        j["versions"],
+        serde_json::json!(["U2F_V2", "FIDO_2_0", "FIDO_2_1_PRE", "FIDO_2_1"])
+    );
     assert_eq!(j["options"]["alwaysUv"], true);
     assert_eq!(j["options"]["bioEnroll"], false);
+    assert_eq!(j["options"]["userVerificationMgmtPreview"], false);
+    assert!(
+        j["options"]["uvToken"].is_null(),
+        "5.6.4 no longer lists uvToken"
+    );
+    let algs: Vec<i64> = j["algorithms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["alg"].as_i64().unwrap())
+        .collect();
+    assert_eq!(algs, [-7, -8, -35]);
 
     let j = json_of(
         &SimKey::new("ctap20")

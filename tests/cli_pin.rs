@@ -17,11 +17,7 @@ fn status(key: &SimKey) -> serde_json::Value {
 }
 
 fn replug(key: &SimKey) {
-    fidoctl()
-        .env("FIDOCTL_SIM_STATE", key.state_file())
-        .args(["sim", "replug", "--profile", key.profile])
-        .assert()
-        .success();
+    key.cmd(&["sim", "replug"]).assert().success();
 }
 
 fn set_pin(key: &SimKey, pin: &str) {

@@ -22,6 +22,8 @@ fn spawn(key: &SimKey, args: &[&str], env: &[(&str, &str)]) -> PtySession {
         "FIDOCTL_NEW_PIN",
         "FIDOCTL_SIM_TOUCHES",
         "FIDOCTL_SIM_FAULTS",
+        "FIDOCTL_SIM_QUIRKS",
+        "FIDOCTL_SIM_CLOCK",
     ] {
         cmd.env_remove(var);
     }
@@ -123,7 +125,8 @@ fn ctrl_c_mid_enrollment_cancels_on_the_key() {
                 ("FIDOCTL_SIM_TOUCHES", "good,pause:20000,good"),
             ],
         );
-        p.exp_string("[1 of 5 samples]").unwrap();
+        p.exp_string(&format!("[1 of {} samples]", samples_to_enroll(profile)))
+            .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(300));
         let started = std::time::Instant::now();
         p.send_control('c').unwrap();
@@ -172,10 +175,11 @@ fn answer(p: &mut PtySession, question: &str, key: &str) {
 fn setup_of_a_fresh_key() {
     for profile in ["biopass", "yubikey-bio"] {
         let key = SimKey::new(profile);
-        // first finger: a bad sample then 5 good; its test: a match; second finger: 5 good.
-        let touches =
-            "too-high,good,good,good,good,good,good,poor-quality,good,good,good,good,good";
-        let mut p = spawn(&key, &["setup"], &[("FIDOCTL_SIM_TOUCHES", touches)]);
+        // first finger: a bad sample then all good; its test: a match; second finger:
+        // a bad sample then all good.
+        let n = samples_to_enroll(profile);
+        let touches = format!("too-high,{},good,poor-quality,{}", goods(n), goods(n));
+        let mut p = spawn(&key, &["setup"], &[("FIDOCTL_SIM_TOUCHES", &touches)]);
         p.exp_string("no PIN yet").unwrap();
         p.exp_string("New PIN").unwrap();
         p.send_line("1234").unwrap();
@@ -236,18 +240,19 @@ fn ctrl_c_in_the_second_enrollment_keeps_the_first_finger() {
         .env("FIDOCTL_NEW_PIN", "1234")
         .assert()
         .success();
-    let touches = "good,good,good,good,good,good,pause:20000,good";
+    let n = samples_to_enroll("yubikey-bio");
+    let touches = format!("{},good,pause:20000,good", goods(n));
     let mut p = spawn(
         &key,
         &["setup"],
-        &[("FIDOCTL_PIN", "1234"), ("FIDOCTL_SIM_TOUCHES", touches)],
+        &[("FIDOCTL_PIN", "1234"), ("FIDOCTL_SIM_TOUCHES", &touches)],
     );
     answer(&mut p, "Add a fingerprint now?", "y");
     p.exp_string("Name for this fingerprint").unwrap();
     p.send_line("").unwrap();
     answer(&mut p, "Test it now?", "n");
     answer(&mut p, "other hand", "y");
-    p.exp_string("[1 of 5 samples]").unwrap();
+    p.exp_string(&format!("[1 of {n} samples]")).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
     p.send_control('c').unwrap();
     p.exp_string("Right thumb").unwrap();

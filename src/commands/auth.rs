@@ -8,7 +8,8 @@ use crate::device::Device;
 use crate::device::ctap2::CtapStatus;
 use crate::device::ctap2::client_pin::{self, Permissions, PinRetries};
 use crate::device::pin::Pin;
-use crate::device::pin_protocol::{PinProtocol, PinUvAuthToken};
+use crate::device::pin_protocol::PinProtocol;
+use crate::device::pin_session::PinSession;
 use crate::ui::{errors, prompt};
 
 /// Below this many tries left, say so before asking.
@@ -27,8 +28,17 @@ pub fn require_pin_set(device: &mut Device) -> Result<()> {
     }
 }
 
-/// Refuses early when the retry counter says a PIN try cannot succeed, and warns near the end.
-pub fn check_retries(retries: PinRetries) -> Result<()> {
+/// Refuses early when the retry counter says a PIN try cannot succeed, and
+/// warns near the end. The counter is an optional read: when the key will not
+/// give it, the PIN is asked for anyway.
+pub fn check_retries(device: &mut Device, protocol: PinProtocol) -> Result<()> {
+    let Ok(retries) = client_pin::pin_retries(device, protocol) else {
+        return Ok(());
+    };
+    refuse_hopeless(retries)
+}
+
+fn refuse_hopeless(retries: PinRetries) -> Result<()> {
     if retries.retries == 0 {
         return Err(errors::ctap(CtapStatus::PinBlocked));
     }
@@ -45,21 +55,12 @@ pub fn check_retries(retries: PinRetries) -> Result<()> {
     Ok(())
 }
 
-/// Asks for the current PIN and trades it for a token with `permissions`.
-pub fn token_with_pin(
+/// Asks for the current PIN and opens a session with it: the PIN kept for the
+/// flow, and a first token with `permissions` (which proves the PIN right).
+pub fn pin_session<'p>(
     device: &mut Device,
-    permissions: Permissions<'_>,
-) -> Result<(PinProtocol, PinUvAuthToken)> {
-    let (protocol, _, token) = pin_and_token(device, permissions)?;
-    Ok((protocol, token))
-}
-
-/// Like [`token_with_pin`], keeping the PIN for flows that need a second token
-/// (a key holds one token at a time; a fingerprint check replaces it).
-pub fn pin_and_token(
-    device: &mut Device,
-    permissions: Permissions<'_>,
-) -> Result<(PinProtocol, Pin, PinUvAuthToken)> {
+    permissions: Permissions<'p>,
+) -> Result<PinSession<'p>> {
     require_pin_set(device)?;
     if device.get_info()?.force_pin_change == Some(true) {
         return Err(errors::user(
@@ -68,12 +69,13 @@ pub fn pin_and_token(
         ));
     }
     let protocol = client_pin::protocol_for(device)?;
-    check_retries(client_pin::pin_retries(device, protocol)?)?;
+    check_retries(device, protocol)?;
     let pin = Pin::existing(&prompt::current_pin("PIN")?);
-    match client_pin::pin_token(device, protocol, &pin, permissions) {
-        Ok(token) => Ok((protocol, pin, token)),
-        Err(e) => Err(explain_pin_failure(device, protocol, e)),
-    }
+    let mut session = PinSession::new(protocol, pin, permissions);
+    session
+        .renew(device)
+        .map_err(|e| explain_pin_failure(device, protocol, e))?;
+    Ok(session)
 }
 
 /// A wrong PIN becomes "wrong PIN, N tries left"; other failures pass through.

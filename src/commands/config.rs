@@ -10,12 +10,13 @@ use crate::device::ctap2::AuthenticatorInfo;
 use crate::device::ctap2::client_pin::{Permissions, permission};
 use crate::device::ctap2::config;
 use crate::device::pin::MAX_PIN_BYTES;
+use crate::device::pin_protocol::PinUvAuthToken;
 use crate::ui::errors::{self, UsageError, exit};
 
 pub fn run(ctx: &Context, cmd: ConfigCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
     let info = device.get_info()?.clone();
-    if info.option("authnrCfg") != Some(true) {
+    if !info.supports_config() {
         return Err(refused(
             "this key has no configurable security policy (getInfo lists no authnrCfg)",
         ));
@@ -36,15 +37,19 @@ fn refused(message: &str) -> anyhow::Error {
     errors::user(message, exit::REFUSED)
 }
 
-fn config_token(device: &mut Device) -> Result<crate::device::pin_protocol::PinUvAuthToken> {
-    let (_, token) = auth::token_with_pin(
+/// One authenticatorConfig step with a token from the PIN (`acfg` permission).
+fn with_config_token(
+    device: &mut Device,
+    step: impl FnMut(&mut Device, &PinUvAuthToken) -> Result<(), crate::device::Error>,
+) -> Result<()> {
+    let mut session = auth::pin_session(
         device,
         Permissions {
             bits: permission::AUTHENTICATOR_CONFIG,
             rp_id: None,
         },
     )?;
-    Ok(token)
+    Ok(session.run(device, step)?)
 }
 
 fn always_uv(device: &mut Device, info: &AuthenticatorInfo, wanted: OnOff) -> Result<()> {
@@ -58,8 +63,7 @@ fn always_uv(device: &mut Device, info: &AuthenticatorInfo, wanted: OnOff) -> Re
         eprintln!("Always-UV is already {}.", if now { "on" } else { "off" });
         return Ok(());
     }
-    let token = config_token(device)?;
-    config::toggle_always_uv(device, &token)?;
+    with_config_token(device, config::toggle_always_uv)?;
     let after = device.refresh_info()?.option("alwaysUv");
     eprintln!(
         "Always-UV is now {}.",
@@ -98,8 +102,9 @@ fn min_pin_length(
         ))
         .into());
     }
-    let token = config_token(device)?;
-    config::set_min_pin_length(device, &token, Some(length), rps, false)?;
+    with_config_token(device, |d, t| {
+        config::set_min_pin_length(d, t, Some(length), rps, false)
+    })?;
     let after = device.refresh_info()?.clone();
     eprintln!(
         "The minimum PIN length is now {}.",
@@ -119,8 +124,9 @@ fn force_pin_change(device: &mut Device, info: &AuthenticatorInfo) -> Result<()>
             "this key cannot force a PIN change (getInfo lists no setMinPINLength)",
         ));
     }
-    let token = config_token(device)?;
-    config::set_min_pin_length(device, &token, None, &[], true)?;
+    with_config_token(device, |d, t| {
+        config::set_min_pin_length(d, t, None, &[], true)
+    })?;
     eprintln!("The key will ask for a new PIN before its next use (fidoctl pin change).");
     Ok(())
 }
@@ -131,8 +137,7 @@ fn enterprise_attestation(device: &mut Device, info: &AuthenticatorInfo) -> Resu
             "this key does not offer enterprise attestation (getInfo lists no ep)",
         ));
     }
-    let token = config_token(device)?;
-    config::enable_enterprise_attestation(device, &token)?;
+    with_config_token(device, config::enable_enterprise_attestation)?;
     eprintln!("Enterprise attestation is enabled.");
     Ok(())
 }

@@ -7,8 +7,12 @@ use serde::Serialize;
 use super::{Context, auth};
 use crate::cli::CredentialsCommand;
 use crate::device::Device;
+use crate::device::ctap2::CtapStatus;
 use crate::device::ctap2::client_pin::{Permissions, permission};
-use crate::device::ctap2::credential_management::{CommandSet, CredMan, Credential, RelyingParty};
+use crate::device::ctap2::credential_management::{
+    CommandSet, CredMan, Credential, Metadata, RelyingParty,
+};
+use crate::device::pin_session::PinSession;
 use crate::ui::errors::{self, UsageError, exit};
 use crate::ui::output;
 use crate::ui::prompt;
@@ -32,24 +36,24 @@ pub fn run(ctx: &Context, cmd: CredentialsCommand) -> Result<()> {
             exit::REFUSED,
         ));
     }
-    let (_, token) = auth::token_with_pin(
+    let session = auth::pin_session(
         &mut device,
         Permissions {
             bits: permission::CREDENTIAL_MANAGEMENT,
             rp_id: None,
         },
     )?;
-    let cm = CredMan { set, token: &token };
+    let mut creds = Creds { set, session };
     let result = match cmd {
-        CredentialsCommand::List => list(ctx, &mut device, &cm),
-        CredentialsCommand::Delete { ids, yes } => delete(&mut device, &cm, &ids, yes),
+        CredentialsCommand::List => list(ctx, &mut device, &mut creds),
+        CredentialsCommand::Delete { ids, yes } => delete(&mut device, &mut creds, &ids, yes),
         CredentialsCommand::Rename {
             id,
             name,
             display_name,
         } => rename(
             &mut device,
-            &cm,
+            &mut creds,
             &id,
             name.as_deref(),
             display_name.as_deref(),
@@ -59,17 +63,37 @@ pub fn run(ctx: &Context, cmd: CredentialsCommand) -> Result<()> {
     result
 }
 
-fn everything(
-    device: &mut Device,
-    cm: &CredMan<'_>,
-) -> Result<Vec<(RelyingParty, Vec<Credential>)>> {
-    let rps = cm.relying_parties(device)?;
-    rps.into_iter()
-        .map(|rp| {
-            let creds = cm.credentials(device, &rp)?;
-            Ok((rp, creds))
-        })
-        .collect()
+/// Credential management with a PIN session: each step gets a working token.
+struct Creds<'p> {
+    set: CommandSet,
+    session: PinSession<'p>,
+}
+
+impl Creds<'_> {
+    fn step<T>(
+        &mut self,
+        device: &mut Device,
+        step: impl Fn(&CredMan<'_>, &mut Device) -> Result<T, crate::device::Error>,
+    ) -> Result<T> {
+        let set = self.set;
+        Ok(self
+            .session
+            .run(device, |d, token| step(&CredMan { set, token }, d))?)
+    }
+
+    fn metadata(&mut self, device: &mut Device) -> Result<Metadata> {
+        self.step(device, |cm, d| cm.metadata(d))
+    }
+
+    fn everything(&mut self, device: &mut Device) -> Result<Vec<(RelyingParty, Vec<Credential>)>> {
+        let rps = self.step(device, |cm, d| cm.relying_parties(d))?;
+        rps.into_iter()
+            .map(|rp| {
+                let creds = self.step(device, |cm, d| cm.credentials(d, &rp))?;
+                Ok((rp, creds))
+            })
+            .collect()
+    }
 }
 
 fn short(id: &[u8]) -> String {
@@ -103,9 +127,9 @@ struct RpJson {
     credentials: Vec<CredentialJson>,
 }
 
-fn list(ctx: &Context, device: &mut Device, cm: &CredMan<'_>) -> Result<()> {
-    let meta = cm.metadata(device)?;
-    let all = everything(device, cm)?;
+fn list(ctx: &Context, device: &mut Device, creds: &mut Creds<'_>) -> Result<()> {
+    let meta = creds.metadata(device)?;
+    let all = creds.everything(device)?;
     if ctx.json {
         let rps: Vec<RpJson> = all
             .iter()
@@ -128,12 +152,17 @@ fn list(ctx: &Context, device: &mut Device, cm: &CredMan<'_>) -> Result<()> {
             "existing": meta.existing, "remaining": meta.remaining, "relying_parties": rps
         }));
     }
-    let n = meta.existing;
-    println!(
-        "{n} account{} on the key ({} more fit)",
-        if n == 1 { "" } else { "s" },
-        meta.remaining
-    );
+    let room = meta
+        .remaining
+        .map(|r| format!(" ({r} more fit)"))
+        .unwrap_or_default();
+    match meta.existing {
+        0 => println!("No passkeys on this key{room}."),
+        n => println!(
+            "{n} passkey{} on the key{room}",
+            if n == 1 { "" } else { "s" }
+        ),
+    }
     for (rp, creds) in &all {
         println!(
             "\n{}{}",
@@ -203,14 +232,14 @@ fn describe(rp: &RelyingParty, c: &Credential) -> String {
     )
 }
 
-fn delete(device: &mut Device, cm: &CredMan<'_>, ids: &[String], yes: bool) -> Result<()> {
+fn delete(device: &mut Device, creds: &mut Creds<'_>, ids: &[String], yes: bool) -> Result<()> {
     if ids.is_empty() {
         return Err(UsageError(
             "name the accounts to delete by id (see fidoctl credentials list)".into(),
         )
         .into());
     }
-    let all = everything(device, cm)?;
+    let all = creds.everything(device)?;
     let targets = ids
         .iter()
         .map(|id| resolve(id, &all))
@@ -224,7 +253,7 @@ fn delete(device: &mut Device, cm: &CredMan<'_>, ids: &[String], yes: bool) -> R
         return Err(errors::user("nothing was deleted", exit::CANCELLED));
     }
     for ((_, c), name) in targets.iter().zip(&names) {
-        cm.delete(device, c)?;
+        creds.step(device, |cm, d| cm.delete(d, c))?;
         eprintln!("Deleted {name}.");
     }
     Ok(())
@@ -232,7 +261,7 @@ fn delete(device: &mut Device, cm: &CredMan<'_>, ids: &[String], yes: bool) -> R
 
 fn rename(
     device: &mut Device,
-    cm: &CredMan<'_>,
+    creds: &mut Creds<'_>,
     id: &str,
     name: Option<&str>,
     display: Option<&str>,
@@ -240,9 +269,17 @@ fn rename(
     if name.is_none() && display.is_none() {
         return Err(UsageError("give --name, --display-name or both".into()).into());
     }
-    let all = everything(device, cm)?;
+    let all = creds.everything(device)?;
     let (rp, c) = resolve(id, &all)?;
-    cm.update_user(device, c, name, display)?;
+    creds
+        .step(device, |cm, d| cm.update_user(d, c, name, display))
+        .map_err(|e| match errors::status_of(&e) {
+            Some(CtapStatus::InvalidSubcommand) => errors::user(
+                "this key cannot rename accounts: it lists credMgmt but does not know updateUserInformation (a firmware update may add it)",
+                exit::REFUSED,
+            ),
+            _ => e,
+        })?;
     eprintln!("Updated {}.", describe(rp, c));
     Ok(())
 }

@@ -9,10 +9,11 @@ use unicode_normalization::UnicodeNormalization;
 use super::{Context, auth};
 use crate::cli::FingerprintCommand;
 use crate::device::Device;
+use crate::device::ctap2::CtapStatus;
 use crate::device::ctap2::bio_enrollment::{Bio, CommandSet, Sample, SampleStatus, Template};
-use crate::device::ctap2::client_pin::{self, Permissions, permission};
-use crate::device::ctap2::{CtapStatus, make_credential};
-use crate::device::pin_protocol::PinUvAuthToken;
+use crate::device::ctap2::client_pin::{self, Permissions, Reading, permission};
+use crate::device::finger_check::{self, FingerCheck};
+use crate::device::pin_session::PinSession;
 use crate::ui::errors::{self, UsageError, exit};
 use crate::ui::fingerprint_view::{self, id_hex, sample_advice};
 use crate::ui::output::{self, Section};
@@ -57,15 +58,32 @@ pub fn run(ctx: &Context, cmd: FingerprintCommand) -> Result<()> {
     result
 }
 
-fn bio_token(device: &mut Device) -> Result<PinUvAuthToken> {
-    let (_, token) = auth::token_with_pin(
-        device,
-        Permissions {
-            bits: permission::BIO_ENROLLMENT,
-            rp_id: None,
-        },
-    )?;
-    Ok(token)
+/// Bio enrollment's permission, for every flow that manages fingerprints.
+pub(super) const BIO_PERMISSIONS: Permissions<'static> = Permissions {
+    bits: permission::BIO_ENROLLMENT,
+    rp_id: None,
+};
+
+fn bio_session(device: &mut Device) -> Result<PinSession<'static>> {
+    auth::pin_session(device, BIO_PERMISSIONS)
+}
+
+/// One bio step with the session's token (a fresh one if the key dropped it).
+fn bio_step<T>(
+    device: &mut Device,
+    set: CommandSet,
+    session: &mut PinSession<'_>,
+    step: impl Fn(&Bio<'_>, &mut Device) -> Result<T, crate::device::Error>,
+) -> Result<T> {
+    Ok(session.run(device, |d, token| {
+        step(
+            &Bio {
+                set,
+                token: Some(token),
+            },
+            d,
+        )
+    })?)
 }
 
 #[derive(Serialize)]
@@ -114,12 +132,8 @@ struct TemplateJson {
 }
 
 fn list(ctx: &Context, device: &mut Device, set: CommandSet) -> Result<()> {
-    let token = bio_token(device)?;
-    let templates = Bio {
-        set,
-        token: Some(&token),
-    }
-    .enumerate(device)?;
+    let mut session = bio_session(device)?;
+    let templates = bio_step(device, set, &mut session, |bio, d| bio.enumerate(d))?;
     if ctx.json {
         let rows: Vec<_> = templates
             .iter()
@@ -155,6 +169,7 @@ pub(super) struct SensorLimits {
     pub samples: Option<u64>,
 }
 
+/// An optional read: limits the key will not give fall back to the defaults.
 pub(super) fn sensor_limits(device: &mut Device, set: CommandSet) -> SensorLimits {
     let sensor = Bio { set, token: None }.sensor_info(device).ok();
     SensorLimits {
@@ -172,15 +187,12 @@ fn enroll(device: &mut Device, set: CommandSet, name: Option<&str>) -> Result<()
     let name = name
         .map(|n| check_name(n, limits.max_name).map_err(UsageError))
         .transpose()?;
-    let token = bio_token(device)?;
-    let bio = Bio {
-        set,
-        token: Some(&token),
-    };
-    let count = bio.enumerate(device)?.len();
+    let mut session = bio_session(device)?;
+    let count = bio_step(device, set, &mut session, |bio, d| bio.enumerate(d))?.len();
     enroll_one(
         device,
-        &bio,
+        set,
+        &mut session,
         &limits,
         name,
         &format!("Finger {}", count + 1),
@@ -192,18 +204,25 @@ fn enroll(device: &mut Device, set: CommandSet, name: Option<&str>) -> Result<()
 /// `suggestion` as the default, else `suggestion`). Returns the stored id and name.
 pub(super) fn enroll_one(
     device: &mut Device,
-    bio: &Bio<'_>,
+    set: CommandSet,
+    session: &mut PinSession<'_>,
     limits: &SensorLimits,
     name: Option<String>,
     suggestion: &str,
 ) -> Result<(Vec<u8>, String)> {
-    let before = bio.enumerate(device)?;
+    let before = bio_step(device, set, session, |bio, d| bio.enumerate(d))?;
     let waiting = Waiting::new("Touch the sensor with the finger you want to add");
-    let begun_id = capture_all(device, bio, &waiting, limits.samples)?;
+    let token = session.token(device)?.clone();
+    let bio = Bio {
+        set,
+        token: Some(&token),
+    };
+    let begun_id = capture_all(device, &bio, &waiting, limits.samples)?;
     drop(waiting);
 
-    // Some keys (OpenSK) store the template under another id than enrollBegin gave.
-    let after = bio.enumerate(device)?;
+    // Some keys (OpenSK) store the template under another id than enrollBegin gave;
+    // some (Token2 PIN+) end the token once the finger is stored: the session renews it.
+    let after = bio_step(device, set, session, |bio, d| bio.enumerate(d))?;
     let stored = after
         .iter()
         .find(|t| !before.iter().any(|b| b.id == t.id))
@@ -221,7 +240,9 @@ pub(super) fn enroll_one(
         }
         None => check_name(suggestion, limits.max_name).map_err(UsageError)?,
     };
-    bio.set_friendly_name(device, &stored, &name)?;
+    bio_step(device, set, session, |bio, d| {
+        bio.set_friendly_name(d, &stored, &name)
+    })?;
     // The key's options (uv, bioEnroll) change with its first fingerprint.
     device.refresh_info()?;
     eprintln!(
@@ -371,20 +392,13 @@ fn resolve<'t>(selector: &str, templates: &'t [Template]) -> Result<&'t Template
 }
 
 fn rename(device: &mut Device, set: CommandSet, selector: &str, new_name: &str) -> Result<()> {
-    let max_name = Bio { set, token: None }
-        .sensor_info(device)
-        .ok()
-        .and_then(|s| s.max_template_friendly_name)
-        .unwrap_or(DEFAULT_MAX_NAME);
-    let new_name = check_name(new_name, max_name).map_err(UsageError)?;
-    let token = bio_token(device)?;
-    let bio = Bio {
-        set,
-        token: Some(&token),
-    };
-    let templates = bio.enumerate(device)?;
+    let new_name = check_name(new_name, sensor_limits(device, set).max_name).map_err(UsageError)?;
+    let mut session = bio_session(device)?;
+    let templates = bio_step(device, set, &mut session, |bio, d| bio.enumerate(d))?;
     let target = resolve(selector, &templates)?;
-    bio.set_friendly_name(device, &target.id, &new_name)?;
+    bio_step(device, set, &mut session, |bio, d| {
+        bio.set_friendly_name(d, &target.id, &new_name)
+    })?;
     eprintln!("Renamed {} to \"{new_name}\".", id_hex(target));
     Ok(())
 }
@@ -401,12 +415,8 @@ fn delete(
             UsageError("name the fingerprints to delete, or give --all (not both)".into()).into(),
         );
     }
-    let token = bio_token(device)?;
-    let bio = Bio {
-        set,
-        token: Some(&token),
-    };
-    let templates = bio.enumerate(device)?;
+    let mut session = bio_session(device)?;
+    let templates = bio_step(device, set, &mut session, |bio, d| bio.enumerate(d))?;
     let mut targets: Vec<&Template> = if all {
         templates.iter().collect()
     } else {
@@ -432,7 +442,8 @@ fn delete(
         return Err(errors::user("nothing was deleted", exit::CANCELLED));
     }
     for (t, shown) in targets.iter().zip(&names) {
-        bio.remove(device, &t.id)?;
+        // Some keys end the token after each removal (Token2 PIN+): the session renews it.
+        bio_step(device, set, &mut session, |bio, d| bio.remove(d, &t.id))?;
         eprintln!("Deleted {shown}.");
     }
     Ok(())
@@ -442,7 +453,7 @@ fn test(ctx: &Context, device: &mut Device) -> Result<()> {
     let (recognised, uv_left) = check_finger(device)?;
     if ctx.json {
         return output::print_json(
-            &serde_json::json!({ "recognised": recognised, "uv_retries": uv_left }),
+            &serde_json::json!({ "recognised": recognised, "uv_retries": uv_left.known() }),
         );
     }
     if recognised {
@@ -450,6 +461,7 @@ fn test(ctx: &Context, device: &mut Device) -> Result<()> {
         Ok(())
     } else {
         let left = uv_left
+            .known()
             .map(|n| format!(", {n} tries left before the key asks for the PIN"))
             .unwrap_or_default();
         Err(errors::user(
@@ -459,40 +471,27 @@ fn test(ctx: &Context, device: &mut Device) -> Result<()> {
     }
 }
 
-/// Asks for a finger: whether the key recognised it, and the fingerprint tries left.
-pub(super) fn check_finger(device: &mut Device) -> Result<(bool, Option<u64>)> {
-    let info = device.get_info()?.clone();
-    if info.option("uv") != Some(true) {
-        return Err(errors::user(
-            "no fingerprint is enrolled on this key: add one with `fidoctl fingerprint enroll`",
-            exit::REFUSED,
-        ));
+const NOTHING_ENROLLED: &str =
+    "no fingerprint is enrolled on this key: add one with `fidoctl fingerprint enroll`";
+
+/// Asks for a finger: whether the key recognised it, and the fingerprint tries
+/// left (an optional read: unknown on keys that will not say).
+pub(super) fn check_finger(device: &mut Device) -> Result<(bool, Reading<u64>)> {
+    if device.get_info()?.option("uv") != Some(true) {
+        return Err(errors::user(NOTHING_ENROLLED, exit::REFUSED));
     }
-    let protocol = client_pin::protocol_for(device)?;
-    let message = "Touch the sensor with an enrolled finger";
-    let outcome = if info.option("pinUvAuthToken") == Some(true) {
-        // CTAP 2.1: a token from built-in UV; the permission is for a relying party that cannot exist.
-        let perms = Permissions {
-            bits: permission::GET_ASSERTION,
-            rp_id: Some(make_credential::THROWAWAY_RP),
-        };
-        client_pin::uv_token(
-            device,
-            protocol,
-            perms,
-            &mut progress::touch_prompt(message),
-        )
-        .map(|_| true)
-    } else {
-        // Prototype keys: built-in UV through a credential that is not stored on the key.
-        let _w = Waiting::new(message);
-        make_credential::verify_user_builtin(device, client_pin::UV_WAIT, &mut |_| {})
-    };
+    let outcome = finger_check::check_finger(
+        device,
+        &mut progress::touch_prompt("Touch the sensor with an enrolled finger"),
+    );
     let recognised = match outcome {
-        Ok(verified) => verified,
-        Err(e) if e.status() == Some(CtapStatus::UvInvalid) => false,
+        Ok(FingerCheck::Recognised) => true,
+        Ok(FingerCheck::NotRecognised) => false,
+        Ok(FingerCheck::NothingEnrolled) => {
+            return Err(errors::user(NOTHING_ENROLLED, exit::REFUSED));
+        }
         Err(e) if e.is_cancelled() => return Err(errors::user("cancelled", exit::CANCELLED)),
         Err(e) => return Err(e.into()),
     };
-    Ok((recognised, client_pin::uv_retries(device, protocol).ok()))
+    Ok((recognised, client_pin::uv_reading(device)))
 }

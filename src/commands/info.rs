@@ -25,7 +25,7 @@ pub fn run(ctx: &Context) -> Result<()> {
         return Ok(());
     }
     let info = device.get_info()?.clone();
-    let counters = client_pin::counters(&mut device)?;
+    let counters = client_pin::counters(&mut device);
     ctx.done_with(&device);
     let name = registry.name(&info.aaguid);
     if ctx.json {
@@ -36,12 +36,14 @@ pub fn run(ctx: &Context) -> Result<()> {
         obj.insert("device".into(), json!(device.label()));
         obj.insert("name".into(), json!(name));
         obj.insert("ctap2".into(), json!(true));
-        obj.insert("pin_retries".into(), json!(counters.pin.map(|p| p.retries)));
+        let pin = counters.pin.known();
+        obj.insert("pin_retries".into(), json!(pin.map(|p| p.retries)));
         obj.insert(
             "power_cycle_required".into(),
-            json!(counters.pin.and_then(|p| p.power_cycle_required)),
+            json!(pin.and_then(|p| p.power_cycle_required)),
         );
-        obj.insert("uv_retries".into(), json!(counters.uv));
+        obj.insert("uv_retries".into(), json!(counters.uv.known()));
+        obj.insert("unreadable".into(), json!(info_view::unreadable(&counters)));
         return output::print_json(&value);
     }
     print!(

@@ -38,6 +38,10 @@ struct Status {
     max_pin_bytes: usize,
     pin_uv_auth_protocol: Option<u64>,
     uv_retries: Option<u64>,
+    /// Counters the key would not give ("pin_retries", "uv_retries").
+    unreadable: Vec<&'static str>,
+    #[serde(skip)]
+    counters: Option<client_pin::Counters>,
 }
 
 fn status(ctx: &Context, device: &mut Device) -> Result<()> {
@@ -53,16 +57,20 @@ fn status(ctx: &Context, device: &mut Device) -> Result<()> {
         max_pin_bytes: MAX_PIN_BYTES,
         pin_uv_auth_protocol: None,
         uv_retries: None,
+        unreadable: Vec::new(),
+        counters: None,
     };
     if s.pin_supported {
-        s.pin_uv_auth_protocol = Some(client_pin::protocol_for(device)?.version());
-        let counters = client_pin::counters(device)?;
-        if let Some(retries) = counters.pin {
+        s.pin_uv_auth_protocol = client_pin::protocol_for(device).ok().map(|p| p.version());
+        let counters = client_pin::counters(device);
+        if let Some(retries) = counters.pin.known() {
             s.pin_retries = Some(retries.retries);
             s.power_cycle_required = retries.power_cycle_required == Some(true);
             s.locked = s.pin_set && retries.retries == 0;
         }
-        s.uv_retries = counters.uv;
+        s.uv_retries = counters.uv.known();
+        s.unreadable = info_view::unreadable(&counters);
+        s.counters = Some(counters);
     }
     if ctx.json {
         return output::print_json(&s);
@@ -73,10 +81,10 @@ fn status(ctx: &Context, device: &mut Device) -> Result<()> {
 
 fn render_status(s: &Status) -> String {
     let mut sec = Section::new("PIN");
-    if !s.pin_supported {
+    let Some(counters) = s.counters.filter(|_| s.pin_supported) else {
         sec.row("PIN", "not supported by this key");
         return sec.render();
-    }
+    };
     sec.row(
         "PIN",
         if s.pin_set {
@@ -85,13 +93,10 @@ fn render_status(s: &Status) -> String {
             "not set (fidoctl pin set)"
         },
     );
-    if let Some(n) = s.pin_retries {
-        let retries = client_pin::PinRetries {
-            retries: n,
-            power_cycle_required: Some(s.power_cycle_required),
-        };
-        sec.row("tries", info_view::pin_tries(retries, s.pin_set));
-    }
+    sec.row_opt(
+        "tries",
+        info_view::reading(counters.pin, |r| info_view::pin_tries(r, s.pin_set)),
+    );
     sec.row(
         "change required",
         if s.force_pin_change {
@@ -113,7 +118,7 @@ fn render_status(s: &Status) -> String {
     );
     sec.row_opt(
         "fingerprint tries",
-        s.uv_retries.map(|n| format!("{n} left")),
+        info_view::reading(counters.uv, |n| format!("{n} left")),
     );
     sec.render()
 }
@@ -154,7 +159,7 @@ fn change(device: &mut Device) -> Result<()> {
     auth::require_pin_set(device)?;
     let info = device.get_info()?.clone();
     let protocol = client_pin::protocol_for(device)?;
-    auth::check_retries(client_pin::pin_retries(device, protocol)?)?;
+    auth::check_retries(device, protocol)?;
     let current = Pin::existing(&prompt::current_pin("Current PIN")?);
     let new_pin = read_new_pin(&info)?;
     match client_pin::change_pin(device, protocol, &current, &new_pin) {

@@ -15,7 +15,7 @@ use crate::device::ctap2::client_pin::{self, Permissions, permission};
 use crate::device::ctap2::make_credential::THROWAWAY_RP;
 use crate::device::discovery;
 use crate::device::pin::{MAX_PIN_BYTES, Pin};
-use crate::device::pin_protocol::{PinProtocol, PinUvAuthToken};
+use crate::device::pin_session::PinSession;
 use crate::ui::errors::{self, UserError};
 use crate::ui::output::Section;
 use crate::ui::progress::Waiting;
@@ -105,8 +105,7 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
             rp_id: Some(THROWAWAY_RP),
         },
     };
-    let protocol = client_pin::protocol_for(device)?;
-    let pin = if info.pin_is_set() == Some(false) {
+    let mut session = if info.pin_is_set() == Some(false) {
         eprintln!(
             "First, a PIN: at least {} characters (letters, digits, anything), at most {MAX_PIN_BYTES} bytes.\n\
              Sites ask for it (or a fingerprint) when you sign in; 8 wrong PINs lock the key.",
@@ -116,67 +115,48 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
         let typed =
             prompt::new_pin(&|p: &str| Pin::new(p, min).map(|_| ()).map_err(|e| e.to_string()))?;
         let pin = Pin::new(&typed, min).map_err(|e| errors::UsageError(e.to_string()))?;
+        let protocol = client_pin::protocol_for(device)?;
         client_pin::set_pin(device, protocol, &pin)?;
         done.pin = Some("set");
         eprintln!("PIN set.");
-        pin
+        PinSession::new(protocol, pin, permissions)
     } else {
-        if let Some(r) = client_pin::counters(device)?.pin {
-            eprintln!(
-                "The key has a PIN (tries: {}).",
-                info_view::pin_tries(r, true)
-            );
+        let tries = info_view::reading(client_pin::counters(device).pin, |r| {
+            info_view::pin_tries(r, true)
+        });
+        if let Some(tries) = tries {
+            eprintln!("The key has a PIN (tries: {tries}).");
         }
-        let (_, pin, _) = auth::pin_and_token(device, permissions)?;
+        let session = auth::pin_session(device, permissions)?;
         done.pin = Some("verified");
         eprintln!("PIN verified.");
-        pin
+        session
     };
     match bio {
-        Some(set) => enroll_fingers(
-            device,
-            set,
-            &Session {
-                protocol,
-                pin,
-                permissions,
-            },
-            args,
-            done,
-        ),
+        Some(set) => enroll_fingers(device, set, &mut session, args, done),
         None => Ok(()),
     }
 }
 
-/// The PIN, kept (zeroized on drop) for the length of the set-up: a key holds
-/// one pinUvAuthToken at a time, and checking a finger replaces it (CTAP 2.1 §6.5.2.1).
-struct Session<'a> {
-    protocol: PinProtocol,
-    pin: Pin,
-    permissions: Permissions<'a>,
-}
-
-impl Session<'_> {
-    fn token(&self, device: &mut Device) -> Result<PinUvAuthToken> {
-        client_pin::pin_token(device, self.protocol, &self.pin, self.permissions)
-            .map_err(|e| auth::explain_pin_failure(device, self.protocol, e))
-    }
-}
-
+/// The session keeps the PIN (zeroized on drop) for the length of the set-up:
+/// a key holds one pinUvAuthToken at a time, a fingerprint check replaces it,
+/// and a token ends on its own while someone thinks at a prompt (CTAP 2.1
+/// §6.5.2.1); the session takes a fresh one when the key refuses the old.
 fn enroll_fingers(
     device: &mut Device,
     set: CommandSet,
-    session: &Session<'_>,
+    session: &mut PinSession<'_>,
     args: &SetupArgs,
     done: &mut Done,
 ) -> Result<()> {
-    let mut token = session.token(device)?;
     let limits = fingerprint::sensor_limits(device, set);
-    let existing = Bio {
-        set,
-        token: Some(&token),
-    }
-    .enumerate(device)?;
+    let existing = session.run(device, |d, token| {
+        Bio {
+            set,
+            token: Some(token),
+        }
+        .enumerate(d)
+    })?;
     if !existing.is_empty() {
         let names: Vec<String> = existing
             .iter()
@@ -211,11 +191,7 @@ fn enroll_fingers(
         eprintln!(
             "Enrolling a finger: touch the sensor, lift, and touch again until it is complete."
         );
-        let bio = Bio {
-            set,
-            token: Some(&token),
-        };
-        match fingerprint::enroll_one(device, &bio, &limits, None, suggestion) {
+        match fingerprint::enroll_one(device, set, session, &limits, None, suggestion) {
             Ok((_, name)) => done.fingers.push(name),
             Err(e) if is_database_full(&e) => {
                 eprintln!("The key has no room for more fingerprints.");
@@ -233,11 +209,11 @@ fn enroll_fingers(
                 (true, _) => eprintln!("Recognised."),
                 (false, left) => eprintln!(
                     "Not recognised{}. You can test again later with `fidoctl fingerprint test`.",
-                    left.map(|n| format!(" ({n} tries left before the key asks for the PIN)"))
+                    left.known()
+                        .map(|n| format!(" ({n} tries left before the key asks for the PIN)"))
                         .unwrap_or_default()
                 ),
             }
-            token = session.token(device)?;
         }
     }
 }

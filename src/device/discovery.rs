@@ -23,13 +23,12 @@ pub enum DeviceSpec {
 impl DeviceSpec {
     pub fn parse(s: &str) -> Result<Self, Error> {
         if let Some(name) = s.strip_prefix("sim:") {
-            let names: Vec<_> = Profile::ALL.iter().map(|p| p.name()).collect();
             return Profile::from_name(name)
                 .map(DeviceSpec::Sim)
                 .ok_or_else(|| {
                     Error::BadSpec(format!(
                         "unknown simulator profile '{name}' (profiles: {})",
-                        names.join(", ")
+                        Profile::names()
                     ))
                 });
         }

@@ -42,11 +42,42 @@ impl Error {
             || self.status() == Some(CtapStatus::KeepaliveCancel)
     }
 
+    /// The key wants user verification (a PIN token, or a finger) for this
+    /// request. Ask only about a request sent without pinUvAuthParam: then
+    /// MISSING_PARAMETER can mean nothing else — FEITIAN BioPass keys answer it
+    /// where the spec says PUAT_REQUIRED (shared/real-keys: CTAP2-test-tool).
+    pub fn needs_user_verification(&self) -> bool {
+        matches!(
+            self.status(),
+            Some(CtapStatus::PuatRequired | CtapStatus::MissingParameter)
+        )
+    }
+
     /// The CTAP status, if the key refused the command.
     pub fn status(&self) -> Option<CtapStatus> {
         match self {
             Error::Status { status, .. } => Some(*status),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(status: CtapStatus) -> Error {
+        Error::Status {
+            command: 0x01,
+            status,
+        }
+    }
+
+    #[test]
+    fn puat_required_and_the_feitian_missing_parameter_both_ask_for_verification() {
+        assert!(refused(CtapStatus::PuatRequired).needs_user_verification());
+        assert!(refused(CtapStatus::MissingParameter).needs_user_verification());
+        assert!(!refused(CtapStatus::PinInvalid).needs_user_verification());
+        assert!(!Error::NoKey.needs_user_verification());
     }
 }

@@ -7,8 +7,10 @@ pub mod ctap2;
 pub mod ctaphid;
 pub mod discovery;
 mod error;
+pub mod finger_check;
 pub mod pin;
 pub mod pin_protocol;
+pub mod pin_session;
 pub mod selection;
 pub mod transport;
 
@@ -180,6 +182,15 @@ impl Device {
     pub fn wink(&mut self) -> Result<(), Error> {
         self.channel
             .transact(command::WINK, &[], QUICK, &mut |_| {})?;
+        Ok(())
+    }
+
+    /// Power-cycles fidoctl's own simulator through its vendor CTAPHID command
+    /// (the way `sim replug` reaches a `sim serve` over UDP). Real keys answer
+    /// ERR_INVALID_CMD.
+    pub fn power_cycle_simulator(&mut self) -> Result<(), Error> {
+        self.channel
+            .transact(crate::sim::POWER_CYCLE_COMMAND, &[], QUICK, &mut |_| {})?;
         Ok(())
     }
 

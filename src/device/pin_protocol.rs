@@ -231,6 +231,7 @@ impl SharedSecret {
 }
 
 /// A pinUvAuthToken, decrypted; zeroized on drop.
+#[derive(Clone)]
 pub struct PinUvAuthToken {
     protocol: PinProtocol,
     token: Zeroizing<Vec<u8>>,

@@ -1,13 +1,16 @@
 //! The key's CTAP2 side: dispatch of authenticator commands (CTAP 2.1 §6),
 //! state loaded before and saved after each command, so several processes
-//! (a `sim serve` and a `sim replug`) see one key.
+//! (a `sim serve` and a `sim replug`) see one key. Which commands it answers
+//! follows from the profile's getInfo options, never from its name.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use super::Profile;
+use super::clock::Clock;
 use super::hid::{Interrupted, Presence};
-use super::profiles;
+use super::profiles::{self, Model};
+use super::quirks::{Quirk, Quirks};
 use super::sensor::{Sensor, Touch};
 use super::state::{self, State};
 use crate::cbor::{self, MapView, Value};
@@ -23,16 +26,20 @@ pub const SIMULATED_TIMEOUT: Duration = Duration::from_millis(300);
 
 pub struct Authenticator {
     pub(super) profile: Profile,
+    pub(super) quirks: Quirks,
+    pub(super) clock: Clock,
     state_path: PathBuf,
     pub(super) state: State,
     pub(super) sensor: Sensor,
-    /// Per power-up secrets (§6.5.5.1): regenerated on every start.
+    /// Per power-up secrets (§6.5.5.1): regenerated on every power cycle.
     pub(super) key_agreement: KeyPair,
     pub(super) token: super::client_pin::Token,
     pub(super) enrollment: Option<super::bio::Enrollment>,
     pub(super) enumeration: Option<super::credentials::Enumeration>,
     /// Whether the current request came within the reset window, as the first command.
     reset_window_open: bool,
+    /// The power-up this instance has seen; another one means a re-plug happened.
+    powered_up_at_ms: u64,
 }
 
 impl Authenticator {
@@ -41,11 +48,24 @@ impl Authenticator {
         state_path: PathBuf,
         sensor: Sensor,
     ) -> Result<Self, super::SimError> {
+        let quirks = Quirks::from_env(profile.quirks()).map_err(super::SimError::Config)?;
+        Self::with_quirks(profile, quirks, state_path, sensor)
+    }
+
+    pub fn with_quirks(
+        profile: Profile,
+        quirks: Quirks,
+        state_path: PathBuf,
+        sensor: Sensor,
+    ) -> Result<Self, super::SimError> {
         let state = state::load(&state_path, profile.name())?;
         state::save(&state_path, &state)?;
         Ok(Self {
             profile,
+            quirks,
+            clock: Clock::from_env().map_err(super::SimError::Config)?,
             state_path,
+            powered_up_at_ms: state.powered_up_at_ms,
             state,
             sensor,
             key_agreement: KeyPair::generate(),
@@ -56,20 +76,59 @@ impl Authenticator {
         })
     }
 
+    pub(super) fn model(&self) -> &'static Model {
+        self.profile.model()
+    }
+
+    /// The key lists this option as something it can do (see `Model::supports`).
+    pub(super) fn supports(&self, option: &str) -> bool {
+        self.model().supports(self.quirks, option)
+    }
+
+    pub(super) fn has(&self, quirk: Quirk) -> bool {
+        self.quirks.has(quirk)
+    }
+
     pub fn speaks_cbor(&self) -> bool {
         self.profile.speaks_cbor()
     }
 
     pub fn max_msg_size(&self) -> u64 {
-        self.profile.model().max_msg_size
+        self.model().max_msg_size
     }
 
-    /// CTAPHID capability flags: WINK, plus CBOR and NMSG for CTAP2 keys (§11.2.9.1.3).
+    /// CTAPHID capability flags of the INIT reply (§11.2.9.1.3).
     pub fn capabilities(&self) -> u8 {
-        if self.speaks_cbor() {
-            0x01 | 0x04 | 0x08
-        } else {
-            0x01
+        self.model().hid_capabilities
+    }
+
+    /// A power cycle from this process (the simulator's vendor command): the
+    /// same as a `sim replug` from another process.
+    pub fn power_cycle(&mut self) {
+        self.reload();
+        self.state.power_cycle();
+        self.save();
+        self.reload();
+    }
+
+    /// Reads the state another process may have changed; a new power-up time
+    /// means the key was re-plugged, which ends every per-power-up secret.
+    fn reload(&mut self) {
+        if let Ok(fresh) = state::load(&self.state_path, self.profile.name()) {
+            self.state = fresh;
+        }
+        if self.state.powered_up_at_ms != self.powered_up_at_ms {
+            self.powered_up_at_ms = self.state.powered_up_at_ms;
+            self.key_agreement = KeyPair::generate();
+            self.token = super::client_pin::Token::fresh();
+            self.enrollment = None;
+            self.enumeration = None;
+        }
+    }
+
+    fn save(&self) {
+        if let Err(e) = state::save(&self.state_path, &self.state) {
+            eprintln!("simulator: {e}");
         }
     }
 
@@ -80,9 +139,7 @@ impl Authenticator {
         presence: &mut dyn Presence,
         garbled_info: bool,
     ) -> Vec<u8> {
-        if let Ok(fresh) = state::load(&self.state_path, self.profile.name()) {
-            self.state = fresh;
-        }
+        self.reload();
         let Some((&cmd, body)) = request.split_first() else {
             return vec![Status::InvalidLength.code()];
         };
@@ -91,13 +148,13 @@ impl Authenticator {
         } else {
             match cbor::decode(body) {
                 Ok(v) => Some(v),
-                Err(_) => return vec![Status::InvalidCbor.code()],
+                Err(_) => return vec![self.cbor_error(Status::InvalidCbor).code()],
             }
         };
         if cmd == command::GET_INFO && garbled_info {
             return vec![0x00, 0xA5, 0x01];
         }
-        self.reset_window_open = self.state.in_reset_window();
+        self.reset_window_open = self.state.in_reset_window() || self.has(Quirk::ResetAnytime);
         if !matches!(
             cmd,
             command::CREDENTIAL_MANAGEMENT | command::CREDENTIAL_MANAGEMENT_PREVIEW
@@ -107,10 +164,13 @@ impl Authenticator {
         if !matches!(cmd, command::GET_INFO | command::SELECTION) {
             self.state.fresh_since_power_up = false;
         }
-        let reply = self.dispatch(cmd, params.as_ref(), presence);
-        if let Err(e) = state::save(&self.state_path, &self.state) {
-            eprintln!("simulator: {e}");
-        }
+        let reply = match params.as_ref() {
+            Some(p) if !matches!(p, Value::Map(_)) => {
+                Err(self.cbor_error(Status::CborUnexpectedType))
+            }
+            _ => self.dispatch(cmd, params.as_ref(), presence),
+        };
+        self.save();
         match reply {
             Ok(None) => vec![0x00],
             Ok(Some(v)) => {
@@ -122,28 +182,49 @@ impl Authenticator {
         }
     }
 
+    /// A CBOR error, in CTAP 2.0's deprecated codes on keys with that quirk.
+    fn cbor_error(&self, status: Status) -> Status {
+        match (self.has(Quirk::DeprecatedCborCodes), status) {
+            (true, Status::InvalidCbor) => Status::CborParsing,
+            (true, Status::CborUnexpectedType) => Status::InvalidCborType,
+            _ => status,
+        }
+    }
+
+    /// What the key says when it needs a PIN or UV it did not get (§6.1.2: PUAT_REQUIRED).
+    pub(super) fn puat_required(&self) -> Status {
+        if self.has(Quirk::MissingParameterForPin) {
+            Status::MissingParameter
+        } else {
+            Status::PuatRequired
+        }
+    }
+
     fn dispatch(&mut self, cmd: u8, params: Option<&Value>, presence: &mut dyn Presence) -> Reply {
-        let m = self.profile.model();
+        let final_bio = self.supports("bioEnroll");
+        let preview_bio = self.supports("userVerificationMgmtPreview");
         match cmd {
-            command::GET_INFO => Ok(Some(profiles::get_info(self.profile, &self.state))),
+            command::GET_INFO => Ok(Some(profiles::get_info(
+                self.profile,
+                self.quirks,
+                &self.state,
+            ))),
             command::CLIENT_PIN => self.client_pin(params_map(params)?, presence),
             command::RESET => self.reset(presence),
             command::MAKE_CREDENTIAL => self.make_credential(params_map(params)?, presence),
-            command::SELECTION if self.profile.is_ctap21() => {
+            command::SELECTION if self.model().has_version("FIDO_2_1") => {
                 self.touch(presence)?;
                 Ok(None)
             }
-            command::CREDENTIAL_MANAGEMENT if self.profile.is_ctap21() => {
-                self.credential_management(params_map(params)?)
+            command::CREDENTIAL_MANAGEMENT if self.supports("credMgmt") => {
+                self.credential_management(params_map(params)?, true)
             }
-            command::CREDENTIAL_MANAGEMENT_PREVIEW
-                if self.profile.is_ctap21() || self.profile == Profile::BioPass =>
-            {
-                self.credential_management(params_map(params)?)
+            command::CREDENTIAL_MANAGEMENT_PREVIEW if self.supports("credentialMgmtPreview") => {
+                self.credential_management(params_map(params)?, false)
             }
-            command::CONFIG if self.profile.is_ctap21() => self.config(params_map(params)?),
-            command::BIO_ENROLLMENT if m.bio_final => self.bio(params_map(params)?, presence),
-            command::BIO_ENROLLMENT_PREVIEW if m.bio_preview => {
+            command::CONFIG if self.supports("authnrCfg") => self.config(params_map(params)?),
+            command::BIO_ENROLLMENT if final_bio => self.bio(params_map(params)?, presence),
+            command::BIO_ENROLLMENT_PREVIEW if preview_bio => {
                 self.bio(params_map(params)?, presence)
             }
             _ => Err(Status::InvalidCommand),
@@ -158,15 +239,24 @@ impl Authenticator {
         } else {
             delay
         };
-        match presence.wait(wait) {
-            Ok(()) => Ok(touch),
-            Err(Interrupted::Cancelled) => Err(Status::KeepaliveCancel),
-            Err(Interrupted::Gone) => Err(Status::KeepaliveCancel),
+        self.wait(presence, wait)?;
+        Ok(touch)
+    }
+
+    /// Waits for the user (keepalives meanwhile); CANCEL or a gone host ends it.
+    pub(super) fn wait(
+        &self,
+        presence: &mut dyn Presence,
+        how_long: Duration,
+    ) -> Result<(), Status> {
+        match presence.wait(how_long) {
+            Ok(()) => Ok(()),
+            Err(Interrupted::Cancelled | Interrupted::Gone) => Err(Status::KeepaliveCancel),
         }
     }
 
     /// A plain confirming touch (user presence).
-    fn touch(&mut self, presence: &mut dyn Presence) -> Result<(), Status> {
+    pub(super) fn touch(&mut self, presence: &mut dyn Presence) -> Result<(), Status> {
         match self.next_touch(presence)? {
             Touch::Timeout => Err(Status::UserActionTimeout),
             Touch::NoMatch => Err(Status::OperationDenied),
@@ -180,54 +270,15 @@ impl Authenticator {
             return Err(Status::NotAllowed);
         }
         self.touch(presence)?;
+        if self.has(Quirk::ResetTwoTouches) {
+            // The key takes the first touch, works a moment, and asks again.
+            presence.processing();
+            self.touch(presence)?;
+        }
         self.state.reset();
         self.enrollment = None;
         self.token = super::client_pin::Token::fresh();
         Ok(None)
-    }
-
-    /// makeCredential, only as far as fidoctl's fingerprint test needs: built-in UV
-    /// for a non-discoverable credential, which leaves nothing on the key (§6.1.2).
-    fn make_credential(&mut self, p: MapView<'_>, presence: &mut dyn Presence) -> Reply {
-        let client_data_hash = bytes_param(&p, 1)?;
-        let rp_id = p
-            .int(2)
-            .and_then(|rp| MapView::new(rp)?.text("id")?.as_text())
-            .ok_or(Status::MissingParameter)?;
-        p.int(3).ok_or(Status::MissingParameter)?;
-        p.int(4).ok_or(Status::MissingParameter)?;
-        let options = p.int(7).and_then(MapView::new);
-        let wants_uv = options.and_then(|o| o.text("uv")).and_then(Value::as_bool) == Some(true);
-        if options.and_then(|o| o.text("rk")).and_then(Value::as_bool) == Some(true) {
-            return Err(Status::UnsupportedOption); // discoverable credentials come with credential management
-        }
-        if client_data_hash.len() != 32 {
-            return Err(Status::InvalidParameter);
-        }
-        let mut flags = 0x01 | 0x40; // UP, AT
-        if wants_uv {
-            if self.state.templates.is_empty() {
-                return Err(Status::UnsupportedOption);
-            }
-            self.built_in_uv(presence)?;
-            flags |= 0x04;
-        } else {
-            self.touch(presence)?;
-        }
-        let mut auth_data = crate::device::pin_protocol::sha256(rp_id.as_bytes()).to_vec();
-        auth_data.push(flags);
-        auth_data.extend_from_slice(&[0, 0, 0, 1]);
-        auth_data.extend_from_slice(&self.profile.aaguid().unwrap_or([0; 16]));
-        let mut cred_id = [0u8; 32];
-        let _ = getrandom::fill(&mut cred_id);
-        auth_data.extend_from_slice(&(cred_id.len() as u16).to_be_bytes());
-        auth_data.extend_from_slice(&cred_id);
-        auth_data.extend(cbor::encode(&KeyPair::generate().cose_public_key_es256()));
-        Ok(Some(cbor::int_map([
-            (1, Some(cbor::text("none"))),
-            (2, Some(cbor::bytes(&auth_data))),
-            (3, Some(Value::Map(vec![]))),
-        ])))
     }
 
     /// Built-in user verification with the fingerprint sensor: uvRetries count down (§6.5.5.8).

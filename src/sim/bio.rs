@@ -3,7 +3,10 @@
 //! in memory only, so a key that loses power mid-enrollment keeps nothing of it.
 
 use super::authenticator::{Authenticator, Reply, Status, bytes_param};
+use std::time::Duration;
+
 use super::hid::Presence;
+use super::quirks::Quirk;
 use super::sensor::Touch;
 use super::state::Template;
 use crate::cbor::{self, MapView, Value};
@@ -16,7 +19,9 @@ pub struct Enrollment {
 }
 
 const FINGERPRINT: i64 = 0x01;
-const TOUCH_SENSOR: i64 = 0x01;
+/// How much longer than asked a slow sensor takes per sample (quirk SlowEnrollCapture):
+/// more than the platform's own deadline of timeout + 5 s.
+const SLOW_CAPTURE_EXTRA: Duration = Duration::from_secs(6);
 
 impl Authenticator {
     pub(super) fn bio(&mut self, p: MapView<'_>, presence: &mut dyn Presence) -> Reply {
@@ -35,12 +40,12 @@ impl Authenticator {
         }
         match subcommand {
             sub::GET_FINGERPRINT_SENSOR_INFO => {
-                let m = self.profile.model();
+                let s = self.sensor_model();
                 Ok(Some(cbor::int_map([
                     (1, Some(cbor::int(FINGERPRINT))),
-                    (2, Some(cbor::int(TOUCH_SENSOR))),
-                    (3, Some(cbor::int(m.samples_to_enroll as i64))),
-                    (8, Some(cbor::int(m.max_template_name as i64))),
+                    (2, Some(cbor::int(s.kind as i64))),
+                    (3, Some(cbor::int(s.samples_to_enroll as i64))),
+                    (8, s.reported_name_limit.map(|n| cbor::int(n as i64))),
                 ])))
             }
             sub::CANCEL_CURRENT_ENROLLMENT => {
@@ -57,28 +62,42 @@ impl Authenticator {
                 self.verify_token(&p, 4, 5, &message, permission::BIO_ENROLLMENT)?;
                 let params = params.and_then(MapView::new);
                 match subcommand {
-                    sub::ENROLL_BEGIN => self.enroll_begin(presence),
+                    sub::ENROLL_BEGIN => self.enroll_begin(params, presence),
                     sub::ENROLL_CAPTURE_NEXT_SAMPLE => self.capture_next(params, presence),
                     sub::ENUMERATE_ENROLLMENTS => self.enumerate(),
                     sub::SET_FRIENDLY_NAME => self.set_name(params),
-                    sub::REMOVE_ENROLLMENT => self.remove(params),
+                    sub::REMOVE_ENROLLMENT => {
+                        let reply = self.remove(params);
+                        if self.has(Quirk::BioTokenSingleUse) {
+                            self.end_token(); // RK: keyroost PR #30, Token2 PIN+
+                        }
+                        reply
+                    }
                     _ => Err(Status::InvalidSubcommand),
                 }
             }
         }
     }
 
-    fn enroll_begin(&mut self, presence: &mut dyn Presence) -> Reply {
-        if self.state.templates.len() >= self.profile.model().max_templates {
+    /// The profile's sensor; bio commands are dispatched only to keys that have one.
+    fn sensor_model(&self) -> &'static super::profiles::Sensor {
+        self.model()
+            .sensor
+            .as_ref()
+            .expect("bio commands reach only keys with a sensor")
+    }
+
+    fn enroll_begin(&mut self, params: Option<MapView<'_>>, presence: &mut dyn Presence) -> Reply {
+        if self.state.templates.len() >= self.sensor_model().max_templates {
             return Err(Status::FpDatabaseFull);
         }
         let id = self.state.next_template_id.to_be_bytes().to_vec();
         self.state.next_template_id += 1;
         self.enrollment = Some(Enrollment {
             id: id.clone(),
-            remaining: self.profile.model().samples_to_enroll,
+            remaining: self.sensor_model().samples_to_enroll,
         });
-        let (status, remaining) = self.take_sample(presence)?;
+        let (status, remaining) = self.take_sample(params, presence)?;
         Ok(Some(cbor::int_map([
             (4, Some(cbor::bytes(&id))),
             (5, Some(cbor::int(status))),
@@ -87,14 +106,15 @@ impl Authenticator {
     }
 
     fn capture_next(&mut self, params: Option<MapView<'_>>, presence: &mut dyn Presence) -> Reply {
+        let params = params.ok_or(Status::MissingParameter)?;
         let id = params
-            .and_then(|m| m.int(1))
+            .int(1)
             .and_then(Value::as_bytes)
             .ok_or(Status::MissingParameter)?;
         if self.enrollment.as_ref().is_none_or(|e| &e.id != id) {
             return Err(Status::InvalidParameter);
         }
-        let (status, remaining) = self.take_sample(presence)?;
+        let (status, remaining) = self.take_sample(Some(params), presence)?;
         Ok(Some(cbor::int_map([
             (5, Some(cbor::int(status))),
             (6, Some(cbor::int(remaining as i64))),
@@ -102,7 +122,22 @@ impl Authenticator {
     }
 
     /// One touch of the enrollment: lastEnrollSampleStatus and remainingSamples.
-    fn take_sample(&mut self, presence: &mut dyn Presence) -> Result<(i64, u64), Status> {
+    fn take_sample(
+        &mut self,
+        params: Option<MapView<'_>>,
+        presence: &mut dyn Presence,
+    ) -> Result<(i64, u64), Status> {
+        if self.has(Quirk::SlowEnrollCapture) {
+            // RK (keyroost PR #30): longer than the platform asked, keepalives all along.
+            let asked = params
+                .and_then(|p| p.int(3))
+                .and_then(cbor::as_u64)
+                .map_or(Duration::ZERO, Duration::from_millis);
+            if let Err(e) = self.wait(presence, asked + SLOW_CAPTURE_EXTRA) {
+                self.enrollment = None;
+                return Err(e);
+            }
+        }
         let touch = match self.next_touch(presence) {
             Ok(t) => t,
             Err(e) => {
@@ -130,6 +165,9 @@ impl Authenticator {
                 id: done.id,
                 name: None,
             });
+            if self.has(Quirk::BioTokenSingleUse) {
+                self.end_token(); // RK: keyroost PR #30, Token2 PIN+
+            }
         }
         Ok((status, remaining))
     }
@@ -160,7 +198,7 @@ impl Authenticator {
             .int(2)
             .and_then(Value::as_text)
             .ok_or(Status::MissingParameter)?;
-        if name.len() as u64 > self.profile.model().max_template_name {
+        if name.len() as u64 > self.sensor_model().name_limit {
             return Err(Status::InvalidLength);
         }
         let t = self

@@ -2,11 +2,14 @@
 //! count down, three wrong PINs in a row block until a power cycle, none left
 //! locks the PIN; tokens carry permissions and an rpId.
 
+use std::time::{Duration, Instant};
+
 use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
 use super::authenticator::{Authenticator, Reply, Status, bytes_param};
 use super::hid::Presence;
+use super::quirks::Quirk;
 use super::state::{self, StoredPin};
 use crate::cbor::{self, MapView, Value};
 use crate::device::ctap2::client_pin::{permission, sub};
@@ -19,6 +22,8 @@ pub struct Token {
     pub permissions: Option<u8>,
     pub rp_id: Option<String>,
     pub valid: bool,
+    issued: Instant,
+    first_used: Option<Instant>,
 }
 
 impl Token {
@@ -30,9 +35,16 @@ impl Token {
             permissions: None,
             rp_id: None,
             valid: false,
+            issued: Instant::now(),
+            first_used: None,
         }
     }
 }
+
+/// The pinUvAuthToken usage timer (CTAP 2.1 §6.5.2.1): a token not used within
+/// the initial limit, or in use longer than the maximum period, stops working.
+const INITIAL_USAGE_LIMIT: Duration = Duration::from_secs(30);
+const MAX_USAGE_PERIOD: Duration = Duration::from_secs(10 * 60);
 
 /// Consecutive wrong PINs that block until a power cycle (§6.5.5.7 step "pinRetries").
 const MAX_CONSECUTIVE: u8 = 3;
@@ -44,7 +56,7 @@ impl Authenticator {
             .and_then(cbor::as_u64)
             .ok_or(Status::MissingParameter)?;
         PinProtocol::from_version(v)
-            .filter(|p| self.profile.model().pin_protocols.contains(&p.version()))
+            .filter(|p| self.model().pin_protocols.contains(&p.version()))
             .ok_or(Status::InvalidParameter)
     }
 
@@ -65,9 +77,9 @@ impl Authenticator {
             .int(2)
             .and_then(cbor::as_i64)
             .ok_or(Status::MissingParameter)?;
-        let ctap21 = self.profile.is_ctap21();
+        let ctap21 = self.model().has_version("FIDO_2_1");
         match subcommand {
-            sub::GET_PIN_RETRIES => {
+            sub::GET_PIN_RETRIES if !self.has(Quirk::NoPinRetries) => {
                 let power_cycle = ctap21.then_some(Value::Bool(
                     self.state.consecutive_pin_failures >= MAX_CONSECUTIVE,
                 ));
@@ -83,29 +95,25 @@ impl Authenticator {
             sub::SET_PIN => self.set_pin(protocol, &p),
             sub::CHANGE_PIN => self.change_pin(protocol, &p),
             sub::GET_PIN_TOKEN => self.pin_token(protocol, &p, None),
-            sub::GET_PIN_TOKEN_WITH_PERMISSIONS if self.profile.model().permissions => {
+            sub::GET_PIN_TOKEN_WITH_PERMISSIONS if self.supports("pinUvAuthToken") => {
                 let perms = p
                     .int(9)
                     .and_then(cbor::as_u64)
                     .ok_or(Status::MissingParameter)?;
                 self.pin_token(protocol, &p, Some(perms))
             }
-            sub::GET_UV_TOKEN_WITH_PERMISSIONS
-                if self.profile.model().permissions && self.has_sensor() =>
-            {
+            sub::GET_UV_TOKEN_WITH_PERMISSIONS if self.supports("uvToken") && self.has_sensor() => {
                 self.uv_token(protocol, &p, presence)
             }
-            sub::GET_UV_RETRIES if self.has_sensor() => Ok(Some(cbor::int_map([(
-                5,
-                Some(cbor::int(self.state.uv_retries.into())),
-            )]))),
+            sub::GET_UV_RETRIES if self.has_sensor() && !self.has(Quirk::NoUvRetries) => Ok(Some(
+                cbor::int_map([(5, Some(cbor::int(self.state.uv_retries.into())))]),
+            )),
             _ => Err(Status::InvalidSubcommand),
         }
     }
 
     fn has_sensor(&self) -> bool {
-        let m = self.profile.model();
-        m.bio_final || m.bio_preview
+        self.model().sensor.is_some()
     }
 
     /// The new PIN from newPinEnc: 64 padded bytes, at least minPINLength code points (§6.5.5.5).
@@ -255,15 +263,16 @@ impl Authenticator {
 
     /// Permissions this profile can grant (§6.5.5.7: else UNAUTHORIZED_PERMISSION).
     fn check_permissions(&self, bits: u64) -> Result<u8, Status> {
-        let m = self.profile.model();
         let mut allowed = permission::MAKE_CREDENTIAL | permission::GET_ASSERTION;
-        if self.profile.is_ctap21() {
-            allowed |= permission::CREDENTIAL_MANAGEMENT
-                | permission::AUTHENTICATOR_CONFIG
-                | permission::LARGE_BLOB_WRITE;
-        }
-        if m.bio_final {
-            allowed |= permission::BIO_ENROLLMENT;
+        for (option, bit) in [
+            ("credMgmt", permission::CREDENTIAL_MANAGEMENT),
+            ("authnrCfg", permission::AUTHENTICATOR_CONFIG),
+            ("largeBlobs", permission::LARGE_BLOB_WRITE),
+            ("bioEnroll", permission::BIO_ENROLLMENT),
+        ] {
+            if self.supports(option) {
+                allowed |= bit;
+            }
         }
         u8::try_from(bits)
             .ok()
@@ -289,7 +298,7 @@ impl Authenticator {
 
     /// Checks pinUvAuthParam over `message` with the current token and `needed` permission.
     pub(super) fn verify_token(
-        &self,
+        &mut self,
         p: &MapView<'_>,
         protocol_key: i64,
         param_key: i64,
@@ -299,21 +308,72 @@ impl Authenticator {
         let param = p
             .int(param_key)
             .and_then(Value::as_bytes)
-            .ok_or(Status::PuatRequired)?;
+            .ok_or(self.puat_required())?;
         let version = p
             .int(protocol_key)
             .and_then(cbor::as_u64)
             .ok_or(Status::MissingParameter)?;
         let protocol = PinProtocol::from_version(version)
-            .filter(|v| self.profile.model().pin_protocols.contains(&v.version()))
+            .filter(|v| self.model().pin_protocols.contains(&v.version()))
             .ok_or(Status::InvalidParameter)?;
-        if !self.token.valid || !pin_protocol::verify(protocol, &self.token.key, message, param) {
+        self.expire_token_if_due();
+        if !self.token.valid || !self.param_matches(protocol, message, param) {
             return Err(Status::PinAuthInvalid);
         }
+        self.token.first_used.get_or_insert_with(Instant::now);
         match self.token.permissions {
             Some(bits) if bits & needed == 0 => Err(Status::UnauthorizedPermission),
             _ => Ok(()),
         }
+    }
+}
+
+impl Authenticator {
+    /// The usage timer of CTAP 2.1 tokens (keys with the pinUvAuthToken option).
+    fn expire_token_if_due(&mut self) {
+        if !self.supports("pinUvAuthToken") || !self.token.valid {
+            return;
+        }
+        let (since, limit) = match self.token.first_used {
+            None => (self.token.issued, INITIAL_USAGE_LIMIT),
+            Some(_) => (self.token.issued, MAX_USAGE_PERIOD),
+        };
+        if since.elapsed() > self.clock.scaled(limit) {
+            self.token.valid = false;
+        }
+    }
+
+    /// pinUvAuthParam as the key checks it: whole, or (YubiKeys before 5.7.4)
+    /// a protocol-2 tag cut to 16 bytes.
+    fn param_matches(&self, protocol: PinProtocol, message: &[u8], param: &[u8]) -> bool {
+        if pin_protocol::verify(protocol, &self.token.key, message, param) {
+            return true;
+        }
+        let full = pin_protocol::authenticate(protocol, &self.token.key, message);
+        param.len() >= self.model().min_v2_auth_param
+            && param.len() < full.len()
+            && protocol == PinProtocol::V2
+            && constant_time_eq(&full[..param.len()], param)
+    }
+
+    /// A token with permissions serves one relying party (§6.5.5.7, permissions RP ID).
+    pub(super) fn bind_token_to(&mut self, rp_id: &str) -> Result<(), Status> {
+        if self.token.permissions.is_none() {
+            return Ok(());
+        }
+        match &self.token.rp_id {
+            Some(bound) if bound != rp_id => Err(Status::PinAuthInvalid),
+            Some(_) => Ok(()),
+            None => {
+                self.token.rp_id = Some(rp_id.to_string());
+                Ok(())
+            }
+        }
+    }
+
+    /// The key ends the token (a quirk after biometric work; a PIN change).
+    pub(super) fn end_token(&mut self) {
+        self.token = Token::fresh();
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use super::authenticator::{Authenticator, Reply, Status, bytes_param};
-use super::profiles::MAX_CREDENTIALS;
+use super::quirks::Quirk;
 use super::state::StoredCredential;
 use crate::cbor::{self, MapView, Value};
 use crate::device::ctap2::client_pin::permission;
@@ -50,7 +50,9 @@ fn descriptor(id: &[u8]) -> Value {
 }
 
 impl Authenticator {
-    pub(super) fn credential_management(&mut self, p: MapView<'_>) -> Reply {
+    /// `final_command`: reached as 0x0A rather than the prototype 0x41, which
+    /// has no updateUserInformation.
+    pub(super) fn credential_management(&mut self, p: MapView<'_>, final_command: bool) -> Reply {
         let subcommand = p
             .int(1)
             .and_then(cbor::as_i64)
@@ -68,13 +70,16 @@ impl Authenticator {
         self.verify_token(&p, 3, 4, &message, permission::CREDENTIAL_MANAGEMENT)?;
         let params = params.and_then(MapView::new);
         match subcommand {
+            sub::GET_CREDS_METADATA if self.empty_body_for_nothing() => Ok(None),
             sub::GET_CREDS_METADATA => {
-                let n = self.state.credentials.len() as i64;
+                let n = self.state.credentials.len() as u64;
+                let max = self.model().max_credentials;
                 Ok(Some(cbor::int_map([
-                    (1, Some(cbor::int(n))),
-                    (2, Some(cbor::int(MAX_CREDENTIALS as i64 - n))),
+                    (1, Some(cbor::int(n as i64))),
+                    (2, Some(cbor::int(max.saturating_sub(n) as i64))),
                 ])))
             }
+            sub::ENUMERATE_RPS_BEGIN if self.empty_body_for_nothing() => Ok(None),
             sub::ENUMERATE_RPS_BEGIN => self.rps_begin(),
             sub::ENUMERATE_CREDENTIALS_BEGIN => self.credentials_begin(params),
             sub::DELETE_CREDENTIAL => {
@@ -82,9 +87,17 @@ impl Authenticator {
                 self.state.credentials.retain(|c| c.id != id);
                 Ok(None)
             }
-            sub::UPDATE_USER_INFORMATION if self.profile.is_ctap21() => self.update_user(params),
+            sub::UPDATE_USER_INFORMATION if final_command && !self.has(Quirk::NoUpdateUser) => {
+                self.update_user(params)
+            }
             _ => Err(Status::InvalidSubcommand),
         }
+    }
+
+    /// RK (kanidm `ctap21_cred.rs`): FEITIAN keys answer success with no body
+    /// when they hold no credentials.
+    fn empty_body_for_nothing(&self) -> bool {
+        self.has(Quirk::EmptyCredmanBody) && self.state.credentials.is_empty()
     }
 
     fn rps_begin(&mut self) -> Reply {

@@ -30,10 +30,17 @@ pub enum Interrupted {
     Gone,
 }
 
+/// A vendor CTAPHID command (§11.2.9.3 leaves 0x40-0x7F to vendors) that only
+/// this simulator knows: a power cycle, so `fidoctl sim replug` reaches a key
+/// served over UDP. Real keys answer ERR_INVALID_CMD.
+pub const POWER_CYCLE_COMMAND: u8 = 0x7E;
+
 /// What the authenticator may do while handling a request: wait for the user.
 pub trait Presence {
     /// Sends KEEPALIVE (user presence needed) for `how_long`, watching for CANCEL.
     fn wait(&mut self, how_long: Duration) -> Result<(), Interrupted>;
+    /// Sends one KEEPALIVE saying the key is processing.
+    fn processing(&mut self) {}
 }
 
 struct Assembly {
@@ -185,9 +192,13 @@ impl Server {
             command::PING => send_message(io, cid, command::PING, data),
             command::WINK => send_message(io, cid, command::WINK, &[]),
             command::CANCEL => {} // nothing is pending: nothing to cancel, no reply (§11.2.9.2.1)
-            command::MSG => {
+            command::MSG if self.key.capabilities() & 0x08 == 0 => {
                 let reply = u2f_answer(data);
                 send_message(io, cid, command::MSG, &reply);
+            }
+            POWER_CYCLE_COMMAND => {
+                self.key.power_cycle();
+                send_message(io, cid, POWER_CYCLE_COMMAND, &[]);
             }
             command::CBOR if self.key.speaks_cbor() => self.cbor(io, cid, data),
             _ => send_error(io, cid, err::INVALID_CMD),
@@ -238,6 +249,10 @@ struct Waiter<'a> {
 }
 
 impl Presence for Waiter<'_> {
+    fn processing(&mut self) {
+        send_message(self.io, self.cid, command::KEEPALIVE, &[1]);
+    }
+
     fn wait(&mut self, how_long: Duration) -> Result<(), Interrupted> {
         let until = Instant::now() + how_long;
         loop {

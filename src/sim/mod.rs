@@ -1,13 +1,16 @@
 //! The software authenticator (shared/DESIGN.md, "The software authenticator").
 //!
-//! - [`Profile`]: the modelled keys (`biopass`, `yubikey-bio`, `ctap21`, `ctap20`, `u2f`).
+//! - [`Profile`]: the modelled keys (`biopass`, `k33`, `yubikey-bio`, `yubikey5`,
+//!   `nitrokey3`, `ctap21`, `ctap20`, `epass`, `u2f`), as data with their sources,
+//!   and their [`quirks`].
 //! - [`open`]: an in-process key speaking 64-byte CTAPHID reports, on its own
 //!   thread so it can send KEEPALIVE while "waiting for a finger" and see CANCEL.
 //! - [`serve_udp`]: the same key over UDP, one report per datagram.
 //! - [`replug`]: a power cycle, as if the key were pulled and re-inserted.
 //!
 //! Environment: `FIDOCTL_SIM_STATE` (state file), `FIDOCTL_SIM_TOUCHES`
-//! (the scripted sensor, see [`sensor`]), `FIDOCTL_SIM_FAULTS` (see [`faults`]).
+//! (the scripted sensor, see [`sensor`]), `FIDOCTL_SIM_FAULTS` (see [`faults`]),
+//! `FIDOCTL_SIM_QUIRKS` (see [`quirks`]), `FIDOCTL_SIM_CLOCK` (see [`clock`]).
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
@@ -19,16 +22,20 @@ use crate::device::transport::{REPORT_LEN, Report, Transport, TransportError};
 mod authenticator;
 mod bio;
 mod client_pin;
+pub mod clock;
 mod config;
 mod credentials;
 pub mod faults;
 mod hid;
-mod profiles;
+mod make_credential;
+pub mod profiles;
+pub mod quirks;
 pub mod sensor;
 mod state;
 #[cfg(target_os = "linux")]
 mod uhid;
 
+pub use hid::POWER_CYCLE_COMMAND;
 pub use profiles::Profile;
 
 use authenticator::Authenticator;
@@ -151,7 +158,7 @@ pub fn add_credential(
 ) -> Result<Vec<u8>, SimError> {
     let path = state::default_path(profile.name());
     let mut s = state::load(&path, profile.name())?;
-    if s.credentials.len() as u64 >= profiles::MAX_CREDENTIALS {
+    if s.credentials.len() as u64 >= profile.model().max_credentials {
         return Err(SimError::Config("the simulated key is full".into()));
     }
     let mut id = vec![0u8; 16];

@@ -1,40 +1,97 @@
-//! The modelled keys: what each answers to getInfo (CTAP 2.1 §6.4), from the
-//! vendors' FIDO metadata statements. Options that depend on the key's state
-//! (PIN set, fingerprints enrolled) are filled in from `State`.
+//! The modelled keys, as data: what each answers to getInfo (CTAP 2.1 §6.4)
+//! and which quirks it has. Values come from the public evidence collected in
+//! shared/real-keys/README.md ("RK" below); each one says where it comes from,
+//! or "unverified" where no source gives it. Behaviour is derived from the
+//! data — the simulator answers a command when the options say it can — so a
+//! profile is a table, not a branch spread through the simulator.
+//! Options that depend on the key's state (PIN set, fingerprints enrolled,
+//! always-UV) are filled in from `State`.
 
+use super::quirks::{Quirk, Quirks};
 use super::state::State;
 use crate::cbor::{self, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
     BioPass,
+    K33,
     YubiKeyBio,
+    YubiKey5,
+    Nitrokey3,
     Ctap21,
     Ctap20,
+    Epass,
     U2f,
 }
 
+/// An option's value in getInfo: fixed, or read from the key's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opt {
+    On,
+    Off,
+    /// `true` once a PIN is set (clientPin).
+    PinSet,
+    /// `true` once a finger is enrolled (uv, bioEnroll, userVerificationMgmtPreview).
+    Enrolled,
+    /// authenticatorConfig's toggleAlwaysUv state.
+    AlwaysUv,
+}
+
+/// A fingerprint sensor.
+#[derive(Debug)]
+pub struct Sensor {
+    /// maxCaptureSamplesRequiredForEnroll.
+    pub samples_to_enroll: u64,
+    /// fingerprintKind: 1 touch, 2 swipe.
+    pub kind: u64,
+    /// How many fingers the key stores (FP_DATABASE_FULL beyond).
+    pub max_templates: usize,
+    /// maxTemplateFriendlyName as getFingerprintSensorInfo reports it (a CTAP 2.1
+    /// member; prototype keys do not send it).
+    pub reported_name_limit: Option<u64>,
+    /// The longest name the key accepts, in bytes.
+    pub name_limit: u64,
+}
+
 /// Static facts of a profile.
+#[derive(Debug)]
 pub struct Model {
     pub name: &'static str,
+    /// The product, for people: `fidoctl sim profiles`.
+    pub title: &'static str,
+    /// Where the values come from, in one line.
+    pub source: &'static str,
     pub manufacturer: &'static str,
     pub product: &'static str,
     pub usb_ids: (u16, u16),
+    /// CTAPHID capability flags of the INIT reply (§11.2.9.1.3): WINK 0x01, CBOR 0x04, NMSG 0x08.
+    pub hid_capabilities: u8,
     pub aaguid: Option<[u8; 16]>,
     pub versions: &'static [&'static str],
     pub extensions: &'static [&'static str],
+    /// The options map, in the order the key lists them.
+    pub options: &'static [(&'static str, Opt)],
     pub max_msg_size: u64,
     pub pin_protocols: &'static [u64],
-    /// Speaks the final bio command 0x09 (option bioEnroll).
-    pub bio_final: bool,
-    /// Speaks the prototype bio command 0x40 (option userVerificationMgmtPreview).
-    pub bio_preview: bool,
-    /// CTAP 2.1 tokens with permissions (option pinUvAuthToken), getPinUvAuthTokenUsingUvWithPermissions.
-    pub permissions: bool,
-    pub max_templates: usize,
-    pub samples_to_enroll: u64,
-    pub max_template_name: u64,
+    pub max_credential_count_in_list: Option<u64>,
+    pub max_credential_id_length: Option<u64>,
+    pub transports: Option<&'static [&'static str]>,
+    /// COSE algorithm ids.
+    pub algorithms: &'static [i64],
+    pub max_serialized_large_blob_array: Option<u64>,
     pub firmware_version: Option<u64>,
+    pub max_cred_blob_length: Option<u64>,
+    pub max_rpids_for_set_min_pin_length: Option<u64>,
+    pub preferred_platform_uv_attempts: Option<u64>,
+    pub uv_modality: Option<u64>,
+    /// Discoverable credentials the key can hold.
+    pub max_credentials: u64,
+    pub sensor: Option<Sensor>,
+    /// Shortest protocol-2 pinUvAuthParam the key accepts: 32 per spec (§6.5.7),
+    /// 16 on YubiKeys before 5.7.4 (RK: YSA-2025-02).
+    pub min_v2_auth_param: usize,
+    /// Quirks on by default.
+    pub quirks: &'static [Quirk],
 }
 
 const fn uuid(s: &[u8; 32]) -> [u8; 16] {
@@ -55,21 +112,37 @@ const fn hexval(c: u8) -> u8 {
     }
 }
 
+const WINK: u8 = 0x01;
+const CBOR: u8 = 0x04;
+const NMSG: u8 = 0x08;
+/// COSE algorithm ids (IANA): ES256, EdDSA, ES384.
+const ES256: i64 = -7;
+const EDDSA: i64 = -8;
+const ES384: i64 = -35;
+
 impl Profile {
-    pub const ALL: [Profile; 5] = [
+    pub const ALL: [Profile; 9] = [
         Profile::BioPass,
+        Profile::K33,
         Profile::YubiKeyBio,
+        Profile::YubiKey5,
+        Profile::Nitrokey3,
         Profile::Ctap21,
         Profile::Ctap20,
+        Profile::Epass,
         Profile::U2f,
     ];
 
     pub fn model(self) -> &'static Model {
         match self {
             Profile::BioPass => &BIOPASS,
+            Profile::K33 => &K33,
             Profile::YubiKeyBio => &YUBIKEY_BIO,
+            Profile::YubiKey5 => &YUBIKEY5,
+            Profile::Nitrokey3 => &NITROKEY3,
             Profile::Ctap21 => &CTAP21,
             Profile::Ctap20 => &CTAP20,
+            Profile::Epass => &EPASS,
             Profile::U2f => &U2F,
         }
     }
@@ -80,6 +153,11 @@ impl Profile {
 
     pub fn from_name(name: &str) -> Option<Profile> {
         Profile::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// "biopass, k33, ..." for messages.
+    pub fn names() -> String {
+        Profile::ALL.map(Profile::name).join(", ")
     }
 
     pub fn product(self) -> &'static str {
@@ -99,67 +177,290 @@ impl Profile {
     }
 
     pub fn speaks_cbor(self) -> bool {
-        self != Profile::U2f
+        self.model().hid_capabilities & CBOR != 0
     }
 
     pub fn is_ctap21(self) -> bool {
         self.model().versions.contains(&"FIDO_2_1")
     }
+
+    /// The quirks on by default.
+    pub fn quirks(self) -> Quirks {
+        Quirks::from_list(self.model().quirks)
+    }
 }
 
-// FEITIAN BioPass FIDO2 (K26/K27): CTAP 2.1-PRE prototype bio commands, PIN protocol 1.
+// FEITIAN BioPass K26/K27.
 static BIOPASS: Model = Model {
     name: "biopass",
-    manufacturer: "FT",
-    product: "BioPass FIDO2",
-    usb_ids: (0x096e, 0x085d),
-    aaguid: Some(uuid(b"77010bd7212a4fc9b236d2ca5e9d4084")),
-    versions: &["U2F_V2", "FIDO_2_0", "FIDO_2_1_PRE"],
-    extensions: &["credProtect", "hmac-secret"],
-    max_msg_size: 2048,
-    pin_protocols: &[1],
-    bio_final: false,
-    bio_preview: true,
-    permissions: false,
-    max_templates: 10,
-    samples_to_enroll: 5,
-    max_template_name: 64,
+    title: "FEITIAN BioPass K26/K27 (CTAP 2.1 prototype fingerprint key)",
+    source: "RK: python-fido2 #151 getInfo, CTAP2-test-tool BioPassFIDO2, sister model K33, kanidm quirks",
+    manufacturer: "FS",        // RK: CTAP2-test-tool results/BioPassFIDO2_.json
+    product: "BioPassFIDO2",   // RK: same
+    usb_ids: (0x096e, 0x085d), // RK: same
+    hid_capabilities: WINK | CBOR, // RK: capabilities WINK, CBOR, MSG (so no NMSG)
+    aaguid: Some(uuid(b"77010bd7212a4fc9b236d2ca5e9d4084")), // RK: FIDO MDS
+    versions: &["U2F_V2", "FIDO_2_0", "FIDO_2_1_PRE"], // RK: python-fido2 #151
+    extensions: &["credProtect", "hmac-secret"], // RK: python-fido2 #151
+    // RK: python-fido2 #151 (in use: uv, clientPin true), K33 factory state (false):
+    // no bioEnroll, pinUvAuthToken, credMgmt or authnrCfg.
+    options: &[
+        ("rk", Opt::On),
+        ("up", Opt::On),
+        ("uv", Opt::Enrolled),
+        ("plat", Opt::Off),
+        ("clientPin", Opt::PinSet),
+        ("credentialMgmtPreview", Opt::On),
+        ("userVerificationMgmtPreview", Opt::Enrolled),
+    ],
+    max_msg_size: 2048,  // RK: K33 (the K26 paste is cut after 0x04)
+    pin_protocols: &[1], // RK: K33; DESIGN.md
+    max_credential_count_in_list: Some(10), // RK: K33
+    max_credential_id_length: Some(96), // RK: K33
+    transports: Some(&["usb"]), // RK: K33
+    algorithms: &[ES256], // RK: K33
+    max_serialized_large_blob_array: None,
     firmware_version: None,
+    max_cred_blob_length: None,
+    max_rpids_for_set_min_pin_length: None,
+    preferred_platform_uv_attempts: None,
+    uv_modality: None,
+    max_credentials: 50, // unverified
+    sensor: Some(Sensor {
+        samples_to_enroll: 4,      // RK: FEITIAN set-up guide, "It takes 4 recordings"
+        kind: 1,                   // unverified (a touch sensor on the product photos)
+        max_templates: 10,         // unverified
+        reported_name_limit: None, // the prototype's sensor info has no 0x08
+        name_limit: 64,            // unverified
+    }),
+    min_v2_auth_param: 32, // protocol 2 not offered
+    quirks: &[
+        Quirk::EmptyCredmanBody,       // RK: kanidm ctap21_cred.rs
+        Quirk::MissingParameterForPin, // RK: CTAP2-test-tool BioPassFIDO2
+        Quirk::DeprecatedCborCodes,    // RK: CTAP2-test-tool BioPassFIDO2
+        Quirk::UvOptionUnsupported,    // RK: CTAP2-test-tool BioPassFIDO2
+        Quirk::ResetTwoTouches,        // RK: FEITIAN guide, "touch twice"
+        Quirk::NoUvRetries,            // RK: kanidm PR #261, "may be impossible" (unverified)
+    ],
 };
 
-// YubiKey Bio Series - FIDO Edition (firmware 5.5): answers both bio command sets.
+// FEITIAN AllinOne (K33), in its factory state.
+static K33: Model = Model {
+    name: "k33",
+    title: "FEITIAN AllinOne K33 (factory state)",
+    source: "RK: Windows WebAuthN event log (maweeras.page 2021); quirks assumed as the K26",
+    manufacturer: "FS",                   // RK: same USB strings as the K26
+    product: "BioPassFIDO2",              // RK: same
+    usb_ids: (0x096e, 0x0866),            // RK: maweeras.page
+    hid_capabilities: WINK | CBOR | NMSG, // unverified: no U2F_V2 listed, so no CTAPHID_MSG
+    aaguid: Some(uuid(b"12ded7454bed47d4abaae713f51d6393")), // RK: MDS "Feitian AllinOne FIDO2 Authenticator"
+    versions: &["FIDO_2_0", "FIDO_2_1_PRE"],                 // RK: maweeras.page
+    extensions: &["credProtect", "hmac-secret"],             // unverified: as the K26
+    // RK: rk up uv=F plat=F clientPin=F credentialMgmtPreview userVerificationMgmtPreview=F
+    options: &[
+        ("rk", Opt::On),
+        ("up", Opt::On),
+        ("uv", Opt::Enrolled),
+        ("plat", Opt::Off),
+        ("clientPin", Opt::PinSet),
+        ("credentialMgmtPreview", Opt::On),
+        ("userVerificationMgmtPreview", Opt::Enrolled),
+    ],
+    max_msg_size: 2048,                     // RK
+    pin_protocols: &[1],                    // RK
+    max_credential_count_in_list: Some(10), // RK
+    max_credential_id_length: Some(96),     // RK
+    transports: Some(&["usb"]),             // RK
+    algorithms: &[ES256],                   // RK
+    max_serialized_large_blob_array: None,
+    firmware_version: None,
+    max_cred_blob_length: None,
+    max_rpids_for_set_min_pin_length: None,
+    preferred_platform_uv_attempts: None,
+    uv_modality: None,
+    max_credentials: 50, // unverified
+    sensor: Some(Sensor {
+        samples_to_enroll: 4, // unverified: as the K26
+        kind: 1,              // unverified
+        max_templates: 10,    // unverified
+        reported_name_limit: None,
+        name_limit: 64, // unverified
+    }),
+    min_v2_auth_param: 32,
+    // Same USB strings and vendor firmware family as the K26: assumed, unverified.
+    quirks: &[
+        Quirk::EmptyCredmanBody,
+        Quirk::MissingParameterForPin,
+        Quirk::DeprecatedCborCodes,
+        Quirk::UvOptionUnsupported,
+        Quirk::ResetTwoTouches,
+        Quirk::NoUvRetries,
+    ],
+};
+
+// YubiKey Bio Series - FIDO Edition: firmware 5.6.4 where `fido2-token -I` shows
+// it, else the firmware 5.5.6 dump.
 static YUBIKEY_BIO: Model = Model {
     name: "yubikey-bio",
-    manufacturer: "Yubico",
-    product: "YubiKey Bio FIDO Edition",
-    usb_ids: (0x1050, 0x0402),
-    aaguid: Some(uuid(b"d8522d9f575b486688a9ba99fa02f35b")),
-    versions: &["FIDO_2_0", "FIDO_2_1_PRE", "FIDO_2_1"],
+    title: "YubiKey Bio - FIDO Edition (firmware 5.6)",
+    source: "RK: ctap-hid-fido2 getInfo of firmware 5.5.6, fido2-token -I of 5.6.4, ykman, kanidm",
+    manufacturer: "Yubico",        // RK: fido2-token -L, "Yubico YubiKey FIDO"
+    product: "YubiKey FIDO",       // RK: same
+    usb_ids: (0x1050, 0x0402),     // RK: same
+    hid_capabilities: WINK | CBOR, // U2F_V2 listed, so CTAPHID_MSG works
+    aaguid: Some(uuid(b"d8522d9f575b486688a9ba99fa02f35b")), // RK
+    versions: &["U2F_V2", "FIDO_2_0", "FIDO_2_1_PRE", "FIDO_2_1"], // RK: 5.5.6
     extensions: &[
         "credProtect",
         "hmac-secret",
         "largeBlobKey",
         "credBlob",
         "minPinLength",
+    ], // RK: 5.5.6
+    // RK: 5.5.6 (both bio and both credential management names, alwaysUv on from
+    // the factory, makeCredUvNotRqd false); 5.6.4 no longer reports uvToken.
+    options: &[
+        ("rk", Opt::On),
+        ("up", Opt::On),
+        ("uv", Opt::Enrolled),
+        ("plat", Opt::Off),
+        ("alwaysUv", Opt::AlwaysUv),
+        ("credMgmt", Opt::On),
+        ("authnrCfg", Opt::On),
+        ("bioEnroll", Opt::Enrolled),
+        ("clientPin", Opt::PinSet),
+        ("largeBlobs", Opt::On),
+        ("pinUvAuthToken", Opt::On),
+        ("setMinPINLength", Opt::On),
+        ("makeCredUvNotRqd", Opt::Off),
+        ("credentialMgmtPreview", Opt::On),
+        ("userVerificationMgmtPreview", Opt::Enrolled),
     ],
-    max_msg_size: 1200,
-    pin_protocols: &[2, 1],
-    bio_final: true,
-    bio_preview: true,
-    permissions: true,
-    max_templates: 5,
-    samples_to_enroll: 5,
-    max_template_name: 15,
-    firmware_version: Some(0x050505),
+    max_msg_size: 1280,                          // RK: 5.6.4 (5.5.6 said 1200)
+    pin_protocols: &[2, 1],                      // RK
+    max_credential_count_in_list: Some(8),       // RK: 5.5.6
+    max_credential_id_length: Some(128),         // RK: 5.5.6
+    transports: Some(&["usb"]),                  // unverified
+    algorithms: &[ES256, EDDSA, ES384],          // RK: 5.6.4
+    max_serialized_large_blob_array: Some(1024), // RK: 5.5.6
+    firmware_version: Some(0x05_06_04),          // RK: 5.6.4 (5.5.6 reported 328966 = 0x050506)
+    max_cred_blob_length: Some(32),              // RK: 5.5.6
+    max_rpids_for_set_min_pin_length: Some(1),   // RK: 5.5.6
+    preferred_platform_uv_attempts: Some(3),     // RK: 5.5.6
+    uv_modality: Some(2),                        // RK: 5.5.6
+    max_credentials: 25, // unverified (5.5.6 reported 22 remaining on a key in use)
+    sensor: Some(Sensor {
+        samples_to_enroll: 16,         // RK: 5.6.4 maxCaptureSamplesRequiredForEnroll
+        kind: 1,                       // RK: 5.6.4 "sensor touch"
+        max_templates: 5,              // unverified (Yubico: up to 5 fingerprints)
+        reported_name_limit: Some(15), // RK: ykman refuses longer than 15 bytes
+        name_limit: 15,                // RK: same
+    }),
+    min_v2_auth_param: 16, // RK: firmware before 5.7.4 accepted 16 bytes (YSA-2025-02)
+    quirks: &[],
 };
 
-// A plain CTAP 2.1 key without a sensor, modelled on the YubiKey 5 NFC.
+// YubiKey 5 Series with NFC, firmware 5.7.
+static YUBIKEY5: Model = Model {
+    name: "yubikey5",
+    title: "YubiKey 5 NFC (firmware 5.7)",
+    source: "RK: YSA-2025-02 (32-byte pinUvAuthParam); issue 10 (largeBlobs 4096, 100 passkeys); rest unverified",
+    manufacturer: "Yubico",           // unverified
+    product: "YubiKey OTP+FIDO+CCID", // unverified
+    usb_ids: (0x1050, 0x0407),        // unverified
+    hid_capabilities: WINK | CBOR,
+    aaguid: Some(uuid(b"a25342c03cdc44148e46f4807fca511c")), // unverified: a "YubiKey 5 Series with NFC" id of the registry
+    versions: &["U2F_V2", "FIDO_2_0", "FIDO_2_1_PRE", "FIDO_2_1"], // unverified, as the YubiKey Bio
+    extensions: &[
+        "credProtect",
+        "hmac-secret",
+        "largeBlobKey",
+        "credBlob",
+        "minPinLength",
+    ], // unverified, as the YubiKey Bio
+    options: &[
+        ("rk", Opt::On),
+        ("up", Opt::On),
+        ("plat", Opt::Off),
+        ("alwaysUv", Opt::AlwaysUv),
+        ("credMgmt", Opt::On),
+        ("authnrCfg", Opt::On),
+        ("clientPin", Opt::PinSet),
+        ("largeBlobs", Opt::On),
+        ("pinUvAuthToken", Opt::On),
+        ("setMinPINLength", Opt::On),
+        ("makeCredUvNotRqd", Opt::On),
+        ("credentialMgmtPreview", Opt::On),
+    ], // unverified, as the YubiKey Bio without a sensor
+    max_msg_size: 1280,                                      // unverified, as the YubiKey Bio 5.6
+    pin_protocols: &[2, 1],                                  // unverified
+    max_credential_count_in_list: Some(8),                   // unverified
+    max_credential_id_length: Some(128),                     // unverified
+    transports: Some(&["nfc", "usb"]),                       // unverified
+    algorithms: &[ES256, EDDSA, ES384],                      // unverified
+    max_serialized_large_blob_array: Some(4096),             // issue 10
+    firmware_version: Some(0x05_07_04), // 5.7.4, the first with the 32-byte rule
+    max_cred_blob_length: Some(32),     // unverified
+    max_rpids_for_set_min_pin_length: Some(1), // unverified
+    preferred_platform_uv_attempts: None,
+    uv_modality: None,
+    max_credentials: 100, // issue 10
+    sensor: None,
+    min_v2_auth_param: 32, // RK: YSA-2025-02, 5.7.4 and later require all 32 bytes
+    quirks: &[],
+};
+
+// Nitrokey 3.
+static NITROKEY3: Model = Model {
+    name: "nitrokey3",
+    title: "Nitrokey 3",
+    source: "RK: pynitrokey PR #545 getInfo; nitrokey-3-firmware #334",
+    manufacturer: "Nitrokey",  // unverified
+    product: "Nitrokey 3",     // unverified
+    usb_ids: (0x20a0, 0x42b2), // unverified
+    hid_capabilities: WINK | CBOR,
+    aaguid: Some(uuid(b"8bc5496807b14d5fb249607f5d527da2")), // RK: pynitrokey PR #545
+    versions: &["U2F_V2", "FIDO_2_0", "FIDO_2_1"],           // RK
+    extensions: &["credProtect", "hmac-secret"],             // unverified
+    // RK: rk up plat=F credMgmt clientPin largeBlobs=F pinUvAuthToken
+    options: &[
+        ("rk", Opt::On),
+        ("up", Opt::On),
+        ("plat", Opt::Off),
+        ("credMgmt", Opt::On),
+        ("clientPin", Opt::PinSet),
+        ("largeBlobs", Opt::Off),
+        ("pinUvAuthToken", Opt::On),
+    ],
+    max_msg_size: 3072,                     // RK
+    pin_protocols: &[2, 1],                 // RK
+    max_credential_count_in_list: Some(10), // RK
+    max_credential_id_length: Some(255),    // RK
+    transports: Some(&["nfc", "usb"]),      // RK
+    algorithms: &[ES256, EDDSA],            // unverified
+    max_serialized_large_blob_array: None,
+    firmware_version: None,
+    max_cred_blob_length: None,
+    max_rpids_for_set_min_pin_length: None,
+    preferred_platform_uv_attempts: None,
+    uv_modality: None,
+    max_credentials: 10, // unverified
+    sensor: None,
+    min_v2_auth_param: 32,
+    quirks: &[],
+};
+
+// A plain CTAP 2.1 key without a sensor: the spec's behaviour, shaped like a
+// YubiKey 5 NFC of firmware 5.4 (values unverified for any product).
 static CTAP21: Model = Model {
     name: "ctap21",
+    title: "A CTAP 2.1 key without a sensor (shaped like a YubiKey 5 NFC 5.4)",
+    source: "CTAP 2.1 spec; product values unverified",
     manufacturer: "Yubico",
     product: "YubiKey OTP+FIDO+CCID",
     usb_ids: (0x1050, 0x0407),
-    aaguid: Some(uuid(b"2fc0579f811347eab116bb5a8db9202a")),
+    hid_capabilities: WINK | CBOR,
+    aaguid: Some(uuid(b"2fc0579f811347eab116bb5a8db9202a")), // registry: YubiKey 5 Series with NFC
     versions: &["U2F_V2", "FIDO_2_0", "FIDO_2_1_PRE", "FIDO_2_1"],
     extensions: &[
         "credProtect",
@@ -168,169 +469,297 @@ static CTAP21: Model = Model {
         "credBlob",
         "minPinLength",
     ],
+    options: &[
+        ("rk", Opt::On),
+        ("up", Opt::On),
+        ("plat", Opt::Off),
+        ("alwaysUv", Opt::AlwaysUv),
+        ("credMgmt", Opt::On),
+        ("authnrCfg", Opt::On),
+        ("clientPin", Opt::PinSet),
+        ("largeBlobs", Opt::On),
+        ("pinUvAuthToken", Opt::On),
+        ("setMinPINLength", Opt::On),
+        ("makeCredUvNotRqd", Opt::On),
+        ("credentialMgmtPreview", Opt::On),
+    ],
     max_msg_size: 1200,
     pin_protocols: &[2, 1],
-    bio_final: false,
-    bio_preview: false,
-    permissions: true,
-    max_templates: 0,
-    samples_to_enroll: 0,
-    max_template_name: 0,
-    firmware_version: Some(0x050407),
+    max_credential_count_in_list: Some(8),
+    max_credential_id_length: Some(128),
+    transports: Some(&["usb"]),
+    algorithms: &[ES256, EDDSA],
+    max_serialized_large_blob_array: Some(1024),
+    firmware_version: Some(0x05_04_07),
+    max_cred_blob_length: Some(32),
+    max_rpids_for_set_min_pin_length: Some(1),
+    preferred_platform_uv_attempts: None,
+    uv_modality: None,
+    max_credentials: 25,
+    sensor: None,
+    min_v2_auth_param: 32,
+    quirks: &[],
 };
 
-// A CTAP 2.0 key, modelled on the FEITIAN ePass FIDO2.
+// A CTAP 2.0 key (no 2.1 commands at all): the spec's 2.0 behaviour; product
+// values unverified.
 static CTAP20: Model = Model {
     name: "ctap20",
+    title: "A CTAP 2.0 key (no 2.1 commands)",
+    source: "CTAP 2.0 spec; product values unverified",
     manufacturer: "FT",
-    product: "ePass FIDO",
+    product: "ePass FIDO2",
     usb_ids: (0x096e, 0x0858),
-    aaguid: Some(uuid(b"833b721aff5f4d00bb2ebdda3ec01e29")),
+    hid_capabilities: WINK | CBOR,
+    aaguid: Some(uuid(b"833b721aff5f4d00bb2ebdda3ec01e29")), // registry: Feitian ePass FIDO2 Authenticator
     versions: &["U2F_V2", "FIDO_2_0"],
     extensions: &["hmac-secret"],
+    options: &[
+        ("rk", Opt::On),
+        ("up", Opt::On),
+        ("plat", Opt::Off),
+        ("clientPin", Opt::PinSet),
+    ],
     max_msg_size: 1200,
     pin_protocols: &[1],
-    bio_final: false,
-    bio_preview: false,
-    permissions: false,
-    max_templates: 0,
-    samples_to_enroll: 0,
-    max_template_name: 0,
+    max_credential_count_in_list: None,
+    max_credential_id_length: None,
+    transports: None,
+    algorithms: &[ES256],
+    max_serialized_large_blob_array: None,
     firmware_version: None,
+    max_cred_blob_length: None,
+    max_rpids_for_set_min_pin_length: None,
+    preferred_platform_uv_attempts: None,
+    uv_modality: None,
+    max_credentials: 25,
+    sensor: None,
+    min_v2_auth_param: 32,
+    quirks: &[],
 };
 
-// A FIDO U2F-only key: CTAPHID without the CBOR capability.
+// FEITIAN ePass FIDO (MultiPass): a CTAP 2.1 prototype key without a sensor.
+static EPASS: Model = Model {
+    name: "epass",
+    title: "FEITIAN ePass FIDO (CTAP 2.1 prototype, no sensor)",
+    source: "RK: libfido2 #695 (fido2-token -I with FIDO_DEBUG)",
+    manufacturer: "FS",        // RK: libfido2 #695, "FS ePass FIDO"
+    product: "ePass FIDO",     // RK: same
+    usb_ids: (0x096e, 0x085a), // RK: same
+    hid_capabilities: 0x0f,    // RK: the INIT reply's capability byte 0x0f (WINK, LOCK, CBOR, NMSG)
+    aaguid: Some(uuid(b"12755c32812846eb881ce0b38d848b09")), // unverified: registry "Feitian ePass FIDO Authenticator (CTAP2.1, CTAP2.0, U2F)"
+    versions: &["U2F_V2", "FIDO_2_0", "FIDO_2_1_PRE"],       // RK: libfido2 #695
+    extensions: &["credProtect", "hmac-secret"],             // RK: libfido2 #695
+    options: &[
+        ("rk", Opt::On),
+        ("up", Opt::On),
+        ("plat", Opt::Off),
+        ("clientPin", Opt::PinSet),
+        ("credentialMgmtPreview", Opt::On),
+    ], // unverified (the excerpt is cut before the options)
+    max_msg_size: 1200,                                      // unverified
+    pin_protocols: &[1],                                     // unverified
+    max_credential_count_in_list: Some(10),                  // unverified
+    max_credential_id_length: Some(96),                      // unverified
+    transports: Some(&["usb"]),                              // unverified
+    algorithms: &[ES256],                                    // unverified
+    max_serialized_large_blob_array: None,
+    firmware_version: None,
+    max_cred_blob_length: None,
+    max_rpids_for_set_min_pin_length: None,
+    preferred_platform_uv_attempts: None,
+    uv_modality: None,
+    max_credentials: 50, // unverified
+    sensor: None,
+    min_v2_auth_param: 32,
+    quirks: &[
+        Quirk::EmptyCredmanBody, // RK: kanidm, "Feitian" keys
+        Quirk::NoUvRetries,      // RK: libfido2 #695, "uv retries: undefined"
+    ],
+};
+
+// A FIDO U2F-only key: CTAPHID without the CBOR capability (unverified product).
 static U2F: Model = Model {
     name: "u2f",
+    title: "A U2F-only key (FIDO 1)",
+    source: "FIDO U2F HID protocol; product values unverified",
     manufacturer: "Plug-up",
     product: "U2F Security Key",
     usb_ids: (0x2581, 0xf1d0),
+    hid_capabilities: WINK,
     aaguid: None,
     versions: &["U2F_V2"],
     extensions: &[],
+    options: &[],
     max_msg_size: 1024,
     pin_protocols: &[],
-    bio_final: false,
-    bio_preview: false,
-    permissions: false,
-    max_templates: 0,
-    samples_to_enroll: 0,
-    max_template_name: 0,
+    max_credential_count_in_list: None,
+    max_credential_id_length: None,
+    transports: None,
+    algorithms: &[],
+    max_serialized_large_blob_array: None,
     firmware_version: None,
+    max_cred_blob_length: None,
+    max_rpids_for_set_min_pin_length: None,
+    preferred_platform_uv_attempts: None,
+    uv_modality: None,
+    max_credentials: 0,
+    sensor: None,
+    min_v2_auth_param: 32,
+    quirks: &[],
 };
 
-/// Discoverable credentials a key holds (25 on a YubiKey 5).
-pub const MAX_CREDENTIALS: u64 = 25;
+impl Model {
+    /// The options as the key lists them now, after the quirks that rename or add some.
+    pub fn options(&self, quirks: Quirks) -> Vec<(&'static str, Opt)> {
+        let mut options = self.options.to_vec();
+        if quirks.has(Quirk::FinalOptionNames) {
+            // RK: ATKey.Pro, KeyVault, Nitrokey FIDO2 2.x: a 2.1-PRE key using the final names.
+            for (preview, final_name) in [
+                ("userVerificationMgmtPreview", "bioEnroll"),
+                ("credentialMgmtPreview", "credMgmt"),
+            ] {
+                if let Some(&(_, value)) = options.iter().find(|(n, _)| *n == preview)
+                    && !options.iter().any(|(n, _)| *n == final_name)
+                {
+                    options.push((final_name, value));
+                }
+            }
+            options.push(("platConfig", Opt::Off)); // RK: ATKey.Pro, non-standard
+        }
+        options
+    }
+
+    /// What an option says in this state; `None` when the key does not list it.
+    pub fn option(&self, quirks: Quirks, name: &str, state: &State) -> Option<bool> {
+        self.options(quirks)
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, opt)| value_of(opt, state))
+    }
+
+    /// The key can do what the option names (listed, and not fixed at false).
+    /// Bio options are `false` while nothing is enrolled and still mean "supported".
+    pub fn supports(&self, quirks: Quirks, name: &str) -> bool {
+        self.options(quirks)
+            .iter()
+            .any(|(n, opt)| *n == name && *opt != Opt::Off)
+    }
+
+    pub fn has_version(&self, version: &str) -> bool {
+        self.versions.contains(&version)
+    }
+}
+
+fn value_of(opt: Opt, state: &State) -> bool {
+    match opt {
+        Opt::On => true,
+        Opt::Off => false,
+        Opt::PinSet => state.pin.is_some(),
+        Opt::Enrolled => !state.templates.is_empty(),
+        Opt::AlwaysUv => state.always_uv,
+    }
+}
 
 fn texts(list: &[&str]) -> Value {
     Value::Array(list.iter().map(|s| cbor::text(s)).collect())
 }
 
-/// The getInfo map for `profile` in `state`.
-pub fn get_info(profile: Profile, state: &State) -> Value {
+fn uint(n: u64) -> Value {
+    cbor::int(n as i64)
+}
+
+/// The getInfo map for `profile` in `state` (CTAP 2.1 §6.4; the members after
+/// 0x0B are CTAP 2.1 ones, sent only by keys that list FIDO_2_1).
+pub fn get_info(profile: Profile, quirks: Quirks, state: &State) -> Value {
     let m = profile.model();
-    let ctap21 = profile.is_ctap21();
-    let enrolled = !state.templates.is_empty();
-    let mut options: Vec<(&str, bool)> = vec![
-        ("rk", true),
-        ("up", true),
-        ("plat", false),
-        ("clientPin", state.pin.is_some()),
-    ];
-    if m.bio_final || m.bio_preview {
-        // uv: true once a finger is enrolled, false while the sensor is unconfigured (§6.4).
-        options.push(("uv", enrolled));
-    }
-    if m.bio_final {
-        options.push(("bioEnroll", enrolled));
-    }
-    if m.bio_preview {
-        options.push(("userVerificationMgmtPreview", enrolled));
-    }
-    if profile.is_ctap21() || profile == Profile::BioPass {
-        options.push(("credentialMgmtPreview", true));
-    }
-    if ctap21 {
-        options.extend([
-            ("credMgmt", true),
-            ("authnrCfg", true),
-            ("largeBlobs", true),
-            ("pinUvAuthToken", true),
-            ("setMinPINLength", true),
-            ("makeCredUvNotRqd", profile != Profile::YubiKeyBio),
-        ]);
-    }
-    if ctap21 {
-        options.push(("alwaysUv", state.always_uv));
-    }
-    if profile == Profile::YubiKeyBio {
-        options.push(("uvToken", true));
-    }
+    let ctap21 = m.has_version("FIDO_2_1");
     let options = Value::Map(
-        options
+        m.options(quirks)
             .into_iter()
-            .map(|(k, v)| (cbor::text(k), Value::Bool(v)))
+            .map(|(k, opt)| (cbor::text(k), Value::Bool(value_of(opt, state))))
             .collect(),
     );
-    let algorithms = |algs: &[i64]| {
-        Value::Array(
-            algs.iter()
-                .map(|a| {
-                    Value::Map(vec![
-                        (cbor::text("alg"), cbor::int(*a)),
-                        (cbor::text("type"), cbor::text("public-key")),
-                    ])
-                })
-                .collect(),
-        )
-    };
-    let ctap21_only = |v: Value| if ctap21 { Some(v) } else { None };
-    let remaining_rk = MAX_CREDENTIALS.saturating_sub(state.credentials.len() as u64);
+    let algorithms = Value::Array(
+        m.algorithms
+            .iter()
+            .map(|a| {
+                Value::Map(vec![
+                    (cbor::text("alg"), cbor::int(*a)),
+                    (cbor::text("type"), cbor::text("public-key")),
+                ])
+            })
+            .collect(),
+    );
+    let ctap21_only = |v: Value| ctap21.then_some(v);
+    let remaining = m
+        .max_credentials
+        .saturating_sub(state.credentials.len() as u64);
     cbor::int_map([
         (0x01, Some(texts(m.versions))),
-        (0x02, Some(texts(m.extensions))),
+        (
+            0x02,
+            (!m.extensions.is_empty()).then(|| texts(m.extensions)),
+        ),
         (0x03, m.aaguid.map(|a| cbor::bytes(&a))),
         (0x04, Some(options)),
-        (0x05, Some(cbor::int(m.max_msg_size as i64))),
+        (0x05, Some(uint(m.max_msg_size))),
         (
             0x06,
             Some(Value::Array(
-                m.pin_protocols
-                    .iter()
-                    .map(|p| cbor::int(*p as i64))
-                    .collect(),
+                m.pin_protocols.iter().map(|p| uint(*p)).collect(),
             )),
         ),
-        (0x07, (profile != Profile::Ctap20).then(|| cbor::int(8))),
-        (
-            0x08,
-            (profile != Profile::Ctap20)
-                .then(|| cbor::int(if profile == Profile::BioPass { 96 } else { 128 })),
-        ),
-        (0x09, (profile != Profile::Ctap20).then(|| texts(&["usb"]))),
-        (
-            0x0A,
-            Some(algorithms(
-                if profile == Profile::YubiKeyBio || profile == Profile::Ctap21 {
-                    &[-7, -8]
-                } else {
-                    &[-7]
-                },
-            )),
-        ),
-        (0x0B, ctap21_only(cbor::int(1024))),
+        (0x07, m.max_credential_count_in_list.map(uint)),
+        (0x08, m.max_credential_id_length.map(uint)),
+        (0x09, m.transports.map(texts)),
+        (0x0A, (!m.algorithms.is_empty()).then_some(algorithms)),
+        (0x0B, m.max_serialized_large_blob_array.map(uint)),
         (0x0C, ctap21_only(Value::Bool(state.force_pin_change))),
-        (0x0D, ctap21_only(cbor::int(state.min_pin_length as i64))),
-        (0x0E, m.firmware_version.map(|v| cbor::int(v as i64))),
-        (0x0F, ctap21_only(cbor::int(32))),
-        (0x10, ctap21_only(cbor::int(1))),
-        (0x11, (profile == Profile::YubiKeyBio).then(|| cbor::int(3))),
-        (
-            0x12,
-            (m.bio_final || m.bio_preview)
-                .then(|| cbor::int(2))
-                .filter(|_| ctap21),
-        ),
-        (0x14, ctap21_only(cbor::int(remaining_rk as i64))),
+        (0x0D, ctap21_only(uint(state.min_pin_length.into()))),
+        (0x0E, m.firmware_version.map(uint)),
+        (0x0F, m.max_cred_blob_length.map(uint)),
+        (0x10, m.max_rpids_for_set_min_pin_length.map(uint)),
+        (0x11, m.preferred_platform_uv_attempts.map(uint)),
+        (0x12, m.uv_modality.map(uint)),
+        (0x14, ctap21_only(uint(remaining))),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_every_cbor_profile_has_an_aaguid() {
+        for p in Profile::ALL {
+            assert_eq!(Profile::from_name(p.name()), Some(p));
+            if p.speaks_cbor() {
+                assert!(p.aaguid().is_some(), "{p:?}");
+                assert!(!p.model().pin_protocols.is_empty(), "{p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn biopass_lists_only_the_prototype_commands() {
+        let m = Profile::BioPass.model();
+        let q = Profile::BioPass.quirks();
+        assert!(m.supports(q, "userVerificationMgmtPreview"));
+        assert!(m.supports(q, "credentialMgmtPreview"));
+        for absent in ["bioEnroll", "credMgmt", "pinUvAuthToken", "authnrCfg"] {
+            assert!(!m.supports(q, absent), "{absent}");
+        }
+    }
+
+    #[test]
+    fn final_option_names_quirk_adds_the_final_names_with_the_same_value() {
+        let m = Profile::BioPass.model();
+        let q = Quirks::from_list(&[Quirk::FinalOptionNames]);
+        let state = State::factory_new("biopass");
+        assert_eq!(m.option(q, "bioEnroll", &state), Some(false));
+        assert_eq!(m.option(q, "credMgmt", &state), Some(true));
+        assert!(m.supports(q, "bioEnroll"));
+        assert!(!m.supports(q, "platConfig"));
+    }
 }

@@ -70,6 +70,12 @@ pub fn wrong_pin(retries: Option<crate::device::ctap2::client_pin::PinRetries>) 
     user(message, exit::REFUSED)
 }
 
+/// The CTAP status behind an error, if the key refused something.
+pub fn status_of(err: &anyhow::Error) -> Option<CtapStatus> {
+    err.downcast_ref::<DeviceError>()
+        .and_then(DeviceError::status)
+}
+
 pub struct Report {
     pub message: String,
     pub exit_code: u8,
@@ -206,8 +212,11 @@ pub fn status_sentence(status: CtapStatus) -> String {
         ChannelBusy => "the key is busy with another program; close it and try again",
         LockRequired => "another program has locked the key; close it and try again",
         InvalidChannel => "the key rejected our connection; unplug it and plug it in again",
-        CborUnexpectedType | InvalidCbor | MissingParameter => {
-            "the key could not parse the request (a fidoctl bug: please report it with --trace output)"
+        CborParsing | CborUnexpectedType | InvalidCbor | InvalidCborType => {
+            "the key could not parse fidoctl's request (a fidoctl bug: please report it with --trace output)"
+        }
+        MissingParameter => {
+            "the key says the request lacks a parameter; some keys (FEITIAN) say this when they want the PIN first. If the key has a PIN, run the command again; else report it with --trace output"
         }
         LimitExceeded => "the request exceeds a limit of this key",
         UnsupportedExtension => "the key does not support a requested extension",

@@ -1,6 +1,6 @@
 //! `fidoctl info` for people: getInfo in readable sections.
 
-use crate::device::ctap2::client_pin::{Counters, PinRetries};
+use crate::device::ctap2::client_pin::{Counters, PinRetries, Reading};
 use crate::device::ctap2::{AuthenticatorInfo, CommandSet};
 use crate::ui::output::{self, Section, yes_no};
 
@@ -64,10 +64,7 @@ fn capabilities(info: &AuthenticatorInfo) -> Section {
         "account management",
         command_set(CommandSet::for_credentials(info)),
     );
-    s.row(
-        "security policy (config)",
-        yes_no(info.option("authnrCfg") == Some(true)),
-    );
+    s.row("security policy (config)", yes_no(info.supports_config()));
     s.row_opt(
         "always verify user",
         info.option("alwaysUv").map(|b| yes_no(b).to_string()),
@@ -123,12 +120,34 @@ fn pin(info: &AuthenticatorInfo, counters: &Counters) -> Section {
         );
         s.row_opt(
             "tries",
-            counters
-                .pin
-                .map(|r| pin_tries(r, info.pin_is_set() == Some(true))),
+            reading(counters.pin, |r| {
+                pin_tries(r, info.pin_is_set() == Some(true))
+            }),
         );
     }
     s
+}
+
+/// A counter's row: its value in words, "unknown" when the key would not say,
+/// nothing when the key has no such counter.
+pub fn reading<T: Copy>(r: Reading<T>, words: impl Fn(T) -> String) -> Option<String> {
+    match r {
+        Reading::Known(v) => Some(words(v)),
+        Reading::Unknown => Some("unknown (the key did not say)".into()),
+        Reading::NotApplicable => None,
+    }
+}
+
+/// The counters a key would not give, by their JSON names.
+pub fn unreadable(counters: &Counters) -> Vec<&'static str> {
+    [
+        ("pin_retries", counters.pin.is_unknown()),
+        ("uv_retries", counters.uv.is_unknown()),
+    ]
+    .into_iter()
+    .filter(|(_, unknown)| *unknown)
+    .map(|(name, _)| name)
+    .collect()
 }
 
 /// "8 left", or why no try can succeed now.
@@ -156,9 +175,9 @@ fn biometrics(info: &AuthenticatorInfo, counters: &Counters) -> Section {
     s.row_opt("verification", info.uv_modality.map(modality));
     s.row_opt(
         "fingerprint tries",
-        counters
-            .uv
-            .map(|n| format!("{n} left before the key asks for the PIN")),
+        reading(counters.uv, |n| {
+            format!("{n} left before the key asks for the PIN")
+        }),
     );
     s.row_opt(
         "attempts per sign-in",

@@ -48,6 +48,8 @@ pub fn fidoctl() -> Command {
         "FIDOCTL_SIM_TOUCHES",
         "FIDOCTL_SIM_FAULTS",
         "FIDOCTL_SIM_STATE",
+        "FIDOCTL_SIM_QUIRKS",
+        "FIDOCTL_SIM_CLOCK",
     ] {
         c.env_remove(var);
     }
@@ -62,6 +64,22 @@ pub fn json_of(output: &std::process::Output) -> serde_json::Value {
             String::from_utf8_lossy(&output.stdout)
         )
     })
+}
+
+/// Good samples a profile's sensor wants to enroll a finger.
+pub fn samples_to_enroll(profile: &str) -> u64 {
+    fidoctl::sim::Profile::from_name(profile)
+        .unwrap()
+        .model()
+        .sensor
+        .as_ref()
+        .expect("a biometric profile")
+        .samples_to_enroll
+}
+
+/// `n` good touches, comma-separated, for FIDOCTL_SIM_TOUCHES.
+pub fn goods(n: u64) -> String {
+    vec!["good"; n as usize].join(",")
 }
 
 pub const CBOR_PROFILES: [&str; 4] = ["biopass", "yubikey-bio", "ctap21", "ctap20"];

@@ -46,29 +46,76 @@ pub struct PinRetries {
     pub power_cycle_required: Option<bool>,
 }
 
-/// The key's retry counters, where it has them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counters {
-    /// `None`: the key takes no PIN.
-    pub pin: Option<PinRetries>,
-    /// `None`: no sensor, no finger enrolled, or the key cannot tell (2.1-PRE keys may not).
-    pub uv: Option<u64>,
+/// A counter the key may or may not tell: reading it is optional, so a key
+/// that will not say makes it "unknown", never a failed command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading<T> {
+    /// The key has no such counter (no PIN support; no sensor or no finger).
+    NotApplicable,
+    /// The key has it but the read failed (e.g. FEITIAN keys and getUVRetries).
+    Unknown,
+    Known(T),
 }
 
-/// getPINRetries and, on a key with enrolled fingers, getUVRetries. Needs no PIN.
-pub fn counters(device: &mut Device) -> Result<Counters, Error> {
-    let info = device.get_info()?.clone();
-    if info.pin_is_set().is_none() {
-        return Ok(Counters::default());
+impl<T: Copy> Reading<T> {
+    pub fn known(self) -> Option<T> {
+        match self {
+            Reading::Known(v) => Some(v),
+            _ => None,
+        }
     }
-    let protocol = protocol_for(device)?;
-    let pin = Some(pin_retries(device, protocol)?);
-    let uv = if info.is_biometric() && info.option("uv") == Some(true) {
-        uv_retries(device, protocol).ok()
-    } else {
-        None
+
+    pub fn is_unknown(self) -> bool {
+        matches!(self, Reading::Unknown)
+    }
+
+    fn from_result<E>(r: Result<T, E>) -> Self {
+        r.map_or(Reading::Unknown, Reading::Known)
+    }
+}
+
+/// The key's retry counters, where it has them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counters {
+    pub pin: Reading<PinRetries>,
+    /// Fingerprint tries: only on a key with a finger enrolled.
+    pub uv: Reading<u64>,
+}
+
+/// getPINRetries and, on a key with enrolled fingers, getUVRetries. Needs no
+/// PIN, and never fails: a counter the key will not give is `Unknown`.
+pub fn counters(device: &mut Device) -> Counters {
+    let unknown = Counters {
+        pin: Reading::Unknown,
+        uv: Reading::Unknown,
     };
-    Ok(Counters { pin, uv })
+    let Ok(info) = device.get_info().cloned() else {
+        return unknown;
+    };
+    if info.pin_is_set().is_none() {
+        return Counters {
+            pin: Reading::NotApplicable,
+            uv: Reading::NotApplicable,
+        };
+    }
+    let Ok(protocol) = protocol_for(device) else {
+        return unknown;
+    };
+    let pin = Reading::from_result(pin_retries(device, protocol));
+    let uv = if info.is_biometric() && info.option("uv") == Some(true) {
+        Reading::from_result(uv_retries(device, protocol))
+    } else {
+        Reading::NotApplicable
+    };
+    Counters { pin, uv }
+}
+
+/// getUVRetries as an optional read (after a fingerprint check).
+pub fn uv_reading(device: &mut Device) -> Reading<u64> {
+    match protocol_for(device) {
+        Ok(protocol) => Reading::from_result(uv_retries(device, protocol)),
+        Err(_) => Reading::Unknown,
+    }
 }
 
 /// What a token may be used for; `None` for keys that only know getPinToken.

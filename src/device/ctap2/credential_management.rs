@@ -2,6 +2,9 @@
 //! (option `credMgmt`) and the 2.1-PRE prototype 0x41 (`credentialMgmtPreview`).
 //! Enumeration is stateful on the key: begin, then the "next" commands with
 //! nothing else in between, so each listing runs as one uninterrupted loop here.
+//! "Nothing stored" comes three ways: NO_CREDENTIALS (spec), `{5: 0}`
+//! (YubiKey 5), or success with an empty body (FEITIAN; shared/real-keys:
+//! kanidm `ctap21_cred.rs`); all three are an empty list here.
 
 pub use super::CommandSet;
 use super::CtapStatus;
@@ -23,7 +26,8 @@ pub mod sub {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metadata {
     pub existing: u64,
-    pub remaining: u64,
+    /// `None` when the key does not say (an empty answer).
+    pub remaining: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,27 +93,34 @@ impl CredMan<'_> {
                 QUICK,
                 &mut |_| {},
             )?
-            .ok_or_else(|| Error::Malformed("credential management answered nothing".into()))
+            .ok_or_else(nothing)
     }
 
+    /// getCredsMetadata; an empty answer is a key with nothing stored.
     pub fn metadata(&self, device: &mut Device) -> Result<Metadata, Error> {
-        let v = self
-            .authed(device, sub::GET_CREDS_METADATA, None)?
-            .ok_or_else(nothing)?;
+        let Some(v) = self.authed(device, sub::GET_CREDS_METADATA, None)? else {
+            return Ok(Metadata {
+                existing: 0,
+                remaining: None,
+            });
+        };
         let m = map(&v)?;
         Ok(Metadata {
             existing: m.int(1).and_then(cbor::as_u64).unwrap_or(0),
-            remaining: m.int(2).and_then(cbor::as_u64).unwrap_or(0),
+            remaining: m.int(2).and_then(cbor::as_u64),
         })
     }
 
-    /// Every relying party with a discoverable credential; NO_CREDENTIALS means none.
+    /// Every relying party with a discoverable credential.
     pub fn relying_parties(&self, device: &mut Device) -> Result<Vec<RelyingParty>, Error> {
-        let first = match self.authed(device, sub::ENUMERATE_RPS_BEGIN, None) {
-            Err(e) if e.status() == Some(CtapStatus::NoCredentials) => return Ok(Vec::new()),
-            other => other?.ok_or_else(nothing)?,
+        let Some(first) = none_if_empty(self.authed(device, sub::ENUMERATE_RPS_BEGIN, None))?
+        else {
+            return Ok(Vec::new());
         };
         let total = map(&first)?.int(5).and_then(cbor::as_u64).unwrap_or(1);
+        if total == 0 {
+            return Ok(Vec::new());
+        }
         let mut rps = vec![relying_party(&first)?];
         for _ in 1..total {
             rps.push(relying_party(&self.next(device, sub::ENUMERATE_RPS_NEXT)?)?);
@@ -123,11 +134,15 @@ impl CredMan<'_> {
         rp: &RelyingParty,
     ) -> Result<Vec<Credential>, Error> {
         let params = cbor::int_map([(1, Some(cbor::bytes(&rp.id_hash)))]);
-        let first = match self.authed(device, sub::ENUMERATE_CREDENTIALS_BEGIN, Some(params)) {
-            Err(e) if e.status() == Some(CtapStatus::NoCredentials) => return Ok(Vec::new()),
-            other => other?.ok_or_else(nothing)?,
+        let Some(first) =
+            none_if_empty(self.authed(device, sub::ENUMERATE_CREDENTIALS_BEGIN, Some(params)))?
+        else {
+            return Ok(Vec::new());
         };
         let total = map(&first)?.int(9).and_then(cbor::as_u64).unwrap_or(1);
+        if total == 0 {
+            return Ok(Vec::new());
+        }
         let mut creds = vec![credential(&first)?];
         for _ in 1..total {
             creds.push(credential(
@@ -172,6 +187,14 @@ impl CredMan<'_> {
 
 fn nothing() -> Error {
     Error::Malformed("credential management answered nothing".into())
+}
+
+/// A begin's answer, with "nothing stored" (NO_CREDENTIALS, or an empty body) as `None`.
+fn none_if_empty(answer: Result<Option<Value>, Error>) -> Result<Option<Value>, Error> {
+    match answer {
+        Err(e) if e.status() == Some(CtapStatus::NoCredentials) => Ok(None),
+        other => other,
+    }
 }
 
 fn map(v: &Value) -> Result<MapView<'_>, Error> {

@@ -224,6 +224,17 @@ impl AuthenticatorInfo {
         self.option("bioEnroll").is_some() || self.option("userVerificationMgmtPreview").is_some()
     }
 
+    /// authenticatorConfig (§6.11): `authnrCfg`, or `config`, its pre-standard
+    /// name on 2.1-PRE keys (shared/real-keys: KeyVault).
+    pub fn supports_config(&self) -> bool {
+        self.option("authnrCfg") == Some(true) || self.option("config") == Some(true)
+    }
+
+    /// getPinUvAuthTokenUsingUvWithPermissions (§6.5.5.8) is offered only with `uvToken`.
+    pub fn supports_uv_token(&self) -> bool {
+        self.option("uvToken") == Some(true)
+    }
+
     /// The PIN length the key enforces: CTAP's 4 unless it says more.
     pub fn effective_min_pin_length(&self) -> u64 {
         self.min_pin_length.unwrap_or(4).max(4)

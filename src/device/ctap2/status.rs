@@ -54,8 +54,12 @@ statuses! {
     ChannelBusy = 0x06, "CTAP1_ERR_CHANNEL_BUSY";
     LockRequired = 0x0A, "CTAP1_ERR_LOCK_REQUIRED";
     InvalidChannel = 0x0B, "CTAP1_ERR_INVALID_CHANNEL";
+    // CTAP 2.0's codes, retired by 2.1 but still sent by keys such as the BioPass
+    // (shared/real-keys: CTAP2-test-tool).
+    CborParsing = 0x10, "CTAP2_ERR_CBOR_PARSING";
     CborUnexpectedType = 0x11, "CTAP2_ERR_CBOR_UNEXPECTED_TYPE";
     InvalidCbor = 0x12, "CTAP2_ERR_INVALID_CBOR";
+    InvalidCborType = 0x13, "CTAP2_ERR_INVALID_CBOR_TYPE";
     MissingParameter = 0x14, "CTAP2_ERR_MISSING_PARAMETER";
     LimitExceeded = 0x15, "CTAP2_ERR_LIMIT_EXCEEDED";
     UnsupportedExtension = 0x16, "CTAP2_ERR_UNSUPPORTED_EXTENSION";

@@ -178,7 +178,12 @@ fn cbor_longer_than_max_msg_size_is_invalid_len() {
     let cid = open_channel(&mut s);
     let sent = run(
         &mut s,
-        now(fragment(cid, command::CBOR, &vec![0x04; 1201]).unwrap()),
+        now(fragment(
+            cid,
+            command::CBOR,
+            &vec![0x04; Profile::YubiKeyBio.model().max_msg_size as usize + 1],
+        )
+        .unwrap()),
     );
     assert_eq!(payload_of(&sent, cid), (command::ERROR, vec![0x03]));
 }

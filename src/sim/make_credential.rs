@@ -1,0 +1,203 @@
+//! The key's side of authenticatorMakeCredential (CTAP 2.1 §6.1.2): the
+//! zero-length pinUvAuthParam touch, the PIN/UV rules (makeCredUvNotRqd,
+//! alwaysUv), built-in UV with uv=true, user presence, discoverable
+//! credentials stored for credential management, and the attestation object.
+
+use super::authenticator::{Authenticator, Reply, Status, bytes_param};
+use super::hid::Presence;
+use super::quirks::Quirk;
+use super::state::StoredCredential;
+use crate::cbor::{self, MapView, Value};
+use crate::device::ctap2::client_pin::permission;
+use crate::device::pin_protocol::{KeyPair, sha256};
+
+/// authenticatorData flags (WebAuthn §6.1).
+const UP: u8 = 0x01;
+const UV: u8 = 0x04;
+const AT: u8 = 0x40;
+/// COSE ES256, the one algorithm every profile offers.
+const ES256: i64 = -7;
+/// credProtect's default: userVerificationOptional (CTAP 2.1 §12.1).
+const CRED_PROTECT_DEFAULT: u8 = 1;
+
+/// The makeCredential options (§6.1.2 step 4).
+struct Options {
+    rk: bool,
+    up: Option<bool>,
+    uv: bool,
+}
+
+fn options(p: &MapView<'_>) -> Options {
+    let opts = p.int(7).and_then(MapView::new);
+    let get = |name: &str| opts.and_then(|o| o.text(name)).and_then(Value::as_bool);
+    Options {
+        rk: get("rk") == Some(true),
+        up: get("up"),
+        uv: get("uv") == Some(true),
+    }
+}
+
+impl Authenticator {
+    pub(super) fn make_credential(&mut self, p: MapView<'_>, presence: &mut dyn Presence) -> Reply {
+        let client_data_hash = bytes_param(&p, 1)?.clone();
+        let rp = p
+            .int(2)
+            .and_then(MapView::new)
+            .ok_or(Status::MissingParameter)?;
+        let rp_id = rp
+            .text("id")
+            .and_then(Value::as_text)
+            .ok_or(Status::MissingParameter)?
+            .to_string();
+        let user = p
+            .int(3)
+            .and_then(MapView::new)
+            .ok_or(Status::MissingParameter)?;
+        let algorithms = p
+            .int(4)
+            .and_then(Value::as_array)
+            .ok_or(Status::MissingParameter)?;
+        let pin_auth = p.int(8).and_then(Value::as_bytes);
+
+        // Step 1: a zero-length pinUvAuthParam asks for a touch and nothing more.
+        if pin_auth.is_some_and(|a| a.is_empty())
+            && (self.supports("clientPin") || self.supports("pinUvAuthToken"))
+        {
+            return Err(match self.touch(presence) {
+                Err(Status::KeepaliveCancel) => Status::KeepaliveCancel,
+                Err(_) => Status::OperationDenied,
+                Ok(()) if self.state.pin.is_some() => Status::PinInvalid,
+                Ok(()) => Status::PinNotSet,
+            });
+        }
+        // Step 3: ES256 is what these keys make.
+        let es256 = algorithms.iter().any(|a| {
+            MapView::new(a).is_some_and(|m| {
+                m.text("alg").and_then(cbor::as_i64) == Some(ES256)
+                    && m.text("type").and_then(Value::as_text) == Some("public-key")
+            })
+        });
+        if !es256 {
+            return Err(Status::UnsupportedAlgorithm);
+        }
+        let opts = options(&p);
+        if opts.up == Some(false) {
+            return Err(Status::InvalidOption); // makeCredential always needs presence
+        }
+        if opts.rk && !self.supports("rk") {
+            return Err(Status::UnsupportedOption);
+        }
+        let enrolled = !self.state.templates.is_empty();
+        if opts.uv {
+            if pin_auth.is_some() {
+                return Err(Status::InvalidOption); // RK: YubiKeys refuse uv with a pinUvAuthParam
+            }
+            if self.model().sensor.is_none() || !enrolled {
+                // §6.1.2 step 5: no built-in UV configured.
+                return Err(if self.has(Quirk::UvOptionUnsupported) {
+                    Status::UnsupportedOption
+                } else {
+                    Status::InvalidOption
+                });
+            }
+        }
+        if client_data_hash.len() != 32 {
+            return Err(Status::InvalidParameter);
+        }
+
+        // Steps 6-11: user verification where the key's state asks for it.
+        let protected = self.state.pin.is_some() || enrolled;
+        let always_uv = self.state.always_uv && self.supports("alwaysUv");
+        let mut flags = UP | AT;
+        if pin_auth.is_some() {
+            if self.state.pin.is_none() {
+                return Err(Status::PinNotSet);
+            }
+            self.verify_token(&p, 9, 8, &client_data_hash, permission::MAKE_CREDENTIAL)?;
+            self.bind_token_to(&rp_id)?;
+            flags |= UV;
+            self.touch(presence)?;
+        } else if opts.uv {
+            // A finger on the sensor is presence and verification at once.
+            self.built_in_uv(presence)?;
+            flags |= UV;
+        } else if always_uv || (protected && (opts.rk || !self.supports("makeCredUvNotRqd"))) {
+            // As OpenSK does: alwaysUv wants a token even before a PIN is set.
+            return Err(self.puat_required());
+        } else {
+            self.touch(presence)?;
+        }
+
+        let mut cred_id = vec![0u8; if opts.rk { 16 } else { 32 }];
+        getrandom::fill(&mut cred_id).map_err(|_| Status::Other)?;
+        if opts.rk {
+            self.store_credential(&cred_id, &rp, &rp_id, &user, &p)?;
+        }
+        let mut auth_data = sha256(rp_id.as_bytes()).to_vec();
+        auth_data.push(flags);
+        auth_data.extend_from_slice(&[0, 0, 0, 0]); // signCount
+        auth_data.extend_from_slice(&self.profile.aaguid().unwrap_or([0; 16]));
+        auth_data.extend_from_slice(&(cred_id.len() as u16).to_be_bytes());
+        auth_data.extend_from_slice(&cred_id);
+        auth_data.extend(cbor::encode(&KeyPair::generate().cose_public_key_es256()));
+        let (fmt, att_stmt) = self.attestation_statement(&auth_data, &client_data_hash);
+        Ok(Some(cbor::int_map([
+            (1, Some(cbor::text(fmt))),
+            (2, Some(cbor::bytes(&auth_data))),
+            (3, Some(att_stmt)),
+        ])))
+    }
+
+    /// The attestation statement over authData || clientDataHash. These keys
+    /// carry no attestation key yet, so the format is `none` (WebAuthn §8.7).
+    fn attestation_statement(
+        &self,
+        _auth_data: &[u8],
+        _client_data_hash: &[u8],
+    ) -> (&'static str, Value) {
+        ("none", Value::Map(vec![]))
+    }
+
+    /// A discoverable credential, for credential management to list (§6.1.2 step 17).
+    fn store_credential(
+        &mut self,
+        id: &[u8],
+        rp: &MapView<'_>,
+        rp_id: &str,
+        user: &MapView<'_>,
+        p: &MapView<'_>,
+    ) -> Result<(), Status> {
+        let user_id = user
+            .text("id")
+            .and_then(Value::as_bytes)
+            .ok_or(Status::MissingParameter)?
+            .clone();
+        let text =
+            |m: &MapView<'_>, k: &str| m.text(k).and_then(Value::as_text).map(str::to_string);
+        let cred_protect = p
+            .int(6)
+            .and_then(MapView::new)
+            .and_then(|e| e.text("credProtect"))
+            .and_then(cbor::as_u64)
+            .and_then(|v| u8::try_from(v).ok())
+            .filter(|v| (1..=3).contains(v))
+            .unwrap_or(CRED_PROTECT_DEFAULT);
+        // A new credential for the same account replaces the old one (§6.1.2 step 17).
+        self.state
+            .credentials
+            .retain(|c| !(c.rp_id == rp_id && c.user_id == user_id));
+        if self.state.credentials.len() as u64 >= self.model().max_credentials {
+            return Err(Status::KeyStoreFull);
+        }
+        self.state.credentials.push(StoredCredential {
+            id: id.to_vec(),
+            rp_id: rp_id.to_string(),
+            rp_name: text(rp, "name"),
+            user_id,
+            user_name: text(user, "name"),
+            display_name: text(user, "displayName"),
+            cred_protect,
+        });
+        Ok(())
+    }
+}
