@@ -24,6 +24,10 @@ const POLL: Duration = Duration::from_millis(100);
 const BUSY_RETRIES: u32 = 5;
 /// How long a key may take to answer a request we cancelled.
 const CANCEL_GRACE: Duration = Duration::from_secs(1);
+/// While KEEPALIVEs come, the key is working on our request: each one keeps
+/// the wait open this much longer, up to twice the request's own timeout
+/// (shared/real-keys: the Token2 PIN+ takes longer per sample than asked).
+const KEEPALIVE_GRACE: Duration = Duration::from_secs(1);
 
 pub mod command {
     pub const PING: u8 = 0x01;
@@ -349,6 +353,7 @@ fn receive_message<T: Transport + ?Sized>(
 ) -> Result<Vec<u8>, HidError> {
     let mut message: Option<(usize, Vec<u8>, u8)> = None; // (expected length, data, next seq)
     let mut deadline = deadline;
+    let hard_cap = deadline + timeout;
     let mut cancel_sent = false;
     loop {
         if let Some(check) = wants_cancel.as_mut()
@@ -381,6 +386,9 @@ fn receive_message<T: Transport + ?Sized>(
             match report_cmd {
                 command::KEEPALIVE => {
                     on_keepalive(Keepalive::from_byte(report[7]));
+                    if !cancel_sent {
+                        deadline = deadline.max((Instant::now() + KEEPALIVE_GRACE).min(hard_cap));
+                    }
                     continue;
                 }
                 command::ERROR => return Err(HidError::Device(HidErrorCode::from_byte(report[7]))),

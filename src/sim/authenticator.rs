@@ -43,15 +43,6 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
-    pub fn new(
-        profile: Profile,
-        state_path: PathBuf,
-        sensor: Sensor,
-    ) -> Result<Self, super::SimError> {
-        let quirks = Quirks::from_env(profile.quirks()).map_err(super::SimError::Config)?;
-        Self::with_quirks(profile, quirks, state_path, sensor)
-    }
-
     pub fn with_quirks(
         profile: Profile,
         quirks: Quirks,

@@ -53,14 +53,20 @@ pub enum SimError {
 
 fn server(profile: Profile, state_path: PathBuf) -> Result<Server, SimError> {
     let touches = std::env::var("FIDOCTL_SIM_TOUCHES").unwrap_or_default();
-    server_with(profile, state_path, &touches)
+    let quirks = quirks::Quirks::from_env(profile.quirks()).map_err(SimError::Config)?;
+    server_with(profile, state_path, &touches, quirks)
 }
 
-fn server_with(profile: Profile, state_path: PathBuf, touches: &str) -> Result<Server, SimError> {
+fn server_with(
+    profile: Profile,
+    state_path: PathBuf,
+    touches: &str,
+    quirks: quirks::Quirks,
+) -> Result<Server, SimError> {
     let sensor = sensor::Sensor::parse(touches).map_err(SimError::Config)?;
     let faults = faults::Faults::from_env().map_err(SimError::Config)?;
     Ok(Server::new(
-        Authenticator::new(profile, state_path, sensor)?,
+        Authenticator::with_quirks(profile, quirks, state_path, sensor)?,
         faults,
     ))
 }
@@ -85,7 +91,17 @@ pub fn open_scripted(
     state_path: PathBuf,
     touches: &str,
 ) -> Result<ChannelTransport, SimError> {
-    spawn(server_with(profile, state_path, touches)?, profile)
+    open_with_quirks(profile, state_path, touches, profile.quirks())
+}
+
+/// A key with its own touch script and quirks (library tests of one quirk).
+pub fn open_with_quirks(
+    profile: Profile,
+    state_path: PathBuf,
+    touches: &str,
+    quirks: quirks::Quirks,
+) -> Result<ChannelTransport, SimError> {
+    spawn(server_with(profile, state_path, touches, quirks)?, profile)
 }
 
 fn spawn(mut server: Server, profile: Profile) -> Result<ChannelTransport, SimError> {

@@ -68,12 +68,68 @@ impl Drop for Waiting {
     }
 }
 
-/// An event handler that says `touch_message` the first time the key wants a touch.
+/// An event handler that says `touch_message` the first time the key wants a
+/// touch, and asks for another touch when the key, having worked on the first
+/// (a PROCESSING keepalive), waits for a touch again — keys such as the BioPass
+/// want two for a reset (shared/real-keys: FEITIAN's set-up guide).
 pub fn touch_prompt(touch_message: &str) -> impl FnMut(Event) + '_ {
     let mut shown: Option<Waiting> = None;
+    let mut touches = TouchCounter::default();
     move |event| {
-        if event == Event::TouchNeeded && shown.is_none() {
-            shown = Some(Waiting::new(touch_message));
+        let again = touches.sees(event);
+        match (&shown, event) {
+            (None, Event::TouchNeeded) => shown = Some(Waiting::new(touch_message)),
+            (Some(w), Event::TouchNeeded) if again => {
+                w.set_message("Touch your key again: it asks for one more touch")
+            }
+            _ => {}
         }
+    }
+}
+
+/// Tells a new request for a touch from the keepalives that repeat the first.
+#[derive(Debug, Default)]
+struct TouchCounter {
+    waiting: bool,
+    took_one: bool,
+}
+
+impl TouchCounter {
+    /// True when `event` is the key asking for a further touch.
+    fn sees(&mut self, event: Event) -> bool {
+        match event {
+            Event::TouchNeeded => {
+                let again = self.took_one;
+                self.waiting = true;
+                self.took_one = false;
+                again
+            }
+            Event::Processing => {
+                self.took_one = self.waiting;
+                false
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_touch_request_after_processing_is_another_touch() {
+        let mut t = TouchCounter::default();
+        let seen: Vec<bool> = [
+            Event::Processing, // busy before asking: not a touch
+            Event::TouchNeeded,
+            Event::TouchNeeded, // the same wait, repeated every 100 ms
+            Event::Processing,  // the first touch taken
+            Event::TouchNeeded, // ... and a second one wanted
+            Event::TouchNeeded,
+        ]
+        .into_iter()
+        .map(|e| t.sees(e))
+        .collect();
+        assert_eq!(seen, [false, false, false, false, true, false]);
     }
 }

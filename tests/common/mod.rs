@@ -93,6 +93,14 @@ pub struct UdpSim {
 
 impl UdpSim {
     pub fn start(profile: &str, faults: Option<&str>) -> Self {
+        match faults {
+            Some(f) => Self::start_with(profile, &[("FIDOCTL_SIM_FAULTS", f)]),
+            None => Self::start_with(profile, &[]),
+        }
+    }
+
+    /// With extra environment for the simulator (FIDOCTL_SIM_QUIRKS, ...).
+    pub fn start_with(profile: &str, env: &[(&str, &str)]) -> Self {
         let state = tempfile::tempdir().unwrap();
         let mut cmd = StdCommand::new(assert_cmd::cargo::cargo_bin("fidoctl"));
         cmd.args([
@@ -105,11 +113,10 @@ impl UdpSim {
         ])
         .env("FIDOCTL_SIM_STATE", state.path().join("state.json"))
         .env_remove("FIDOCTL_SIM_FAULTS")
+        .env_remove("FIDOCTL_SIM_QUIRKS")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-        if let Some(f) = faults {
-            cmd.env("FIDOCTL_SIM_FAULTS", f);
-        }
+        cmd.envs(env.iter().copied());
         let mut child = cmd.spawn().unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())

@@ -424,3 +424,75 @@ fn oversized_announcement_is_refused() {
         Err(HidError::Protocol(_))
     ));
 }
+
+/// A key that works on a request for `busy`, sending KEEPALIVE every 100 ms,
+/// then answers (or never does, with `busy` of `None`).
+struct PacedKey {
+    started: Option<std::time::Instant>,
+    busy: Option<Duration>,
+    answered: bool,
+}
+
+impl Transport for PacedKey {
+    fn send(&mut self, _report: &Report) -> Result<(), TransportError> {
+        self.started = Some(std::time::Instant::now());
+        Ok(())
+    }
+    fn receive(&mut self, timeout: Duration) -> Result<Option<Report>, TransportError> {
+        let Some(started) = self.started else {
+            std::thread::sleep(timeout);
+            return Ok(None);
+        };
+        std::thread::sleep(timeout.min(Duration::from_millis(100)));
+        if self.busy.is_some_and(|b| started.elapsed() >= b) && !self.answered {
+            self.answered = true;
+            return Ok(Some(reply_reports(CID, command::CBOR, &[0x00])[0]));
+        }
+        Ok(Some(reply_reports(CID, command::KEEPALIVE, &[2])[0]))
+    }
+}
+
+fn paced(busy: Option<Duration>) -> Channel<PacedKey> {
+    Channel {
+        transport: PacedKey {
+            started: None,
+            busy,
+            answered: false,
+        },
+        cid: CID,
+        info: InitInfo {
+            protocol_version: 2,
+            device_version: (1, 0, 0),
+            capabilities: Capabilities(0x0D),
+        },
+        cancel: CancelToken::default(),
+        round_trips: 0,
+    }
+}
+
+#[test]
+fn keepalives_keep_the_wait_open_past_the_timeout() {
+    let mut ch = paced(Some(Duration::from_millis(800)));
+    let timeout = Duration::from_millis(500);
+    assert_eq!(
+        ch.transact(command::CBOR, &[0x04], timeout, &mut |_| {})
+            .unwrap(),
+        vec![0x00]
+    );
+}
+
+#[test]
+fn endless_keepalives_end_at_twice_the_timeout() {
+    let mut ch = paced(None);
+    let timeout = Duration::from_millis(300);
+    let started = std::time::Instant::now();
+    let err = ch
+        .transact(command::CBOR, &[0x04], timeout, &mut |_| {})
+        .unwrap_err();
+    assert!(matches!(err, HidError::Timeout(_)), "{err:?}");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(550) && took < Duration::from_millis(900),
+        "{took:?}"
+    );
+}

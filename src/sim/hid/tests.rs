@@ -36,8 +36,9 @@ impl Transport for Script {
 
 fn server(profile: Profile, touches: &str) -> (Server, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let key = Authenticator::new(
+    let key = Authenticator::with_quirks(
         profile,
+        profile.quirks(),
         dir.path().join("s.json"),
         Sensor::parse(touches).unwrap(),
     )

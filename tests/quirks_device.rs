@@ -1,0 +1,172 @@
+//! Real keys' quirks at the device layer, where the request has to be one
+//! fidoctl's commands never send (malformed CBOR) or the answer one they
+//! refuse to meet (uv=true without a finger): the simulated key in process,
+//! with exactly one quirk switched on or off.
+
+use std::time::Duration;
+
+use fidoctl::cbor;
+use fidoctl::device::Device;
+use fidoctl::device::ctap2::bio_enrollment::{Bio, CommandSet};
+use fidoctl::device::ctap2::client_pin::{self, Permissions, permission};
+use fidoctl::device::ctap2::command::MAKE_CREDENTIAL;
+use fidoctl::device::ctap2::{CtapStatus, make_credential};
+use fidoctl::device::ctaphid::{Channel, command};
+use fidoctl::device::finger_check::{self, FingerCheck};
+use fidoctl::device::pin::Pin;
+use fidoctl::sim::quirks::{Quirk, Quirks};
+use fidoctl::sim::{self, Profile};
+
+fn key(profile: Profile, dir: &tempfile::TempDir, quirks: Quirks) -> Device {
+    let t = sim::open_with_quirks(profile, dir.path().join("k.json"), "", quirks).unwrap();
+    Device::new(Box::new(t), "sim", Duration::from_secs(2)).unwrap()
+}
+
+fn with_and_without(profile: Profile, quirk: Quirk) -> [(bool, Quirks); 2] {
+    let defaults = profile.quirks();
+    let name = quirk.name();
+    [
+        (true, defaults.with_overrides(name).unwrap()),
+        (false, defaults.with_overrides(&format!("-{name}")).unwrap()),
+    ]
+}
+
+fn set_pin(device: &mut Device) {
+    let protocol = client_pin::protocol_for(device).unwrap();
+    client_pin::set_pin(device, protocol, &Pin::new("1234", 4).unwrap()).unwrap();
+}
+
+/// CTAP2-test-tool on the BioPass: malformed CBOR is answered with CTAP 2.0's
+/// CTAP2_ERR_CBOR_PARSING (0x10), not 0x12; fidoctl words both the same.
+#[test]
+fn malformed_cbor_gets_the_deprecated_code() {
+    for (on, quirks) in with_and_without(Profile::BioPass, Quirk::DeprecatedCborCodes) {
+        let dir = tempfile::tempdir().unwrap();
+        let t =
+            sim::open_with_quirks(Profile::BioPass, dir.path().join("k.json"), "", quirks).unwrap();
+        let mut channel = Channel::open(t, Duration::from_secs(2)).unwrap();
+        // getInfo (0x04) followed by a truncated map: not CBOR at all.
+        let reply = channel
+            .transact(
+                command::CBOR,
+                &[0x04, 0xA5, 0x01],
+                Duration::from_secs(2),
+                &mut |_| {},
+            )
+            .unwrap();
+        let status = CtapStatus::from_byte(reply[0]);
+        assert_eq!(
+            status,
+            if on {
+                CtapStatus::CborParsing
+            } else {
+                CtapStatus::InvalidCbor
+            }
+        );
+        assert!(
+            fidoctl::ui::errors::status_sentence(status)
+                .contains("could not parse fidoctl's request")
+        );
+    }
+}
+
+/// CTAP2-test-tool on the BioPass: with a PIN set, a makeCredential without
+/// pinUvAuthParam gets MISSING_PARAMETER where the spec says PUAT_REQUIRED;
+/// fidoctl reads both as "the key wants the PIN".
+#[test]
+fn missing_parameter_means_the_pin_is_wanted() {
+    for (on, quirks) in with_and_without(Profile::BioPass, Quirk::MissingParameterForPin) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut device = key(Profile::BioPass, &dir, quirks);
+        set_pin(&mut device);
+        let request = make_credential::throwaway_request(&[7u8; 32], &[1u8; 16], None, None);
+        let err = device
+            .cbor(
+                MAKE_CREDENTIAL,
+                Some(&request),
+                Duration::from_secs(2),
+                &mut |_| {},
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.status(),
+            Some(if on {
+                CtapStatus::MissingParameter
+            } else {
+                CtapStatus::PuatRequired
+            })
+        );
+        assert!(err.needs_user_verification());
+    }
+}
+
+/// CTAP2-test-tool on the BioPass: uv=true with no finger enrolled answers
+/// UNSUPPORTED_OPTION (CTAP 2.1 says INVALID_OPTION): either way, nothing enrolled.
+#[test]
+fn uv_without_a_finger_is_nothing_enrolled() {
+    for (on, quirks) in with_and_without(Profile::BioPass, Quirk::UvOptionUnsupported) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut device = key(Profile::BioPass, &dir, quirks);
+        let options = cbor::text_map(&[("uv", cbor::Value::Bool(true))]);
+        let request =
+            make_credential::throwaway_request(&[7u8; 32], &[1u8; 16], Some(options), None);
+        let err = device
+            .cbor(
+                MAKE_CREDENTIAL,
+                Some(&request),
+                Duration::from_secs(2),
+                &mut |_| {},
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.status(),
+            Some(if on {
+                CtapStatus::UnsupportedOption
+            } else {
+                CtapStatus::InvalidOption
+            })
+        );
+        assert_eq!(
+            finger_check::check_finger(&mut device, &mut |_| {}).unwrap(),
+            FingerCheck::NothingEnrolled
+        );
+    }
+}
+
+/// keyroost PR #30 (Token2 PIN+): a sample takes longer than the platform
+/// asked, with keepalives all along; fidoctl keeps waiting while they come.
+#[test]
+fn a_slow_sample_with_keepalives_is_waited_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let quirks = Quirks::from_list(&[Quirk::SlowEnrollCapture]);
+    let mut device = key(Profile::YubiKeyBio, &dir, quirks);
+    set_pin(&mut device);
+    let protocol = client_pin::protocol_for(&mut device).unwrap();
+    let token = client_pin::pin_token(
+        &mut device,
+        protocol,
+        &Pin::existing("1234"),
+        Permissions {
+            bits: permission::BIO_ENROLLMENT,
+            rp_id: None,
+        },
+    )
+    .unwrap();
+    let bio = Bio {
+        set: CommandSet::Final,
+        token: Some(&token),
+    };
+    let started = std::time::Instant::now();
+    let mut keepalives = 0;
+    let sample = bio
+        .enroll_begin(&mut device, Duration::from_millis(300), &mut |_| {
+            keepalives += 1
+        })
+        .unwrap();
+    assert!(
+        started.elapsed() > Duration::from_millis(300) + fidoctl::device::QUICK,
+        "the key took longer than fidoctl's own deadline for the sample"
+    );
+    assert!(keepalives > 50, "{keepalives}");
+    assert_eq!(sample.remaining, 15);
+}
