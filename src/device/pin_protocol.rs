@@ -279,7 +279,7 @@ pub fn verify(protocol: PinProtocol, key: &[u8], message: &[u8], param: &[u8]) -
 
 fn aes_cbc_encrypt(key: &[u8], iv: &[u8; BLOCK], plaintext: &[u8]) -> Vec<u8> {
     assert!(
-        plaintext.len() % BLOCK == 0,
+        plaintext.len().is_multiple_of(BLOCK),
         "CTAP only encrypts whole blocks"
     );
     let enc = cbc::Encryptor::<Aes256>::new_from_slices(key, iv).expect("32-byte key, 16-byte IV");
@@ -291,7 +291,7 @@ fn aes_cbc_decrypt(
     iv: &[u8; BLOCK],
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, PinProtocolError> {
-    if ciphertext.is_empty() || ciphertext.len() % BLOCK != 0 {
+    if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(BLOCK) {
         return Err(PinProtocolError::BadCiphertext(ciphertext.len()));
     }
     let dec = cbc::Decryptor::<Aes256>::new_from_slices(key, iv).expect("32-byte key, 16-byte IV");

@@ -52,10 +52,10 @@ impl Authenticator {
             })
             .transpose()?;
         let force = params.and_then(|p| p.int(3)).and_then(Value::as_bool) == Some(true);
-        if let Some(n) = new {
-            if n < u64::from(self.state.min_pin_length) || n > MAX_PIN_BYTES as u64 {
-                return Err(Status::PinPolicyViolation);
-            }
+        if let Some(n) = new
+            && (n < u64::from(self.state.min_pin_length) || n > MAX_PIN_BYTES as u64)
+        {
+            return Err(Status::PinPolicyViolation);
         }
         if rp_ids.as_ref().is_some_and(|r| r.len() > 1) {
             return Err(Status::InvalidParameter); // maxRPIDsForSetMinPINLength is 1
