@@ -146,6 +146,17 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Bytes from hex digits (either case); `None` unless every pair is hex.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
+}
+
 /// A JSON rendering of any CBOR value, for showing members we do not model:
 /// byte strings become hex, non-text map keys their debug form.
 pub fn to_json(value: &Value) -> serde_json::Value {

@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     after_help = "Try it without a key: fidoctl --device sim:biopass info"
 )]
 pub struct Cli {
-    /// The key to use: a path from `list`, sim:PROFILE (built-in simulator) or udp:HOST:PORT
+    /// The key to use: a path from `list`, sim:PROFILE (built-in simulator), udp:HOST:PORT or replay:FILE (a capture)
     #[arg(long, global = true, value_name = "DEV")]
     pub device: Option<String>,
 
@@ -62,6 +62,8 @@ pub enum Command {
     Reset(ResetArgs),
     /// Check why a key cannot be used, and say how to fix it
     Doctor,
+    /// Record what the key says to `info`'s reads, for a bug report; replay with --device replay:FILE
+    Capture(CaptureArgs),
     /// Print udev rules giving the logged-in user access to FIDO keys (Linux)
     UdevRules,
     /// Print shell completions
@@ -74,6 +76,19 @@ pub enum Command {
     /// The built-in software authenticator
     #[command(subcommand)]
     Sim(SimCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct CaptureArgs {
+    /// Write the transcript here instead of stdout
+    #[arg(short, long)]
+    pub output: Option<std::path::PathBuf>,
+    /// Replace the output file if it exists
+    #[arg(long)]
+    pub force: bool,
+    /// Also record the passkey count, which needs the PIN (the PIN itself is never recorded)
+    #[arg(long)]
+    pub with_pin: bool,
 }
 
 #[derive(Debug, Args)]

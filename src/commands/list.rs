@@ -65,17 +65,14 @@ pub fn run(ctx: &Context) -> Result<()> {
 }
 
 fn blank_row(spec: &DeviceSpec) -> Row {
-    // A simulated key shows the USB identity of the key it models.
-    let sim = match spec {
-        DeviceSpec::Sim(p) => Some(*p),
-        _ => None,
-    };
+    // A simulated or replayed key shows the USB identity of the key it stands for.
+    let key = spec.stand_in_identity().unwrap_or_default();
     Row {
         path: spec.label(),
-        vendor_id: sim.map(|p| format!("{:04x}", p.usb_ids().0)),
-        product_id: sim.map(|p| format!("{:04x}", p.usb_ids().1)),
-        manufacturer: sim.map(|p| p.manufacturer().to_string()),
-        product: sim.map(|p| p.product().to_string()),
+        vendor_id: key.vendor_id.map(|v| format!("{v:04x}")),
+        product_id: key.product_id.map(|p| format!("{p:04x}")),
+        manufacturer: key.manufacturer,
+        product: key.product,
         u2f_only: None,
         versions: None,
         aaguid: None,

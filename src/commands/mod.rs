@@ -15,6 +15,7 @@ use crate::device::{CancelToken, Device};
 
 mod aaguid;
 mod auth;
+mod capture;
 mod config;
 mod credentials;
 mod doctor;
@@ -69,7 +70,16 @@ impl Context {
     }
 
     pub fn open(&self, spec: &DeviceSpec) -> Result<Device> {
-        let mut device = discovery::open(spec, &|t| self.wrap_transport(t))?;
+        self.open_wrapped(spec, |t| t)
+    }
+
+    /// Opens with `wrap` around the transport, inside `--trace` (for capture).
+    pub fn open_wrapped(
+        &self,
+        spec: &DeviceSpec,
+        wrap: impl Fn(Box<dyn Transport>) -> Box<dyn Transport>,
+    ) -> Result<Device> {
+        let mut device = discovery::open(spec, &|t| self.wrap_transport(wrap(t)))?;
         device.set_cancel_token(self.cancel.clone());
         Ok(device)
     }
@@ -170,6 +180,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Setup(args) => setup::run(&ctx, &args),
         Command::Reset(args) => reset::run(&ctx, &args),
         Command::Doctor => doctor::run(&ctx),
+        Command::Capture(args) => capture::run(&ctx, &args),
         Command::UdevRules => generate::udev_rules(),
         Command::Completions { shell } => generate::completions(shell),
         Command::Man => generate::man(),

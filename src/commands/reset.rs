@@ -85,6 +85,10 @@ fn replug(ctx: &Context, spec: &DeviceSpec) -> Result<Device> {
             eprintln!("(simulated key removed and re-inserted)");
             ctx.open(spec)
         }
+        DeviceSpec::Replay(_) => Err(errors::user(
+            "a replayed key is a recording: it cannot be reset; nothing was sent",
+            exit::REFUSED,
+        )),
         DeviceSpec::Udp(_) => {
             eprintln!("(a key over UDP cannot be re-plugged from here; sending the reset now)");
             ctx.open(spec)

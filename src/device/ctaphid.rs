@@ -341,6 +341,22 @@ pub fn fragment(cid: u32, cmd: u8, payload: &[u8]) -> Result<Vec<Report>, HidErr
     Ok(reports)
 }
 
+/// The command (without the init bit) and message length of an init frame;
+/// `None` for a continuation frame (CTAP 2.1 §11.2.4).
+pub fn init_header(report: &Report) -> Option<(u8, usize)> {
+    (report[4] & 0x80 != 0).then(|| {
+        (
+            report[4] & 0x7F,
+            u16::from_be_bytes([report[5], report[6]]) as usize,
+        )
+    })
+}
+
+/// How many continuation frames follow an init frame for a message of `len` bytes.
+pub fn continuation_count(len: usize) -> usize {
+    len.saturating_sub(INIT_DATA).div_ceil(CONT_DATA)
+}
+
 /// Reads reports until a whole reply to `cmd` on `cid` has arrived.
 fn receive_message<T: Transport + ?Sized>(
     transport: &mut T,

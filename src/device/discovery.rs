@@ -3,6 +3,8 @@
 use std::time::Duration;
 
 use super::ctap2::AuthenticatorInfo;
+use super::replay::ReplayTransport;
+use super::transcript::RecordedKey;
 use super::transport::hid::{self, HidKey, HidTransport};
 use super::transport::udp::UdpTransport;
 use super::transport::{Transport, TransportError};
@@ -18,6 +20,8 @@ pub enum DeviceSpec {
     Hid(String),
     Udp(String),
     Sim(Profile),
+    /// A transcript played back (`fidoctl capture` writes them).
+    Replay(std::path::PathBuf),
 }
 
 impl DeviceSpec {
@@ -31,6 +35,14 @@ impl DeviceSpec {
                         Profile::names()
                     ))
                 });
+        }
+        if let Some(file) = s.strip_prefix("replay:") {
+            if file.is_empty() {
+                return Err(Error::BadSpec(
+                    "'replay:' needs a transcript file, e.g. replay:biopass.txt (fidoctl capture writes them)".into(),
+                ));
+            }
+            return Ok(DeviceSpec::Replay(file.into()));
         }
         if let Some(target) = s.strip_prefix("udp:") {
             let port_ok = target
@@ -54,6 +66,23 @@ impl DeviceSpec {
             DeviceSpec::Hid(path) => path.clone(),
             DeviceSpec::Udp(target) => format!("udp:{target}"),
             DeviceSpec::Sim(p) => format!("sim:{}", p.name()),
+            DeviceSpec::Replay(file) => format!("replay:{}", file.display()),
+        }
+    }
+
+    /// The USB identity a simulated or recorded key stands for (`None` for
+    /// a real key, whose identity the OS gives, or an unreadable transcript).
+    pub fn stand_in_identity(&self) -> Option<RecordedKey> {
+        match self {
+            DeviceSpec::Sim(p) => Some(RecordedKey {
+                vendor_id: Some(p.usb_ids().0),
+                product_id: Some(p.usb_ids().1),
+                manufacturer: Some(p.manufacturer().to_string()),
+                product: Some(p.product().to_string()),
+                captured: None,
+            }),
+            DeviceSpec::Replay(file) => ReplayTransport::open(file).ok().map(|(_, key)| key),
+            DeviceSpec::Hid(_) | DeviceSpec::Udp(_) => None,
         }
     }
 }
@@ -74,6 +103,15 @@ pub fn open(spec: &DeviceSpec, hook: &TransportHook<'_>) -> Result<Device, Error
             reason: e.to_string(),
             permission_denied: false,
         })?),
+        DeviceSpec::Replay(file) => Box::new(
+            ReplayTransport::open(file)
+                .map_err(|e| Error::Open {
+                    path: label.clone(),
+                    reason: e.to_string(),
+                    permission_denied: false,
+                })?
+                .0,
+        ),
     };
     Device::new(hook(transport), label, INIT_TIMEOUT)
 }
@@ -187,6 +225,10 @@ mod tests {
             DeviceSpec::Udp("[::1]:8111".into())
         );
         assert_eq!(
+            DeviceSpec::parse("replay:k26.txt").unwrap(),
+            DeviceSpec::Replay("k26.txt".into())
+        );
+        assert_eq!(
             DeviceSpec::parse("/dev/hidraw3").unwrap(),
             DeviceSpec::Hid("/dev/hidraw3".into())
         );
@@ -200,6 +242,8 @@ mod tests {
         assert!(e.contains("udp:HOST:PORT"), "{e}");
         assert!(DeviceSpec::parse("udp::99").is_err());
         assert!(DeviceSpec::parse("").is_err());
+        let e = DeviceSpec::parse("replay:").unwrap_err().to_string();
+        assert!(e.contains("fidoctl capture"), "{e}");
     }
 
     #[test]

@@ -11,7 +11,10 @@ pub mod finger_check;
 pub mod pin;
 pub mod pin_protocol;
 pub mod pin_session;
+pub mod record;
+pub mod replay;
 pub mod selection;
+pub mod transcript;
 pub mod transport;
 
 pub use ctaphid::{CancelToken, Keepalive};

@@ -1,0 +1,264 @@
+//! The transcript format: a key's CTAPHID reports as text, one per line, for
+//! `fidoctl capture` to write and `--device replay:FILE` to play back.
+//!
+//! ```text
+//! # comments and blank lines are ignored
+//! key 096e:085d
+//! manufacturer FS
+//! product BioPassFIDO2
+//! captured 2026-11-23T03:20:00Z by fidoctl 0.1.0
+//!      0.000 ms > ffffffff860008a1b2c3d4e5f60718
+//!      1.204 ms < ffffffff860011a1b2c3d4e5f60718...
+//! > *
+//! ```
+//!
+//! `>` is the host, `<` the key. A time in milliseconds may precede either (the
+//! `--trace` format), and is ignored. Trailing zero bytes may be left out.
+//! `> *` stands for one whole request (an init frame and its continuation
+//! frames) whose bytes depend on a session secret and so differ on every run.
+
+use super::transport::{REPORT_LEN, Report};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordedKey {
+    pub vendor_id: Option<u16>,
+    pub product_id: Option<u16>,
+    pub manufacturer: Option<String>,
+    pub product: Option<String>,
+    pub captured: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A report the host sent.
+    Host(Report),
+    /// Any one request message, however many reports it takes.
+    AnyRequest,
+    /// A report the key sent.
+    Key(Report),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub number: usize,
+    pub frame: Frame,
+    /// Milliseconds since the start, where recorded.
+    pub at_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Transcript {
+    pub key: RecordedKey,
+    pub lines: Vec<Line>,
+}
+
+impl Transcript {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut transcript = Transcript::default();
+        for (index, raw) in text.lines().enumerate() {
+            let number = index + 1;
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let fail = |what: &str| format!("line {number}: {what}");
+            let (at_ms, rest) = split_time(line);
+            if let Some(frame) = rest.strip_prefix('>') {
+                let frame = match frame.trim() {
+                    "*" => Frame::AnyRequest,
+                    hex => Frame::Host(report(hex).map_err(|e| fail(&e))?),
+                };
+                transcript.lines.push(Line {
+                    number,
+                    frame,
+                    at_ms,
+                });
+                continue;
+            }
+            if let Some(hex) = rest.strip_prefix('<') {
+                let frame = Frame::Key(report(hex.trim()).map_err(|e| fail(&e))?);
+                transcript.lines.push(Line {
+                    number,
+                    frame,
+                    at_ms,
+                });
+                continue;
+            }
+            if !transcript.lines.is_empty() {
+                return Err(fail("expected a '>' or '<' report after the first report"));
+            }
+            let (word, value) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+            let value = value.trim().to_string();
+            let key = &mut transcript.key;
+            match word {
+                "key" => {
+                    let (v, p) = usb_ids(&value).ok_or_else(|| {
+                        fail("'key' should be followed by VID:PID in hex, e.g. key 096e:085d")
+                    })?;
+                    key.vendor_id = Some(v);
+                    key.product_id = Some(p);
+                }
+                "manufacturer" => key.manufacturer = Some(value),
+                "product" => key.product = Some(value),
+                "captured" => key.captured = Some(value),
+                "source" | "note" => {}
+                other => {
+                    return Err(fail(&format!(
+                        "unknown header '{other}' (known: key, manufacturer, product, captured, source, note)"
+                    )));
+                }
+            }
+        }
+        if transcript.lines.is_empty() {
+            return Err("the transcript holds no reports".into());
+        }
+        Ok(transcript)
+    }
+
+    /// The text form, which `parse` reads back.
+    pub fn render(&self) -> String {
+        let mut out = String::from(
+            "# fidoctl transcript: CTAPHID reports, host (>) and key (<), in hex.\n\
+             # Replay with: fidoctl --device replay:THIS_FILE info\n",
+        );
+        let key = &self.key;
+        if let (Some(v), Some(p)) = (key.vendor_id, key.product_id) {
+            out.push_str(&format!("key {v:04x}:{p:04x}\n"));
+        }
+        for (word, value) in [
+            ("manufacturer", &key.manufacturer),
+            ("product", &key.product),
+            ("captured", &key.captured),
+        ] {
+            if let Some(value) = value {
+                out.push_str(&format!("{word} {value}\n"));
+            }
+        }
+        for line in &self.lines {
+            if let Some(ms) = line.at_ms {
+                out.push_str(&format!("{ms:>10.3} ms "));
+            }
+            match &line.frame {
+                Frame::Host(r) => out.push_str(&format!("> {}\n", trimmed_hex(r))),
+                Frame::AnyRequest => out.push_str("> *\n"),
+                Frame::Key(r) => out.push_str(&format!("< {}\n", trimmed_hex(r))),
+            }
+        }
+        out
+    }
+}
+
+/// `   12.345 ms rest` -> (Some(12.345), "rest").
+fn split_time(line: &str) -> (Option<f64>, &str) {
+    let mut words = line.splitn(3, char::is_whitespace);
+    if let (Some(number), Some("ms"), Some(rest)) = (words.next(), words.next(), words.next())
+        && let Ok(ms) = number.parse::<f64>()
+    {
+        return (Some(ms), rest.trim_start());
+    }
+    (None, line)
+}
+
+fn usb_ids(s: &str) -> Option<(u16, u16)> {
+    let (v, p) = s.split_once(':')?;
+    Some((
+        u16::from_str_radix(v.trim(), 16).ok()?,
+        u16::from_str_radix(p.trim(), 16).ok()?,
+    ))
+}
+
+fn report(hex: &str) -> Result<Report, String> {
+    let digits: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
+    let bytes =
+        crate::cbor::unhex(&digits).ok_or_else(|| format!("'{}' is not hex", short(&digits)))?;
+    if bytes.len() > REPORT_LEN {
+        return Err(format!(
+            "a report is at most {REPORT_LEN} bytes, this one has {}",
+            bytes.len()
+        ));
+    }
+    if bytes.len() < 5 {
+        return Err("a report has at least a channel id and a command byte".into());
+    }
+    let mut r = [0u8; REPORT_LEN];
+    r[..bytes.len()].copy_from_slice(&bytes);
+    Ok(r)
+}
+
+fn short(s: &str) -> &str {
+    &s[..s.len().min(24)]
+}
+
+/// Hex without the zero padding after the last non-zero byte (7 bytes at least).
+pub fn trimmed_hex(r: &Report) -> String {
+    let end = r.iter().rposition(|&b| b != 0).map_or(7, |i| i + 1).max(7);
+    crate::cbor::hex(&r[..end])
+}
+
+/// One CTAPHID message as its reports: the init frame and its continuations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub command: u8,
+    pub payload: Vec<u8>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "\
+# a comment
+key 096e:085d
+manufacturer FS
+product BioPassFIDO2
+     0.000 ms > ffffffff860008a1b2c3d4e5f60718
+< ffffffff860011a1b2c3d4e5f6071800000001020304050c
+> *
+";
+
+    #[test]
+    fn parses_headers_times_wildcards_and_short_lines() {
+        let t = Transcript::parse(SAMPLE).unwrap();
+        assert_eq!(t.key.vendor_id, Some(0x096e));
+        assert_eq!(t.key.product_id, Some(0x085d));
+        assert_eq!(t.key.product.as_deref(), Some("BioPassFIDO2"));
+        assert_eq!(t.lines.len(), 3);
+        assert_eq!(t.lines[0].at_ms, Some(0.0));
+        assert_eq!(t.lines[0].number, 5);
+        let Frame::Host(r) = &t.lines[0].frame else {
+            panic!("host frame expected")
+        };
+        assert_eq!(&r[..7], &[0xff, 0xff, 0xff, 0xff, 0x86, 0x00, 0x08]);
+        assert!(r[15..].iter().all(|&b| b == 0), "zero padded");
+        assert_eq!(t.lines[2].frame, Frame::AnyRequest);
+    }
+
+    #[test]
+    fn render_reads_back_the_same() {
+        let t = Transcript::parse(SAMPLE).unwrap();
+        let again = Transcript::parse(&t.render()).unwrap();
+        assert_eq!(again.key, t.key);
+        let frames = |t: &Transcript| {
+            t.lines
+                .iter()
+                .map(|l| (l.frame.clone(), l.at_ms))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(frames(&again), frames(&t));
+    }
+
+    #[test]
+    fn bad_lines_name_their_number() {
+        let e = Transcript::parse("key 096e:085d\n> zz\n").unwrap_err();
+        assert!(e.starts_with("line 2:") && e.contains("not hex"), "{e}");
+        let e = Transcript::parse("colour blue\n> 00\n").unwrap_err();
+        assert!(e.contains("unknown header 'colour'"), "{e}");
+        let e = Transcript::parse(&format!("< {}\n", "00".repeat(65))).unwrap_err();
+        assert!(e.contains("at most 64 bytes"), "{e}");
+        assert!(
+            Transcript::parse("key 1:2\n")
+                .unwrap_err()
+                .contains("no reports")
+        );
+    }
+}
