@@ -143,6 +143,20 @@ impl Transport for UdpIo {
     }
 }
 
+/// Serves a key on `io` (any report transport) on this thread until `io`
+/// closes, with no faults and an empty touch script: for fuzzing the
+/// simulator's request parser and for tests that drive it with raw reports.
+pub fn serve_on(
+    profile: Profile,
+    state_path: PathBuf,
+    io: &mut dyn Transport,
+) -> Result<(), SimError> {
+    let sensor = sensor::Sensor::default();
+    let key = Authenticator::with_quirks(profile, profile.quirks(), state_path, sensor)?;
+    Server::new(key, faults::Faults::default()).run(io);
+    Ok(())
+}
+
 /// Serves the key over UDP until the process ends; `ready` gets the bound address.
 pub fn serve_udp(
     profile: Profile,

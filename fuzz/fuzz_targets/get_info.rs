@@ -1,0 +1,31 @@
+//! getInfo from a key: any CBOR ends in an `AuthenticatorInfo` or an error;
+//! a decoded one renders as text and JSON, and every question the commands
+//! ask of it has an answer.
+#![no_main]
+
+use fidoctl::cbor;
+use fidoctl::device::ctap2::client_pin::{Counters, Reading};
+use fidoctl::device::ctap2::{AuthenticatorInfo, CommandSet};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(value) = cbor::decode(data) else {
+        return;
+    };
+    let Ok(info) = AuthenticatorInfo::decode(&value) else {
+        return;
+    };
+    let counters = Counters {
+        pin: Reading::Unknown,
+        uv: Reading::Known(2),
+    };
+    let _ = fidoctl::ui::info_view::render("fuzz", Some("key"), &info, &counters);
+    let _ = serde_json::to_string(&info).expect("serializes");
+    let _ = (
+        CommandSet::for_bio(&info),
+        CommandSet::for_credentials(&info),
+        info.effective_min_pin_length(),
+        info.supports_config(),
+        info.pin_is_set(),
+    );
+});
