@@ -16,8 +16,14 @@ fn assert_canonical(v: &Value) {
         Value::Map(entries) => {
             let keys: Vec<Vec<u8>> = entries.iter().map(|(k, _)| encoded_key(k)).collect();
             for pair in keys.windows(2) {
-                let order = pair[0].len().cmp(&pair[1].len()).then(pair[0].cmp(&pair[1]));
-                assert!(order.is_le(), "map keys out of canonical order: {pair:02x?}");
+                let order = pair[0]
+                    .len()
+                    .cmp(&pair[1].len())
+                    .then(pair[0].cmp(&pair[1]));
+                assert!(
+                    order.is_le(),
+                    "map keys out of canonical order: {pair:02x?}"
+                );
             }
             for (k, v) in entries {
                 assert_canonical(k);

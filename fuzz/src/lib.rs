@@ -9,8 +9,15 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use fidoctl::device::ctap2::bio_enrollment::{Bio, CommandSet};
+use fidoctl::device::ctap2::client_pin::{self, Permissions, permission};
+use fidoctl::device::ctap2::credential_management::CredMan;
+use fidoctl::device::ctap2::make_credential;
 use fidoctl::device::ctaphid::{self, BROADCAST_CID, MAX_MESSAGE, command};
+use fidoctl::device::pin::Pin;
+use fidoctl::device::pin_protocol::PinUvAuthToken;
 use fidoctl::device::transport::{REPORT_LEN, Report, Transport, TransportError};
+use fidoctl::device::{Device, Error};
 
 /// The channel the scripted key allocates.
 pub const CID: u32 = 0x1122_3344;
@@ -84,7 +91,10 @@ impl Transport for ScriptedKey {
     }
 
     fn receive(&mut self, _timeout: Duration) -> Result<Option<Report>, TransportError> {
-        self.queue.pop_front().map(Some).ok_or(TransportError::Disconnected)
+        self.queue
+            .pop_front()
+            .map(Some)
+            .ok_or(TransportError::Disconnected)
     }
 }
 
@@ -110,4 +120,83 @@ pub fn messages(mut data: &[u8]) -> Vec<Vec<u8>> {
         data = &data[end..];
     }
     out
+}
+
+/// One flow of CTAP2 commands, chosen by `which` (low nibble: the flow; bit
+/// 0x10: the 2.1-PRE command set), as the commands run it. `token` and `pin`
+/// are what the flows that need them use.
+pub fn answers_flow(
+    device: &mut Device,
+    which: u8,
+    token: &PinUvAuthToken,
+    pin: &Pin,
+) -> Result<(), Error> {
+    let set = if which & 0x10 != 0 {
+        CommandSet::Preview
+    } else {
+        CommandSet::Final
+    };
+    let permissions = Permissions {
+        bits: permission::BIO_ENROLLMENT,
+        rp_id: None,
+    };
+    match which & 0x0F {
+        0 => {
+            let counters = client_pin::counters(device);
+            let info = device.get_info()?.clone();
+            let _ = fidoctl::ui::info_view::render("fuzz", None, &info, &counters);
+        }
+        1 => {
+            let protocol = client_pin::protocol_for(device)?;
+            client_pin::pin_token(device, protocol, pin, permissions)?;
+        }
+        2 => {
+            let protocol = client_pin::protocol_for(device)?;
+            client_pin::set_pin(device, protocol, pin)?;
+        }
+        3 => {
+            let protocol = client_pin::protocol_for(device)?;
+            let new_pin = Pin::new("654321", 4).expect("a valid PIN");
+            client_pin::change_pin(device, protocol, pin, &new_pin)?;
+        }
+        4 => {
+            let protocol = client_pin::protocol_for(device)?;
+            client_pin::uv_token(device, protocol, permissions, &mut |_| {})?;
+        }
+        5 => {
+            let bio = Bio {
+                set,
+                token: Some(token),
+            };
+            bio.sensor_info(device)?;
+            bio.enumerate(device)?;
+        }
+        6 => {
+            let bio = Bio {
+                set,
+                token: Some(token),
+            };
+            let first = bio.enroll_begin(device, Duration::from_secs(1), &mut |_| {})?;
+            let id = first.template_id.unwrap_or_default();
+            for _ in 0..first.remaining.min(8) {
+                bio.enroll_capture_next(device, &id, Duration::from_secs(1), &mut |_| {})?;
+            }
+        }
+        7 => {
+            let credman = CredMan { set, token };
+            credman.metadata(device)?;
+            for rp in credman.relying_parties(device)? {
+                for credential in credman.credentials(device, &rp)? {
+                    credman.update_user(device, &credential, Some("x"), None)?;
+                }
+            }
+        }
+        8 => {
+            make_credential::verify_user_builtin(device, Duration::from_secs(1), &mut |_| {})?;
+        }
+        _ => {
+            client_pin::uv_reading(device);
+        }
+    }
+    Ok(())
 }
