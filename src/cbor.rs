@@ -33,7 +33,15 @@ pub fn decode(bytes: &[u8]) -> Result<Value, CborError> {
     let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut reader, MAX_DEPTH)
         .map_err(|e| match e {
             ciborium::de::Error::RecursionLimitExceeded => CborError::TooDeep,
-            other => CborError::Malformed(other.to_string()),
+            // Reading from a slice fails only where the bytes end.
+            ciborium::de::Error::Io(_) => CborError::Malformed("the CBOR ends too early".into()),
+            ciborium::de::Error::Syntax(at) => {
+                CborError::Malformed(format!("CBOR syntax error at byte {at}"))
+            }
+            ciborium::de::Error::Semantic(at, what) => CborError::Malformed(match at {
+                Some(at) => format!("{what} at byte {at}"),
+                None => what,
+            }),
         })?;
     if !reader.is_empty() {
         return Err(CborError::TrailingBytes(reader.len()));

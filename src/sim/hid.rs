@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::authenticator::Authenticator;
 use super::faults::Faults;
+use super::hostile::Plan;
 use crate::device::ctaphid::{BROADCAST_CID, MAX_MESSAGE, command, fragment};
 use crate::device::transport::{REPORT_LEN, Report, Transport};
 
@@ -55,7 +56,20 @@ struct Assembly {
 pub struct Server {
     key: Authenticator,
     faults: Faults,
+    /// Channels from `first_cid` up to `next_cid` are allocated; a re-plug forgets them.
+    first_cid: u32,
     next_cid: u32,
+    /// CBOR requests on this connection, for `unplug-after` / `unplug-reply`.
+    cbor_requests: u32,
+}
+
+/// Why [`Server::run`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The transport closed.
+    Closed,
+    /// The key was pulled out (a fault) and is back: serve the next connection.
+    Unplugged,
 }
 
 fn cid_of(r: &Report) -> u32 {
@@ -77,15 +91,19 @@ impl Server {
         let mut seed = [0u8; 2];
         let _ = getrandom::fill(&mut seed);
         // Channel ids start somewhere random, like a key's.
+        let first_cid = 0x0100_0000 | u32::from(u16::from_be_bytes(seed)) << 4;
         Self {
             key,
             faults,
-            next_cid: 0x0100_0000 | u32::from(u16::from_be_bytes(seed)) << 4,
+            first_cid,
+            next_cid: first_cid,
+            cbor_requests: 0,
         }
     }
 
-    /// Serves the reports of `io` (the key's end of a channel, a UDP socket) until it closes.
-    pub fn run(&mut self, io: &mut dyn Transport) {
+    /// Serves the reports of `io` (the key's end of a channel, a UDP socket)
+    /// until it closes, or the key is pulled out.
+    pub fn run(&mut self, io: &mut dyn Transport) -> Ended {
         let mut pending: Option<Assembly> = None;
         loop {
             let timeout = pending
@@ -93,7 +111,7 @@ impl Server {
                 .map(|p| p.deadline.saturating_duration_since(Instant::now()))
                 .unwrap_or(Duration::from_secs(1));
             let report = match io.receive(timeout) {
-                Err(_) => return,
+                Err(_) => return Ended::Closed,
                 Ok(Some(r)) => r,
                 Ok(None) => {
                     if let Some(p) = pending.take_if(|p| Instant::now() >= p.deadline) {
@@ -141,7 +159,9 @@ impl Server {
                     deadline: Instant::now() + CONTINUATION_TIMEOUT,
                 };
                 if assembly.data.len() == len {
-                    self.dispatch(io, assembly.cid, assembly.cmd, &assembly.data);
+                    if self.dispatch(io, assembly.cid, assembly.cmd, &assembly.data) {
+                        return self.unplugged();
+                    }
                 } else {
                     pending = Some(assembly);
                 }
@@ -160,21 +180,34 @@ impl Server {
                 p.deadline = Instant::now() + CONTINUATION_TIMEOUT;
                 if p.data.len() == p.len {
                     let p = pending.take().expect("pending is set");
-                    self.dispatch(io, p.cid, p.cmd, &p.data);
+                    if self.dispatch(io, p.cid, p.cmd, &p.data) {
+                        return self.unplugged();
+                    }
                 }
             }
         }
     }
 
     fn allocated(&self, cid: u32) -> bool {
-        cid != BROADCAST_CID && cid < self.next_cid && cid >= 0x0100_0000
+        cid != BROADCAST_CID && cid < self.next_cid && cid >= self.first_cid
     }
 
-    fn dispatch(&mut self, io: &mut dyn Transport, cid: u32, cmd: u8, data: &[u8]) {
+    /// Back from a re-plug: powered up afresh, every channel forgotten.
+    fn unplugged(&mut self) -> Ended {
+        self.key.power_cycle();
+        self.first_cid = self.next_cid;
+        self.cbor_requests = 0;
+        self.faults.unplug = None;
+        Ended::Unplugged
+    }
+
+    /// Handles one message; true when the key was pulled out meanwhile.
+    fn dispatch(&mut self, io: &mut dyn Transport, cid: u32, cmd: u8, data: &[u8]) -> bool {
         match cmd {
             command::INIT => {
                 if data.len() != 8 {
-                    return send_error(io, cid, err::INVALID_LEN);
+                    send_error(io, cid, err::INVALID_LEN);
+                    return false;
                 }
                 let new_cid = if cid == BROADCAST_CID {
                     self.next_cid += 1;
@@ -200,17 +233,39 @@ impl Server {
                 self.key.power_cycle();
                 send_message(io, cid, POWER_CYCLE_COMMAND, &[]);
             }
-            command::CBOR if self.key.speaks_cbor() => self.cbor(io, cid, data),
+            command::CBOR if self.key.speaks_cbor() => return self.cbor(io, cid, data),
             _ => send_error(io, cid, err::INVALID_CMD),
         }
+        false
     }
 
-    fn cbor(&mut self, io: &mut dyn Transport, cid: u32, data: &[u8]) {
+    /// One CBOR request; true when the key is pulled out instead of answering.
+    fn cbor(&mut self, io: &mut dyn Transport, cid: u32, data: &[u8]) -> bool {
+        self.cbor_requests += 1;
+        if let Some(unplug) = self.faults.unplug
+            && self.cbor_requests > unplug.after
+        {
+            if unplug.handles_last {
+                let mut presence = Waiter { io, cid };
+                self.key.handle(data, &mut presence, false);
+            }
+            return true;
+        }
         if self.faults.take_busy_once() {
-            return send_error(io, cid, err::CHANNEL_BUSY);
+            send_error(io, cid, err::CHANNEL_BUSY);
+            return false;
         }
         if self.faults.drop_reply {
-            return;
+            return false;
+        }
+        let plan = self
+            .faults
+            .hostile
+            .as_mut()
+            .map_or(Plan::Honest, |h| h.plan());
+        if let (Plan::Instead(kind), Some(hostile)) = (plan, self.faults.hostile.as_mut()) {
+            hostile.refuse(kind, io, cid);
+            return false;
         }
         let reply = {
             let mut presence = Waiter { io, cid };
@@ -225,7 +280,11 @@ impl Server {
         if self.faults.foreign_channel {
             send_message(io, cid ^ 0x00FF_0000, command::CBOR, &[0x00, 0xA0]);
         }
-        send_message(io, cid, command::CBOR, &reply);
+        match (plan, self.faults.hostile.as_mut()) {
+            (Plan::Spoil(kind), Some(hostile)) => hostile.deliver(kind, io, cid, reply),
+            _ => send_message(io, cid, command::CBOR, &reply),
+        }
+        false
     }
 }
 

@@ -27,6 +27,7 @@ mod config;
 mod credentials;
 pub mod faults;
 mod hid;
+pub mod hostile;
 mod make_credential;
 pub mod profiles;
 pub mod quirks;
@@ -39,7 +40,7 @@ pub use hid::POWER_CYCLE_COMMAND;
 pub use profiles::Profile;
 
 use authenticator::Authenticator;
-use hid::Server;
+use hid::{Ended, Server};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
@@ -108,7 +109,10 @@ fn spawn(mut server: Server, profile: Profile) -> Result<ChannelTransport, SimEr
     let (ours, mut keys) = channel::pair();
     std::thread::Builder::new()
         .name(format!("sim:{}", profile.name()))
-        .spawn(move || server.run(&mut keys))?;
+        // A pulled-out key ends the connection: the client reads "disconnected".
+        .spawn(move || {
+            server.run(&mut keys);
+        })?;
     Ok(ours)
 }
 
@@ -166,7 +170,10 @@ pub fn serve_udp(
     let mut server = server(profile, state::default_path(profile.name()))?;
     let socket = UdpSocket::bind(listen)?;
     ready(socket.local_addr()?);
-    server.run(&mut UdpIo { socket, peer: None });
+    let mut io = UdpIo { socket, peer: None };
+    // A pulled-out key comes back at once: it goes silent for the request it
+    // dropped and serves whoever connects next.
+    while server.run(&mut io) == Ended::Unplugged {}
     Ok(())
 }
 
@@ -215,6 +222,6 @@ pub fn serve_uhid(profile: Profile, ready: impl FnOnce()) -> Result<(), SimError
     let mut server = server(profile, state::default_path(profile.name()))?;
     let mut device = uhid::UhidDevice::create(profile)?;
     ready();
-    server.run(&mut device);
+    while server.run(&mut device) == Ended::Unplugged {}
     Ok(())
 }
