@@ -185,8 +185,10 @@ fn report(hex: &str) -> Result<Report, String> {
     Ok(r)
 }
 
+/// The first 24 characters (not bytes: a line may hold any UTF-8).
 fn short(s: &str) -> &str {
-    &s[..s.len().min(24)]
+    let end = s.char_indices().nth(24).map_or(s.len(), |(i, _)| i);
+    &s[..end]
 }
 
 /// Hex without the zero padding after the last non-zero byte (7 bytes at least).
@@ -260,5 +262,16 @@ product BioPassFIDO2
                 .unwrap_err()
                 .contains("no reports")
         );
+    }
+
+    /// Found by fuzz/fuzz_targets/transcript.rs: a report line with a
+    /// multi-byte character where the error message cuts it short panicked.
+    #[test]
+    fn a_bad_report_with_wide_characters_is_an_error_not_a_panic() {
+        let line = format!("> {}\u{359}{}\n", "0".repeat(23), "0".repeat(10));
+        let e = Transcript::parse(&line).unwrap_err();
+        assert!(e.starts_with("line 1:") && e.contains("not hex"), "{e}");
+        let e = Transcript::parse("< ééééééééééééééééééééééééééééé\n").unwrap_err();
+        assert!(e.contains("not hex"), "{e}");
     }
 }

@@ -99,6 +99,10 @@ mod tests {
             })
         );
         assert!(Faults::parse("unplug-after:x").is_err());
-        assert!(Faults::parse("sneeze").unwrap_err().contains("unknown fault"));
+        assert!(
+            Faults::parse("sneeze")
+                .unwrap_err()
+                .contains("unknown fault")
+        );
     }
 }

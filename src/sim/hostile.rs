@@ -377,8 +377,8 @@ impl Hostile {
             1 => vec![0x7B, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x61], // text of 2^64-1
             2 => vec![0x9B, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01], // 2^64-1 items
             3 => vec![0xBA, 0x7F, 0xFF, 0xFF, 0xFF, 0x01, 0x02], // 2^31 map entries
-            4 => vec![0x9F, 0x01, 0x02], // indefinite array, never ended
-            _ => vec![0x59, 0xFF], // a length cut in half
+            4 => vec![0x9F, 0x01, 0x02],                   // indefinite array, never ended
+            _ => vec![0x59, 0xFF],                         // a length cut in half
         }
     }
 }
@@ -434,7 +434,11 @@ mod tests {
         let h = Hostile::parse("7:flip+silence").unwrap();
         assert_eq!(h.kinds, [Kind::BitFlip, Kind::Silence]);
         assert!(Hostile::parse("x").unwrap_err().contains("seed"));
-        assert!(Hostile::parse("7:sneeze").unwrap_err().contains("unknown kind"));
+        assert!(
+            Hostile::parse("7:sneeze")
+                .unwrap_err()
+                .contains("unknown kind")
+        );
     }
 
     #[test]

@@ -150,7 +150,10 @@ fn device_error(e: &DeviceError) -> (String, u8) {
             exit::COMMUNICATION,
         ),
         DeviceError::Status { status: CtapStatus::KeepaliveCancel, .. } => ("cancelled".into(), exit::CANCELLED),
-        DeviceError::Status { status, .. } => (format!("{} [{status}]", status_sentence(*status)), exit::REFUSED),
+        DeviceError::Status { status, .. } => {
+            let then = next_step(*status).map(|s| format!("; {s}")).unwrap_or_default();
+            (format!("{}{then} [{status}]", status_sentence(*status)), exit::REFUSED)
+        }
         DeviceError::Hid(h) => hid_error(h),
     }
 }
@@ -183,7 +186,9 @@ fn hid_code_sentence(code: HidErrorCode) -> String {
         HidErrorCode::ChannelBusy => {
             "the key is busy with another program (a browser?); close it and try again".into()
         }
-        HidErrorCode::InvalidCommand => "the key does not support this kind of request".into(),
+        HidErrorCode::InvalidCommand => {
+            "the key does not support this kind of request; if it is a FIDO2 key, unplug it, plug it in again and retry".into()
+        }
         HidErrorCode::MessageTimeout => {
             "the key gave up waiting for the rest of a message; try again".into()
         }
@@ -198,6 +203,29 @@ fn hid_code_sentence(code: HidErrorCode) -> String {
         ),
     }
 }
+
+/// What to do after a refusal whose sentence names no step of its own, when
+/// no command explained it better: a key that refuses what fidoctl sends
+/// well-formed is a bug to report; a refusal of the moment may pass.
+pub fn next_step(status: CtapStatus) -> Option<&'static str> {
+    use CtapStatus::*;
+    match status {
+        InvalidCommand | InvalidParameter | InvalidLength | LimitExceeded
+        | UnsupportedExtension | UnsupportedAlgorithm | UnsupportedOption | InvalidOption
+        | InvalidSubcommand | RequestTooLarge | IntegrityFailure | Other | Extension(_)
+        | Vendor(_) | Unknown(_) => Some(REPORT_IT),
+        InvalidCredential | NoCredentials | OperationDenied | NotBusy | NoOperationPending
+        | NoOperations | NotAllowed | PuatRequired | UpRequired | UvInvalid | PinInvalid => {
+            Some(AGAIN)
+        }
+        _ => None,
+    }
+}
+
+/// The step [`next_step`] adds to refusals that look like a fidoctl or key bug.
+pub const REPORT_IT: &str = "if it happens again, run with --trace and report it";
+/// The step [`next_step`] adds to refusals of the moment.
+pub const AGAIN: &str = "run the command again";
 
 /// One sentence per CTAP status (CTAP 2.1 §8.2): what happened and what to do.
 /// Commands add context (tries left, limits of this key) where they know it.

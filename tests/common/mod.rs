@@ -57,6 +57,8 @@ pub fn fidoctl() -> Command {
     c
 }
 
+pub mod reliability;
+
 pub fn json_of(output: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(

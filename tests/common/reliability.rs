@@ -1,0 +1,144 @@
+//! What the reliability tests (tests/hostile*.rs, tests/reliability*.rs)
+//! check after a run: the simulated key's state, and the user's error line.
+
+use std::path::Path;
+
+/// Every command that only reads the key, as arguments after `--device`.
+pub const READ_ONLY: [&[&str]; 9] = [
+    &["list"],
+    &["info"],
+    &["--json", "info"],
+    &["aaguid"],
+    &["pin", "status"],
+    &["fingerprint", "sensor"],
+    &["fingerprint", "list"],
+    &["credentials", "list"],
+    &["capture"],
+];
+
+/// Hostile faults the client notices at once (see src/sim/hostile.rs).
+pub const QUICK_KINDS: [&str; 10] = [
+    "flip",
+    "truncate",
+    "trailing",
+    "wrong-type",
+    "deep",
+    "lying-length",
+    "short-frame",
+    "wrong-seq",
+    "error-frame",
+    "keepalive-flood",
+];
+
+/// Hostile faults the client can only wait out.
+pub const SLOW_KINDS: [&str; 4] = [
+    "long-frame",
+    "wrong-channel",
+    "silence",
+    "endless-keepalive",
+];
+
+/// What a command may change on a key, read from the simulator's state file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyState {
+    pub pin_hash16: Option<Vec<u8>>,
+    pub pin_retries: u64,
+    pub consecutive_pin_failures: u64,
+    pub uv_retries: u64,
+    pub force_pin_change: bool,
+    pub min_pin_length: u64,
+    pub templates: serde_json::Value,
+    pub credentials: serde_json::Value,
+    pub always_uv: bool,
+}
+
+impl KeyState {
+    pub fn read(path: &Path) -> Self {
+        let text = std::fs::read_to_string(path).unwrap();
+        let s: serde_json::Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("state file {} is not JSON ({e}): {text}", path.display()));
+        let num = |k: &str| s[k].as_u64().unwrap_or_else(|| panic!("{k} in {text}"));
+        KeyState {
+            pin_hash16: s["pin"]["hash16"]
+                .as_array()
+                .map(|a| a.iter().map(|b| b.as_u64().unwrap() as u8).collect()),
+            pin_retries: num("pin_retries"),
+            consecutive_pin_failures: num("consecutive_pin_failures"),
+            uv_retries: num("uv_retries"),
+            force_pin_change: s["force_pin_change"].as_bool().unwrap(),
+            min_pin_length: num("min_pin_length"),
+            templates: s["templates"].clone(),
+            credentials: s["credentials"].clone(),
+            always_uv: s["always_uv"].as_bool().unwrap_or(false),
+        }
+    }
+
+    /// The same key with another PIN (LEFT(SHA-256(PIN), 16)) and its retries.
+    pub fn with_pin(&self, sha256: &[u8], retries: u64) -> Self {
+        KeyState {
+            pin_hash16: Some(sha256[..16].to_vec()),
+            pin_retries: retries,
+            consecutive_pin_failures: 0,
+            ..self.clone()
+        }
+    }
+}
+
+/// Words that tell the user what to do next; every error line has one.
+const ACTIONS: [&str; 16] = [
+    "try again",
+    "retry",
+    "run the command again",
+    "report it",
+    "plug it in",
+    "re-insert",
+    "unplug it",
+    "try it",
+    "run fidoctl",
+    "fidoctl pin",
+    "fidoctl fingerprint",
+    "close it",
+    "delete ",
+    "use ",
+    "set ",
+    "touch",
+];
+
+/// A failure line is fit for a user: one line, no debug dumps, an action.
+pub fn actionable(message: &str) -> Result<(), &'static str> {
+    if message.trim().is_empty() {
+        return Err("empty message");
+    }
+    if message.contains('\n') {
+        return Err("more than one line");
+    }
+    if ["Error {", "{ kind", "Os {", "panicked"]
+        .iter()
+        .any(|junk| message.contains(junk))
+    {
+        return Err("debug output in the message");
+    }
+    let lower = message.to_lowercase();
+    // "This key cannot do that" is a final answer: the user's step is another key.
+    let capability = [
+        "this key has no ",
+        "this key does not support",
+        "this key cannot ",
+    ]
+    .iter()
+    .any(|c| lower.starts_with(c));
+    if !capability && !ACTIONS.iter().any(|a| lower.contains(a)) {
+        return Err("no action for the user");
+    }
+    Ok(())
+}
+
+/// Good samples a profile's sensor wants, or `None` without a sensor.
+pub fn samples_to_enroll(profile: &str) -> Option<u64> {
+    fidoctl::sim::Profile::from_name(profile)
+        .unwrap()
+        .model()
+        .sensor
+        .as_ref()
+        .map(|s| s.samples_to_enroll)
+}
