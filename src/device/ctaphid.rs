@@ -368,6 +368,8 @@ fn receive_message<T: Transport + ?Sized>(
     mut wants_cancel: Option<&mut dyn FnMut() -> bool>,
 ) -> Result<Vec<u8>, HidError> {
     let mut message: Option<(usize, Vec<u8>, u8)> = None; // (expected length, data, next seq)
+    // A timeout says how long we waited: keepalives may have stretched `timeout`.
+    let started = Instant::now();
     let mut deadline = deadline;
     let hard_cap = deadline + timeout;
     let mut cancel_sent = false;
@@ -385,7 +387,7 @@ fn receive_message<T: Transport + ?Sized>(
             return Err(if cancel_sent {
                 HidError::Cancelled
             } else {
-                HidError::Timeout(timeout)
+                HidError::Timeout(started.elapsed())
             });
         }
         let Some(report) = transport.receive((deadline - now).min(POLL))? else {

@@ -167,7 +167,7 @@ fn hid_error(e: &HidError) -> (String, u8) {
         }
         HidError::Transport(TransportError::Io(msg)) => format!("cannot talk to the key: {msg}"),
         HidError::Timeout(t) => format!(
-            "the key did not answer within {} s; unplug it, plug it in again and retry",
+            "the key did not answer within {:.0} s; unplug it, plug it in again and retry",
             t.as_secs_f32()
         ),
         HidError::Device(code) => hid_code_sentence(*code),
