@@ -45,7 +45,10 @@ fn prepare(dir: &Path, profile: &str, with_pin: bool) -> PathBuf {
     if with_pin {
         run(&["pin", "set"], None);
         if let Some(n) = samples_to_enroll(profile) {
-            run(&["fingerprint", "enroll", "--name", "left"], Some(&goods(n)));
+            run(
+                &["fingerprint", "enroll", "--name", "left"],
+                Some(&goods(n)),
+            );
         }
     }
     state
@@ -148,7 +151,11 @@ fn the_binary_survives_every_kind_of_lie_slow_ones_too() {
                     .iter()
                     .map(|(p, args, seed)| {
                         let (with_pin, without_pin) = &keys[*p];
-                        let key = if args == &["pin", "set"] { without_pin } else { with_pin };
+                        let key = if args == &["pin", "set"] {
+                            without_pin
+                        } else {
+                            with_pin
+                        };
                         run_one(dir, key, profiles[*p], args, *seed)
                     })
                     .collect::<Vec<_>>()
@@ -158,11 +165,25 @@ fn the_binary_survives_every_kind_of_lie_slow_ones_too() {
     });
     let failed = outcomes.iter().filter(|o| o.code != Some(0)).count();
     let slowest = outcomes.iter().map(|o| o.took).max().unwrap();
-    eprintln!("{} runs, {failed} ended in an error, slowest {slowest:?}", outcomes.len());
+    eprintln!(
+        "{} runs, {failed} ended in an error, slowest {slowest:?}",
+        outcomes.len()
+    );
     let found: Vec<String> = outcomes.iter().flat_map(problems).collect();
-    assert!(found.is_empty(), "{} problems:\n{}", found.len(), found.join("\n"));
-    assert!(failed * 4 > outcomes.len(), "only {failed} runs met a fault");
+    assert!(
+        found.is_empty(),
+        "{} problems:\n{}",
+        found.len(),
+        found.join("\n")
+    );
+    assert!(
+        failed * 4 > outcomes.len(),
+        "only {failed} runs met a fault"
+    );
     // Some runs must have waited out a silent key, or the slow kinds went untested.
-    let waited = outcomes.iter().filter(|o| o.took >= Duration::from_secs(5)).count();
+    let waited = outcomes
+        .iter()
+        .filter(|o| o.took >= Duration::from_secs(5))
+        .count();
     assert!(waited >= 3, "only {waited} runs met a silent key");
 }

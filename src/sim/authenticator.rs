@@ -18,6 +18,10 @@ use crate::device::ctap2::{CtapStatus, command};
 use crate::device::pin_protocol::KeyPair;
 
 pub type Status = CtapStatus;
+
+/// Another process holds the key's state: answer CTAPHID CHANNEL_BUSY.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy;
 pub type Reply = Result<Option<Value>, Status>;
 
 /// How long a simulated key waits for a touch it was told will never come
@@ -49,8 +53,7 @@ impl Authenticator {
         state_path: PathBuf,
         sensor: Sensor,
     ) -> Result<Self, super::SimError> {
-        let state = state::load(&state_path, profile.name())?;
-        state::save(&state_path, &state)?;
+        let state = state::update(&state_path, profile.name(), |s| Ok(s.clone()))?;
         Ok(Self {
             profile,
             quirks,
@@ -96,9 +99,13 @@ impl Authenticator {
     /// A power cycle from this process (the simulator's vendor command): the
     /// same as a `sim replug` from another process.
     pub fn power_cycle(&mut self) {
-        self.reload();
-        self.state.power_cycle();
-        self.save();
+        let cycled = state::update(&self.state_path, self.profile.name(), |s| {
+            s.power_cycle();
+            Ok(())
+        });
+        if let Err(e) = cycled {
+            eprintln!("simulator: {e}");
+        }
         self.reload();
     }
 
@@ -123,8 +130,27 @@ impl Authenticator {
         }
     }
 
-    /// One CBOR request (command byte + parameters) to one reply (status + CBOR).
+    /// One CBOR request (command byte + parameters) to one reply (status + CBOR),
+    /// with the key's state locked from start to end; `Err(Busy)` when another
+    /// process is using the key all that while.
     pub fn handle(
+        &mut self,
+        request: &[u8],
+        presence: &mut dyn Presence,
+        garbled_info: bool,
+    ) -> Result<Vec<u8>, Busy> {
+        let _lock = match state::lock(&self.state_path, state::LOCK_PATIENCE) {
+            Ok(Some(lock)) => lock,
+            Ok(None) => return Err(Busy),
+            Err(e) => {
+                eprintln!("simulator: {e}");
+                return Err(Busy);
+            }
+        };
+        Ok(self.handle_locked(request, presence, garbled_info))
+    }
+
+    fn handle_locked(
         &mut self,
         request: &[u8],
         presence: &mut dyn Presence,

@@ -247,7 +247,7 @@ impl Server {
         {
             if unplug.handles_last {
                 let mut presence = Waiter { io, cid };
-                self.key.handle(data, &mut presence, false);
+                let _ = self.key.handle(data, &mut presence, false);
             }
             return true;
         }
@@ -271,6 +271,10 @@ impl Server {
             let mut presence = Waiter { io, cid };
             self.key
                 .handle(data, &mut presence, self.faults.garbled_info)
+        };
+        let Ok(reply) = reply else {
+            send_error(io, cid, err::CHANNEL_BUSY);
+            return false;
         };
         if self.faults.keepalive_storm {
             for _ in 0..30 {

@@ -116,9 +116,35 @@ fn spawn(mut server: Server, profile: Profile) -> Result<ChannelTransport, SimEr
     Ok(ours)
 }
 
+/// The key's end of `sim serve`: datagrams from any number of clients. Each
+/// reply goes to the client that owns its channel, so two programs using the
+/// key at once never read each other's answers.
 struct UdpIo {
     socket: UdpSocket,
-    peer: Option<SocketAddr>,
+    /// Who sent the last datagram (the owner of a broadcast INIT being answered).
+    last_peer: Option<SocketAddr>,
+    /// Channel id -> the client it was allocated to (bounded: old channels go first).
+    owners: std::collections::VecDeque<(u32, SocketAddr)>,
+}
+
+const MAX_CHANNEL_OWNERS: usize = 256;
+
+impl UdpIo {
+    fn owner(&self, cid: u32) -> Option<SocketAddr> {
+        self.owners
+            .iter()
+            .rev()
+            .find(|(c, _)| *c == cid)
+            .map(|(_, a)| *a)
+    }
+
+    fn remember(&mut self, cid: u32, peer: SocketAddr) {
+        self.owners.retain(|(c, _)| *c != cid);
+        if self.owners.len() == MAX_CHANNEL_OWNERS {
+            self.owners.pop_front();
+        }
+        self.owners.push_back((cid, peer));
+    }
 }
 
 impl Transport for UdpIo {
@@ -129,7 +155,7 @@ impl Transport for UdpIo {
         let mut buf = [0u8; 2 * REPORT_LEN];
         match self.socket.recv_from(&mut buf) {
             Ok((n, from)) => {
-                self.peer = Some(from);
+                self.last_peer = Some(from);
                 let mut r = [0u8; REPORT_LEN];
                 r[..n.min(REPORT_LEN)].copy_from_slice(&buf[..n.min(REPORT_LEN)]);
                 Ok(Some(r))
@@ -139,7 +165,18 @@ impl Transport for UdpIo {
         }
     }
     fn send(&mut self, report: &Report) -> Result<(), TransportError> {
-        if let Some(peer) = self.peer {
+        let cid = u32::from_be_bytes([report[0], report[1], report[2], report[3]]);
+        let broadcast = cid == crate::device::ctaphid::BROADCAST_CID;
+        let peer = if broadcast { None } else { self.owner(cid) }.or(self.last_peer);
+        if broadcast
+            && report[4] == 0x80 | crate::device::ctaphid::command::INIT
+            && let Some(peer) = peer
+        {
+            // An INIT reply allocates the channel in bytes 15..19 to whoever asked.
+            let new_cid = u32::from_be_bytes([report[15], report[16], report[17], report[18]]);
+            self.remember(new_cid, peer);
+        }
+        if let Some(peer) = peer {
             // A client that went away is no error of the server's.
             let _ = self.socket.send_to(report, peer);
         }
@@ -170,7 +207,11 @@ pub fn serve_udp(
     let mut server = server(profile, state::default_path(profile.name()))?;
     let socket = UdpSocket::bind(listen)?;
     ready(socket.local_addr()?);
-    let mut io = UdpIo { socket, peer: None };
+    let mut io = UdpIo {
+        socket,
+        last_peer: None,
+        owners: Default::default(),
+    };
     // A pulled-out key comes back at once: it goes silent for the request it
     // dropped and serves whoever connects next.
     while server.run(&mut io) == Ended::Unplugged {}
@@ -180,9 +221,10 @@ pub fn serve_udp(
 /// A power cycle: ends PIN_AUTH_BLOCKED and opens the 10-second reset window.
 pub fn replug(profile: Profile) -> Result<(), SimError> {
     let path = state::default_path(profile.name());
-    let mut s = state::load(&path, profile.name())?;
-    s.power_cycle();
-    state::save(&path, &s)
+    state::update(&path, profile.name(), |s| {
+        s.power_cycle();
+        Ok(())
+    })
 }
 
 /// Stores a discoverable credential on the simulated key, as a site would
@@ -194,26 +236,26 @@ pub fn add_credential(
     display_name: Option<&str>,
 ) -> Result<Vec<u8>, SimError> {
     let path = state::default_path(profile.name());
-    let mut s = state::load(&path, profile.name())?;
-    if s.credentials.len() as u64 >= profile.model().max_credentials {
-        return Err(SimError::Config("the simulated key is full".into()));
-    }
-    let mut id = vec![0u8; 16];
-    let _ = getrandom::fill(&mut id);
-    let user_id = crate::device::pin_protocol::sha256(format!("{rp_id}/{user_name}").as_bytes())
-        [..16]
-        .to_vec();
-    s.credentials.push(state::StoredCredential {
-        id: id.clone(),
-        rp_id: rp_id.to_string(),
-        rp_name: None,
-        user_id,
-        user_name: Some(user_name.to_string()),
-        display_name: display_name.map(str::to_string),
-        cred_protect: 2,
-    });
-    state::save(&path, &s)?;
-    Ok(id)
+    state::update(&path, profile.name(), |s| {
+        if s.credentials.len() as u64 >= profile.model().max_credentials {
+            return Err(SimError::Config("the simulated key is full".into()));
+        }
+        let mut id = vec![0u8; 16];
+        let _ = getrandom::fill(&mut id);
+        let user_id =
+            crate::device::pin_protocol::sha256(format!("{rp_id}/{user_name}").as_bytes())[..16]
+                .to_vec();
+        s.credentials.push(state::StoredCredential {
+            id: id.clone(),
+            rp_id: rp_id.to_string(),
+            rp_name: None,
+            user_id,
+            user_name: Some(user_name.to_string()),
+            display_name: display_name.map(str::to_string),
+            cred_protect: 2,
+        });
+        Ok(id)
+    })
 }
 
 /// Serves the key as a kernel HID device through /dev/uhid until the process ends (Linux).

@@ -1,8 +1,14 @@
-//! What the simulated key remembers between runs, in a JSON file (written
-//! atomically), so successive fidoctl invocations talk to the same key.
+//! What the simulated key remembers between runs, in a JSON file, so
+//! successive fidoctl invocations talk to the same key. Several processes may
+//! use one key at once (`sim serve`, `--device sim:` runs, `sim replug`): each
+//! change holds an exclusive lock on `FILE.lock` from reading to writing, and
+//! the file is replaced atomically (a temporary file of this process, then a
+//! rename), so a reader never sees half a file and no change is lost.
 
+use std::fs::TryLockError;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -153,13 +159,95 @@ pub fn save(path: &Path, state: &State) -> Result<(), SimError> {
         path: path.to_path_buf(),
         reason,
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
-    }
-    let tmp = path.with_extension("json.tmp");
+    create_dir(path)?;
+    // A name of this process and this save: two writers never share a temporary file.
+    static SAVES: AtomicU64 = AtomicU64::new(0);
+    let tmp = suffixed(
+        path,
+        &format!(
+            "tmp.{}.{}",
+            std::process::id(),
+            SAVES.fetch_add(1, Ordering::Relaxed)
+        ),
+    );
     let text = serde_json::to_string_pretty(state).expect("state serializes");
-    std::fs::write(&tmp, text).map_err(|e| err(e.to_string()))?;
-    std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))
+    let written = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(|e| err(e.to_string()))
+}
+
+fn create_dir(path: &Path) -> Result<(), SimError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| SimError::State {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
+/// `PATH.suffix`, next to the state file.
+fn suffixed(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// The key is in use by this process until this is dropped.
+#[derive(Debug)]
+pub struct Lock {
+    _file: std::fs::File,
+}
+
+/// How long a request waits for another process's command on the same key
+/// before the key answers "busy" (CTAPHID_ERROR CHANNEL_BUSY, which clients retry).
+pub const LOCK_PATIENCE: Duration = Duration::from_millis(250);
+
+/// Takes the key's lock, waiting at most `patience`; `None` if another
+/// process still holds it then.
+pub fn lock(path: &Path, patience: Duration) -> Result<Option<Lock>, SimError> {
+    let err = |reason: String| SimError::State {
+        path: path.to_path_buf(),
+        reason,
+    };
+    create_dir(path)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(suffixed(path, "lock"))
+        .map_err(|e| err(format!("cannot open its lock file: {e}")))?;
+    let until = Instant::now() + patience;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(Some(Lock { _file: file })),
+            Err(TryLockError::WouldBlock) if Instant::now() < until => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(TryLockError::WouldBlock) => return Ok(None),
+            Err(TryLockError::Error(e)) => return Err(err(format!("cannot lock it: {e}"))),
+        }
+    }
+}
+
+/// Reads, changes and writes the state under the lock (for `sim replug` and
+/// the like, which may wait for a command in progress to end).
+pub fn update<T>(
+    path: &Path,
+    profile: &str,
+    change: impl FnOnce(&mut State) -> Result<T, SimError>,
+) -> Result<T, SimError> {
+    let _lock = lock(path, Duration::from_secs(60))?.ok_or_else(|| SimError::State {
+        path: path.to_path_buf(),
+        reason: "another process kept the simulated key busy for a minute".into(),
+    })?;
+    let mut state = load(path, profile)?;
+    let out = change(&mut state)?;
+    save(path, &state)?;
+    Ok(out)
 }
 
 #[cfg(test)]
