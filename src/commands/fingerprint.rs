@@ -222,7 +222,7 @@ pub(super) fn enroll_one(
 
     // Some keys (OpenSK) store the template under another id than enrollBegin gave;
     // some (Token2 PIN+) end the token once the finger is stored: the session renews it.
-    let after = bio_step(device, set, session, |bio, d| bio.enumerate(d))?;
+    let after = bio_step(device, set, session, |bio, d| bio.enumerate(d)).map_err(after_capture)?;
     let stored = after
         .iter()
         .find(|t| !before.iter().any(|b| b.id == t.id))
@@ -242,14 +242,24 @@ pub(super) fn enroll_one(
     };
     bio_step(device, set, session, |bio, d| {
         bio.set_friendly_name(d, &stored, &name)
-    })?;
+    })
+    .map_err(after_capture)?;
     // The key's options (uv, bioEnroll) change with its first fingerprint.
-    device.refresh_info()?;
+    device.refresh_info().map_err(|e| after_capture(e.into()))?;
     eprintln!(
         "Fingerprint \"{name}\" enrolled (id {}).",
         crate::cbor::hex(&stored)
     );
     Ok((stored, name))
+}
+
+/// After the last sample the finger is on the key: a key lost then leaves it
+/// (perhaps unnamed), which the user must hear.
+fn after_capture(e: anyhow::Error) -> anyhow::Error {
+    match e.downcast::<crate::device::Error>() {
+        Ok(d) => errors::interrupted(errors::Change::Enrollment, d),
+        Err(e) => e,
+    }
 }
 
 /// enrollBegin and enrollCaptureNextSample until no samples remain; the template id.
@@ -333,6 +343,9 @@ fn is_no_finger(e: &crate::device::Error) -> bool {
 }
 
 fn explain_enroll_failure(e: crate::device::Error) -> anyhow::Error {
+    if errors::lost_contact(&e) {
+        return errors::interrupted(errors::Change::Enrollment, e);
+    }
     if e.is_cancelled() {
         return errors::user("enrollment cancelled: nothing was saved", exit::CANCELLED);
     }

@@ -149,8 +149,12 @@ fn set(device: &mut Device) -> Result<()> {
     }
     let new_pin = read_new_pin(&info)?;
     let protocol = client_pin::protocol_for(device)?;
-    client_pin::set_pin(device, protocol, &new_pin)
-        .map_err(|e| explain_new_pin_refusal(&info, e))?;
+    client_pin::set_pin(device, protocol, &new_pin).map_err(|e| {
+        match errors::lost_contact(&e) {
+            true => errors::interrupted(errors::Change::PinSet, e),
+            false => explain_new_pin_refusal(&info, e),
+        }
+    })?;
     eprintln!("PIN set.");
     Ok(())
 }
@@ -169,6 +173,9 @@ fn change(device: &mut Device) -> Result<()> {
         }
         Err(e) if e.status() == Some(CtapStatus::PinPolicyViolation) => {
             Err(explain_new_pin_refusal(&info, e))
+        }
+        Err(e) if errors::lost_contact(&e) => {
+            Err(errors::interrupted(errors::Change::PinChange, e))
         }
         Err(e) => Err(auth::explain_pin_failure(device, protocol, e)),
     }

@@ -71,7 +71,7 @@ pub fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
                 "the reset was declined on the key: nothing was erased",
                 exit::REFUSED,
             ),
-            _ => e.into(),
+            _ => errors::interrupted(errors::Change::Reset, e),
         }),
     }
 }

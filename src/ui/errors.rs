@@ -70,6 +70,48 @@ pub fn wrong_pin(retries: Option<crate::device::ctap2::client_pin::PinRetries>) 
     user(message, exit::REFUSED)
 }
 
+/// A command that changes the key, for saying what a lost key may have kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    PinSet,
+    PinChange,
+    Enrollment,
+    Reset,
+}
+
+/// The key went away (unplugged, silent, or talking nonsense) rather than refusing.
+pub fn lost_contact(err: &DeviceError) -> bool {
+    matches!(
+        err,
+        DeviceError::Hid(HidError::Transport(_) | HidError::Timeout(_) | HidError::Protocol(_))
+            | DeviceError::Malformed(_)
+    )
+}
+
+/// `err` with what the key may hold now, when it went away during `change`;
+/// any other error as it is.
+pub fn interrupted(change: Change, err: DeviceError) -> anyhow::Error {
+    if !lost_contact(&err) {
+        return err.into();
+    }
+    let (what_happened, exit_code) = device_error(&err);
+    let state = match change {
+        Change::PinSet => {
+            "The PIN may or may not be set now: plug the key in and run fidoctl pin status"
+        }
+        Change::PinChange => {
+            "The PIN change may not have finished: the old PIN may still hold; try it first, then the new one (fidoctl pin status shows the tries left)"
+        }
+        Change::Enrollment => {
+            "A key keeps nothing of an unfinished enrollment unless it got the last sample: plug it in and run fidoctl fingerprint list, then enroll again if the finger is missing (or name it with fidoctl fingerprint rename)"
+        }
+        Change::Reset => {
+            "The key may or may not have been erased: plug it in and run fidoctl info (no PIN and no fingerprints means it was)"
+        }
+    };
+    user(format!("{what_happened}. {state}"), exit_code)
+}
+
 /// The CTAP status behind an error, if the key refused something.
 pub fn status_of(err: &anyhow::Error) -> Option<CtapStatus> {
     err.downcast_ref::<DeviceError>()

@@ -1,0 +1,285 @@
+//! A key pulled out mid-command: `FIDOCTL_SIM_FAULTS=unplug-after:N` pulls the
+//! simulated key when the CBOR request after the first N arrives (before the
+//! key handles it), `unplug-reply:N` after it handled it but before it
+//! answered. The key is back at once, powered up afresh. Every N from the
+//! first request to the last, for a fingerprint enrollment, a PIN change, a
+//! PIN set and a reset:
+//! - fidoctl stops within [`BOUND`], with one line that says what happened and
+//!   what the key may hold now ("the old PIN may still hold; try it");
+//! - the key holds the old state or the complete new one, never half of it,
+//!   and no PIN try is gone;
+//! - the re-inserted key works at once, with the PIN the message points to.
+
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use fidoctl::device::pin_protocol::sha256;
+
+mod common;
+use common::reliability::{KeyState, actionable, samples_to_enroll};
+use common::{SimKey, goods};
+
+/// A pulled key is seen at the next read (hidraw and the in-process key both
+/// report it at once), so a command ends within this after the pull.
+const BOUND: Duration = Duration::from_secs(3);
+const OLD: &str = "246810";
+const NEW: &str = "13579864";
+
+fn run(
+    key: &SimKey,
+    faults: &str,
+    pins: (&str, &str),
+    touches: &str,
+    args: &[&str],
+) -> (Output, Duration) {
+    let started = Instant::now();
+    let out = key
+        .cmd(args)
+        .env("FIDOCTL_SIM_FAULTS", faults)
+        .env("FIDOCTL_SIM_TOUCHES", touches)
+        .env("FIDOCTL_PIN", pins.0)
+        .env("FIDOCTL_NEW_PIN", pins.1)
+        .output()
+        .unwrap();
+    (out, started.elapsed())
+}
+
+fn last_line(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .last()
+        .unwrap_or("")
+        .to_string()
+}
+
+fn copy_state(from: &SimKey, to: &SimKey) {
+    std::fs::copy(from.state_file(), to.state_file()).unwrap();
+}
+
+fn read(key: &SimKey) -> KeyState {
+    KeyState::read(&key.state_file())
+}
+
+/// Every pull point of `args`: runs until the command gets through untouched.
+/// `check` gets the pull's fault, the output and the states before and after.
+fn every_pull_point(
+    template: &SimKey,
+    pins: (&str, &str),
+    touches: &str,
+    args: &[&str],
+    mut check: impl FnMut(&str, &Output, &KeyState, &KeyState, &SimKey),
+) -> u32 {
+    let mut points = 0;
+    for handles_last in [false, true] {
+        for n in 0.. {
+            let key = SimKey::new(template.profile);
+            copy_state(template, &key);
+            let before = read(&key);
+            let mode = if handles_last {
+                "unplug-reply"
+            } else {
+                "unplug-after"
+            };
+            let faults = format!("{mode}:{n}");
+            let (out, took) = run(&key, &faults, pins, touches, args);
+            let what = format!("{faults}: fidoctl {}", args.join(" "));
+            assert!(took < BOUND, "{what}: took {took:?}");
+            assert_ne!(out.status.code(), Some(101), "{what}: panicked");
+            if out.status.success() {
+                assert!(n > 0, "{what}: succeeded without a key");
+                break; // the command needed fewer than n + 1 requests: no pull happened
+            }
+            points += 1;
+            let line = last_line(&out);
+            let message = line
+                .strip_prefix("fidoctl: ")
+                .unwrap_or_else(|| panic!("{what}: no error line: {line}"));
+            actionable(message).unwrap_or_else(|why| panic!("{what}: {why}: {message}"));
+            let after = read(&key);
+            assert_eq!(
+                after.pin_retries, before.pin_retries,
+                "{what}: a PIN try is gone"
+            );
+            check(&faults, &out, &before, &after, &key);
+            // The key is back at once: a read works on the first try.
+            let (out, _) = run(&key, "", pins, "", &["pin", "status"]);
+            assert!(
+                out.status.success(),
+                "{what}: after re-plugging: {}",
+                last_line(&out)
+            );
+            assert!(n < 200, "{what}: the command never got through");
+        }
+    }
+    points
+}
+
+fn key_with_pin(profile: &'static str, fingers: &[&str]) -> SimKey {
+    let key = SimKey::new(profile);
+    let (out, _) = run(&key, "", (OLD, OLD), "", &["pin", "set"]);
+    assert!(out.status.success(), "{}", last_line(&out));
+    for name in fingers {
+        let touches = goods(samples_to_enroll(profile).unwrap());
+        let (out, _) = run(
+            &key,
+            "",
+            (OLD, OLD),
+            &touches,
+            &["fingerprint", "enroll", "--name", name],
+        );
+        assert!(out.status.success(), "{}", last_line(&out));
+    }
+    key
+}
+
+fn names(state: &KeyState) -> Vec<String> {
+    state
+        .templates
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn pulled_mid_enrollment() {
+    for profile in ["biopass", "yubikey-bio"] {
+        let template = key_with_pin(profile, &["left"]);
+        let touches = goods(samples_to_enroll(profile).unwrap());
+        let points = every_pull_point(
+            &template,
+            (OLD, OLD),
+            &touches,
+            &["fingerprint", "enroll", "--name", "right"],
+            |faults, out, before, after, key| {
+                let fingers = names(after);
+                let line = last_line(out);
+                if fingers == names(before) {
+                    return; // nothing kept: the usual case
+                }
+                // A pull after the last sample leaves a whole finger, named or not yet.
+                assert!(
+                    fingers == ["left", ""] || fingers == ["left", "right"],
+                    "{faults}: {fingers:?}"
+                );
+                assert!(
+                    line.contains("fidoctl fingerprint list"),
+                    "{faults}: {line}"
+                );
+                let _ = key;
+            },
+        );
+        assert!(
+            points > samples_to_enroll(profile).unwrap() as u32,
+            "{profile}: {points} pull points"
+        );
+    }
+}
+
+#[test]
+fn pulled_mid_pin_change() {
+    for profile in ["biopass", "yubikey-bio", "ctap21"] {
+        let template = key_with_pin(profile, &[]);
+        let old = template_hash(OLD);
+        let new = template_hash(NEW);
+        let mut changed = 0;
+        every_pull_point(
+            &template,
+            (OLD, NEW),
+            "",
+            &["pin", "change"],
+            |faults, out, before, after, key| {
+                let line = last_line(out);
+                assert_eq!(before.pin_hash16.as_deref(), Some(&old[..]));
+                let holds = if after.pin_hash16.as_deref() == Some(&new[..]) {
+                    changed += 1;
+                    assert!(
+                        line.contains("the old PIN may still hold; try it"),
+                        "{faults}: {line}"
+                    );
+                    NEW
+                } else {
+                    assert_eq!(
+                        after.pin_hash16.as_deref(),
+                        Some(&old[..]),
+                        "{faults}: a third PIN"
+                    );
+                    OLD
+                };
+                // The PIN the key holds works at once on the re-inserted key.
+                let (out, _) = run(key, "", (holds, OLD), "", &["pin", "change"]);
+                assert!(
+                    out.status.success(),
+                    "{faults}: {holds} after the pull: {}",
+                    last_line(&out)
+                );
+            },
+        );
+        assert!(
+            changed > 0,
+            "{profile}: no pull came after the key had changed its PIN"
+        );
+    }
+}
+
+#[test]
+fn pulled_mid_pin_set() {
+    let template = SimKey::new("yubikey-bio");
+    let (out, _) = run(&template, "", (OLD, OLD), "", &["info"]);
+    assert!(out.status.success());
+    every_pull_point(
+        &template,
+        (OLD, NEW),
+        "",
+        &["pin", "set"],
+        |faults, out, _before, after, _| {
+            let line = last_line(out);
+            if after.pin_hash16.is_some() {
+                assert_eq!(
+                    after.pin_hash16.as_deref(),
+                    Some(&template_hash(NEW)[..]),
+                    "{faults}"
+                );
+                assert!(line.contains("fidoctl pin status"), "{faults}: {line}");
+            }
+        },
+    );
+}
+
+#[test]
+fn pulled_mid_reset() {
+    let template = key_with_pin("biopass", &["left"]);
+    let mut erased = 0;
+    every_pull_point(
+        &template,
+        (OLD, OLD),
+        "good,good",
+        &["reset", "--yes"],
+        |faults, out, before, after, key| {
+            let line = last_line(out);
+            if after.pin_hash16.is_none() {
+                erased += 1;
+                assert!(names(after).is_empty(), "{faults}: half erased");
+                assert!(
+                    line.contains("may or may not have been erased"),
+                    "{faults}: {line}"
+                );
+            } else {
+                assert_eq!(after, before, "{faults}: half erased");
+            }
+            // Re-inserted, the key can be reset again at once (the pull opened the reset window).
+            let (out, _) = run(key, "", (OLD, OLD), "good,good", &["reset", "--yes"]);
+            assert!(
+                out.status.success(),
+                "{faults}: reset after the pull: {}",
+                last_line(&out)
+            );
+        },
+    );
+    assert!(erased > 0, "no pull came after the key had erased itself");
+}
+
+fn template_hash(pin: &str) -> Vec<u8> {
+    sha256(pin.as_bytes())[..16].to_vec()
+}
