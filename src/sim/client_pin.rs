@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use super::authenticator::{Authenticator, Reply, Status, bytes_param};
 use super::hid::Presence;
 use super::quirks::Quirk;
-use super::state::{self, StoredPin};
+use super::state::{self, StoredPin, constant_time_eq};
 use crate::cbor::{self, MapView, Value};
 use crate::device::ctap2::client_pin::{permission, sub};
 use crate::device::pin_protocol::{self, KeyPair, PinProtocol, SharedSecret};
@@ -117,7 +117,12 @@ impl Authenticator {
     }
 
     /// The new PIN from newPinEnc: 64 padded bytes, at least minPINLength code points (§6.5.5.5).
-    fn decrypt_new_pin(&self, shared: &SharedSecret, p: &MapView<'_>) -> Result<StoredPin, Status> {
+    /// newPinEnc: the new PIN's pinHash (LEFT(SHA-256(PIN), 16)) and its length in code points.
+    fn decrypt_new_pin(
+        &self,
+        shared: &SharedSecret,
+        p: &MapView<'_>,
+    ) -> Result<(Zeroizing<Vec<u8>>, usize), Status> {
         let enc = bytes_param(p, 5)?;
         let expected_len = match shared.protocol() {
             PinProtocol::V1 => 64,
@@ -136,10 +141,8 @@ impl Authenticator {
         if code_points < usize::from(self.state.min_pin_length.max(4)) {
             return Err(Status::PinPolicyViolation);
         }
-        Ok(StoredPin {
-            hash16: pin_protocol::sha256(pin.as_bytes())[..16].to_vec(),
-            code_points,
-        })
+        let hash16 = Zeroizing::new(pin_protocol::sha256(pin.as_bytes())[..16].to_vec());
+        Ok((hash16, code_points))
     }
 
     fn set_pin(&mut self, protocol: PinProtocol, p: &MapView<'_>) -> Reply {
@@ -152,7 +155,8 @@ impl Authenticator {
         if !verify(&shared, new_pin_enc, param) {
             return Err(Status::PinAuthInvalid);
         }
-        self.state.pin = Some(self.decrypt_new_pin(&shared, p)?);
+        let (hash16, code_points) = self.decrypt_new_pin(&shared, p)?;
+        self.state.pin = Some(StoredPin::new(&hash16, code_points));
         self.state.pin_retries = state::PIN_RETRIES;
         Ok(None)
     }
@@ -168,17 +172,17 @@ impl Authenticator {
             return Err(Status::PinAuthInvalid);
         }
         self.check_pin_hash(&shared, pin_hash_enc)?;
-        let new_pin = self.decrypt_new_pin(&shared, p)?;
+        let (hash16, code_points) = self.decrypt_new_pin(&shared, p)?;
         if self.state.force_pin_change
             && self
                 .state
                 .pin
                 .as_ref()
-                .is_some_and(|old| old.hash16 == new_pin.hash16)
+                .is_some_and(|old| old.matches(&hash16))
         {
             return Err(Status::PinPolicyViolation);
         }
-        self.state.pin = Some(new_pin);
+        self.state.pin = Some(StoredPin::new(&hash16, code_points));
         self.state.force_pin_change = false;
         self.token = Token::fresh();
         Ok(None)
@@ -197,7 +201,7 @@ impl Authenticator {
         let hash = shared
             .decrypt(pin_hash_enc)
             .map_err(|_| Status::InvalidParameter)?;
-        if hash.len() != 16 || !constant_time_eq(&hash, &stored.hash16) {
+        if hash.len() != 16 || !stored.matches(&hash) {
             self.key_agreement = KeyPair::generate();
             self.state.consecutive_pin_failures += 1;
             return Err(if self.state.pin_retries == 0 {
@@ -379,8 +383,4 @@ impl Authenticator {
 
 fn verify(shared: &SharedSecret, message: &[u8], param: &[u8]) -> bool {
     constant_time_eq(&shared.authenticate(message), param)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -11,6 +11,10 @@
 //! - `unplug-reply:N`: the same, but the key handles that request first and
 //!   is pulled out before it answers.
 //!
+//! - `crash-after:N`: the key's firmware panics on the CBOR request after the
+//!   first N, with the request's bytes in the panic message (so tests can
+//!   check that fidoctl never prints a panic's message).
+//!
 //! A pulled key ends an in-process connection (the client reads "disconnected",
 //! as from hidraw); over UDP it goes silent and forgets its channels.
 
@@ -25,6 +29,7 @@ pub struct Faults {
     pub garbled_info: bool,
     pub hostile: Option<Hostile>,
     pub unplug: Option<Unplug>,
+    pub crash_after: Option<u32>,
 }
 
 /// When the key is pulled out, counted in CBOR requests on one connection.
@@ -56,6 +61,7 @@ impl Faults {
                         handles_last: false,
                     })
                 }
+                Some(("crash-after", n)) => f.crash_after = Some(count(n)?),
                 Some(("unplug-reply", n)) => {
                     f.unplug = Some(Unplug {
                         after: count(n)?,

@@ -242,6 +242,16 @@ impl Server {
     /// One CBOR request; true when the key is pulled out instead of answering.
     fn cbor(&mut self, io: &mut dyn Transport, cid: u32, data: &[u8]) -> bool {
         self.cbor_requests += 1;
+        if self
+            .faults
+            .crash_after
+            .is_some_and(|n| self.cbor_requests > n)
+        {
+            panic!(
+                "simulated firmware crash on request {}",
+                crate::cbor::hex(data)
+            );
+        }
         if let Some(unplug) = self.faults.unplug
             && self.cbor_requests > unplug.after
         {

@@ -28,7 +28,7 @@ pub struct Template {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct State {
     pub profile: String,
-    /// LEFT(SHA-256(PIN), 16) and the PIN's length in code points.
+    /// What checks the PIN (never the PIN, nor the hash clientPIN sends).
     pub pin: Option<StoredPin>,
     pub pin_retries: u8,
     /// Wrong PINs since the last power-up; three block PIN use until the next (§6.5.5.7).
@@ -65,10 +65,49 @@ pub struct StoredCredential {
     pub cred_protect: u8,
 }
 
+/// The PIN as the key keeps it: a random salt and SHA-256(salt ‖ LEFT(SHA-256(PIN), 16)),
+/// so the file holds neither the PIN nor the pinHash a client sends for it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredPin {
-    pub hash16: Vec<u8>,
+    #[serde(default)]
+    pub salt: Vec<u8>,
+    #[serde(default)]
+    pub verifier: Vec<u8>,
     pub code_points: usize,
+    /// The bare pinHash of state files written before the salt: read, never written.
+    #[serde(default, skip_serializing)]
+    hash16: Option<Vec<u8>>,
+}
+
+impl StoredPin {
+    /// From LEFT(SHA-256(PIN), 16), the form clientPIN carries it in (§6.5.5.7).
+    pub fn new(hash16: &[u8], code_points: usize) -> Self {
+        let mut salt = vec![0u8; 16];
+        let _ = getrandom::fill(&mut salt);
+        let verifier = Self::verifier(&salt, hash16);
+        StoredPin {
+            salt,
+            verifier,
+            code_points,
+            hash16: None,
+        }
+    }
+
+    fn verifier(salt: &[u8], hash16: &[u8]) -> Vec<u8> {
+        let mut input = zeroize::Zeroizing::new(salt.to_vec());
+        input.extend_from_slice(hash16);
+        crate::device::pin_protocol::sha256(&input).to_vec()
+    }
+
+    /// Whether `hash16` is this PIN's, in constant time.
+    pub fn matches(&self, hash16: &[u8]) -> bool {
+        constant_time_eq(&Self::verifier(&self.salt, hash16), &self.verifier)
+    }
+}
+
+/// Compares secrets without an early exit that would tell how much matched.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
 pub fn now_ms() -> u64 {
@@ -143,8 +182,13 @@ pub fn load(path: &Path, profile: &str) -> Result<State, SimError> {
         }
         Err(e) => return Err(err(e.to_string())),
     };
-    let state: State = serde_json::from_str(&text)
+    let mut state: State = serde_json::from_str(&text)
         .map_err(|e| err(format!("unreadable ({e}); delete it for a new key")))?;
+    if let Some(pin) = state.pin.as_mut()
+        && let Some(old) = pin.hash16.take()
+    {
+        *pin = StoredPin::new(&old, pin.code_points);
+    }
     if state.profile != profile {
         return Err(err(format!(
             "it holds a '{}' key, not '{profile}'; use another FIDOCTL_SIM_STATE or delete the file",

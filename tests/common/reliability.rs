@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use fidoctl::device::pin_protocol::sha256;
+
 /// Every command that only reads the key, as arguments after `--device`.
 pub const READ_ONLY: [&[&str]; 9] = [
     &["list"],
@@ -41,7 +43,8 @@ pub const SLOW_KINDS: [&str; 4] = [
 /// What a command may change on a key, read from the simulator's state file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyState {
-    pub pin_hash16: Option<Vec<u8>>,
+    /// The key's salt and verifier of its PIN (src/sim/state.rs `StoredPin`).
+    pub pin: Option<(Vec<u8>, Vec<u8>)>,
     pub pin_retries: u64,
     pub consecutive_pin_failures: u64,
     pub uv_retries: u64,
@@ -59,9 +62,9 @@ impl KeyState {
             .unwrap_or_else(|e| panic!("state file {} is not JSON ({e}): {text}", path.display()));
         let num = |k: &str| s[k].as_u64().unwrap_or_else(|| panic!("{k} in {text}"));
         KeyState {
-            pin_hash16: s["pin"]["hash16"]
-                .as_array()
-                .map(|a| a.iter().map(|b| b.as_u64().unwrap() as u8).collect()),
+            pin: s["pin"]
+                .as_object()
+                .map(|p| (bytes(&p["salt"]), bytes(&p["verifier"]))),
             pin_retries: num("pin_retries"),
             consecutive_pin_failures: num("consecutive_pin_failures"),
             uv_retries: num("uv_retries"),
@@ -73,15 +76,32 @@ impl KeyState {
         }
     }
 
-    /// The same key with another PIN (LEFT(SHA-256(PIN), 16)) and its retries.
-    pub fn with_pin(&self, sha256: &[u8], retries: u64) -> Self {
-        KeyState {
-            pin_hash16: Some(sha256[..16].to_vec()),
-            pin_retries: retries,
-            consecutive_pin_failures: 0,
-            ..self.clone()
-        }
+    /// Whether `pin` is the key's PIN (its verifier over LEFT(SHA-256(PIN), 16)).
+    pub fn pin_holds(&self, pin: &str) -> bool {
+        let Some((salt, verifier)) = &self.pin else {
+            return false;
+        };
+        let mut input = salt.clone();
+        input.extend_from_slice(&sha256(pin.as_bytes())[..16]);
+        &sha256(&input)[..] == verifier.as_slice()
     }
+
+    /// `self` is `before` with `pin` set or changed to, and nothing else changed.
+    pub fn is_with_new_pin(&self, before: &KeyState, pin: &str) -> bool {
+        let same_rest = KeyState {
+            pin: self.pin.clone(),
+            pin_retries: 8,
+            consecutive_pin_failures: 0,
+            ..before.clone()
+        };
+        self.pin_holds(pin) && *self == same_rest
+    }
+}
+
+fn bytes(v: &serde_json::Value) -> Vec<u8> {
+    v.as_array()
+        .map(|a| a.iter().map(|b| b.as_u64().unwrap() as u8).collect())
+        .unwrap_or_default()
 }
 
 /// Words that tell the user what to do next; every error line has one.
