@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::reliability::{KeyState, READ_ONLY, actionable, samples_to_enroll};
+use common::reliability::{KeyState, READ_ONLY, SLOW_KINDS, actionable, samples_to_enroll};
 use common::{fidoctl, goods};
 
 /// A request waits at most twice its 5 s deadline (keepalives extend it, up
@@ -62,17 +62,18 @@ struct Outcome {
     changes_pin: bool,
 }
 
-fn run_one(dir: &Path, key: &Path, profile: &str, args: &[&str], seed: u64) -> Outcome {
-    let state = dir.join(format!("run-{seed}-{}.json", args.join("-")));
+fn run_one(dir: &Path, key: &Path, profile: &str, args: &[&str], faults: &str) -> Outcome {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let state = dir.join(format!("run-{n}.json"));
     std::fs::copy(key, &state).unwrap();
     let before = KeyState::read(&state);
-    let faults = format!("hostile:{seed}");
     let started = Instant::now();
     let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("fidoctl"))
         .env_remove("FIDOCTL_SIM_TOUCHES")
         .env_remove("FIDOCTL_SIM_QUIRKS")
         .env("FIDOCTL_SIM_STATE", &state)
-        .env("FIDOCTL_SIM_FAULTS", &faults)
+        .env("FIDOCTL_SIM_FAULTS", faults)
         .env("FIDOCTL_PIN", PIN)
         .env("FIDOCTL_NEW_PIN", NEW_PIN)
         .env("NO_COLOR", "1")
@@ -127,30 +128,47 @@ fn the_binary_survives_every_kind_of_lie_slow_ones_too() {
         .iter()
         .map(|p| (prepare(dir.path(), p, true), prepare(dir.path(), p, false)))
         .collect();
-    let mut jobs: Vec<(usize, Vec<&str>, u64)> = Vec::new();
+    let mut jobs: Vec<(usize, Vec<&str>, String)> = Vec::new();
     let mut commands: Vec<Vec<&str>> = READ_ONLY.iter().map(|c| c.to_vec()).collect();
     commands.push(vec!["pin", "set"]);
     commands.push(vec!["pin", "change"]);
     for (i, args) in commands.iter().enumerate() {
         for (j, seed) in SEEDS.iter().enumerate() {
-            jobs.push(((i + j) % profiles.len(), args.clone(), *seed));
+            jobs.push((
+                (i + j) % profiles.len(),
+                args.clone(),
+                format!("hostile:{seed}"),
+            ));
+        }
+    }
+    // Each slow kind alone, so every one of them is met (and bounded).
+    for (i, kind) in SLOW_KINDS.iter().enumerate() {
+        for seed in 1..=3 {
+            let args = if seed == 3 {
+                vec!["pin", "change"]
+            } else {
+                vec!["info"]
+            };
+            jobs.push((i % profiles.len(), args, format!("hostile:{seed}:{kind}")));
         }
     }
     let outcomes: Vec<Outcome> = std::thread::scope(|s| {
         let mut all = Vec::new();
-        for chunk in jobs.chunks(jobs.len().div_ceil(PARALLEL)) {
+        // Round robin, so the slow runs (the last jobs) spread over the threads.
+        for k in 0..PARALLEL {
             let (dir, keys) = (dir.path(), &keys);
+            let chunk: Vec<_> = jobs.iter().skip(k).step_by(PARALLEL).collect();
             all.push(s.spawn(move || {
                 chunk
                     .iter()
-                    .map(|(p, args, seed)| {
+                    .map(|(p, args, faults)| {
                         let (with_pin, without_pin) = &keys[*p];
                         let key = if args == &["pin", "set"] {
                             without_pin
                         } else {
                             with_pin
                         };
-                        run_one(dir, key, profiles[*p], args, *seed)
+                        run_one(dir, key, profiles[*p], args, faults)
                     })
                     .collect::<Vec<_>>()
             }));

@@ -267,3 +267,32 @@ fn pulled_mid_reset() {
     );
     assert!(erased > 0, "no pull came after the key had erased itself");
 }
+
+/// Over `sim serve` a pulled key is silent, as a key behind a network would
+/// be: the command waits out its deadline, says so, and the re-inserted key
+/// (the same server, powered up afresh) answers the next run at once.
+#[test]
+fn pulled_while_served_over_udp() {
+    let server = common::UdpSim::start("yubikey-bio", Some("unplug-after:0"));
+    let device = server.device();
+    let started = Instant::now();
+    let out = common::fidoctl()
+        .args(["--device", &device, "pin", "status"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert!(!out.status.success());
+    assert!(
+        took < Duration::from_secs(5) * 2 + Duration::from_secs(1),
+        "took {took:?}"
+    );
+    let line = last_line(&out);
+    assert!(line.contains("did not answer within"), "{line}");
+    let started = Instant::now();
+    let again = common::fidoctl()
+        .args(["--device", &device, "pin", "status"])
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", last_line(&again));
+    assert!(started.elapsed() < BOUND);
+}
