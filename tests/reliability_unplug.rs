@@ -68,6 +68,7 @@ fn every_pull_point(
     mut check: impl FnMut(&str, &Output, &KeyState, &KeyState, &SimKey),
 ) -> u32 {
     let mut points = 0;
+    let mut slowest = Duration::ZERO;
     for handles_last in [false, true] {
         for n in 0.. {
             let key = SimKey::new(template.profile);
@@ -82,6 +83,7 @@ fn every_pull_point(
             let (out, took) = run(&key, &faults, pins, touches, args);
             let what = format!("{faults}: fidoctl {}", args.join(" "));
             assert!(took < BOUND, "{what}: took {took:?}");
+            slowest = slowest.max(took);
             assert_ne!(out.status.code(), Some(101), "{what}: panicked");
             if out.status.success() {
                 assert!(n > 0, "{what}: succeeded without a key");
@@ -109,6 +111,11 @@ fn every_pull_point(
             assert!(n < 200, "{what}: the command never got through");
         }
     }
+    eprintln!(
+        "{} {}: {points} pull points, slowest {slowest:?}",
+        template.profile,
+        args.join(" ")
+    );
     points
 }
 
