@@ -396,4 +396,40 @@ mod tests {
         let cancelled = anyhow::Error::new(DeviceError::Hid(HidError::Cancelled));
         assert_eq!(report(&cancelled).exit_code, exit::CANCELLED);
     }
+
+    #[test]
+    fn a_lost_key_mid_change_says_what_it_may_hold() {
+        let gone = DeviceError::Hid(HidError::Transport(TransportError::Disconnected));
+        let r = report(&interrupted(Change::PinChange, gone));
+        assert_eq!(r.exit_code, exit::COMMUNICATION);
+        assert!(
+            r.message.starts_with("the key was unplugged"),
+            "{}",
+            r.message
+        );
+        assert!(r.message.contains("the old PIN may still hold; try it"));
+        // A refusal is no lost key: it keeps its own words.
+        let refused = DeviceError::Status {
+            command: 6,
+            status: CtapStatus::PinPolicyViolation,
+        };
+        let r = report(&interrupted(Change::PinChange, refused));
+        assert!(!r.message.contains("may still hold"), "{}", r.message);
+    }
+
+    #[test]
+    fn refusals_without_a_step_get_one() {
+        let r = report(&anyhow::Error::new(DeviceError::Status {
+            command: 6,
+            status: CtapStatus::InvalidParameter,
+        }));
+        assert!(
+            r.message.ends_with(&format!(
+                "; {REPORT_IT} [CTAP1_ERR_INVALID_PARAMETER (0x02)]"
+            )),
+            "{}",
+            r.message
+        );
+        assert_eq!(next_step(CtapStatus::PinBlocked), None);
+    }
 }
