@@ -386,7 +386,7 @@ mod accounts {
         let token = client_pin::pin_token(&mut device, p, &pin("1234"), perms).unwrap();
         let cm = CredMan { set, token: &token };
 
-        assert_eq!(cm.metadata(&mut device).unwrap().existing, 3);
+        assert_eq!(cm.metadata(&mut device).unwrap().existing, Some(3));
         let rps = cm.relying_parties(&mut device).unwrap();
         let mut ids: Vec<_> = rps.iter().map(|r| r.id.clone()).collect();
         ids.sort();
@@ -408,7 +408,7 @@ mod accounts {
         for c in &creds {
             cm.delete(&mut device, c).unwrap();
         }
-        assert_eq!(cm.metadata(&mut device).unwrap().existing, 1);
+        assert_eq!(cm.metadata(&mut device).unwrap().existing, Some(1));
         assert!(
             cm.credentials(&mut device, example).unwrap().is_empty(),
             "NO_CREDENTIALS is an empty list"

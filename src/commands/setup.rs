@@ -150,21 +150,21 @@ fn enroll_fingers(
     done: &mut Done,
 ) -> Result<()> {
     let limits = fingerprint::sensor_limits(device, set);
-    let existing = session.run(device, |d, token| {
+    let mut known = session.run(device, |d, token| {
         Bio {
             set,
             token: Some(token),
         }
         .enumerate(d)
     })?;
-    if !existing.is_empty() {
-        let names: Vec<String> = existing
+    if !known.is_empty() {
+        let names: Vec<String> = known
             .iter()
             .map(|t| t.name.clone().unwrap_or_else(|| "(no name)".into()))
             .collect();
         eprintln!("Fingerprints already on the key: {}.", names.join(", "));
     }
-    let taken: Vec<String> = existing.iter().filter_map(|t| t.name.clone()).collect();
+    let taken: Vec<String> = known.iter().filter_map(|t| t.name.clone()).collect();
     let mut suggestions = SUGGESTIONS
         .iter()
         .filter(|s| !taken.iter().any(|t| t == *s));
@@ -191,8 +191,11 @@ fn enroll_fingers(
         eprintln!(
             "Enrolling a finger: touch the sensor, lift, and touch again until it is complete."
         );
-        match fingerprint::enroll_one(device, set, session, &limits, None, suggestion) {
-            Ok((_, name)) => done.fingers.push(name),
+        match fingerprint::enroll_one(device, set, session, &limits, None, suggestion, &known) {
+            Ok(enrolled) => {
+                done.fingers.push(enrolled.name);
+                known = enrolled.templates;
+            }
             Err(e) if is_database_full(&e) => {
                 eprintln!("The key has no room for more fingerprints.");
                 return Ok(());

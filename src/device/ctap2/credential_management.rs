@@ -25,7 +25,9 @@ pub mod sub {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metadata {
-    pub existing: u64,
+    /// `None` when the key does not say (an empty answer: FEITIAN keys with
+    /// nothing stored, kanidm `ctap21_cred.rs`).
+    pub existing: Option<u64>,
     /// `None` when the key does not say (an empty answer).
     pub remaining: Option<u64>,
 }
@@ -100,13 +102,13 @@ impl CredMan<'_> {
     pub fn metadata(&self, device: &mut Device) -> Result<Metadata, Error> {
         let Some(v) = self.authed(device, sub::GET_CREDS_METADATA, None)? else {
             return Ok(Metadata {
-                existing: 0,
+                existing: None,
                 remaining: None,
             });
         };
         let m = map(&v)?;
         Ok(Metadata {
-            existing: m.int(1).and_then(cbor::as_u64).unwrap_or(0),
+            existing: m.int(1).and_then(cbor::as_u64),
             remaining: m.int(2).and_then(cbor::as_u64),
         })
     }
