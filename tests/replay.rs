@@ -219,3 +219,28 @@ fn a_capture_with_the_pin_holds_no_secret() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("No passkeys on this key"));
 }
+
+/// CTAP2-test-tool: the BioPass stores invalid UTF-8 as it was sent; WebAuthn
+/// §6.4.1 lets a key cut a name mid-character. The list still shows, with
+/// U+FFFD where the broken bytes were.
+#[test]
+fn a_display_name_cut_mid_character_does_not_hide_the_list() {
+    let file = format!(
+        "replay:{}/tests/fixtures/quirks/biopass-cut-display-name.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = fidoctl()
+        .args(["--device", &file, "credentials", "list", "--json"])
+        .env("FIDOCTL_PIN", "1234")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = json_of(&out);
+    let cred = &list["relying_parties"][0]["credentials"][0];
+    assert_eq!(cred["user_name"], "alice");
+    assert_eq!(cred["display_name"], "Alice M\u{fc}ller\u{fffd}");
+}

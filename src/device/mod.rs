@@ -141,7 +141,7 @@ impl Device {
         if body.is_empty() {
             return Ok(None);
         }
-        cbor::decode(body)
+        cbor::decode_lenient(body)
             .map(Some)
             .map_err(|e| Error::Malformed(e.to_string()))
     }
