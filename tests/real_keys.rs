@@ -112,6 +112,15 @@ fn final_option_names_on_a_prototype_key_choose_the_final_commands() {
     assert_eq!(info["options"]["bioEnroll"], false);
     assert_eq!(info["options"]["credMgmt"], true);
     assert_eq!(info["options"]["platConfig"], false);
+    // Pre-standard names: `config` is authnrCfg's, uvToken the built-in UV token.
+    assert_eq!(info["options"]["config"], true);
+    assert_eq!(info["options"]["uvToken"], true);
+    let text = key.cmd(&["info"]).env(quirk.0, quirk.1).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("security policy (config)  yes"),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
     let sensor = json_of(
         &key.cmd(&["--json", "fingerprint", "sensor"])
             .env(quirk.0, quirk.1)
@@ -135,6 +144,13 @@ fn final_option_names_on_a_prototype_key_choose_the_final_commands() {
         .collect();
     assert!(requests.contains(&"09".to_string()), "{requests:?}");
     assert!(!requests.contains(&"40".to_string()), "{requests:?}");
+    // With uvToken listed, the finger is checked through a UV token.
+    key.cmd(&["fingerprint", "test"])
+        .env(quirk.0, quirk.1)
+        .env("FIDOCTL_SIM_TOUCHES", "good")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Recognised"));
 }
 
 /// keyroost PR #30 (Token2 PIN+): the key ends the token after biometric

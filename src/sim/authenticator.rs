@@ -213,7 +213,10 @@ impl Authenticator {
             command::CREDENTIAL_MANAGEMENT_PREVIEW if self.supports("credentialMgmtPreview") => {
                 self.credential_management(params_map(params)?, false)
             }
-            command::CONFIG if self.supports("authnrCfg") => self.config(params_map(params)?),
+            // `config`: authnrCfg's 2.1-PRE name (RK: KeyVault).
+            command::CONFIG if self.supports("authnrCfg") || self.supports("config") => {
+                self.config(params_map(params)?)
+            }
             command::BIO_ENROLLMENT if final_bio => self.bio(params_map(params)?, presence),
             command::BIO_ENROLLMENT_PREVIEW if preview_bio => {
                 self.bio(params_map(params)?, presence)

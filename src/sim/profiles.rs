@@ -625,7 +625,11 @@ impl Model {
                     options.push((final_name, value));
                 }
             }
-            options.push(("platConfig", Opt::Off)); // RK: ATKey.Pro, non-standard
+            // RK: ATKey.Pro's non-standard platConfig and pre-standard uvToken,
+            // KeyVault's pre-standard `config` (authnrCfg's 2.1-PRE name).
+            options.push(("platConfig", Opt::Off));
+            options.push(("uvToken", Opt::On));
+            options.push(("config", Opt::On));
         }
         options
     }
@@ -761,5 +765,6 @@ mod tests {
         assert_eq!(m.option(q, "credMgmt", &state), Some(true));
         assert!(m.supports(q, "bioEnroll"));
         assert!(!m.supports(q, "platConfig"));
+        assert!(m.supports(q, "uvToken") && m.supports(q, "config"));
     }
 }

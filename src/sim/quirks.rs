@@ -25,8 +25,9 @@ pub enum Quirk {
     /// getPINRetries fails. No real key is known to do it: it tests that a
     /// counter that cannot be read shows as unknown.
     NoPinRetries,
-    /// A 2.1-PRE key that lists the final option names (bioEnroll, credMgmt)
-    /// and the non-standard platConfig, answering the final command bytes too
+    /// A 2.1-PRE key that lists the final option names (bioEnroll, credMgmt),
+    /// the non-standard platConfig and the pre-standard uvToken and `config`,
+    /// answering the final command bytes too
     /// (CTAP2-test-tool: ATKey.Pro, KeyVault; Nitrokey FIDO2 2.x firmware #54).
     FinalOptionNames,
     /// The key ends the pinUvAuthToken after biometric work (a finished
@@ -81,7 +82,7 @@ pub const TABLE: [(&str, Quirk, &str); 12] = [
     (
         "final-option-names",
         Quirk::FinalOptionNames,
-        "a 2.1-PRE key listing bioEnroll / credMgmt / platConfig",
+        "a 2.1-PRE key listing bioEnroll / credMgmt / platConfig / uvToken / config",
     ),
     (
         "bio-token-single-use",
