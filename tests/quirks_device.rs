@@ -170,3 +170,35 @@ fn a_slow_sample_with_keepalives_is_waited_for() {
     assert!(keepalives > 50, "{keepalives}");
     assert_eq!(sample.remaining, 15);
 }
+
+/// systemd #43212 (Titan v2): a large user entity fails with the vendor
+/// status 0xF1. fidoctl's throwaway credentials stay small (shared/real-keys,
+/// "keep the touch-selection and test credentials small").
+#[test]
+fn a_large_user_entity_gets_the_vendor_error_and_ours_fit() {
+    for (on, quirks) in with_and_without(Profile::Ctap20, Quirk::LargeUserVendorError) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut titan = key(Profile::Ctap20, &dir, quirks);
+        let large = make_credential::throwaway_request(&[0; 32], &[7; 64], None, None);
+        let answer = titan.cbor(
+            MAKE_CREDENTIAL,
+            Some(&large),
+            Duration::from_secs(5),
+            &mut |_| {},
+        );
+        match on {
+            true => assert_eq!(answer.unwrap_err().status(), Some(CtapStatus::Vendor(0xF1))),
+            false => assert!(answer.is_ok(), "{answer:?}"),
+        }
+        // The user entity fidoctl sends: a 16-byte id and a short name.
+        let ours = make_credential::throwaway_request(&[0; 32], &[7; 16], None, None);
+        titan
+            .cbor(
+                MAKE_CREDENTIAL,
+                Some(&ours),
+                Duration::from_secs(5),
+                &mut |_| {},
+            )
+            .unwrap();
+    }
+}

@@ -63,12 +63,27 @@ impl Authenticator {
         if pin_auth.is_some_and(|a| a.is_empty())
             && (self.supports("clientPin") || self.supports("pinUvAuthToken"))
         {
+            if self.has(Quirk::SelectionNeedsProtocol) && p.int(9).is_none() {
+                return Err(Status::MissingParameter);
+            }
+            let pin_set = self.state.pin.is_some();
             return Err(match self.touch(presence) {
                 Err(Status::KeepaliveCancel) => Status::KeepaliveCancel,
-                Err(_) => Status::OperationDenied,
-                Ok(()) if self.state.pin.is_some() => Status::PinInvalid,
+                // CTAP 2.1 says OPERATION_DENIED; 2.0 leaves it open, and
+                // 2.0/2.1-PRE keys answer USER_ACTION_TIMEOUT (kanidm #485).
+                Err(_) if self.profile.is_ctap21() => Status::OperationDenied,
+                Err(_) => Status::UserActionTimeout,
+                Ok(()) if pin_set && self.has(Quirk::SelectionPinAuthInvalid) => {
+                    Status::PinAuthInvalid
+                }
+                Ok(()) if pin_set => Status::PinInvalid,
                 Ok(()) => Status::PinNotSet,
             });
+        }
+        if self.has(Quirk::LargeUserVendorError)
+            && cbor::encode(p.int(3).ok_or(Status::MissingParameter)?).len() > 64
+        {
+            return Err(Status::Vendor(0xF1));
         }
         // Step 3: ES256 is what these keys make.
         let es256 = algorithms.iter().any(|a| {

@@ -235,12 +235,13 @@ static BIOPASS: Model = Model {
     }),
     min_v2_auth_param: 32, // protocol 2 not offered
     quirks: &[
-        Quirk::EmptyCredmanBody,       // RK: kanidm ctap21_cred.rs
-        Quirk::MissingParameterForPin, // RK: CTAP2-test-tool BioPassFIDO2
-        Quirk::DeprecatedCborCodes,    // RK: CTAP2-test-tool BioPassFIDO2
-        Quirk::UvOptionUnsupported,    // RK: CTAP2-test-tool BioPassFIDO2
-        Quirk::ResetTwoTouches,        // RK: FEITIAN guide, "touch twice"
-        Quirk::NoUvRetries,            // RK: kanidm PR #261, "may be impossible" (unverified)
+        Quirk::EmptyCredmanBody,        // RK: kanidm ctap21_cred.rs
+        Quirk::MissingParameterForPin,  // RK: CTAP2-test-tool BioPassFIDO2
+        Quirk::DeprecatedCborCodes,     // RK: CTAP2-test-tool BioPassFIDO2
+        Quirk::UvOptionUnsupported,     // RK: CTAP2-test-tool BioPassFIDO2
+        Quirk::ResetTwoTouches,         // RK: FEITIAN guide, "touch twice"
+        Quirk::NoUvRetries,             // RK: kanidm PR #261, "may be impossible" (unverified)
+        Quirk::SelectionPinAuthInvalid, // kanidm #485 table, "Feitian BioPass FIDO2"
     ],
 };
 
@@ -295,6 +296,7 @@ static K33: Model = Model {
         Quirk::UvOptionUnsupported,
         Quirk::ResetTwoTouches,
         Quirk::NoUvRetries,
+        Quirk::SelectionPinAuthInvalid,
     ],
 };
 
@@ -501,41 +503,44 @@ static CTAP21: Model = Model {
     quirks: &[],
 };
 
-// A CTAP 2.0 key (no 2.1 commands at all): the spec's 2.0 behaviour; product
-// values unverified.
+// A CTAP 2.0 key (no 2.1 commands at all): the Google Titan Security Key v2,
+// the CTAP 2.0 key the evidence describes, with its two quirks.
 static CTAP20: Model = Model {
     name: "ctap20",
-    title: "A CTAP 2.0 key (no 2.1 commands)",
-    source: "CTAP 2.0 spec; product values unverified",
-    manufacturer: "FT",
-    product: "ePass FIDO2",
-    usb_ids: (0x096e, 0x0858),
-    hid_capabilities: WINK | CBOR,
-    aaguid: Some(uuid(b"833b721aff5f4d00bb2ebdda3ec01e29")), // registry: Feitian ePass FIDO2 Authenticator
-    versions: &["U2F_V2", "FIDO_2_0"],
-    extensions: &["hmac-secret"],
+    title: "Google Titan Security Key v2 (CTAP 2.0)",
+    source: "RK: Titan v2 (kanidm #485, systemd #43212); kanidm #485 table; values not listed there unverified",
+    manufacturer: "Google Inc.",                             // unverified
+    product: "Titan Security Key v2",                        // unverified
+    usb_ids: (0x18d1, 0x9470),                               // RK
+    hid_capabilities: WINK | CBOR, // unverified (U2F_V2 listed, so CTAPHID_MSG works)
+    aaguid: Some(uuid(b"42b4fb4a286643b29bf76c6669c2e5d3")), // kanidm #485 table
+    versions: &["U2F_V2", "FIDO_2_0"], // RK: CTAP 2.0; U2F_V2 unverified
+    extensions: &["hmac-secret"],  // unverified
     options: &[
         ("rk", Opt::On),
         ("up", Opt::On),
         ("plat", Opt::Off),
         ("clientPin", Opt::PinSet),
-    ],
-    max_msg_size: 1200,
-    pin_protocols: &[1],
+    ], // unverified: what every CTAP 2.0 key with a PIN lists
+    max_msg_size: 1200,            // unverified
+    pin_protocols: &[1],           // CTAP 2.0 has only protocol 1
     max_credential_count_in_list: None,
     max_credential_id_length: None,
     transports: None,
-    algorithms: &[ES256],
+    algorithms: &[ES256], // unverified
     max_serialized_large_blob_array: None,
     firmware_version: None,
     max_cred_blob_length: None,
     max_rpids_for_set_min_pin_length: None,
     preferred_platform_uv_attempts: None,
     uv_modality: None,
-    max_credentials: 25,
+    max_credentials: 25, // unverified
     sensor: None,
     min_v2_auth_param: 32,
-    quirks: &[],
+    quirks: &[
+        Quirk::SelectionNeedsProtocol, // kanidm #485 / PR #487
+        Quirk::LargeUserVendorError,   // RK: systemd #43212
+    ],
 };
 
 // FEITIAN ePass FIDO (MultiPass): a CTAP 2.1 prototype key without a sensor.
@@ -573,8 +578,9 @@ static EPASS: Model = Model {
     sensor: None,
     min_v2_auth_param: 32,
     quirks: &[
-        Quirk::EmptyCredmanBody, // RK: kanidm, "Feitian" keys
-        Quirk::NoUvRetries,      // RK: libfido2 #695, "uv retries: undefined"
+        Quirk::EmptyCredmanBody,        // RK: kanidm, "Feitian" keys
+        Quirk::NoUvRetries,             // RK: libfido2 #695, "uv retries: undefined"
+        Quirk::SelectionPinAuthInvalid, // kanidm #485 table: ePass FIDO NFC, Multipass
     ],
 };
 

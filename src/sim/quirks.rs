@@ -39,10 +39,22 @@ pub enum Quirk {
     /// credMgmt listed but updateUserInformation unknown (nitrokey-3-firmware #334,
     /// fixed in 1.7.0).
     NoUpdateUser,
+    /// The zero-length pinUvAuthParam touch answers PIN_AUTH_INVALID, not
+    /// PIN_INVALID, when a PIN is set, after the touch (kanidm/webauthn-rs
+    /// #485: BioPass FIDO2, ePass FIDO NFC, Multipass, Token2 T2F2).
+    SelectionPinAuthInvalid,
+    /// The zero-length pinUvAuthParam touch without pinUvAuthProtocol answers
+    /// MISSING_PARAMETER at once, without waiting (kanidm/webauthn-rs #485 and
+    /// PR #487: Google Titan v2; Safari and Windows always send protocol 1).
+    SelectionNeedsProtocol,
+    /// A makeCredential whose user entity is large fails with the vendor
+    /// status 0xF1 (systemd #43212, Google Titan v2; the size is unverified:
+    /// here more than 64 bytes of CBOR).
+    LargeUserVendorError,
 }
 
 /// Name, quirk, one line for `fidoctl sim profiles`.
-pub const TABLE: [(&str, Quirk, &str); 12] = [
+pub const TABLE: [(&str, Quirk, &str); 15] = [
     (
         "empty-credman-body",
         Quirk::EmptyCredmanBody,
@@ -98,6 +110,21 @@ pub const TABLE: [(&str, Quirk, &str); 12] = [
         "no-update-user",
         Quirk::NoUpdateUser,
         "credMgmt without updateUserInformation",
+    ),
+    (
+        "selection-pin-auth-invalid",
+        Quirk::SelectionPinAuthInvalid,
+        "the touch-selection request answers PIN_AUTH_INVALID when a PIN is set",
+    ),
+    (
+        "selection-needs-protocol",
+        Quirk::SelectionNeedsProtocol,
+        "the touch-selection request without a PIN protocol answers MISSING_PARAMETER at once",
+    ),
+    (
+        "large-user-vendor-error",
+        Quirk::LargeUserVendorError,
+        "a large user entity fails with vendor status 0xF1",
     ),
 ];
 
