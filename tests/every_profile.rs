@@ -20,11 +20,7 @@ fn run(key: &SimKey, args: &[&str], touches: &str) -> (String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     );
-    assert!(
-        out.status.success(),
-        "{} {args:?}: {stderr}",
-        key.profile
-    );
+    assert!(out.status.success(), "{} {args:?}: {stderr}", key.profile);
     (stdout, stderr)
 }
 
@@ -45,11 +41,7 @@ fn a_first_session_works_on_every_profile_with_its_quirks() {
             let (list, _) = run(&key, &["fingerprint", "list"], "");
             assert!(list.contains("No fingerprints"), "{}: {list}", key.profile);
             let goods = goods(sensor.samples_to_enroll);
-            let (_, enrolled) = run(
-                &key,
-                &["fingerprint", "enroll", "--name", "Thumb"],
-                &goods,
-            );
+            let (_, enrolled) = run(&key, &["fingerprint", "enroll", "--name", "Thumb"], &goods);
             let n = sensor.samples_to_enroll;
             assert!(
                 enrolled.contains(&format!("[{n} of {n} samples]")),
@@ -70,7 +62,14 @@ fn a_first_session_works_on_every_profile_with_its_quirks() {
             let (list, _) = run(&key, &["credentials", "list"], "");
             assert!(list.starts_with("No passkeys"), "{}: {list}", key.profile);
             let out = key
-                .cmd(&["sim", "add-credential", "--rp", "example.com", "--user", "ada"])
+                .cmd(&[
+                    "sim",
+                    "add-credential",
+                    "--rp",
+                    "example.com",
+                    "--user",
+                    "ada",
+                ])
                 .output()
                 .unwrap();
             assert!(out.status.success(), "{}", key.profile);
@@ -84,7 +83,11 @@ fn a_first_session_works_on_every_profile_with_its_quirks() {
 
         // Two touches for the keys that want them (the flow asks for the second).
         let (_, reset) = run(&key, &["reset", "--yes"], "good,good");
-        assert!(reset.contains("The key is reset"), "{}: {reset}", key.profile);
+        assert!(
+            reset.contains("The key is reset"),
+            "{}: {reset}",
+            key.profile
+        );
         let (info, _) = run(&key, &["info"], "");
         assert!(info.contains("not set"), "{}: {info}", key.profile);
     }
