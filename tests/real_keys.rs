@@ -456,3 +456,29 @@ fn sim_subcommands_follow_the_device() {
         .code(2)
         .stderr(predicate::str::contains("--device sim:PROFILE"));
 }
+
+/// Set-up goes on when the key will not give its counters (the BioPass's
+/// UV retries; a PIN counter that fails): "unknown", never a failure.
+#[test]
+fn setup_goes_on_without_the_counters() {
+    let key = with_pin("biopass");
+    let n = samples_to_enroll("biopass");
+    let out = key
+        .cmd(&["setup", "--yes", "--fingerprints", "1"])
+        .env("FIDOCTL_SIM_QUIRKS", "no-pin-retries")
+        .env("FIDOCTL_PIN", "1234")
+        .env("FIDOCTL_SIM_TOUCHES", format!("{},nomatch", goods(n)))
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("The key has a PIN (it does not say how many tries are left)."),
+        "{err}"
+    );
+    // The failed check cannot say how many finger tries are left: it says nothing of them.
+    assert!(
+        err.contains("Not recognised. You can test again later"),
+        "{err}"
+    );
+}

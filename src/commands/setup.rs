@@ -11,7 +11,7 @@ use super::{Context, auth, fingerprint};
 use crate::cli::SetupArgs;
 use crate::device::Device;
 use crate::device::ctap2::bio_enrollment::{Bio, CommandSet};
-use crate::device::ctap2::client_pin::{self, Permissions, permission};
+use crate::device::ctap2::client_pin::{self, Permissions, Reading, permission};
 use crate::device::ctap2::make_credential::THROWAWAY_RP;
 use crate::device::discovery;
 use crate::device::pin::{MAX_PIN_BYTES, Pin};
@@ -121,11 +121,18 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
         eprintln!("PIN set.");
         PinSession::new(protocol, pin, permissions)
     } else {
-        let tries = info_view::reading(client_pin::counters(device).pin, |r| {
-            info_view::pin_tries(r, true)
-        });
-        if let Some(tries) = tries {
-            eprintln!("The key has a PIN (tries: {tries}).");
+        // An optional read: a key that will not say is "unknown", and set-up goes on.
+        match client_pin::counters(device).pin {
+            Reading::Known(r) => {
+                eprintln!(
+                    "The key has a PIN (tries: {}).",
+                    info_view::pin_tries(r, true)
+                )
+            }
+            Reading::Unknown => {
+                eprintln!("The key has a PIN (it does not say how many tries are left).")
+            }
+            Reading::NotApplicable => {}
         }
         let session = auth::pin_session(device, permissions)?;
         done.pin = Some("verified");
