@@ -56,6 +56,9 @@ pub enum Command {
     /// The key's security policy: always-UV, minimum PIN length, forced PIN change
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The key's large-blob storage: data sites keep for a passkey
+    #[command(subcommand, name = "large-blobs")]
+    LargeBlobs(LargeBlobsCommand),
     /// Guided first set-up: PIN, then fingerprints with names and a test
     Setup(SetupArgs),
     /// Erase the key: PIN, fingerprints and accounts (asks to re-insert the key)
@@ -137,6 +140,27 @@ pub enum FingerprintCommand {
         /// Remove every fingerprint
         #[arg(long)]
         all: bool,
+        /// Do not ask for confirmation (required without a terminal)
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LargeBlobsCommand {
+    /// Entries and the space used of the key's maximum
+    Info,
+    /// Each entry with its size and the passkey it belongs to (with the PIN)
+    List,
+    /// Remove one entry by its number in `list`
+    Delete {
+        entry: usize,
+        /// Do not ask for confirmation (required without a terminal)
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Remove the entries that no passkey on the key can open
+    Clean {
         /// Do not ask for confirmation (required without a terminal)
         #[arg(long)]
         yes: bool,

@@ -331,6 +331,16 @@ mod accounts {
 
     /// A discoverable credential made the way a site would (makeCredential, rk = true).
     fn make_resident(device: &mut Device, rp: &str, user: &str) {
+        make_resident_with(device, rp, user, None);
+    }
+
+    /// As above, with extensions; the answer's largeBlobKey (member 0x05) if any.
+    fn make_resident_with(
+        device: &mut Device,
+        rp: &str,
+        user: &str,
+        extensions: Option<Value>,
+    ) -> Option<Vec<u8>> {
         let p = client_pin::protocol_for(device).unwrap();
         let perms = Permissions {
             bits: permission::MAKE_CREDENTIAL,
@@ -355,13 +365,71 @@ mod accounts {
                     ("type", cbor::text("public-key")),
                 ])])),
             ),
+            (6, extensions),
             (7, Some(text_map(&[("rk", Value::Bool(true))]))),
             (8, Some(cbor::bytes(&token.authenticate(&client_data_hash)))),
             (9, Some(cbor::int(p.version() as i64))),
         ]);
-        device
+        let answer = device
             .cbor(0x01, Some(&request), Duration::from_secs(5), &mut |_| {})
+            .unwrap()
             .unwrap();
+        cbor::MapView::new(&answer)
+            .and_then(|m| m.int(5))
+            .and_then(Value::as_bytes)
+            .cloned()
+    }
+
+    /// authenticatorLargeBlobs against OpenSK: the empty array, a write of
+    /// several fragments with a large-blob-write token, the trailer checked on
+    /// the way back, the entry opened with the largeBlobKey that credential
+    /// management gives, and a corrupt write refused by the key.
+    #[test]
+    fn large_blobs_written_read_and_matched_to_their_passkey() {
+        use fidoctl::device::ctap2::CtapStatus;
+        use fidoctl::device::ctap2::large_blobs::{self, Entry};
+        let mut device = with_pin();
+        assert_eq!(
+            large_blobs::read_array(&mut device).unwrap(),
+            large_blobs::empty_array()
+        );
+        let extension = text_map(&[("largeBlobKey", Value::Bool(true))]);
+        let key = make_resident_with(&mut device, "example.com", "alice", Some(extension))
+            .expect("OpenSK returns a largeBlobKey");
+        let p = client_pin::protocol_for(&mut device).unwrap();
+        let perms = Permissions {
+            bits: permission::LARGE_BLOB_WRITE | permission::CREDENTIAL_MANAGEMENT,
+            rp_id: None,
+        };
+        let token = client_pin::pin_token(&mut device, p, &pin("1234"), perms).unwrap();
+        // Within OpenSK's 2048 bytes (its messages are larger than that, so one
+        // fragment; tests/large_blobs.rs writes several to the simulator).
+        let data = vec![0x5a; 1500];
+        let entries = vec![large_blobs::seal(&key, &data).unwrap()];
+        let serialized = large_blobs::serialize(&entries);
+        large_blobs::write_array(&mut device, Some(&token), &serialized).unwrap();
+        let read = large_blobs::read_array(&mut device).unwrap();
+        assert_eq!(read, serialized);
+        let back = large_blobs::parse(&read).unwrap();
+
+        let set = CommandSet::for_credentials(device.get_info().unwrap()).unwrap();
+        let all = CredMan { set, token: &token }
+            .everything(&mut device)
+            .unwrap();
+        let listed_key = all[0].1[0]
+            .large_blob_key
+            .clone()
+            .expect("credman gives it");
+        assert_eq!(listed_key.as_slice(), key.as_slice());
+        let entry = Entry::of(&back[0]).unwrap();
+        assert_eq!(entry.orig_size, 1500);
+        assert!(entry.open(&listed_key).is_some());
+
+        let mut corrupt = large_blobs::serialize(&[]);
+        *corrupt.last_mut().unwrap() ^= 0xff;
+        let e = large_blobs::write_array(&mut device, Some(&token), &corrupt).unwrap_err();
+        assert_eq!(e.status(), Some(CtapStatus::IntegrityFailure));
+        assert_eq!(large_blobs::read_array(&mut device).unwrap(), serialized);
     }
 
     fn with_pin() -> Device {

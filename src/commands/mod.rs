@@ -22,6 +22,7 @@ mod doctor;
 mod fingerprint;
 mod generate;
 mod info;
+mod large_blobs;
 mod list;
 mod menu;
 mod pin;
@@ -177,6 +178,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Fingerprint(cmd) => fingerprint::run(&ctx, cmd),
         Command::Credentials(cmd) => credentials::run(&ctx, cmd),
         Command::Config(cmd) => config::run(&ctx, cmd),
+        Command::LargeBlobs(cmd) => large_blobs::run(&ctx, cmd),
         Command::Setup(args) => setup::run(&ctx, &args),
         Command::Reset(args) => reset::run(&ctx, &args),
         Command::Doctor => doctor::run(&ctx),

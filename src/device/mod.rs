@@ -197,7 +197,8 @@ impl Device {
         Ok(())
     }
 
-    fn max_msg_size(&self) -> usize {
+    /// The largest CTAP message the key takes (getInfo, else CTAP's 1024).
+    pub fn max_msg_size(&self) -> usize {
         self.info
             .as_ref()
             .and_then(|i| i.max_msg_size)

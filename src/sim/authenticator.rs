@@ -36,6 +36,7 @@ pub struct Authenticator {
     pub(super) token: super::client_pin::Token,
     pub(super) enrollment: Option<super::bio::Enrollment>,
     pub(super) enumeration: Option<super::credentials::Enumeration>,
+    pub(super) large_blob_write: Option<super::large_blobs::PendingWrite>,
     /// Whether the current request came within the reset window, as the first command.
     reset_window_open: bool,
     /// The power-up this instance has seen; another one means a re-plug happened.
@@ -63,6 +64,7 @@ impl Authenticator {
             token: super::client_pin::Token::fresh(),
             enrollment: None,
             enumeration: None,
+            large_blob_write: None,
             reset_window_open: false,
         })
     }
@@ -114,6 +116,7 @@ impl Authenticator {
             self.token = super::client_pin::Token::fresh();
             self.enrollment = None;
             self.enumeration = None;
+            self.large_blob_write = None;
         }
     }
 
@@ -216,6 +219,9 @@ impl Authenticator {
             // `config`: authnrCfg's 2.1-PRE name (RK: KeyVault).
             command::CONFIG if self.supports("authnrCfg") || self.supports("config") => {
                 self.config(params_map(params)?)
+            }
+            command::LARGE_BLOBS if self.supports("largeBlobs") => {
+                self.large_blobs(params_map(params)?)
             }
             command::BIO_ENROLLMENT if final_bio => self.bio(params_map(params)?, presence),
             command::BIO_ENROLLMENT_PREVIEW if preview_bio => {

@@ -140,6 +140,8 @@ impl Authenticator {
                     (7, Some(descriptor(&c.id))),
                     (8, Some(KeyPair::generate().cose_public_key_es256())),
                     (10, Some(cbor::int(i64::from(c.cred_protect)))),
+                    // §6.8.4: largeBlobKey, for credentials made with the extension.
+                    (11, c.large_blob_key.as_deref().map(cbor::bytes)),
                 ])
             })
             .collect();

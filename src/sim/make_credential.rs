@@ -120,6 +120,16 @@ impl Authenticator {
             return Err(Status::InvalidParameter);
         }
 
+        // §12.3 largeBlobKey: for discoverable credentials only, returned as member 0x05.
+        let large_blob_key = match self.large_blob_key_asked(&p) {
+            Some(true) if opts.rk => {
+                let mut key = vec![0u8; 32];
+                getrandom::fill(&mut key).map_err(|_| Status::Other)?;
+                Some(key)
+            }
+            Some(_) => return Err(Status::InvalidOption),
+            None => None,
+        };
         // Steps 6-11: user verification where the key's state asks for it.
         let protected = self.state.pin.is_some() || enrolled;
         let always_uv = self.state.always_uv && self.supports("alwaysUv");
@@ -146,7 +156,7 @@ impl Authenticator {
         let mut cred_id = vec![0u8; if opts.rk { 16 } else { 32 }];
         getrandom::fill(&mut cred_id).map_err(|_| Status::Other)?;
         if opts.rk {
-            self.store_credential(&cred_id, &rp, &rp_id, &user, &p)?;
+            self.store_credential(&cred_id, &rp, &rp_id, &user, &p, large_blob_key.clone())?;
         }
         let mut auth_data = sha256(rp_id.as_bytes()).to_vec();
         auth_data.push(flags);
@@ -160,7 +170,19 @@ impl Authenticator {
             (1, Some(cbor::text(fmt))),
             (2, Some(cbor::bytes(&auth_data))),
             (3, Some(att_stmt)),
+            (5, large_blob_key.as_deref().map(cbor::bytes)),
         ])))
+    }
+
+    /// The largeBlobKey extension's value, on keys that list the extension.
+    fn large_blob_key_asked(&self, p: &MapView<'_>) -> Option<bool> {
+        if !self.model().extensions.contains(&"largeBlobKey") {
+            return None;
+        }
+        p.int(6)
+            .and_then(MapView::new)
+            .and_then(|e| e.text("largeBlobKey"))
+            .map(|v| v.as_bool() == Some(true))
     }
 
     /// The attestation statement over authData || clientDataHash. These keys
@@ -181,6 +203,7 @@ impl Authenticator {
         rp_id: &str,
         user: &MapView<'_>,
         p: &MapView<'_>,
+        large_blob_key: Option<Vec<u8>>,
     ) -> Result<(), Status> {
         let user_id = user
             .text("id")
@@ -212,6 +235,7 @@ impl Authenticator {
             user_name: text(user, "name"),
             display_name: text(user, "displayName"),
             cred_protect,
+            large_blob_key,
         });
         Ok(())
     }

@@ -27,6 +27,7 @@ mod config;
 mod credentials;
 pub mod faults;
 mod hid;
+mod large_blobs;
 mod make_credential;
 pub mod profiles;
 pub mod quirks;
@@ -190,6 +191,16 @@ pub fn add_credential(
         user_name: Some(user_name.to_string()),
         display_name: display_name.map(str::to_string),
         cred_protect: 2,
+        // As a site asking for largeBlob support would get, where the key offers it.
+        large_blob_key: profile
+            .model()
+            .extensions
+            .contains(&"largeBlobKey")
+            .then(|| {
+                let mut key = vec![0u8; 32];
+                let _ = getrandom::fill(&mut key);
+                key
+            }),
     });
     state::save(&path, &s)?;
     Ok(id)

@@ -41,6 +41,9 @@ pub struct State {
     /// RPs that may read the minimum PIN length (§6.11.4).
     #[serde(default)]
     pub min_pin_length_rp_ids: Vec<String>,
+    /// The serialized large-blob array with its trailer (CTAP 2.1 §6.10).
+    #[serde(default = "crate::device::ctap2::large_blobs::empty_array")]
+    pub large_blob_array: Vec<u8>,
     /// When the key was last powered up (ms since the Unix epoch).
     pub powered_up_at_ms: u64,
     /// Only getInfo/selection since power-up: reset is still allowed (OpenSK and
@@ -57,6 +60,9 @@ pub struct StoredCredential {
     pub user_name: Option<String>,
     pub display_name: Option<String>,
     pub cred_protect: u8,
+    /// The largeBlobKey extension's key (CTAP 2.1 §12.3), where one was asked for.
+    #[serde(default)]
+    pub large_blob_key: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -88,6 +94,7 @@ impl State {
             // The YubiKey Bio ships with alwaysUv on.
             always_uv: profile == "yubikey-bio",
             min_pin_length_rp_ids: Vec::new(),
+            large_blob_array: crate::device::ctap2::large_blobs::empty_array(),
             powered_up_at_ms: now_ms(),
             fresh_since_power_up: true,
         }
