@@ -415,6 +415,13 @@ mod accounts {
         );
     }
 
+    fn min_length(n: u64) -> config::MinPinLength<'static> {
+        config::MinPinLength {
+            length: Some(n),
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn config_always_uv_and_min_pin_length() {
         let mut device = with_pin();
@@ -431,14 +438,14 @@ mod accounts {
             before.map(|b| !b)
         );
 
-        let err = config::set_min_pin_length(&mut device, &token, Some(3), &[], false).unwrap_err();
+        let err = config::set_min_pin_length(&mut device, &token, &min_length(3)).unwrap_err();
         assert_eq!(
             err.status(),
             Some(CtapStatus::PinPolicyViolation),
             "the minimum only goes up"
         );
 
-        config::set_min_pin_length(&mut device, &token, Some(6), &[], false).unwrap();
+        config::set_min_pin_length(&mut device, &token, &min_length(6)).unwrap();
         let info = device.refresh_info().unwrap().clone();
         assert_eq!(info.min_pin_length, Some(6));
         assert_eq!(

@@ -103,7 +103,15 @@ fn min_pin_length(
         .into());
     }
     with_config_token(device, |d, t| {
-        config::set_min_pin_length(d, t, Some(length), rps, false)
+        config::set_min_pin_length(
+            d,
+            t,
+            &config::MinPinLength {
+                length: Some(length),
+                rp_ids: rps,
+                ..Default::default()
+            },
+        )
     })?;
     let after = device.refresh_info()?.clone();
     eprintln!(
@@ -125,7 +133,14 @@ fn force_pin_change(device: &mut Device, info: &AuthenticatorInfo) -> Result<()>
         ));
     }
     with_config_token(device, |d, t| {
-        config::set_min_pin_length(d, t, None, &[], true)
+        config::set_min_pin_length(
+            d,
+            t,
+            &config::MinPinLength {
+                force_change: true,
+                ..Default::default()
+            },
+        )
     })?;
     eprintln!("The key will ask for a new PIN before its next use (fidoctl pin change).");
     Ok(())

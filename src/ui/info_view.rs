@@ -19,6 +19,9 @@ pub fn render(
     if info.is_biometric() {
         sections.push(biometrics(info, counters));
     }
+    if let Some(reset) = reset(info) {
+        sections.push(reset);
+    }
     sections.push(options(info));
     if let Some(other) = other_members(info) {
         sections.push(other);
@@ -64,7 +67,37 @@ fn capabilities(info: &AuthenticatorInfo) -> Section {
         "account management",
         command_set(CommandSet::for_credentials(info)),
     );
-    s.row("security policy (config)", yes_no(info.supports_config()));
+    s.row("security policy (config)", config_commands(info));
+    s.row_opt(
+        "vendor config commands",
+        info.vendor_prototype_config_commands
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                c.iter()
+                    .map(|n| format!("{n:#x}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }),
+    );
+    s.row_opt(
+        "accounts without the PIN",
+        info.supports_persistent_token()
+            .then(|| "yes: a read-only persistent token (after fidoctl key name)".to_string()),
+    );
+    s.row_opt(
+        "identifier",
+        info.enc_identifier.as_ref().map(|_| {
+            "encrypted; fidoctl key name reads it with the PIN, to tell this key from others"
+                .to_string()
+        }),
+    );
+    s.row_opt(
+        "account store state",
+        info.enc_cred_store_state
+            .as_ref()
+            .map(|_| "encrypted; changes whenever passkeys are added or removed".to_string()),
+    );
     s.row_opt(
         "always verify user",
         info.option("alwaysUv").map(|b| yes_no(b).to_string()),
@@ -82,7 +115,83 @@ fn capabilities(info: &AuthenticatorInfo) -> Section {
         "largest message",
         format!("{} bytes", info.max_msg_size.unwrap_or(1024)),
     );
+    s.row_opt(
+        "certifications",
+        info.certifications.as_ref().map(certifications),
+    );
     s
+}
+
+/// "yes: always-UV, minimum PIN length, ..." from authenticatorConfigCommands
+/// (CTAP 2.3), or from the options on older keys.
+fn config_commands(info: &AuthenticatorInfo) -> String {
+    use crate::device::ctap2::config::sub;
+    if !info.supports_config() {
+        return "no".into();
+    }
+    let Some(list) = &info.authenticator_config_commands else {
+        return "yes".into();
+    };
+    let words: Vec<String> = list
+        .iter()
+        .map(|&n| match n as i64 {
+            sub::ENABLE_ENTERPRISE_ATTESTATION => "enterprise attestation".to_string(),
+            sub::TOGGLE_ALWAYS_UV => "always-UV".to_string(),
+            sub::SET_MIN_PIN_LENGTH => "minimum PIN length".to_string(),
+            sub::ENABLE_LONG_TOUCH_FOR_RESET => "long touch for reset".to_string(),
+            sub::VENDOR_PROTOTYPE => "vendor commands".to_string(),
+            other => format!("command {other:#04x}"),
+        })
+        .collect();
+    if words.is_empty() {
+        "none".into()
+    } else {
+        format!("yes: {}", words.join(", "))
+    }
+}
+
+/// certifications (CTAP 2.1 §6.4): {"FIDO": 2, "FIPS-CMVP-2": 2} as "FIDO level 2, ...".
+fn certifications(value: &serde_json::Value) -> String {
+    match value.as_object() {
+        Some(map) if !map.is_empty() => map
+            .iter()
+            .map(|(k, v)| format!("{k} level {v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Some(_) => "none".into(),
+        None => value.to_string(),
+    }
+}
+
+/// How the key resets (CTAP 2.2 §6.4 members 0x18 and 0x1A), where it says.
+fn reset(info: &AuthenticatorInfo) -> Option<Section> {
+    if info.long_touch_for_reset.is_none() && info.transports_for_reset.is_none() {
+        return None;
+    }
+    let mut s = Section::new("Reset");
+    s.row_opt(
+        "confirmation",
+        info.long_touch_for_reset.map(|long| {
+            if long {
+                "press and hold the key for 5 seconds".to_string()
+            } else if info.lists_config_command(4) && info.supports_config() {
+                "a touch (fidoctl config long-touch-reset asks for a long one)".to_string()
+            } else {
+                "a touch".to_string()
+            }
+        }),
+    );
+    s.row_opt(
+        "possible over",
+        info.transports_for_reset.as_deref().map(|t| {
+            if info.resets_over_usb() {
+                output::join(t)
+            } else {
+                format!("{}: not over USB, so not from fidoctl", output::join(t))
+            }
+        }),
+    );
+    Some(s)
 }
 
 fn pin(info: &AuthenticatorInfo, counters: &Counters) -> Section {
@@ -103,6 +212,22 @@ fn pin(info: &AuthenticatorInfo, counters: &Counters) -> Section {
         s.row_opt(
             "maximum length",
             info.max_pin_length.map(|n| format!("{n} characters")),
+        );
+        s.row_opt(
+            "complexity policy",
+            info.pin_complexity_policy.map(|on| {
+                let url = info
+                    .pin_complexity_policy_url
+                    .as_deref()
+                    .map(|u| format!(": {u}"))
+                    .unwrap_or_default();
+                if on {
+                    format!("on{url}")
+                } else {
+                    "off (fidoctl config min-pin-length N --complexity-policy turns it on)"
+                        .to_string()
+                }
+            }),
         );
         s.row_opt(
             "change required",
@@ -182,6 +307,20 @@ fn biometrics(info: &AuthenticatorInfo, counters: &Counters) -> Section {
     s.row_opt(
         "attempts per sign-in",
         info.preferred_platform_uv_attempts.map(|n| n.to_string()),
+    );
+    s.row_opt(
+        "finger uses since the PIN",
+        info.uv_count_since_last_pin_entry.map(|n| n.to_string()),
+    );
+    s.row_opt(
+        "enroll with a finger",
+        info.option("uvBioEnroll").map(|b| {
+            if b {
+                "yes: fingerprints after the first need no PIN".to_string()
+            } else {
+                "no".to_string()
+            }
+        }),
     );
     s
 }
