@@ -38,10 +38,13 @@ pub enum Quirk {
     /// credMgmt listed but updateUserInformation unknown (nitrokey-3-firmware #334,
     /// fixed in 1.7.0).
     NoUpdateUser,
+    /// transportsForReset (CTAP 2.2) lists only NFC, and reset over USB is
+    /// refused. No real key is known to do it: it tests fidoctl's refusal.
+    ResetNotOverUsb,
 }
 
 /// Name, quirk, one line for `fidoctl sim profiles`.
-pub const TABLE: [(&str, Quirk, &str); 12] = [
+pub const TABLE: [(&str, Quirk, &str); 13] = [
     (
         "empty-credman-body",
         Quirk::EmptyCredmanBody,
@@ -97,6 +100,11 @@ pub const TABLE: [(&str, Quirk, &str); 12] = [
         "no-update-user",
         Quirk::NoUpdateUser,
         "credMgmt without updateUserInformation",
+    ),
+    (
+        "reset-not-over-usb",
+        Quirk::ResetNotOverUsb,
+        "transportsForReset lists only nfc (for tests)",
     ),
 ];
 
