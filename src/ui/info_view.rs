@@ -2,17 +2,69 @@
 
 use crate::device::ctap2::client_pin::{Counters, PinRetries, Reading};
 use crate::device::ctap2::{AuthenticatorInfo, CommandSet};
+use crate::device::pin::{Longest, PinRules};
 use crate::ui::output::{self, Section, yes_no};
+
+/// How fidoctl tells a key from others of its model, for `list`, `info` and
+/// the touch selection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Naming {
+    /// The name given with `fidoctl key name`, recognised without a PIN.
+    pub nickname: Option<String>,
+    /// The USB serial number, where the key has one.
+    pub serial: Option<String>,
+    /// The key has a persistent token and an identifier (CTAP 2.2): it can be named.
+    pub nameable: bool,
+}
+
+/// "BioPass FIDO2 — backup key", or the model alone.
+pub fn key_title(model: Option<&str>, nickname: Option<&str>) -> String {
+    match (model, nickname) {
+        (Some(m), Some(n)) => format!("{m} — {n}"),
+        (None, Some(n)) => n.to_string(),
+        (Some(m), None) => m.to_string(),
+        (None, None) => "Unknown model".to_string(),
+    }
+}
+
+/// One line for the touch selection: the title, with the serial where that is all there is.
+pub fn key_choice(model: Option<&str>, naming: &Naming) -> String {
+    let title = key_title(model, naming.nickname.as_deref());
+    match (&naming.nickname, &naming.serial) {
+        (None, Some(serial)) => format!("{title} (serial {serial})"),
+        _ => title,
+    }
+}
+
+/// How the key is told apart, when its title does not already say.
+pub fn naming_row(naming: &Naming) -> Option<(&'static str, String)> {
+    if naming.nickname.is_some() {
+        return None;
+    }
+    Some(match (&naming.serial, naming.nameable) {
+        (Some(serial), _) => ("serial", serial.clone()),
+        (None, true) => (
+            "name",
+            "none yet: fidoctl key name NAME (with the PIN, once)".to_string(),
+        ),
+        (None, false) => (
+            "identity",
+            "no USB serial and no CTAP 2.2 identifier: this key cannot be told apart from another of its model"
+                .to_string(),
+        ),
+    })
+}
 
 /// The human view of getInfo, in sections: identity, capabilities, PIN, fingerprints.
 pub fn render(
     label: &str,
     name: Option<&str>,
+    naming: &Naming,
     info: &AuthenticatorInfo,
     counters: &Counters,
 ) -> String {
     let mut sections = vec![
-        identity(label, name, info),
+        identity(label, name, naming, info),
         capabilities(info),
         pin(info, counters),
     ];
@@ -33,9 +85,14 @@ pub fn render(
         .join("\n")
 }
 
-fn identity(label: &str, name: Option<&str>, info: &AuthenticatorInfo) -> Section {
-    let mut s = Section::new(name.unwrap_or("Unknown model"));
+fn identity(label: &str, name: Option<&str>, naming: &Naming, info: &AuthenticatorInfo) -> Section {
+    let mut s = Section::new(key_title(name, naming.nickname.as_deref()));
     s.row("device", label);
+    if let Some((row, value)) = naming_row(naming) {
+        s.row(row, value);
+    } else if let Some(serial) = &naming.serial {
+        s.row("serial", serial.clone());
+    }
     s.row("aaguid", info.aaguid.to_string());
     if info.aaguid.is_nil() {
         // All zeros: the key hides its model (CTAP 2.1 §6.4 allows it); allow lists cannot name it.
@@ -251,6 +308,29 @@ fn pin(info: &AuthenticatorInfo, counters: &Counters) -> Section {
         );
     }
     s
+}
+
+/// "at least 4 characters, at most 63 bytes of UTF-8" (or the key's own maximum).
+pub fn pin_length_words(rules: &PinRules) -> String {
+    let most = match rules.longest() {
+        Longest::CodePoints(n) => format!("at most {n} characters"),
+        Longest::Bytes(n) => format!("at most {n} bytes of UTF-8"),
+    };
+    format!("at least {} characters, {most}", rules.min_code_points)
+}
+
+/// Said before a new PIN is asked for, on a key with its complexity policy on.
+pub fn complexity_notice(info: &AuthenticatorInfo) -> Option<String> {
+    (info.pin_complexity_policy == Some(true)).then(|| {
+        format!(
+            "This key enforces a PIN complexity policy{}: {}.",
+            info.pin_complexity_policy_url
+                .as_deref()
+                .map(|u| format!(" ({u})"))
+                .unwrap_or_default(),
+            super::errors::COMPLEXITY_ADVICE
+        )
+    })
 }
 
 /// A counter's row: its value in words, "unknown" when the key would not say,

@@ -280,6 +280,14 @@ impl AuthenticatorInfo {
             .is_none_or(|t| t.iter().any(|t| t == "usb"))
     }
 
+    /// Fingerprints after the first can be enrolled with a token from a finger
+    /// (CTAP 2.2 §6.5.5.7.3: the be permission with `uvBioEnroll`), once one is enrolled.
+    pub fn enrolls_by_finger(&self) -> bool {
+        self.option("uvBioEnroll") == Some(true)
+            && self.option("uv") == Some(true)
+            && self.option("pinUvAuthToken") == Some(true)
+    }
+
     /// The PIN length the key enforces: CTAP's 4 unless it says more.
     pub fn effective_min_pin_length(&self) -> u64 {
         self.min_pin_length.unwrap_or(4).max(4)
