@@ -67,7 +67,8 @@ fn get_info_is_decoded_and_shown() {
     );
     let counters = client_pin::counters(&mut device);
     assert_eq!(counters.pin.known().unwrap().retries, 8);
-    let shown = fidoctl::ui::info_view::render("opensk", None, &info, &counters);
+    let shown =
+        fidoctl::ui::info_view::render("opensk", None, &Default::default(), &info, &counters);
     assert!(shown.contains(&info.aaguid.to_string()));
     let enrollment = shown
         .lines()

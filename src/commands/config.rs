@@ -24,7 +24,10 @@ pub fn run(ctx: &Context, cmd: ConfigCommand) -> Result<()> {
             "this key has no configurable security policy (getInfo lists no authnrCfg)",
         ));
     }
-    refuse_unlisted(&info, subcommand_of(&cmd))?;
+    if let Err(e) = refuse_unlisted(&info, subcommand_of(&cmd)) {
+        ctx.done_with(&device);
+        return Err(e);
+    }
     let result = match cmd {
         ConfigCommand::AlwaysUv { state } => always_uv(&mut device, &info, state),
         ConfigCommand::MinPinLength {

@@ -31,7 +31,7 @@ const REPLUG_WAIT: Duration = Duration::from_secs(60);
 enum Identity {
     /// Its identifier, decrypted with the stored persistent token.
     Known(Known, [u8; 16]),
-    Model(Fingerprint),
+    Model(Box<Fingerprint>),
 }
 
 impl Identity {
@@ -39,14 +39,14 @@ impl Identity {
         let known = keystore.and_then(|ks| ks.recognise(info));
         match known.and_then(|k| identity::identifier(info, &k.token).map(|id| (k, id))) {
             Some((k, id)) => Identity::Known(k, id),
-            None => Identity::Model(Fingerprint::of(info)),
+            None => Identity::Model(Box::new(Fingerprint::of(info))),
         }
     }
 
     fn matches(&self, info: &AuthenticatorInfo) -> bool {
         match self {
             Identity::Known(k, id) => identity::identifier(info, &k.token) == Some(*id),
-            Identity::Model(fingerprint) => Fingerprint::of(info) == *fingerprint,
+            Identity::Model(fingerprint) => Fingerprint::of(info) == **fingerprint,
         }
     }
 }
@@ -189,5 +189,55 @@ fn replug(ctx: &Context, spec: &DeviceSpec) -> Result<Device> {
             drop(wait);
             ctx.open(&DeviceSpec::Hid(key.path))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::ctap2::get_info::HexBytes;
+    use crate::device::pin_protocol::{PinProtocol, PinUvAuthToken};
+
+    fn key(identifier: [u8; 16], token: &[u8], iv: u8) -> AuthenticatorInfo {
+        AuthenticatorInfo {
+            versions: vec!["FIDO_2_3".into()],
+            enc_identifier: Some(HexBytes(identity::encrypt_member(
+                token,
+                identity::IDENTIFIER,
+                &identifier,
+                &[iv; 16],
+            ))),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_named_key_is_checked_by_its_identifier() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ks = Keystore::load_from(dir.path()).unwrap();
+        let token = PinUvAuthToken::new(PinProtocol::V2, vec![3u8; 32].into());
+        ks.remember("backup key", &[1; 16], uuid::Uuid::nil(), &token);
+        let before = Identity::of(&key([1; 16], &[3; 32], 1), Some(&ks));
+        assert!(matches!(before, Identity::Known(..)));
+        assert!(
+            before.matches(&key([1; 16], &[3; 32], 2)),
+            "a new IV, the same key"
+        );
+        // Another key of the same model: same getInfo but its own identifier and token.
+        assert!(!before.matches(&key([2; 16], &[4; 32], 2)));
+        assert!(!before.matches(&key([1; 16], &[4; 32], 2)));
+    }
+
+    #[test]
+    fn an_unnamed_key_is_checked_by_its_stable_getinfo() {
+        let before = Identity::of(&key([1; 16], &[3; 32], 1), None);
+        assert!(matches!(before, Identity::Model(_)));
+        assert!(
+            before.matches(&key([2; 16], &[4; 32], 2)),
+            "encIdentifier is volatile"
+        );
+        let mut other = key([1; 16], &[3; 32], 1);
+        other.firmware_version = Some(7);
+        assert!(!before.matches(&other));
     }
 }

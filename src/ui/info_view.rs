@@ -65,7 +65,7 @@ pub fn render(
 ) -> String {
     let mut sections = vec![
         identity(label, name, naming, info),
-        capabilities(info),
+        capabilities(info, naming),
         pin(info, counters),
     ];
     if info.is_biometric() {
@@ -112,7 +112,7 @@ fn identity(label: &str, name: Option<&str>, naming: &Naming, info: &Authenticat
     s
 }
 
-fn capabilities(info: &AuthenticatorInfo) -> Section {
+fn capabilities(info: &AuthenticatorInfo, naming: &Naming) -> Section {
     let mut s = Section::new("Capabilities");
     let rk = info.option("rk").unwrap_or(false);
     let slots = info
@@ -139,8 +139,13 @@ fn capabilities(info: &AuthenticatorInfo) -> Section {
     );
     s.row_opt(
         "accounts without the PIN",
-        info.supports_persistent_token()
-            .then(|| "yes: a read-only persistent token (after fidoctl key name)".to_string()),
+        info.supports_persistent_token().then(|| {
+            if naming.nickname.is_some() {
+                "yes: fidoctl holds this key's read-only persistent token".to_string()
+            } else {
+                "yes: a read-only persistent token (after fidoctl key name)".to_string()
+            }
+        }),
     );
     s.row_opt(
         "identifier",
@@ -497,6 +502,41 @@ fn modality(bits: u64) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_key_is_told_apart_by_name_serial_or_not_at_all() {
+        let named = Naming {
+            nickname: Some("backup key".into()),
+            serial: Some("123".into()),
+            nameable: true,
+        };
+        assert_eq!(key_choice(Some("BioPass"), &named), "BioPass — backup key");
+        assert_eq!(naming_row(&named), None);
+        let serial = Naming {
+            nickname: None,
+            ..named.clone()
+        };
+        assert_eq!(key_choice(Some("BioPass"), &serial), "BioPass (serial 123)");
+        assert_eq!(naming_row(&serial).unwrap().0, "serial");
+        let nameable = Naming {
+            serial: None,
+            ..serial.clone()
+        };
+        assert!(
+            naming_row(&nameable)
+                .unwrap()
+                .1
+                .contains("fidoctl key name")
+        );
+        let neither = Naming::default();
+        assert!(
+            naming_row(&neither)
+                .unwrap()
+                .1
+                .contains("cannot be told apart")
+        );
+        assert_eq!(key_title(None, None), "Unknown model");
+    }
 
     #[test]
     fn modality_names_bits() {
