@@ -306,6 +306,11 @@ fn pin(info: &AuthenticatorInfo, counters: &Counters) -> Section {
             info.pin_uv_auth_protocols.as_deref().map(output::join),
         );
         s.row_opt(
+            "verified without it",
+            info.uv_count_since_last_pin_entry
+                .map(|n| format!("{n} times since the PIN was last entered")),
+        );
+        s.row_opt(
             "tries",
             reading(counters.pin, |r| {
                 pin_tries(r, info.pin_is_set() == Some(true))
@@ -392,10 +397,6 @@ fn biometrics(info: &AuthenticatorInfo, counters: &Counters) -> Section {
     s.row_opt(
         "attempts per sign-in",
         info.preferred_platform_uv_attempts.map(|n| n.to_string()),
-    );
-    s.row_opt(
-        "finger uses since the PIN",
-        info.uv_count_since_last_pin_entry.map(|n| n.to_string()),
     );
     s.row_opt(
         "enroll with a finger",
