@@ -461,3 +461,30 @@ fn info_shows_every_ctap23_member_of_libfido2s_answer_in_words() {
                 .and(predicate::str::contains("Other members").not()),
         );
 }
+
+#[test]
+fn setup_says_the_complexity_policy_before_asking_for_the_pin() {
+    let key = SimKey::new("ctap23");
+    key.cmd(&["setup", "--yes"])
+        .env("FIDOCTL_NEW_PIN", PIN)
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("First, a PIN: at least 4 characters, at most 63 bytes").and(
+                predicate::str::contains(
+                    "This key enforces a PIN complexity policy (https://example.com)",
+                ),
+            ),
+        );
+    key.cmd(&["setup", "--yes"])
+        .env("FIDOCTL_NEW_PIN", "1111")
+        .env(
+            "FIDOCTL_SIM_STATE",
+            key.state_file().with_extension("fresh"),
+        )
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains(
+            "not one character repeated (1111)",
+        ));
+}
