@@ -59,6 +59,9 @@ pub enum Command {
     /// The key's large-blob storage: data sites keep for a passkey
     #[command(subcommand, name = "large-blobs")]
     LargeBlobs(LargeBlobsCommand),
+    /// A nickname for this physical key, shown without a PIN from then on (CTAP 2.2 keys)
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Guided first set-up: PIN, then fingerprints with names and a test
     Setup(SetupArgs),
     /// Erase the key: PIN, fingerprints and accounts (asks to re-insert the key)
@@ -203,11 +206,32 @@ pub enum ConfigCommand {
         length: u64,
         #[arg(long, value_name = "RP_ID")]
         rp: Vec<String>,
+        /// Also turn on the key's PIN complexity policy (CTAP 2.3 keys; it cannot be turned off)
+        #[arg(long)]
+        complexity_policy: bool,
     },
+    /// Make a reset need a long touch of the key (CTAP 2.3 keys; it cannot be turned off)
+    LongTouchReset,
     /// Make the key ask for a new PIN before its next use
     ForcePinChange,
     /// Enable enterprise attestation, where the key offers it
     EnterpriseAttestation,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Name this key: asks for the PIN once, keeps a read-only token in your state directory
+    Name {
+        /// The nickname, e.g. "backup key"
+        nickname: String,
+    },
+    /// Forget a key's name and token: the connected key, or the one named NICKNAME
+    Forget {
+        /// A name from `fidoctl key list` (no key needs to be connected)
+        nickname: Option<String>,
+    },
+    /// The keys fidoctl has names for
+    List,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ pub mod cbor;
 pub mod cli;
 pub mod commands;
 pub mod device;
+pub mod keystore;
 pub mod sim;
 pub mod system;
 pub mod ui;

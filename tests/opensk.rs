@@ -67,7 +67,8 @@ fn get_info_is_decoded_and_shown() {
     );
     let counters = client_pin::counters(&mut device);
     assert_eq!(counters.pin.known().unwrap().retries, 8);
-    let shown = fidoctl::ui::info_view::render("opensk", None, &info, &counters);
+    let shown =
+        fidoctl::ui::info_view::render("opensk", None, &Default::default(), &info, &counters);
     assert!(shown.contains(&info.aaguid.to_string()));
     let enrollment = shown
         .lines()
@@ -483,6 +484,13 @@ mod accounts {
         );
     }
 
+    fn min_length(n: u64) -> config::MinPinLength<'static> {
+        config::MinPinLength {
+            length: Some(n),
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn config_always_uv_and_min_pin_length() {
         let mut device = with_pin();
@@ -499,14 +507,14 @@ mod accounts {
             before.map(|b| !b)
         );
 
-        let err = config::set_min_pin_length(&mut device, &token, Some(3), &[], false).unwrap_err();
+        let err = config::set_min_pin_length(&mut device, &token, &min_length(3)).unwrap_err();
         assert_eq!(
             err.status(),
             Some(CtapStatus::PinPolicyViolation),
             "the minimum only goes up"
         );
 
-        config::set_min_pin_length(&mut device, &token, Some(6), &[], false).unwrap();
+        config::set_min_pin_length(&mut device, &token, &min_length(6)).unwrap();
         let info = device.refresh_info().unwrap().clone();
         assert_eq!(info.min_pin_length, Some(6));
         assert_eq!(

@@ -148,6 +148,38 @@ fn list(ctx: &Context, device: &mut Device, set: CommandSet) -> Result<()> {
     Ok(())
 }
 
+/// The session for an enrollment: on a key that takes a finger for it
+/// (uvBioEnroll, with one already enrolled) a touch of an enrolled finger,
+/// unless FIDOCTL_PIN gives the PIN; the PIN when the finger is not recognised.
+fn enroll_session(device: &mut Device) -> Result<PinSession<'static>> {
+    if !device.get_info()?.enrolls_by_finger() || std::env::var_os(prompt::PIN_VAR).is_some() {
+        return bio_session(device);
+    }
+    let by_finger = auth::finger_session(
+        device,
+        BIO_PERMISSIONS,
+        &mut progress::touch_prompt(
+            "Touch the sensor with a finger already enrolled: this key needs no PIN to add another",
+        ),
+    );
+    match by_finger {
+        Ok(session) => Ok(session),
+        Err(e) if e.is_cancelled() => Err(errors::user("cancelled", exit::CANCELLED)),
+        Err(e) => {
+            let why = match e.status() {
+                Some(CtapStatus::UvInvalid) => "The finger was not recognised",
+                Some(CtapStatus::UvBlocked) => "Fingerprint matching is blocked",
+                Some(CtapStatus::UserActionTimeout | CtapStatus::ActionTimeout) => {
+                    "No finger in time"
+                }
+                _ => "The key would not take a finger",
+            };
+            eprintln!("{why}: the PIN then.");
+            bio_session(device)
+        }
+    }
+}
+
 /// NFC, not empty, within the key's byte limit.
 fn check_name(name: &str, max_bytes: u64) -> Result<String, String> {
     let name: String = name.trim().nfc().collect();
@@ -185,7 +217,7 @@ fn enroll(device: &mut Device, set: CommandSet, name: Option<&str>) -> Result<()
     let name = name
         .map(|n| check_name(n, limits.max_name).map_err(UsageError))
         .transpose()?;
-    let mut session = bio_session(device)?;
+    let mut session = enroll_session(device)?;
     let before = bio_step(device, set, &mut session, |bio, d| bio.enumerate(d))?;
     let suggestion = format!("Finger {}", before.len() + 1);
     enroll_one(

@@ -22,6 +22,7 @@ mod doctor;
 mod fingerprint;
 mod generate;
 mod info;
+mod key;
 mod large_blobs;
 mod list;
 mod menu;
@@ -117,22 +118,53 @@ impl Context {
         if keys.len() < 2 || !crate::ui::prompt::interactive() {
             return self.open(&discovery::default_spec()?);
         }
-        let devices = keys
+        let mut devices = keys
             .iter()
             .map(|k| self.open(&DeviceSpec::Hid(k.path.clone())))
             .collect::<Result<Vec<_>>>()?;
+        // Which is which, by the names given with `fidoctl key name` (no PIN).
+        let choices = self.choices(&mut devices, &keys);
         let waiting = crate::ui::progress::Waiting::new(&format!(
-            "{} keys are connected: touch the one you want to use",
-            devices.len()
+            "{} keys are connected: touch the one you want to use\n{}",
+            devices.len(),
+            choices
+                .iter()
+                .map(|c| format!("  {c}"))
+                .collect::<Vec<_>>()
+                .join("\n")
         ));
         let (winner, devices) = selection::select_by_touch(devices, &self.cancel)?;
         drop(waiting);
+        eprintln!("Using {}.", choices[winner]);
         let mut device = devices
             .into_iter()
             .nth(winner)
             .expect("the winner is one of them");
         device.set_cancel_token(self.cancel.clone());
         Ok(device)
+    }
+
+    /// "Security Key by Yubico — backup key" for each key, from getInfo alone.
+    fn choices(
+        &self,
+        devices: &mut [Device],
+        keys: &[crate::device::transport::hid::HidKey],
+    ) -> Vec<String> {
+        let registry = self.registry().ok();
+        let keystore = key::keystore_for_reading();
+        devices
+            .iter_mut()
+            .zip(keys)
+            .map(|(device, k)| {
+                let info = device.get_info().ok().cloned();
+                let model = info
+                    .as_ref()
+                    .and_then(|i| registry.as_ref()?.name(&i.aaguid))
+                    .or_else(|| k.product.clone());
+                let naming = key::naming(keystore.as_ref(), info.as_ref(), k.serial.clone());
+                crate::ui::info_view::key_choice(model.as_deref(), &naming)
+            })
+            .collect()
     }
 
     /// Adds a closed device's round trips to the `--verbose` summary.
@@ -179,6 +211,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Credentials(cmd) => credentials::run(&ctx, cmd),
         Command::Config(cmd) => config::run(&ctx, cmd),
         Command::LargeBlobs(cmd) => large_blobs::run(&ctx, cmd),
+        Command::Key(cmd) => key::run(&ctx, cmd),
         Command::Setup(args) => setup::run(&ctx, &args),
         Command::Reset(args) => reset::run(&ctx, &args),
         Command::Doctor => doctor::run(&ctx),

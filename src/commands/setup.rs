@@ -7,16 +7,16 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::{Context, auth, fingerprint};
+use super::{Context, auth, fingerprint, pin};
 use crate::cli::SetupArgs;
 use crate::device::Device;
 use crate::device::ctap2::bio_enrollment::{Bio, CommandSet};
 use crate::device::ctap2::client_pin::{self, Permissions, Reading, permission};
 use crate::device::ctap2::make_credential::THROWAWAY_RP;
 use crate::device::discovery;
-use crate::device::pin::{MAX_PIN_BYTES, Pin};
+use crate::device::pin::PinRules;
 use crate::device::pin_session::PinSession;
-use crate::ui::errors::{self, UserError};
+use crate::ui::errors::UserError;
 use crate::ui::output::Section;
 use crate::ui::progress::Waiting;
 use crate::ui::{info_view, prompt};
@@ -107,16 +107,14 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
     };
     let mut session = if info.pin_is_set() == Some(false) {
         eprintln!(
-            "First, a PIN: at least {} characters (letters, digits, anything), at most {MAX_PIN_BYTES} bytes.\n\
+            "First, a PIN: {} (letters, digits, anything).\n\
              Sites ask for it (or a fingerprint) when you sign in; 8 wrong PINs lock the key.",
-            info.effective_min_pin_length()
+            info_view::pin_length_words(&PinRules::of(&info))
         );
-        let min = info.effective_min_pin_length() as usize;
-        let typed =
-            prompt::new_pin(&|p: &str| Pin::new(p, min).map(|_| ()).map_err(|e| e.to_string()))?;
-        let pin = Pin::new(&typed, min).map_err(|e| errors::UsageError(e.to_string()))?;
+        let pin = pin::read_new_pin(&info)?;
         let protocol = client_pin::protocol_for(device)?;
-        client_pin::set_pin(device, protocol, &pin)?;
+        client_pin::set_pin(device, protocol, &pin)
+            .map_err(|e| pin::explain_new_pin_refusal(&info, e))?;
         done.pin = Some("set");
         eprintln!("PIN set.");
         PinSession::new(protocol, pin, permissions)

@@ -254,6 +254,7 @@ mod tests {
             product_id: 0x0402,
             manufacturer: None,
             product: None,
+            serial: None,
         };
         assert_eq!(describe(&k), "/dev/hidraw0 (1050:0402)");
         let k = HidKey {

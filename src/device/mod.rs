@@ -8,6 +8,7 @@ pub mod ctaphid;
 pub mod discovery;
 mod error;
 pub mod finger_check;
+pub mod identity;
 pub mod pin;
 pub mod pin_protocol;
 pub mod pin_session;

@@ -246,6 +246,12 @@ impl PinUvAuthToken {
         self.protocol
     }
 
+    /// The token's bytes: for the derivations of CTAP 2.2's persistent token
+    /// (`identity`) and for keeping that token (`keystore`), nothing else.
+    pub fn secret(&self) -> &[u8] {
+        &self.token
+    }
+
     /// pinUvAuthParam for `message`.
     pub fn authenticate(&self, message: &[u8]) -> Vec<u8> {
         authenticate(self.protocol, &self.token, message)

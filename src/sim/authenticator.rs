@@ -23,6 +23,9 @@ pub type Reply = Result<Option<Value>, Status>;
 /// How long a simulated key waits for a touch it was told will never come
 /// (scaled down from a real key's 30 s so tests stay quick).
 pub const SIMULATED_TIMEOUT: Duration = Duration::from_millis(300);
+/// How long a long touch for reset lasts (CTAP 2.2 longTouchForReset; issue 11
+/// says 5 s); `FIDOCTL_SIM_CLOCK` shortens it.
+pub const LONG_TOUCH: Duration = Duration::from_secs(5);
 
 pub struct Authenticator {
     pub(super) profile: Profile,
@@ -264,12 +267,23 @@ impl Authenticator {
         }
     }
 
-    /// authenticatorReset (§6.6): within 10 s of power-up, as the first command, with a touch.
+    /// authenticatorReset (§6.6): within 10 s of power-up, as the first command,
+    /// with a touch; CTAP 2.2 keys reset only over the transports they list
+    /// (this one is USB), and want a long touch once it is switched on.
     fn reset(&mut self, presence: &mut dyn Presence) -> Reply {
         if !self.reset_window_open {
             return Err(Status::NotAllowed);
         }
+        if let Some(c23) = &self.model().ctap23
+            && !profiles::reset_transports(c23, self.quirks).contains(&"usb")
+        {
+            return Err(Status::NotAllowed);
+        }
         self.touch(presence)?;
+        if self.state.long_touch_for_reset {
+            // The finger stays on the key until the long touch is complete.
+            self.wait(presence, self.clock.scaled(LONG_TOUCH))?;
+        }
         if self.has(Quirk::ResetTwoTouches) {
             // The key takes the first touch, works a moment, and asks again.
             presence.processing();

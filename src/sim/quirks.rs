@@ -51,10 +51,13 @@ pub enum Quirk {
     /// status 0xF1 (systemd #43212, Google Titan v2; the size is unverified:
     /// here more than 64 bytes of CBOR).
     LargeUserVendorError,
+    /// transportsForReset (CTAP 2.2) lists only NFC, and reset over USB is
+    /// refused. No real key is known to do it: it tests fidoctl's refusal.
+    ResetNotOverUsb,
 }
 
 /// Name, quirk, one line for `fidoctl sim profiles`.
-pub const TABLE: [(&str, Quirk, &str); 15] = [
+pub const TABLE: [(&str, Quirk, &str); 16] = [
     (
         "empty-credman-body",
         Quirk::EmptyCredmanBody,
@@ -125,6 +128,11 @@ pub const TABLE: [(&str, Quirk, &str); 15] = [
         "large-user-vendor-error",
         Quirk::LargeUserVendorError,
         "a large user entity fails with vendor status 0xF1",
+    ),
+    (
+        "reset-not-over-usb",
+        Quirk::ResetNotOverUsb,
+        "transportsForReset lists only nfc (for tests)",
     ),
 ];
 

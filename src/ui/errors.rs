@@ -48,6 +48,37 @@ pub fn ctap(status: CtapStatus) -> anyhow::Error {
 
 pub const NO_PIN_SUPPORT: &str = "this key does not support a PIN (it has no clientPin option)";
 
+/// PIN_POLICY_VIOLATION for a new PIN, with what to change, from what getInfo
+/// says of the key's policy (length, CTAP 2.3's complexity policy, a forced change).
+pub fn pin_policy_violation(info: &crate::device::ctap2::AuthenticatorInfo) -> anyhow::Error {
+    let rules = crate::device::pin::PinRules::of(info);
+    let mut asks = vec![format!(
+        "choose a PIN of {}",
+        super::info_view::pin_length_words(&rules)
+    )];
+    if info.pin_complexity_policy == Some(true) {
+        asks.push(format!(
+            "{} (the key's complexity policy{})",
+            COMPLEXITY_ADVICE,
+            info.pin_complexity_policy_url
+                .as_deref()
+                .map(|u| format!(": {u}"))
+                .unwrap_or_default()
+        ));
+    }
+    if info.force_pin_change == Some(true) {
+        asks.push("different from the current PIN".into());
+    }
+    user(
+        format!("the key refused the new PIN: {}", asks.join("; ")),
+        exit::REFUSED,
+    )
+}
+
+/// What complexity policies refuse, as advice (the key's own is at its URL).
+pub const COMPLEXITY_ADVICE: &str =
+    "not one character repeated (1111), not a sequence (1234, 4321) and not a commonly used PIN";
+
 /// "wrong PIN, 5 tries left", or what the counter says now.
 pub fn wrong_pin(retries: Option<crate::device::ctap2::client_pin::PinRetries>) -> anyhow::Error {
     let message = match retries {

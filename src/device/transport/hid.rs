@@ -18,6 +18,8 @@ pub struct HidKey {
     pub product_id: u16,
     pub manufacturer: Option<String>,
     pub product: Option<String>,
+    /// The USB serial number, where the key has one (most FIDO keys do not).
+    pub serial: Option<String>,
 }
 
 fn api() -> Result<HidApi, TransportError> {
@@ -40,6 +42,10 @@ pub fn enumerate() -> Result<Vec<HidKey>, TransportError> {
                 .filter(|s| !s.is_empty()),
             product: d
                 .product_string()
+                .map(str::to_string)
+                .filter(|s| !s.is_empty()),
+            serial: d
+                .serial_number()
                 .map(str::to_string)
                 .filter(|s| !s.is_empty()),
         })
