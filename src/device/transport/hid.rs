@@ -20,13 +20,21 @@ pub struct HidKey {
     pub product: Option<String>,
 }
 
+/// An hidapi context that has not walked the device tree: fidoctl enumerates
+/// only when it wants a list, and opening a path needs none. (hidapi's switch
+/// is process-wide; every HidApi of fidoctl is made here.)
 fn api() -> Result<HidApi, TransportError> {
+    static DISCOVERY_OFF: std::sync::Once = std::sync::Once::new();
+    DISCOVERY_OFF.call_once(HidApi::disable_device_discovery);
     HidApi::new().map_err(|e| TransportError::Io(format!("HID subsystem unavailable: {e}")))
 }
 
 /// Every FIDO HID interface the OS shows, whether or not we may open it.
+/// On Windows this includes keys a process that is not elevated may not open.
 pub fn enumerate() -> Result<Vec<HidKey>, TransportError> {
-    let api = api()?;
+    let mut api = api()?;
+    api.add_devices(0, 0)
+        .map_err(|e| TransportError::Io(format!("cannot list HID devices: {e}")))?;
     let mut keys: Vec<HidKey> = api
         .device_list()
         .filter(|d| d.usage_page() == FIDO_USAGE_PAGE && d.usage() == FIDO_USAGE)
@@ -54,13 +62,17 @@ pub struct HidTransport {
 }
 
 impl HidTransport {
+    /// Opens one key by path, without enumerating (on Linux a second walk of
+    /// sysfs and every report descriptor, before every open).
+    ///
+    /// On Windows hidapi falls back to a handle without read/write access when
+    /// Windows refuses a process that is not elevated; the refusal then shows
+    /// on the first write, as [`TransportError::AccessDenied`] too.
     pub fn open(path: &str) -> Result<Self, TransportError> {
         let api = api()?;
         let c_path = CString::new(path)
             .map_err(|_| TransportError::Io("path contains a NUL byte".into()))?;
-        let device = api
-            .open_path(&c_path)
-            .map_err(|e| TransportError::Io(e.to_string()))?;
+        let device = api.open_path(&c_path).map_err(map_error)?;
         Ok(Self { device })
     }
 }
@@ -88,10 +100,26 @@ impl Transport for HidTransport {
     }
 }
 
+/// Windows error codes of a pulled key: ERROR_GEN_FAILURE, ERROR_DEVICE_NOT_CONNECTED.
+const WINDOWS_GONE: [i32; 2] = [31, 1167];
+
 fn map_error(e: hidapi::HidError) -> TransportError {
+    if let hidapi::HidError::IoError { error } = &e {
+        // ERROR_ACCESS_DENIED on Windows, EACCES/EPERM on Unix.
+        if error.kind() == std::io::ErrorKind::PermissionDenied {
+            return TransportError::AccessDenied(error.to_string());
+        }
+        if cfg!(windows) && error.raw_os_error().is_some_and(|c| WINDOWS_GONE.contains(&c)) {
+            return TransportError::Disconnected;
+        }
+    }
     let text = e.to_string();
-    // A pulled key reads as ENODEV/EIO on Linux, "device disconnected" elsewhere.
     let lower = text.to_lowercase();
+    // The Linux backend words a failed open(2) into its message.
+    if lower.contains("permission denied") || lower.contains("operation not permitted") {
+        return TransportError::AccessDenied(text);
+    }
+    // A pulled key reads as ENODEV/EIO or a poll hang-up on Linux, "device disconnected" elsewhere.
     if [
         "no such device",
         "disconnected",
@@ -136,4 +164,53 @@ pub fn unreadable_fido_nodes() -> Vec<String> {
 #[cfg(not(target_os = "linux"))]
 pub fn unreadable_fido_nodes() -> Vec<String> {
     Vec::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn io(kind: std::io::ErrorKind) -> hidapi::HidError {
+        hidapi::HidError::IoError {
+            error: std::io::Error::from(kind),
+        }
+    }
+
+    fn message(text: &str) -> hidapi::HidError {
+        hidapi::HidError::HidApiError {
+            message: text.into(),
+        }
+    }
+
+    #[test]
+    fn refused_access_is_typed_on_every_backend() {
+        // Windows' ERROR_ACCESS_DENIED arrives as an io::Error of this kind.
+        assert!(matches!(
+            map_error(io(std::io::ErrorKind::PermissionDenied)),
+            TransportError::AccessDenied(_)
+        ));
+        // The Linux backend's wording of open(2) failing with EACCES.
+        assert!(matches!(
+            map_error(message(
+                "failed to open device with path /dev/hidraw0: Permission denied (os error 13)"
+            )),
+            TransportError::AccessDenied(_)
+        ));
+    }
+
+    #[test]
+    fn a_pulled_key_reads_as_disconnected() {
+        assert!(matches!(
+            map_error(message("unexpected poll error (device disconnected)")),
+            TransportError::Disconnected
+        ));
+        assert!(matches!(
+            map_error(message("ENODEV: No such device")),
+            TransportError::Disconnected
+        ));
+        assert!(matches!(
+            map_error(io(std::io::ErrorKind::InvalidInput)),
+            TransportError::Io(_)
+        ));
+    }
 }
