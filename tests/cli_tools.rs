@@ -1,4 +1,4 @@
-//! `doctor`, `udev-rules`, `completions`, `man`.
+//! `doctor`, `udev-rules`, `completions`, `man`, `list --no-probe`.
 
 mod common;
 
@@ -140,4 +140,38 @@ fn udev_rules_parse_and_cover_every_modelled_vendor() {
     ] {
         assert!(vendors.contains(&v.to_string()), "vendor {v}");
     }
+}
+
+/// `list --no-probe` is enumeration alone: the OS's identity of each key, no
+/// report sent (the same work as `fido2-token -L`, for the VM timings).
+#[test]
+fn list_without_probing_opens_no_key() {
+    let out = fidoctl()
+        .args([
+            "--trace",
+            "--json",
+            "--device",
+            "sim:biopass",
+            "list",
+            "--no-probe",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let j = json_of(&out);
+    assert_eq!(j[0]["vendor_id"], "096e");
+    assert!(j[0]["versions"].is_null() && j[0]["aaguid"].is_null());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.lines().any(|l| l.starts_with("> ")), "{err}");
+    // Probing, the same command sends INIT and getInfo, each frame time-stamped.
+    let out = fidoctl()
+        .args(["--trace", "--device", "sim:biopass", "list"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let init = err
+        .lines()
+        .find(|l| l.starts_with("> ffffffff86"))
+        .expect(&err);
+    assert!(init.ends_with(" ms") && init.contains("  +"), "{init}");
 }

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::Context;
 use crate::aaguid::Registry;
+use crate::cli::ListArgs;
 use crate::device::discovery::{self, DeviceSpec};
 use crate::device::transport::hid;
 use crate::ui::errors;
@@ -25,8 +26,7 @@ struct Row {
     error: Option<String>,
 }
 
-pub fn run(ctx: &Context) -> Result<()> {
-    let registry = ctx.registry()?;
+pub fn run(ctx: &Context, args: &ListArgs) -> Result<()> {
     let mut rows = match &ctx.device {
         Some(dev) => vec![blank_row(&DeviceSpec::parse(dev)?)],
         None => discovery::hid_keys()?
@@ -40,8 +40,12 @@ pub fn run(ctx: &Context) -> Result<()> {
             })
             .collect(),
     };
-    for row in &mut rows {
-        fill(ctx, &registry, row);
+    // --no-probe: enumeration alone (what `fido2-token -L` does), no key is opened.
+    if !args.no_probe {
+        let registry = ctx.registry()?;
+        for row in &mut rows {
+            fill(ctx, &registry, row);
+        }
     }
     if ctx.json {
         return output::print_json(&rows);

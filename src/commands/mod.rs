@@ -154,6 +154,9 @@ impl Context {
 }
 
 pub fn run(cli: Cli) -> Result<()> {
+    if cli.trace {
+        crate::device::transport::trace::start_clock();
+    }
     let ctx = Context::from_cli(&cli);
     ctx.install_ctrl_c();
     let started = Instant::now();
@@ -170,7 +173,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
     };
     let result = match command {
-        Command::List => list::run(&ctx),
+        Command::List(args) => list::run(&ctx, &args),
         Command::Info => info::run(&ctx),
         Command::Aaguid(args) => aaguid::run(&ctx, &args),
         Command::Pin(cmd) => pin::run(&ctx, cmd),

@@ -8,7 +8,9 @@ pub enum Platform {
     /// Since Windows 10 1903 only elevated processes may open FIDO HID devices
     /// (usage page 0xF1D0; shared/real-keys/README.md, "Windows and macOS").
     /// `None`: the process token could not be read.
-    Windows { elevated: Option<bool> },
+    Windows {
+        elevated: Option<bool>,
+    },
     /// The FIDO interface needs no permission; keyboard interfaces of the same
     /// key may trigger "Input Monitoring" (hidapi issue #371, shared/real-keys).
     MacOs,
@@ -32,7 +34,9 @@ impl Platform {
 /// What INIT + getInfo on one key gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Probe {
-    Ctap2 { versions: Vec<String> },
+    Ctap2 {
+        versions: Vec<String>,
+    },
     U2fOnly,
     /// The OS refused to open it (the key is there: hidapi lists it).
     Blocked,

@@ -99,7 +99,9 @@ pub fn probe_line(label: &str, probe: &Probe) -> Line {
         ),
         Probe::U2fOnly => (
             Severity::Warning,
-            format!("{label}: speaks only U2F (FIDO 1): it works as a second factor, with no PIN or fingerprints"),
+            format!(
+                "{label}: speaks only U2F (FIDO 1): it works as a second factor, with no PIN or fingerprints"
+            ),
             None,
         ),
         Probe::Blocked => (
@@ -151,7 +153,9 @@ pub fn describe_access(finding: &AccessFinding) -> Line {
         AccessFinding::Key(key) => probe_line(&key.label, &key.probe),
         AccessFinding::BlockedWhileElevated(label) => Line {
             severity: Severity::Problem,
-            message: format!("{label}: Windows refused to open this key although fidoctl runs as Administrator"),
+            message: format!(
+                "{label}: Windows refused to open this key although fidoctl runs as Administrator"
+            ),
             fix: Some("another program may hold the key: close it and re-plug the key".into()),
         },
     }

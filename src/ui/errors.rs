@@ -181,7 +181,10 @@ fn hid_error(e: &HidError) -> (String, u8) {
         HidError::Transport(TransportError::Io(msg)) => format!("cannot talk to the key: {msg}"),
         HidError::Transport(TransportError::AccessDenied(_)) => {
             return (
-                format!("the key refused access. {}", access_hint(std::env::consts::OS)),
+                format!(
+                    "the key refused access. {}",
+                    access_hint(std::env::consts::OS)
+                ),
                 exit::NO_KEY,
             );
         }

@@ -109,7 +109,11 @@ fn map_error(e: hidapi::HidError) -> TransportError {
         if error.kind() == std::io::ErrorKind::PermissionDenied {
             return TransportError::AccessDenied(error.to_string());
         }
-        if cfg!(windows) && error.raw_os_error().is_some_and(|c| WINDOWS_GONE.contains(&c)) {
+        if cfg!(windows)
+            && error
+                .raw_os_error()
+                .is_some_and(|c| WINDOWS_GONE.contains(&c))
+        {
             return TransportError::Disconnected;
         }
     }
