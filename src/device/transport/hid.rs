@@ -30,7 +30,25 @@ fn api() -> Result<HidApi, TransportError> {
 }
 
 /// Every FIDO HID interface the OS shows, whether or not we may open it.
+/// On Linux from sysfs directly: the report descriptor, the uevent and the USB
+/// strings of each hidraw node, nothing more (see docs/performance.md).
+#[cfg(target_os = "linux")]
+pub fn enumerate() -> Result<Vec<HidKey>, TransportError> {
+    Ok(crate::system::linux::fido_interfaces(std::path::Path::new("/"))
+        .into_iter()
+        .map(|i| HidKey {
+            path: i.dev_path.display().to_string(),
+            vendor_id: i.vendor_id,
+            product_id: i.product_id,
+            manufacturer: i.manufacturer,
+            product: i.product,
+        })
+        .collect())
+}
+
+/// Every FIDO HID interface the OS shows, whether or not we may open it.
 /// On Windows this includes keys a process that is not elevated may not open.
+#[cfg(not(target_os = "linux"))]
 pub fn enumerate() -> Result<Vec<HidKey>, TransportError> {
     let mut api = api()?;
     api.add_devices(0, 0)
@@ -140,19 +158,11 @@ fn map_error(e: hidapi::HidError) -> TransportError {
 }
 
 /// Linux: FIDO hidraw nodes this user may not open (for the udev-rules hint).
-/// A FIDO interface's report descriptor starts a usage page item 0x06 D0 F1.
 #[cfg(target_os = "linux")]
 pub fn unreadable_fido_nodes() -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir("/sys/class/hidraw") else {
-        return Vec::new();
-    };
-    let mut nodes: Vec<String> = entries
-        .flatten()
-        .filter(|e| {
-            std::fs::read(e.path().join("device/report_descriptor"))
-                .is_ok_and(|d| d.windows(3).any(|w| w == [0x06, 0xD0, 0xF1]))
-        })
-        .map(|e| format!("/dev/{}", e.file_name().to_string_lossy()))
+    crate::system::linux::fido_interfaces(std::path::Path::new("/"))
+        .into_iter()
+        .map(|i| i.dev_path.display().to_string())
         .filter(|dev| {
             std::fs::OpenOptions::new()
                 .read(true)
@@ -160,9 +170,7 @@ pub fn unreadable_fido_nodes() -> Vec<String> {
                 .open(dev)
                 .is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
         })
-        .collect();
-    nodes.sort();
-    nodes
+        .collect()
 }
 
 #[cfg(not(target_os = "linux"))]
