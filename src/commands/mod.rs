@@ -114,7 +114,7 @@ impl Context {
         }
         let keys = discovery::hid_keys()?;
         if keys.len() < 2 || !crate::ui::prompt::interactive() {
-            return self.open(&discovery::default_spec()?);
+            return self.open(&discovery::only_key(keys)?);
         }
         let devices = keys
             .iter()

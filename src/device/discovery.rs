@@ -190,7 +190,11 @@ pub fn wait_for_insertion(present: &[String], timeout: Duration) -> Result<Optio
 
 /// The one key to use when `--device` is not given.
 pub fn default_spec() -> Result<DeviceSpec, Error> {
-    let keys = hid_keys()?;
+    only_key(hid_keys()?)
+}
+
+/// The one key of a list just enumerated, or why there is not exactly one.
+pub fn only_key(keys: Vec<HidKey>) -> Result<DeviceSpec, Error> {
     match keys.as_slice() {
         [] => Err(Error::NoKey),
         [one] => Ok(DeviceSpec::Hid(one.path.clone())),
