@@ -4,6 +4,9 @@
 //!
 //!   vmtool time LABEL N CMD [ARGS]   runs CMD N times; prints "VMTIME LABEL <µs>" per run
 //!                                    (CLOCK_MONOTONIC through Instant, stdout/stderr discarded)
+//!   vmtool time-fixed LABEL N CMD..  the same without address-space randomisation, so qemu's
+//!                                    TCG reuses its translation of code run before (see
+//!                                    docs/performance.md: hardware has no such cost)
 //!   vmtool as UID GID[,GID..] CMD [ARGS]
 //!                                    runs CMD as that user with exactly those groups
 //!   vmtool uhid-mouse                a non-FIDO HID device (a mouse, on /dev/uhid) until killed
@@ -16,12 +19,17 @@ unsafe extern "C" {
     fn setgroups(size: usize, list: *const u32) -> i32;
     fn setgid(gid: u32) -> i32;
     fn setuid(uid: u32) -> i32;
+    fn personality(persona: u64) -> i32;
 }
+
+/// ADDR_NO_RANDOMIZE (linux/personality.h).
+const ADDR_NO_RANDOMIZE: u64 = 0x0040000;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("time") if args.len() >= 4 => time(&args[1], args[2].parse().expect("N"), &args[3..]),
+        Some("time") if args.len() >= 4 => time(&args[1], args[2].parse().expect("N"), &args[3..], false),
+        Some("time-fixed") if args.len() >= 4 => time(&args[1], args[2].parse().expect("N"), &args[3..], true),
         Some("as") if args.len() >= 4 => run_as(&args[1], &args[2], &args[3..]),
         Some("uhid-mouse") => uhid_mouse(),
         _ => {
@@ -31,10 +39,20 @@ fn main() -> ExitCode {
     }
 }
 
-fn time(label: &str, runs: u32, cmd: &[String]) -> ExitCode {
+fn time(label: &str, runs: u32, cmd: &[String], fixed: bool) -> ExitCode {
     for _ in 0..runs {
+        let mut command = Command::new(&cmd[0]);
+        if fixed {
+            // SAFETY: personality(2) only changes this (forked) process's flags.
+            unsafe {
+                command.pre_exec(|| {
+                    personality(ADDR_NO_RANDOMIZE);
+                    Ok(())
+                });
+            }
+        }
         let start = Instant::now();
-        let status = Command::new(&cmd[0])
+        let status = command
             .args(&cmd[1..])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
