@@ -242,6 +242,7 @@ pub fn scan(root: &Path, user: &User) -> Vec<HidrawNode> {
 pub fn installed_rules(root: &Path) -> Vec<PathBuf> {
     [
         "etc/udev/rules.d/70-fidoctl.rules",
+        "usr/lib/udev/rules.d/70-fidoctl.rules",
         "usr/lib/udev/rules.d/60-fido-id.rules",
         "lib/udev/rules.d/60-fido-id.rules",
         "etc/udev/rules.d/70-u2f.rules",

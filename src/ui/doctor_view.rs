@@ -65,7 +65,7 @@ pub fn describe(finding: &Finding) -> Line {
             } else {
                 let names: Vec<String> = rules.iter().map(|r| r.display().to_string()).collect();
                 format!(
-                    "rules are installed ({}) but do not apply: re-plug the key, and make sure you are logged in at the machine (uaccess)",
+                    "rules are installed ({}) but do not apply: re-plug the key, and log in at the machine (uaccess) or join the plugdev group (sudo usermod -aG plugdev $USER, then log in again)",
                     names.join(", ")
                 )
             };
@@ -79,7 +79,7 @@ pub fn describe(finding: &Finding) -> Line {
         Finding::RemoteSession => (
             Warning,
             "this is a remote (SSH) session without a seat: udev's uaccess grants keys only to the user at the machine".to_string(),
-            Some("add a rule with GROUP=\"plugdev\", MODE=\"0660\" and put yourself in that group (docs/platforms.md)".to_string()),
+            Some("fidoctl's rule also opens keys to the plugdev group: sudo usermod -aG plugdev $USER, then log in again (docs/platforms.md)".to_string()),
         ),
     };
     Line {
