@@ -39,7 +39,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the security keys connected (path, USB ids, product, CTAP versions, AAGUID)
-    List,
+    List(ListArgs),
     /// Show what a key is and what it can do (decoded authenticatorGetInfo)
     Info,
     /// Print the key's AAGUID, the model identifier allow lists use
@@ -82,6 +82,13 @@ pub enum Command {
     /// The built-in software authenticator
     #[command(subcommand)]
     Sim(SimCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only what the OS says (path, USB ids, product): do not open the keys
+    #[arg(long)]
+    pub no_probe: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::{Context, key};
 use crate::aaguid::Registry;
+use crate::cli::ListArgs;
 use crate::device::discovery::{self, DeviceSpec};
 use crate::device::transport::hid;
 use crate::keystore::Keystore;
@@ -32,8 +33,7 @@ struct Row {
     error: Option<String>,
 }
 
-pub fn run(ctx: &Context) -> Result<()> {
-    let registry = ctx.registry()?;
+pub fn run(ctx: &Context, args: &ListArgs) -> Result<()> {
     let mut rows = match &ctx.device {
         Some(dev) => vec![blank_row(&DeviceSpec::parse(dev)?)],
         None => discovery::hid_keys()?
@@ -48,9 +48,13 @@ pub fn run(ctx: &Context) -> Result<()> {
             })
             .collect(),
     };
-    let keystore = key::keystore_for_reading();
-    for row in &mut rows {
-        fill(ctx, &registry, keystore.as_ref(), row);
+    // --no-probe: enumeration alone (what `fido2-token -L` does), no key is opened.
+    if !args.no_probe {
+        let registry = ctx.registry()?;
+        let keystore = key::keystore_for_reading();
+        for row in &mut rows {
+            fill(ctx, &registry, keystore.as_ref(), row);
+        }
     }
     if ctx.json {
         return output::print_json(&rows);

@@ -116,7 +116,7 @@ impl Context {
         }
         let keys = discovery::hid_keys()?;
         if keys.len() < 2 || !crate::ui::prompt::interactive() {
-            return self.open(&discovery::default_spec()?);
+            return self.open(&discovery::only_key(keys)?);
         }
         let mut devices = keys
             .iter()
@@ -187,6 +187,9 @@ impl Context {
 }
 
 pub fn run(cli: Cli) -> Result<()> {
+    if cli.trace {
+        crate::device::transport::trace::start_clock();
+    }
     let ctx = Context::from_cli(&cli);
     ctx.install_ctrl_c();
     let started = Instant::now();
@@ -203,7 +206,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
     };
     let result = match command {
-        Command::List => list::run(&ctx),
+        Command::List(args) => list::run(&ctx, &args),
         Command::Info => info::run(&ctx),
         Command::Aaguid(args) => aaguid::run(&ctx, &args),
         Command::Pin(cmd) => pin::run(&ctx, cmd),
