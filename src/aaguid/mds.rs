@@ -282,3 +282,113 @@ pub fn verify(text: &str, trust: &Trust<'_>) -> Result<Blob, MdsError> {
         stale_crls: crls.stale,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn test_data(file: &str) -> String {
+        std::fs::read_to_string(format!(
+            "{}/tests/data/mds/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_embedded_root_is_globalsign_root_r46() {
+        let roots = Cert::load_many(FIDO_MDS_ROOT_PEM.as_bytes()).unwrap();
+        assert_eq!(roots.len(), 1);
+        assert_eq!(
+            roots[0].sha256_hex(),
+            "4fa3126d8d3a11d1c4855a4f807cbad6cf919d3a5a88b03bea2c6372d93c40c9"
+        );
+        assert!(roots[0].subject().contains("GlobalSign Root R46"));
+        // Self-signed with sha384WithRSAEncryption: the RSA path verifies it.
+        roots[0].verify_signed_by(&roots[0]).unwrap();
+    }
+
+    fn verify_with_test_root(text: &str) -> Result<Blob, MdsError> {
+        let roots = Cert::load_many(test_data("test-mds-root.pem").as_bytes()).unwrap();
+        verify(
+            text,
+            &Trust {
+                roots: &roots,
+                crls: &[],
+                now: SystemTime::now(),
+            },
+        )
+    }
+
+    #[test]
+    fn a_good_blob_is_read_and_the_chain_stops_at_the_anchor() {
+        let blob = verify_with_test_root(&test_data("blob.jwt")).unwrap();
+        assert_eq!(blob.no, 7);
+        assert_eq!(blob.next_update, "2099-12-31");
+        assert!(blob.signer.contains("fidoctl TEST MDS BLOB signer"));
+        assert!(blob.root.contains("fidoctl TEST MDS Root CA"));
+        let biopass = Uuid::parse_str("77010bd7-212a-4fc9-b236-d2ca5e9d4084").unwrap();
+        let entry = blob.entry_for_aaguid(&biopass).unwrap();
+        assert_eq!(entry.roots().0.len(), 1);
+        assert_eq!(
+            entry.certification("2026-01-01").unwrap().status,
+            "FIDO_CERTIFIED_L1"
+        );
+        assert!(
+            entry.certification("2024-12-31").is_none(),
+            "not yet in effect"
+        );
+    }
+
+    #[test]
+    fn each_fault_has_its_reason() {
+        assert!(matches!(
+            verify_with_test_root(&test_data("blob-stale.jwt")),
+            Err(MdsError::Stale { next_update }) if next_update == "2020-01-01"
+        ));
+        assert_eq!(
+            verify_with_test_root(&test_data("blob-bad-signature.jwt")).unwrap_err(),
+            MdsError::BadSignature
+        );
+        assert!(matches!(
+            verify_with_test_root(&test_data("blob-foreign-signer.jwt")),
+            Err(MdsError::Chain(ChainError::Untrusted { .. }))
+        ));
+        assert!(matches!(
+            verify_with_test_root("a.b"),
+            Err(MdsError::Format(_))
+        ));
+        // A header that only points at its certificate is not enough.
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","x5u":"https://x.invalid/c"}"#);
+        let err = verify_with_test_root(&format!("{header}.e30.c2ln")).unwrap_err();
+        assert!(err.to_string().contains("x5u"), "{err}");
+        // alg none is no algorithm.
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","x5c":["AA=="]}"#);
+        assert!(verify_with_test_root(&format!("{header}.e30.")).is_err());
+    }
+
+    #[test]
+    fn a_crl_of_the_root_revokes_the_signer() {
+        let roots = Cert::load_many(test_data("test-mds-root.pem").as_bytes()).unwrap();
+        let der = std::fs::read(format!(
+            "{}/tests/data/mds/crl-signer-revoked.crl",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let crl = Crl::from_der(&der).unwrap();
+        assert!(crl.issued_by(&roots[0]));
+        let err = verify(
+            &test_data("blob.jwt"),
+            &Trust {
+                roots: &roots,
+                crls: &[crl],
+                now: SystemTime::now(),
+            },
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, MdsError::Chain(ChainError::Revoked { .. })),
+            "{err}"
+        );
+    }
+}
