@@ -232,3 +232,49 @@ pub fn check_packed_certificate(cert: &Cert, aaguid: Uuid) -> Result<(), Stateme
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pki() -> serde_json::Value {
+        serde_json::from_str(include_str!("../sim/attestation/pki.json")).unwrap()
+    }
+
+    fn cert(b64: &serde_json::Value) -> Cert {
+        Cert::from_base64(b64.as_str().unwrap()).unwrap()
+    }
+
+    const BIOPASS: &str = "77010bd7-212a-4fc9-b236-d2ca5e9d4084";
+
+    #[test]
+    fn a_batch_certificate_meets_section_8_2_1() {
+        let leaf = cert(&pki()["profiles"]["biopass"]["cert"]);
+        check_packed_certificate(&leaf, Uuid::parse_str(BIOPASS).unwrap()).unwrap();
+        assert!(matches!(
+            check_packed_certificate(&leaf, Uuid::nil()),
+            Err(StatementError::AaguidMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn a_ca_certificate_is_no_attestation_certificate() {
+        // The test CAs lack the OU and are CAs: both break §8.2.1.
+        let ca = cert(&pki()["intermediate"]);
+        let err = check_packed_certificate(&ca, Uuid::nil()).unwrap_err();
+        assert!(
+            err.to_string().contains("Authenticator Attestation"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn malformed_statements_say_what_is_missing() {
+        let mut auth_data = vec![0u8; 37];
+        auth_data[32] = 0x41; // UP | AT, then a truncated credential
+        let err = verify("packed", &auth_data, &Value::Map(vec![]), &[0; 32]).unwrap_err();
+        assert!(matches!(err, StatementError::AuthData(_)), "{err}");
+        let err = verify("tpm", &[0u8; 10], &Value::Map(vec![]), &[0; 32]).unwrap_err();
+        assert!(matches!(err, StatementError::AuthData(_)), "{err}");
+    }
+}
