@@ -102,6 +102,9 @@ pub struct Verdict {
     pub aaguid: Uuid,
     /// The model's name in the metadata.
     pub model: Option<String>,
+    /// What the key claims to be: fidoctl's built-in name for its AAGUID
+    /// (unverified; shown when the metadata does not name it).
+    pub claimed_model: Option<String>,
     /// Subjects from the attestation certificate up to the root it reached.
     pub chain: Vec<String>,
     pub certificate_aaguid: Option<Uuid>,
@@ -139,6 +142,7 @@ impl Verdict {
             attestation: None,
             aaguid: evidence.get_info_aaguid,
             model: None,
+            claimed_model: crate::aaguid::lookup(&evidence.get_info_aaguid).map(str::to_string),
             chain: Vec::new(),
             certificate_aaguid: None,
             certification: None,
@@ -205,6 +209,9 @@ pub fn assess(evidence: &Evidence<'_>, mds: Option<&Blob>, now: SystemTime) -> V
         }
         Err(StatementError::AaguidMismatch { cert, auth_data }) => {
             verdict.certificate_aaguid = Some(cert);
+            if let Some(entry) = mds.and_then(|b| b.entry_for_aaguid(&auth_data)) {
+                verdict.describe(entry, &today);
+            }
             return verdict.end(
                 Outcome::NotGenuine,
                 Some(Reason::AaguidMismatch {

@@ -105,12 +105,13 @@ pub fn render(device: &str, v: &Verdict) -> String {
     out.push('\n');
     let mut s = Section::new(format!("Key {device}"));
     s.row("aaguid", v.aaguid.to_string());
-    s.row(
-        "model",
-        v.model
-            .clone()
-            .unwrap_or_else(|| "(not in the metadata)".into()),
-    );
+    let unnamed = match (&v.claimed_model, v.reason == Some(Reason::NoMetadata)) {
+        (Some(claim), true) => format!("(no metadata; it claims to be a {claim})"),
+        (Some(claim), false) => format!("(not in the metadata; it claims to be a {claim})"),
+        (None, true) => "(no metadata)".to_string(),
+        (None, false) => "(not in the metadata)".to_string(),
+    };
+    s.row("model", v.model.clone().unwrap_or(unnamed));
     s.row("attestation", attestation(v.attestation, &v.format));
     if let Some(id) = v.certificate_aaguid {
         s.row("certificate for", id.to_string());
