@@ -29,16 +29,23 @@ pub fn encode(value: &Value) -> Vec<u8> {
 
 /// Decodes exactly one CBOR value; trailing bytes and deep nesting are errors.
 pub fn decode(bytes: &[u8]) -> Result<Value, CborError> {
+    let (value, used) = decode_prefix(bytes)?;
+    if used != bytes.len() {
+        return Err(CborError::TrailingBytes(bytes.len() - used));
+    }
+    Ok(value)
+}
+
+/// Decodes the CBOR value at the start of `bytes` and says how many bytes it
+/// took (authenticatorData puts a COSE key and extensions back to back).
+pub fn decode_prefix(bytes: &[u8]) -> Result<(Value, usize), CborError> {
     let mut reader = bytes;
     let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut reader, MAX_DEPTH)
         .map_err(|e| match e {
             ciborium::de::Error::RecursionLimitExceeded => CborError::TooDeep,
             other => CborError::Malformed(other.to_string()),
         })?;
-    if !reader.is_empty() {
-        return Err(CborError::TrailingBytes(reader.len()));
-    }
-    Ok(value)
+    Ok((value, bytes.len() - reader.len()))
 }
 
 /// Decodes a key's answer as [`decode`] does, but takes text strings that are

@@ -28,9 +28,13 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub trace: bool,
 
-    /// A FIDO Metadata Service (MDS3) blob, for product names newer than this build
+    /// A FIDO Metadata Service (MDS3) BLOB to use instead of the cached one (fidoctl mds update); verified first
     #[arg(long, global = true, value_name = "FILE")]
     pub mds: Option<PathBuf>,
+
+    /// Trust this root (PEM or DER) for MDS BLOBs instead of the FIDO Alliance's (a private metadata service)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub mds_root: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -68,6 +72,11 @@ pub enum Command {
     Reset(ResetArgs),
     /// Check why a key cannot be used, and say how to fix it
     Doctor,
+    /// Is this key genuine? Checks its attestation against the FIDO Metadata Service
+    Attest,
+    /// The FIDO Metadata Service (MDS3) BLOB: model names, roots, certification
+    #[command(subcommand)]
+    Mds(MdsCommand),
     /// Record what the key says to `info`'s reads, for a bug report; replay with --device replay:FILE
     Capture(CaptureArgs),
     /// Print udev rules giving the logged-in user access to FIDO keys (Linux)
@@ -110,9 +119,17 @@ pub struct AaguidArgs {
     #[arg(long)]
     pub all: bool,
 
-    /// Output format; entra prints a Microsoft Graph body for FIDO2 key restrictions
+    /// Output format; entra and keycloak print the body that sets an identity provider's allowed models
     #[arg(long, value_enum)]
     pub format: Option<AaguidFormat>,
+
+    /// The provider's current policy (Graph GET of the FIDO2 method, or the Keycloak realm): add to it instead of replacing it
+    #[arg(long, value_name = "FILE")]
+    pub merge: Option<PathBuf>,
+
+    /// Take this AAGUID out of the merged list (no key is read then); repeatable
+    #[arg(long, value_name = "AAGUID", requires = "merge")]
+    pub remove: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -121,6 +138,17 @@ pub enum AaguidFormat {
     Json,
     Csv,
     Entra,
+    Keycloak,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MdsCommand {
+    /// Download the BLOB into the cache, with the CRLs of its signer chain; verified before it is kept
+    Update {
+        /// Where to download from (an enterprise's own metadata service)
+        #[arg(long, default_value = crate::aaguid::mds::FIDO_MDS_URL)]
+        url: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

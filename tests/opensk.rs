@@ -527,3 +527,43 @@ mod accounts {
         assert_eq!(err.status(), Some(CtapStatus::PinAuthInvalid));
     }
 }
+
+/// What OpenSK's attestation proves: its test environment has no batch
+/// attestation key, so it signs with the new credential's own key (packed
+/// self attestation) under the nil AAGUID. fidoctl checks that signature and
+/// says, truthfully, that nothing about the maker is proven.
+#[test]
+fn attest_says_what_opensks_attestation_proves() {
+    use fidoctl::attest::{Evidence, Outcome, Reason};
+    use fidoctl::device::ctap2::make_credential;
+    let mut device = open();
+    let aaguid = device.get_info().unwrap().aaguid;
+    let cdh = make_credential::random_client_data_hash().unwrap();
+    let object =
+        make_credential::attest(&mut device, cdh, None, Duration::from_secs(5), &mut |_| {})
+            .unwrap();
+    let verdict = fidoctl::attest::assess(
+        &Evidence {
+            format: &object.format,
+            auth_data: &object.auth_data,
+            att_stmt: &object.att_stmt,
+            client_data_hash: &object.client_data_hash,
+            get_info_aaguid: aaguid,
+        },
+        None,
+        std::time::SystemTime::now(),
+    );
+    assert_eq!(object.format, "packed");
+    assert!(aaguid.is_nil());
+    // The self signature verified (a bad one would be a `Statement` reason).
+    assert_eq!(
+        verdict.attestation,
+        Some(fidoctl::attest::AttestationKind::SelfSigned)
+    );
+    assert_eq!(verdict.outcome, Outcome::CannotProve);
+    assert_eq!(verdict.reason, Some(Reason::SelfAttestation));
+    assert!(!verdict.genuine);
+    let shown = fidoctl::ui::attest_view::render("opensk", &verdict);
+    assert!(shown.starts_with("CANNOT PROVE"), "{shown}");
+    assert!(shown.contains("self attestation"), "{shown}");
+}

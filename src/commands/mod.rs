@@ -14,6 +14,7 @@ use crate::device::transport::trace::Traced;
 use crate::device::{CancelToken, Device};
 
 mod aaguid;
+mod attest;
 mod auth;
 mod capture;
 mod config;
@@ -25,6 +26,7 @@ mod info;
 mod key;
 mod large_blobs;
 mod list;
+mod mds;
 mod menu;
 mod pin;
 mod reset;
@@ -38,6 +40,7 @@ pub struct Context {
     pub verbose: bool,
     pub trace: bool,
     pub mds: Option<std::path::PathBuf>,
+    pub mds_root: Option<std::path::PathBuf>,
     round_trips: Cell<u32>,
     cancel: CancelToken,
 }
@@ -50,6 +53,7 @@ impl Context {
             verbose: cli.verbose,
             trace: cli.trace,
             mds: cli.mds.clone(),
+            mds_root: cli.mds_root.clone(),
             round_trips: Cell::new(0),
             cancel: CancelToken::default(),
         }
@@ -176,13 +180,46 @@ impl Context {
         self.round_trips.set(self.round_trips.get() + n);
     }
 
+    /// Model names: the built-in table, overlaid by the MDS BLOB when one is
+    /// at hand and verifies. A BLOB named with `--mds` must verify; a cached
+    /// one that does not is set aside with a warning.
     pub fn registry(&self) -> Result<Registry> {
-        Ok(match &self.mds {
-            Some(path) => Registry::with_mds_file(path).map_err(|e| {
-                crate::ui::errors::UsageError(format!("--mds {}: {e}", path.display()))
-            })?,
+        Ok(match self.metadata(false)? {
+            Some(blob) => Registry::with_blob(blob),
             None => Registry::builtin(),
         })
+    }
+
+    /// The verified MDS BLOB: `--mds FILE`, else the cached copy of `fidoctl
+    /// mds update`, else none. With `strict` (attest), a cached BLOB that fails
+    /// verification is an error too, not a warning.
+    pub fn metadata(&self, strict: bool) -> Result<Option<crate::aaguid::Blob>> {
+        use crate::ui::mds_view;
+        let roots = crate::aaguid::trusted_roots(self.mds_root.as_deref()).map_err(|e| {
+            let path = self
+                .mds_root
+                .as_deref()
+                .unwrap_or(std::path::Path::new("?"));
+            mds_view::bad_root(path, &e)
+        })?;
+        let crls = crate::aaguid::cache::crls();
+        let now = std::time::SystemTime::now();
+        if let Some(path) = &self.mds {
+            return crate::aaguid::load_blob(path, &roots, &crls, now)
+                .map(Some)
+                .map_err(|e| mds_view::bad_blob(path, &e));
+        }
+        let Some(cached) = crate::aaguid::cache::blob_path().filter(|p| p.exists()) else {
+            return Ok(None);
+        };
+        match crate::aaguid::load_blob(&cached, &roots, &crls, now) {
+            Ok(blob) => Ok(Some(blob)),
+            Err(e) if strict => Err(mds_view::bad_blob(&cached, &e)),
+            Err(e) => {
+                eprintln!("fidoctl: {}", mds_view::cached_blob_set_aside(&cached, &e));
+                Ok(None)
+            }
+        }
     }
 }
 
@@ -219,6 +256,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Reset(args) => reset::run(&ctx, &args),
         Command::Doctor => doctor::run(&ctx),
         Command::Capture(args) => capture::run(&ctx, &args),
+        Command::Attest => attest::run(&ctx),
+        Command::Mds(cmd) => mds::run(&ctx, cmd),
         Command::UdevRules => generate::udev_rules(),
         Command::Completions { shell } => generate::completions(shell),
         Command::Man => generate::man(),

@@ -1,8 +1,10 @@
 //! The key's side of authenticatorMakeCredential (CTAP 2.1 §6.1.2): the
 //! zero-length pinUvAuthParam touch, the PIN/UV rules (makeCredUvNotRqd,
 //! alwaysUv), built-in UV with uv=true, user presence, discoverable
-//! credentials stored for credential management, and the attestation object.
+//! credentials stored for credential management, and the attestation object
+//! (its statement is `attestation`'s).
 
+use super::attestation;
 use super::authenticator::{Authenticator, Reply, Status, bytes_param};
 use super::hid::Presence;
 use super::quirks::Quirk;
@@ -164,8 +166,17 @@ impl Authenticator {
         auth_data.extend_from_slice(&self.profile.aaguid().unwrap_or([0; 16]));
         auth_data.extend_from_slice(&(cred_id.len() as u16).to_be_bytes());
         auth_data.extend_from_slice(&cred_id);
-        auth_data.extend(cbor::encode(&KeyPair::generate().cose_public_key_es256()));
-        let (fmt, att_stmt) = self.attestation_statement(&auth_data, &client_data_hash);
+        let credential_key = KeyPair::generate();
+        auth_data.extend(cbor::encode(&credential_key.cose_public_key_es256()));
+        // The mode was checked when the simulator started (sim::server_with).
+        let mode = attestation::Mode::from_env().unwrap_or(attestation::Mode::Packed);
+        let (fmt, att_stmt) = attestation::statement(
+            self.profile,
+            mode,
+            &auth_data,
+            &client_data_hash,
+            &credential_key,
+        );
         Ok(Some(cbor::int_map([
             (1, Some(cbor::text(fmt))),
             (2, Some(cbor::bytes(&auth_data))),
@@ -183,16 +194,6 @@ impl Authenticator {
             .and_then(MapView::new)
             .and_then(|e| e.text("largeBlobKey"))
             .map(|v| v.as_bool() == Some(true))
-    }
-
-    /// The attestation statement over authData || clientDataHash. These keys
-    /// carry no attestation key yet, so the format is `none` (WebAuthn §8.7).
-    fn attestation_statement(
-        &self,
-        _auth_data: &[u8],
-        _client_data_hash: &[u8],
-    ) -> (&'static str, Value) {
-        ("none", Value::Map(vec![]))
     }
 
     /// A discoverable credential, for credential management to list (§6.1.2 step 17).

@@ -10,7 +10,8 @@
 //!
 //! Environment: `FIDOCTL_SIM_STATE` (state file), `FIDOCTL_SIM_TOUCHES`
 //! (the scripted sensor, see [`sensor`]), `FIDOCTL_SIM_FAULTS` (see [`faults`]),
-//! `FIDOCTL_SIM_QUIRKS` (see [`quirks`]), `FIDOCTL_SIM_CLOCK` (see [`clock`]).
+//! `FIDOCTL_SIM_QUIRKS` (see [`quirks`]), `FIDOCTL_SIM_CLOCK` (see [`clock`]),
+//! `FIDOCTL_SIM_ATTESTATION` (see `attestation`: test-only forgeries).
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use crate::device::transport::channel::{self, ChannelTransport};
 use crate::device::transport::{REPORT_LEN, Report, Transport, TransportError};
 
+mod attestation;
 mod authenticator;
 mod bio;
 mod client_pin;
@@ -66,6 +68,7 @@ fn server_with(
 ) -> Result<Server, SimError> {
     let sensor = sensor::Sensor::parse(touches).map_err(SimError::Config)?;
     let faults = faults::Faults::from_env().map_err(SimError::Config)?;
+    attestation::Mode::from_env().map_err(SimError::Config)?;
     Ok(Server::new(
         Authenticator::with_quirks(profile, quirks, state_path, sensor)?,
         faults,

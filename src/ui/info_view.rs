@@ -100,7 +100,7 @@ fn identity(label: &str, name: Option<&str>, naming: &Naming, info: &Authenticat
     } else if name.is_none() {
         s.row(
             "model",
-            "not in fidoctl's list (a newer key? try --mds with a FIDO MDS blob)",
+            "not in fidoctl's list (a newer key? run `fidoctl mds update`)",
         );
     }
     s.row("versions", output::join(&info.versions));

@@ -63,10 +63,23 @@ pub fn fidoctl() -> Command {
         "FIDOCTL_SIM_STATE",
         "FIDOCTL_SIM_QUIRKS",
         "FIDOCTL_SIM_CLOCK",
+        "FIDOCTL_SIM_ATTESTATION",
+        // `mds update` tests talk to 127.0.0.1 directly.
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
     ] {
         c.env_remove(var);
     }
     c.env("NO_COLOR", "1");
+    // No MDS BLOB a developer's `fidoctl mds update` left in their cache.
+    c.env(
+        "XDG_CACHE_HOME",
+        std::env::temp_dir().join("fidoctl-tests-without-cache"),
+    );
     c
 }
 
