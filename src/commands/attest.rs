@@ -70,7 +70,7 @@ fn make_throwaway(device: &mut Device) -> Result<AttestationObject> {
         let mut touch = progress::touch_prompt(TOUCH);
         match make_credential::attest(device, cdh, None, UV_WAIT, &mut touch) {
             Ok(object) => return Ok(object),
-            Err(e) if auth::asks_for_pin(&e) => {
+            Err(e) if e.needs_user_verification() => {
                 if device.get_info()?.pin_is_set() != Some(true) {
                     if e.status() == Some(CtapStatus::PuatRequired) {
                         auth::require_pin_set(device)?;

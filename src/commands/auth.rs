@@ -134,21 +134,11 @@ pub fn explain_pin_failure(
 /// Whether a non-discoverable makeCredential needs the PIN on this key (CTAP
 /// 2.1 §6.1.2 steps 6-11): always with alwaysUv; with a PIN set unless the
 /// key lists makeCredUvNotRqd (CTAP 2.0 keys never do). A key that says so
-/// anyway is caught by [`asks_for_pin`].
+/// anyway is caught by `Error::needs_user_verification`.
 pub fn make_credential_needs_pin(device: &mut Device) -> Result<bool> {
     let info = device.get_info()?;
     if info.option("alwaysUv") == Some(true) {
         return Ok(info.pin_is_set() == Some(true));
     }
     Ok(info.pin_is_set() == Some(true) && info.option("makeCredUvNotRqd") != Some(true))
-}
-
-/// The key's way of saying "the PIN first": PUAT_REQUIRED (PIN_REQUIRED in
-/// CTAP 2.0), or MISSING_PARAMETER from FEITIAN keys (shared/real-keys:
-/// CTAP2-test-tool on the BioPass).
-pub fn asks_for_pin(err: &crate::device::Error) -> bool {
-    matches!(
-        err.status(),
-        Some(CtapStatus::PuatRequired | CtapStatus::MissingParameter)
-    )
 }
