@@ -29,6 +29,16 @@ pub fn encode(value: &Value) -> Vec<u8> {
 
 /// Decodes exactly one CBOR value; trailing bytes and deep nesting are errors.
 pub fn decode(bytes: &[u8]) -> Result<Value, CborError> {
+    let (value, used) = decode_prefix(bytes)?;
+    if used != bytes.len() {
+        return Err(CborError::TrailingBytes(bytes.len() - used));
+    }
+    Ok(value)
+}
+
+/// Decodes the CBOR value at the start of `bytes` and says how many bytes it
+/// took (authenticatorData puts a COSE key and extensions back to back).
+pub fn decode_prefix(bytes: &[u8]) -> Result<(Value, usize), CborError> {
     let mut reader = bytes;
     let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut reader, MAX_DEPTH)
         .map_err(|e| match e {
@@ -43,10 +53,122 @@ pub fn decode(bytes: &[u8]) -> Result<Value, CborError> {
                 None => what,
             }),
         })?;
-    if !reader.is_empty() {
-        return Err(CborError::TrailingBytes(reader.len()));
+    Ok((value, bytes.len() - reader.len()))
+}
+
+/// Decodes a key's answer as [`decode`] does, but takes text strings that are
+/// not valid UTF-8 with U+FFFD in place of the broken bytes. Authenticators
+/// may cut a stored name mid-character (WebAuthn §6.4.1 "String Truncation"),
+/// and the BioPass stores invalid UTF-8 as it was sent (CTAP2-test-tool,
+/// shared/real-keys): one broken name must not hide a whole list. The
+/// simulator, which stands for a strict key, keeps to [`decode`].
+pub fn decode_lenient(bytes: &[u8]) -> Result<Value, CborError> {
+    match decode(bytes) {
+        Err(CborError::Malformed(e)) => match repair_text(bytes) {
+            Some(repaired) => decode(&repaired),
+            None => Err(CborError::Malformed(e)),
+        },
+        other => other,
     }
-    Ok(value)
+}
+
+/// `bytes` with every invalid UTF-8 text string made valid (lossily); `None`
+/// when nothing needed it or the item structure itself is broken.
+fn repair_text(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut pos = 0;
+    let changed = repair_item(bytes, &mut pos, &mut out, 0)?;
+    (changed && pos == bytes.len()).then_some(out)
+}
+
+/// Copies one data item (RFC 8949 §3) from `input[*pos..]` to `out`; whether
+/// a text string in it was repaired. Indefinite lengths (never canonical) stop it.
+fn repair_item(input: &[u8], pos: &mut usize, out: &mut Vec<u8>, depth: usize) -> Option<bool> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let start = *pos;
+    let initial = *input.get(start)?;
+    let (major, info) = (initial >> 5, initial & 0x1f);
+    let arg_len = match info {
+        0..=23 => 0,
+        24 => 1,
+        25 => 2,
+        26 => 4,
+        27 => 8,
+        _ => return None,
+    };
+    let arg_bytes = input.get(start + 1..start + 1 + arg_len)?;
+    let arg = if arg_len == 0 {
+        u64::from(info)
+    } else {
+        arg_bytes
+            .iter()
+            .fold(0u64, |acc, b| acc << 8 | u64::from(*b))
+    };
+    *pos = start + 1 + arg_len;
+    let header = &input[start..*pos];
+    match major {
+        2 | 3 => {
+            let len = usize::try_from(arg).ok()?;
+            let content = input.get(*pos..pos.checked_add(len)?)?;
+            *pos += len;
+            match (major, std::str::from_utf8(content)) {
+                (3, Err(_)) => {
+                    let fixed = String::from_utf8_lossy(content);
+                    write_header(out, 3, fixed.len() as u64);
+                    out.extend_from_slice(fixed.as_bytes());
+                    Some(true)
+                }
+                _ => {
+                    out.extend_from_slice(header);
+                    out.extend_from_slice(content);
+                    Some(false)
+                }
+            }
+        }
+        4..=6 => {
+            out.extend_from_slice(header);
+            let items = match major {
+                4 => arg,
+                5 => arg.checked_mul(2)?,
+                _ => 1,
+            };
+            // Each item takes at least one byte: a lying count stops here.
+            if items > (input.len() - *pos) as u64 {
+                return None;
+            }
+            let mut changed = false;
+            for _ in 0..items {
+                changed |= repair_item(input, pos, out, depth + 1)?;
+            }
+            Some(changed)
+        }
+        _ => {
+            out.extend_from_slice(header);
+            Some(false)
+        }
+    }
+}
+
+fn write_header(out: &mut Vec<u8>, major: u8, len: u64) {
+    let m = major << 5;
+    match len {
+        0..=23 => out.push(m | len as u8),
+        24..=0xff => out.extend_from_slice(&[m | 24, len as u8]),
+        0x100..=0xffff => {
+            out.push(m | 25);
+            out.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            out.push(m | 26);
+            out.extend_from_slice(&(len as u32).to_be_bytes());
+        }
+        _ => {
+            out.push(m | 27);
+            out.extend_from_slice(&len.to_be_bytes());
+        }
+    }
 }
 
 fn canonical(value: &Value) -> Value {
@@ -208,6 +330,34 @@ pub fn to_json(value: &Value) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_cut_mid_character_decodes_with_a_replacement() {
+        // {1: "ab\xc3", 2: [h'00', "ok"]}: a name cut inside "é" (0xc3 0xa9).
+        let raw = [
+            0xa2, 0x01, 0x63, b'a', b'b', 0xc3, 0x02, 0x82, 0x41, 0x00, 0x62, b'o', b'k',
+        ];
+        assert!(decode(&raw).is_err(), "the strict decoder refuses it");
+        let v = decode_lenient(&raw).unwrap();
+        let m = MapView::new(&v).unwrap();
+        assert_eq!(m.int(1).and_then(Value::as_text), Some("ab\u{FFFD}"));
+        assert_eq!(m.int(2), Some(&Value::Array(vec![bytes(&[0]), text("ok")])));
+    }
+
+    #[test]
+    fn lenient_decoding_still_refuses_what_is_broken_otherwise() {
+        // Truncated, trailing bytes, a lying array count, indefinite length.
+        for raw in [
+            &[0x63, b'a', 0xff][..],
+            &[0x61, 0xff, 0x00],
+            &[
+                0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x61, 0xff,
+            ],
+            &[0x7f, 0x61, 0xff, 0xff],
+        ] {
+            assert!(decode_lenient(raw).is_err(), "{raw:02x?}");
+        }
+    }
 
     #[test]
     fn negative_key_sorts_after_positive_of_same_length() {

@@ -28,9 +28,13 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub trace: bool,
 
-    /// A FIDO Metadata Service (MDS3) blob, for product names newer than this build
+    /// A FIDO Metadata Service (MDS3) BLOB to use instead of the cached one (fidoctl mds update); verified first
     #[arg(long, global = true, value_name = "FILE")]
     pub mds: Option<PathBuf>,
+
+    /// Trust this root (PEM or DER) for MDS BLOBs instead of the FIDO Alliance's (a private metadata service)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub mds_root: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -39,7 +43,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the security keys connected (path, USB ids, product, CTAP versions, AAGUID)
-    List,
+    List(ListArgs),
     /// Show what a key is and what it can do (decoded authenticatorGetInfo)
     Info,
     /// Print the key's AAGUID, the model identifier allow lists use
@@ -56,12 +60,23 @@ pub enum Command {
     /// The key's security policy: always-UV, minimum PIN length, forced PIN change
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The key's large-blob storage: data sites keep for a passkey
+    #[command(subcommand, name = "large-blobs")]
+    LargeBlobs(LargeBlobsCommand),
+    /// A nickname for this physical key, shown without a PIN from then on (CTAP 2.2 keys)
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Guided first set-up: PIN, then fingerprints with names and a test
     Setup(SetupArgs),
     /// Erase the key: PIN, fingerprints and accounts (asks to re-insert the key)
     Reset(ResetArgs),
     /// Check why a key cannot be used, and say how to fix it
     Doctor,
+    /// Is this key genuine? Checks its attestation against the FIDO Metadata Service
+    Attest,
+    /// The FIDO Metadata Service (MDS3) BLOB: model names, roots, certification
+    #[command(subcommand)]
+    Mds(MdsCommand),
     /// Record what the key says to `info`'s reads, for a bug report; replay with --device replay:FILE
     Capture(CaptureArgs),
     /// Print udev rules giving the logged-in user access to FIDO keys (Linux)
@@ -76,6 +91,13 @@ pub enum Command {
     /// The built-in software authenticator
     #[command(subcommand)]
     Sim(SimCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only what the OS says (path, USB ids, product): do not open the keys
+    #[arg(long)]
+    pub no_probe: bool,
 }
 
 #[derive(Debug, Args)]
@@ -97,9 +119,17 @@ pub struct AaguidArgs {
     #[arg(long)]
     pub all: bool,
 
-    /// Output format; entra prints a Microsoft Graph body for FIDO2 key restrictions
+    /// Output format; entra and keycloak print the body that sets an identity provider's allowed models
     #[arg(long, value_enum)]
     pub format: Option<AaguidFormat>,
+
+    /// The provider's current policy (Graph GET of the FIDO2 method, or the Keycloak realm): add to it instead of replacing it
+    #[arg(long, value_name = "FILE")]
+    pub merge: Option<PathBuf>,
+
+    /// Take this AAGUID out of the merged list (no key is read then); repeatable
+    #[arg(long, value_name = "AAGUID", requires = "merge")]
+    pub remove: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -108,6 +138,17 @@ pub enum AaguidFormat {
     Json,
     Csv,
     Entra,
+    Keycloak,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MdsCommand {
+    /// Download the BLOB into the cache, with the CRLs of its signer chain; verified before it is kept
+    Update {
+        /// Where to download from (an enterprise's own metadata service)
+        #[arg(long, default_value = crate::aaguid::mds::FIDO_MDS_URL)]
+        url: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,6 +178,27 @@ pub enum FingerprintCommand {
         /// Remove every fingerprint
         #[arg(long)]
         all: bool,
+        /// Do not ask for confirmation (required without a terminal)
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LargeBlobsCommand {
+    /// Entries and the space used of the key's maximum
+    Info,
+    /// Each entry with its size and the passkey it belongs to (with the PIN)
+    List,
+    /// Remove one entry by its number in `list`
+    Delete {
+        entry: usize,
+        /// Do not ask for confirmation (required without a terminal)
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Remove the entries that no passkey on the key can open
+    Clean {
         /// Do not ask for confirmation (required without a terminal)
         #[arg(long)]
         yes: bool,
@@ -179,11 +241,32 @@ pub enum ConfigCommand {
         length: u64,
         #[arg(long, value_name = "RP_ID")]
         rp: Vec<String>,
+        /// Also turn on the key's PIN complexity policy (CTAP 2.3 keys; it cannot be turned off)
+        #[arg(long)]
+        complexity_policy: bool,
     },
+    /// Make a reset need a long touch of the key (CTAP 2.3 keys; it cannot be turned off)
+    LongTouchReset,
     /// Make the key ask for a new PIN before its next use
     ForcePinChange,
     /// Enable enterprise attestation, where the key offers it
     EnterpriseAttestation,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Name this key: asks for the PIN once, keeps a read-only token in your state directory
+    Name {
+        /// The nickname, e.g. "backup key"
+        nickname: String,
+    },
+    /// Forget a key's name and token: the connected key, or the one named NICKNAME
+    Forget {
+        /// A name from `fidoctl key list` (no key needs to be connected)
+        nickname: Option<String>,
+    },
+    /// The keys fidoctl has names for
+    List,
 }
 
 #[derive(Debug, Args)]

@@ -1,4 +1,4 @@
-//! `doctor`, `udev-rules`, `completions`, `man`.
+//! `doctor`, `udev-rules`, `completions`, `man`, `list --no-probe`.
 
 mod common;
 
@@ -81,12 +81,14 @@ fn udev_rules_parse_and_cover_every_modelled_vendor() {
     );
     let known_keys = [
         "ACTION",
-        "KERNEL",
+        "SUBSYSTEM",
         "SUBSYSTEMS",
         "ATTRS{idVendor}",
-        "IMPORT{builtin}",
+        "IMPORT{program}",
         "ENV{ID_FIDO_TOKEN}",
         "TAG",
+        "GROUP",
+        "MODE",
         "GOTO",
         "LABEL",
     ];
@@ -98,7 +100,19 @@ fn udev_rules_parse_and_cover_every_modelled_vendor() {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
     {
-        for (key, op, value) in parse_rule(line) {
+        let items = parse_rule(line);
+        // Every grant is both: uaccess for the seat, plugdev for everyone else (tests/vm proves both halves on udev).
+        if items.iter().any(|(k, _, _)| k == "TAG") {
+            for (k, v) in [("GROUP", "plugdev"), ("MODE", "0660")] {
+                assert!(
+                    items
+                        .iter()
+                        .any(|(key, op, value)| key == k && op == "=" && value == v),
+                    "{k}=\"{v}\" in {line}"
+                );
+            }
+        }
+        for (key, op, value) in items {
             assert!(
                 known_keys.contains(&key.as_str()),
                 "unknown key {key} in {line}"
@@ -116,6 +130,8 @@ fn udev_rules_parse_and_cover_every_modelled_vendor() {
                     vendors.push(value);
                 }
                 "TAG" => assert_eq!((op.as_str(), value.as_str()), ("+=", "uaccess")),
+                // fido_id is a program (systemd's 60-fido-id.rules), not a udev builtin.
+                "IMPORT{program}" => assert_eq!(value, "fido_id"),
                 "LABEL" => labels.push(value),
                 "GOTO" => gotos.push(value),
                 _ => {}
@@ -140,4 +156,38 @@ fn udev_rules_parse_and_cover_every_modelled_vendor() {
     ] {
         assert!(vendors.contains(&v.to_string()), "vendor {v}");
     }
+}
+
+/// `list --no-probe` is enumeration alone: the OS's identity of each key, no
+/// report sent (the same work as `fido2-token -L`, for the VM timings).
+#[test]
+fn list_without_probing_opens_no_key() {
+    let out = fidoctl()
+        .args([
+            "--trace",
+            "--json",
+            "--device",
+            "sim:biopass",
+            "list",
+            "--no-probe",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let j = json_of(&out);
+    assert_eq!(j[0]["vendor_id"], "096e");
+    assert!(j[0]["versions"].is_null() && j[0]["aaguid"].is_null());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.lines().any(|l| l.starts_with("> ")), "{err}");
+    // Probing, the same command sends INIT and getInfo, each frame time-stamped.
+    let out = fidoctl()
+        .args(["--trace", "--device", "sim:biopass", "list"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let init = err
+        .lines()
+        .find(|l| l.starts_with("> ffffffff86"))
+        .expect(&err);
+    assert!(init.ends_with(" ms") && init.contains("  +"), "{init}");
 }

@@ -67,7 +67,8 @@ fn get_info_is_decoded_and_shown() {
     );
     let counters = client_pin::counters(&mut device);
     assert_eq!(counters.pin.known().unwrap().retries, 8);
-    let shown = fidoctl::ui::info_view::render("opensk", None, &info, &counters);
+    let shown =
+        fidoctl::ui::info_view::render("opensk", None, &Default::default(), &info, &counters);
     assert!(shown.contains(&info.aaguid.to_string()));
     let enrollment = shown
         .lines()
@@ -331,6 +332,16 @@ mod accounts {
 
     /// A discoverable credential made the way a site would (makeCredential, rk = true).
     fn make_resident(device: &mut Device, rp: &str, user: &str) {
+        make_resident_with(device, rp, user, None);
+    }
+
+    /// As above, with extensions; the answer's largeBlobKey (member 0x05) if any.
+    fn make_resident_with(
+        device: &mut Device,
+        rp: &str,
+        user: &str,
+        extensions: Option<Value>,
+    ) -> Option<Vec<u8>> {
         let p = client_pin::protocol_for(device).unwrap();
         let perms = Permissions {
             bits: permission::MAKE_CREDENTIAL,
@@ -355,13 +366,71 @@ mod accounts {
                     ("type", cbor::text("public-key")),
                 ])])),
             ),
+            (6, extensions),
             (7, Some(text_map(&[("rk", Value::Bool(true))]))),
             (8, Some(cbor::bytes(&token.authenticate(&client_data_hash)))),
             (9, Some(cbor::int(p.version() as i64))),
         ]);
-        device
+        let answer = device
             .cbor(0x01, Some(&request), Duration::from_secs(5), &mut |_| {})
+            .unwrap()
             .unwrap();
+        cbor::MapView::new(&answer)
+            .and_then(|m| m.int(5))
+            .and_then(Value::as_bytes)
+            .cloned()
+    }
+
+    /// authenticatorLargeBlobs against OpenSK: the empty array, a write of
+    /// several fragments with a large-blob-write token, the trailer checked on
+    /// the way back, the entry opened with the largeBlobKey that credential
+    /// management gives, and a corrupt write refused by the key.
+    #[test]
+    fn large_blobs_written_read_and_matched_to_their_passkey() {
+        use fidoctl::device::ctap2::CtapStatus;
+        use fidoctl::device::ctap2::large_blobs::{self, Entry};
+        let mut device = with_pin();
+        assert_eq!(
+            large_blobs::read_array(&mut device).unwrap(),
+            large_blobs::empty_array()
+        );
+        let extension = text_map(&[("largeBlobKey", Value::Bool(true))]);
+        let key = make_resident_with(&mut device, "example.com", "alice", Some(extension))
+            .expect("OpenSK returns a largeBlobKey");
+        let p = client_pin::protocol_for(&mut device).unwrap();
+        let perms = Permissions {
+            bits: permission::LARGE_BLOB_WRITE | permission::CREDENTIAL_MANAGEMENT,
+            rp_id: None,
+        };
+        let token = client_pin::pin_token(&mut device, p, &pin("1234"), perms).unwrap();
+        // Within OpenSK's 2048 bytes (its messages are larger than that, so one
+        // fragment; tests/large_blobs.rs writes several to the simulator).
+        let data = vec![0x5a; 1500];
+        let entries = vec![large_blobs::seal(&key, &data).unwrap()];
+        let serialized = large_blobs::serialize(&entries);
+        large_blobs::write_array(&mut device, Some(&token), &serialized).unwrap();
+        let read = large_blobs::read_array(&mut device).unwrap();
+        assert_eq!(read, serialized);
+        let back = large_blobs::parse(&read).unwrap();
+
+        let set = CommandSet::for_credentials(device.get_info().unwrap()).unwrap();
+        let all = CredMan { set, token: &token }
+            .everything(&mut device)
+            .unwrap();
+        let listed_key = all[0].1[0]
+            .large_blob_key
+            .clone()
+            .expect("credman gives it");
+        assert_eq!(listed_key.as_slice(), key.as_slice());
+        let entry = Entry::of(&back[0]).unwrap();
+        assert_eq!(entry.orig_size, 1500);
+        assert!(entry.open(&listed_key).is_some());
+
+        let mut corrupt = large_blobs::serialize(&[]);
+        *corrupt.last_mut().unwrap() ^= 0xff;
+        let e = large_blobs::write_array(&mut device, Some(&token), &corrupt).unwrap_err();
+        assert_eq!(e.status(), Some(CtapStatus::IntegrityFailure));
+        assert_eq!(large_blobs::read_array(&mut device).unwrap(), serialized);
     }
 
     fn with_pin() -> Device {
@@ -386,7 +455,7 @@ mod accounts {
         let token = client_pin::pin_token(&mut device, p, &pin("1234"), perms).unwrap();
         let cm = CredMan { set, token: &token };
 
-        assert_eq!(cm.metadata(&mut device).unwrap().existing, 3);
+        assert_eq!(cm.metadata(&mut device).unwrap().existing, Some(3));
         let rps = cm.relying_parties(&mut device).unwrap();
         let mut ids: Vec<_> = rps.iter().map(|r| r.id.clone()).collect();
         ids.sort();
@@ -408,11 +477,18 @@ mod accounts {
         for c in &creds {
             cm.delete(&mut device, c).unwrap();
         }
-        assert_eq!(cm.metadata(&mut device).unwrap().existing, 1);
+        assert_eq!(cm.metadata(&mut device).unwrap().existing, Some(1));
         assert!(
             cm.credentials(&mut device, example).unwrap().is_empty(),
             "NO_CREDENTIALS is an empty list"
         );
+    }
+
+    fn min_length(n: u64) -> config::MinPinLength<'static> {
+        config::MinPinLength {
+            length: Some(n),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -431,14 +507,14 @@ mod accounts {
             before.map(|b| !b)
         );
 
-        let err = config::set_min_pin_length(&mut device, &token, Some(3), &[], false).unwrap_err();
+        let err = config::set_min_pin_length(&mut device, &token, &min_length(3)).unwrap_err();
         assert_eq!(
             err.status(),
             Some(CtapStatus::PinPolicyViolation),
             "the minimum only goes up"
         );
 
-        config::set_min_pin_length(&mut device, &token, Some(6), &[], false).unwrap();
+        config::set_min_pin_length(&mut device, &token, &min_length(6)).unwrap();
         let info = device.refresh_info().unwrap().clone();
         assert_eq!(info.min_pin_length, Some(6));
         assert_eq!(
@@ -450,4 +526,44 @@ mod accounts {
         let err = config::toggle_always_uv(&mut device, &token).unwrap_err();
         assert_eq!(err.status(), Some(CtapStatus::PinAuthInvalid));
     }
+}
+
+/// What OpenSK's attestation proves: its test environment has no batch
+/// attestation key, so it signs with the new credential's own key (packed
+/// self attestation) under the nil AAGUID. fidoctl checks that signature and
+/// says, truthfully, that nothing about the maker is proven.
+#[test]
+fn attest_says_what_opensks_attestation_proves() {
+    use fidoctl::attest::{Evidence, Outcome, Reason};
+    use fidoctl::device::ctap2::make_credential;
+    let mut device = open();
+    let aaguid = device.get_info().unwrap().aaguid;
+    let cdh = make_credential::random_client_data_hash().unwrap();
+    let object =
+        make_credential::attest(&mut device, cdh, None, Duration::from_secs(5), &mut |_| {})
+            .unwrap();
+    let verdict = fidoctl::attest::assess(
+        &Evidence {
+            format: &object.format,
+            auth_data: &object.auth_data,
+            att_stmt: &object.att_stmt,
+            client_data_hash: &object.client_data_hash,
+            get_info_aaguid: aaguid,
+        },
+        None,
+        std::time::SystemTime::now(),
+    );
+    assert_eq!(object.format, "packed");
+    assert!(aaguid.is_nil());
+    // The self signature verified (a bad one would be a `Statement` reason).
+    assert_eq!(
+        verdict.attestation,
+        Some(fidoctl::attest::AttestationKind::SelfSigned)
+    );
+    assert_eq!(verdict.outcome, Outcome::CannotProve);
+    assert_eq!(verdict.reason, Some(Reason::SelfAttestation));
+    assert!(!verdict.genuine);
+    let shown = fidoctl::ui::attest_view::render("opensk", &verdict);
+    assert!(shown.starts_with("CANNOT PROVE"), "{shown}");
+    assert!(shown.contains("self attestation"), "{shown}");
 }

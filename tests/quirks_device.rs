@@ -170,3 +170,127 @@ fn a_slow_sample_with_keepalives_is_waited_for() {
     assert!(keepalives > 50, "{keepalives}");
     assert_eq!(sample.remaining, 15);
 }
+
+/// systemd #43212 (Titan v2): a large user entity fails with the vendor
+/// status 0xF1. fidoctl's throwaway credentials stay small (shared/real-keys,
+/// "keep the touch-selection and test credentials small").
+#[test]
+fn a_large_user_entity_gets_the_vendor_error_and_ours_fit() {
+    for (on, quirks) in with_and_without(Profile::Ctap20, Quirk::LargeUserVendorError) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut titan = key(Profile::Ctap20, &dir, quirks);
+        let large = make_credential::throwaway_request(&[0; 32], &[7; 64], None, None);
+        let answer = titan.cbor(
+            MAKE_CREDENTIAL,
+            Some(&large),
+            Duration::from_secs(5),
+            &mut |_| {},
+        );
+        match on {
+            true => assert_eq!(answer.unwrap_err().status(), Some(CtapStatus::Vendor(0xF1))),
+            false => assert!(answer.is_ok(), "{answer:?}"),
+        }
+        // The user entity fidoctl sends: a 16-byte id and a short name.
+        let ours = make_credential::throwaway_request(&[0; 32], &[7; 16], None, None);
+        titan
+            .cbor(
+                MAKE_CREDENTIAL,
+                Some(&ours),
+                Duration::from_secs(5),
+                &mut |_| {},
+            )
+            .unwrap();
+    }
+}
+
+/// getCredsMetadata with a protocol-2 pinUvAuthParam cut to `len` bytes.
+fn metadata_with_param_of(device: &mut Device, len: usize) -> Result<(), CtapStatus> {
+    use fidoctl::device::ctap2::command::CREDENTIAL_MANAGEMENT;
+    use fidoctl::device::pin_protocol::PinProtocol;
+    let permissions = Permissions {
+        bits: permission::CREDENTIAL_MANAGEMENT,
+        rp_id: None,
+    };
+    let pin = Pin::existing("1234");
+    let token = client_pin::pin_token(device, PinProtocol::V2, &pin, permissions).unwrap();
+    let param = token.authenticate(&[0x01]); // getCredsMetadata (§6.8.2)
+    let request = cbor::int_map([
+        (1, Some(cbor::int(1))),
+        (3, Some(cbor::int(2))),
+        (4, Some(cbor::bytes(&param[..len]))),
+    ]);
+    device
+        .cbor(
+            CREDENTIAL_MANAGEMENT,
+            Some(&request),
+            Duration::from_secs(2),
+            &mut |_| {},
+        )
+        .map(|_| ())
+        .map_err(|e| e.status().unwrap())
+}
+
+/// Yubico YSA-2025-02: YubiKey 5.7.4 and later want the whole 32-byte
+/// protocol-2 pinUvAuthParam; earlier firmware (the YubiKey Bio 5.6) took 16.
+/// fidoctl always sends 32, so both work (tests/every_profile.rs).
+#[test]
+fn a_protocol_2_param_cut_to_16_bytes_is_refused_from_firmware_5_7_4() {
+    for (profile, short_ok) in [(Profile::YubiKey5, false), (Profile::YubiKeyBio, true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut device = key(profile, &dir, profile.quirks());
+        set_pin(&mut device);
+        assert_eq!(
+            metadata_with_param_of(&mut device, 32),
+            Ok(()),
+            "{profile:?}"
+        );
+        let short = metadata_with_param_of(&mut device, 16);
+        match short_ok {
+            true => assert_eq!(short, Ok(()), "{profile:?}"),
+            false => assert_eq!(short, Err(CtapStatus::PinAuthInvalid), "{profile:?}"),
+        }
+    }
+}
+
+/// libwebauthn PR #265, shared/real-keys "Rules": a YubiKey answers uv=true
+/// sent with a pinUvAuthParam with INVALID_OPTION (CTAP 2.1 §6.1.2: uv is to
+/// be taken as false then). fidoctl sends one or the other, never both.
+#[test]
+fn uv_with_a_pin_auth_param_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut device = key(Profile::YubiKeyBio, &dir, Profile::YubiKeyBio.quirks());
+    set_pin(&mut device);
+    let options = cbor::text_map(&[("uv", cbor::Value::Bool(true))]);
+    let request =
+        make_credential::throwaway_request(&[7; 32], &[1; 16], Some(options), Some((&[0; 32], 2)));
+    let err = device
+        .cbor(
+            MAKE_CREDENTIAL,
+            Some(&request),
+            Duration::from_secs(2),
+            &mut |_| {},
+        )
+        .unwrap_err();
+    assert_eq!(err.status(), Some(CtapStatus::InvalidOption));
+}
+
+/// libfido2 #695: a FEITIAN ePass (no sensor) answers the prototype bio probe
+/// {1: 1, 2: 7} with INVALID_COMMAND; fidoctl reads the sensor from getInfo,
+/// never probes, and says there is none.
+#[test]
+fn a_key_without_a_sensor_answers_the_bio_probe_with_invalid_command() {
+    use fidoctl::device::ctap2::command::BIO_ENROLLMENT_PREVIEW;
+    let dir = tempfile::tempdir().unwrap();
+    let mut device = key(Profile::Epass, &dir, Profile::Epass.quirks());
+    let probe = cbor::int_map([(1, Some(cbor::int(1))), (2, Some(cbor::int(7)))]);
+    let err = device
+        .cbor(
+            BIO_ENROLLMENT_PREVIEW,
+            Some(&probe),
+            Duration::from_secs(2),
+            &mut |_| {},
+        )
+        .unwrap_err();
+    assert_eq!(err.status(), Some(CtapStatus::InvalidCommand));
+    assert_eq!(CommandSet::for_bio(device.get_info().unwrap()), None);
+}

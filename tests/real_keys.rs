@@ -44,9 +44,9 @@ fn an_empty_credential_management_answer_is_no_passkeys() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
         // The quirk is really on: a CBOR reply of one byte, status 0 (--trace
         // shows "cid 90 0001" and drops the zero padding).
-        let empty_reply = stderr(&out)
-            .lines()
-            .any(|l| l.starts_with("< ") && l.ends_with("900001"));
+        let empty_reply = stderr(&out).lines().any(|l| {
+            l.starts_with("< ") && l.split(' ').nth(1).is_some_and(|f| f.ends_with("900001"))
+        });
         assert_eq!(empty_reply, quirks.is_empty(), "{quirks}: {}", stderr(&out));
     }
 }
@@ -112,6 +112,15 @@ fn final_option_names_on_a_prototype_key_choose_the_final_commands() {
     assert_eq!(info["options"]["bioEnroll"], false);
     assert_eq!(info["options"]["credMgmt"], true);
     assert_eq!(info["options"]["platConfig"], false);
+    // Pre-standard names: `config` is authnrCfg's, uvToken the built-in UV token.
+    assert_eq!(info["options"]["config"], true);
+    assert_eq!(info["options"]["uvToken"], true);
+    let text = key.cmd(&["info"]).env(quirk.0, quirk.1).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("security policy (config)  yes"),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
     let sensor = json_of(
         &key.cmd(&["--json", "fingerprint", "sensor"])
             .env(quirk.0, quirk.1)
@@ -135,6 +144,13 @@ fn final_option_names_on_a_prototype_key_choose_the_final_commands() {
         .collect();
     assert!(requests.contains(&"09".to_string()), "{requests:?}");
     assert!(!requests.contains(&"40".to_string()), "{requests:?}");
+    // With uvToken listed, the finger is checked through a UV token.
+    key.cmd(&["fingerprint", "test"])
+        .env(quirk.0, quirk.1)
+        .env("FIDOCTL_SIM_TOUCHES", "good")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Recognised"));
 }
 
 /// keyroost PR #30 (Token2 PIN+): the key ends the token after biometric
@@ -439,4 +455,30 @@ fn sim_subcommands_follow_the_device() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--device sim:PROFILE"));
+}
+
+/// Set-up goes on when the key will not give its counters (the BioPass's
+/// UV retries; a PIN counter that fails): "unknown", never a failure.
+#[test]
+fn setup_goes_on_without_the_counters() {
+    let key = with_pin("biopass");
+    let n = samples_to_enroll("biopass");
+    let out = key
+        .cmd(&["setup", "--yes", "--fingerprints", "1"])
+        .env("FIDOCTL_SIM_QUIRKS", "no-pin-retries")
+        .env("FIDOCTL_PIN", "1234")
+        .env("FIDOCTL_SIM_TOUCHES", format!("{},nomatch", goods(n)))
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("The key has a PIN (it does not say how many tries are left)."),
+        "{err}"
+    );
+    // The failed check cannot say how many finger tries are left: it says nothing of them.
+    assert!(
+        err.contains("Not recognised. You can test again later"),
+        "{err}"
+    );
 }

@@ -76,3 +76,87 @@ fn ctrl_c_cancels_every_key() {
     assert!(err.is_cancelled(), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+/// kanidm/webauthn-rs #485: a BioPass with a PIN answers the touch request
+/// with PIN_AUTH_INVALID (not PIN_INVALID) once touched: still a touch.
+#[test]
+fn a_biopass_with_a_pin_is_chosen_by_touch() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut biopass = key(Profile::BioPass, &dir, "biopass", "");
+    let p = client_pin::protocol_for(&mut biopass).unwrap();
+    client_pin::set_pin(&mut biopass, p, &Pin::new("1234", 4).unwrap()).unwrap();
+    let other = key(Profile::Ctap20, &dir, "other", "pause:20000,good");
+    let (winner, mut devices) =
+        select_by_touch(vec![biopass, other], &CancelToken::default()).unwrap();
+    assert_eq!(winner, 0);
+    assert_eq!(
+        client_pin::pin_retries(&mut devices[0], p).unwrap().retries,
+        8
+    );
+}
+
+/// kanidm #485: FEITIAN keys give up after 10 s with USER_ACTION_TIMEOUT;
+/// fidoctl asks again, so a touch after that still chooses the key.
+#[test]
+fn a_key_that_stops_waiting_is_asked_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = key(Profile::BioPass, &dir, "a", "timeout,timeout,good");
+    let b = key(Profile::Ctap21, &dir, "b", "pause:20000,good");
+    let (winner, _) = select_by_touch(vec![a, b], &CancelToken::default()).unwrap();
+    assert_eq!(winner, 0);
+}
+
+/// kanidm #485 / PR #487: the Titan v2 answers the touch request without a
+/// PIN protocol with MISSING_PARAMETER at once; with protocol 1, which
+/// fidoctl always sends, it waits for the touch.
+#[test]
+fn the_titan_waits_for_a_touch_when_the_protocol_is_sent() {
+    use fidoctl::cbor;
+    use fidoctl::device::ctap2::command::MAKE_CREDENTIAL;
+    use fidoctl::device::ctap2::{CtapStatus, make_credential};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut titan = key(Profile::Ctap20, &dir, "titan", "pause:300,good");
+    let without_protocol = cbor::int_map([
+        (1, Some(cbor::bytes(&[0; 32]))),
+        (
+            2,
+            Some(cbor::text_map(&[("id", cbor::text("fidoctl.invalid"))])),
+        ),
+        (3, Some(cbor::text_map(&[("id", cbor::bytes(&[0]))]))),
+        (
+            4,
+            Some(cbor::Value::Array(vec![cbor::text_map(&[
+                ("alg", cbor::int(-7)),
+                ("type", cbor::text("public-key")),
+            ])])),
+        ),
+        (8, Some(cbor::bytes(&[]))),
+    ]);
+    let started = Instant::now();
+    let e = titan
+        .cbor(
+            MAKE_CREDENTIAL,
+            Some(&without_protocol),
+            Duration::from_secs(5),
+            &mut |_| {},
+        )
+        .unwrap_err();
+    assert_eq!(e.status(), Some(CtapStatus::MissingParameter));
+    assert!(started.elapsed() < Duration::from_millis(250), "at once");
+    let with_protocol = make_credential::throwaway_request(&[0; 32], &[0], None, Some((&[], 1)));
+    let e = titan
+        .cbor(
+            MAKE_CREDENTIAL,
+            Some(&with_protocol),
+            Duration::from_secs(5),
+            &mut |_| {},
+        )
+        .unwrap_err();
+    assert_eq!(e.status(), Some(CtapStatus::PinNotSet));
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "after the touch"
+    );
+    fidoctl::device::selection::request_touch(&mut titan).unwrap();
+}

@@ -13,6 +13,7 @@ use rexpect::session::{PtySession, spawn_command};
 fn spawn(key: &SimKey, args: &[&str], env: &[(&str, &str)]) -> PtySession {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("fidoctl"));
     cmd.env("FIDOCTL_SIM_STATE", key.state_file())
+        .env("FIDOCTL_STATE_DIR", key.fidoctl_state())
         .env("NO_COLOR", "1")
         .arg("--device")
         .arg(key.device())

@@ -8,7 +8,6 @@ pub enum Format {
     Text,
     Json,
     Csv,
-    Entra,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -16,14 +15,18 @@ pub struct KeyEntry {
     pub aaguid: Uuid,
     pub name: Option<String>,
     pub device: Option<String>,
+    /// The model's certification status in a verified MDS BLOB (FIDO_CERTIFIED_L1,
+    /// NOT_IN_MDS, ...); absent without a BLOB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certification: Option<String>,
 }
 
+/// Text, JSON or CSV rows (allow-list bodies are `allow_list`'s).
 pub fn render(format: Format, entries: &[KeyEntry]) -> String {
     match format {
         Format::Text => text(entries),
         Format::Json => serde_json::to_string_pretty(entries).expect("entries serialize") + "\n",
         Format::Csv => csv(entries),
-        Format::Entra => entra(entries),
     }
 }
 
@@ -50,38 +53,28 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// A `certification` column only when an MDS BLOB gave one.
 fn csv(entries: &[KeyEntry]) -> String {
-    let mut out = String::from("aaguid,name,device\n");
+    let with_status = entries.iter().any(|e| e.certification.is_some());
+    let mut out = String::from(if with_status {
+        "aaguid,name,device,certification\n"
+    } else {
+        "aaguid,name,device\n"
+    });
     for e in entries {
         out.push_str(&format!(
-            "{},{},{}\n",
+            "{},{},{}",
             e.aaguid,
             csv_field(e.name.as_deref().unwrap_or("")),
             csv_field(e.device.as_deref().unwrap_or(""))
         ));
+        if with_status {
+            out.push(',');
+            out.push_str(&csv_field(e.certification.as_deref().unwrap_or("")));
+        }
+        out.push('\n');
     }
     out
-}
-
-/// The Microsoft Graph body that sets the FIDO2 method's key restrictions to
-/// allow exactly these AAGUIDs (PATCH .../authenticationMethodConfigurations/fido2).
-fn entra(entries: &[KeyEntry]) -> String {
-    let mut aaguids: Vec<String> = Vec::new();
-    for e in entries {
-        let id = e.aaguid.to_string();
-        if !aaguids.contains(&id) {
-            aaguids.push(id);
-        }
-    }
-    let body = serde_json::json!({
-        "@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration",
-        "keyRestrictions": {
-            "isEnforced": true,
-            "enforcementType": "allow",
-            "aaGuids": aaguids,
-        }
-    });
-    serde_json::to_string_pretty(&body).expect("JSON") + "\n"
 }
 
 #[cfg(test)]
@@ -94,11 +87,13 @@ mod tests {
                 aaguid: Uuid::parse_str("D8522D9F-575B-4866-88A9-BA99FA02F35B").unwrap(),
                 name: Some("YubiKey Bio Series - FIDO Edition".into()),
                 device: Some("/dev/hidraw3".into()),
+                certification: None,
             },
             KeyEntry {
                 aaguid: Uuid::nil(),
                 name: None,
                 device: Some("sim:ctap20".into()),
+                certification: None,
             },
         ]
     }
@@ -130,6 +125,7 @@ mod tests {
             aaguid: Uuid::nil(),
             name: Some("Key, \"Pro\"".into()),
             device: None,
+            certification: None,
         }];
         assert_eq!(
             render(Format::Csv, &e),
@@ -138,21 +134,19 @@ mod tests {
     }
 
     #[test]
-    fn entra_body_deduplicates_in_order() {
+    fn csv_gains_a_certification_column_with_a_blob() {
         let mut e = two();
-        e.push(e[0].clone());
-        let v: serde_json::Value = serde_json::from_str(&render(Format::Entra, &e)).unwrap();
-        assert_eq!(
-            v["@odata.type"],
-            "#microsoft.graph.fido2AuthenticationMethodConfiguration"
+        assert!(!render(Format::Csv, &e).contains("certification"));
+        e[0].certification = Some("FIDO_CERTIFIED_L2".into());
+        let csv = render(Format::Csv, &e);
+        assert!(
+            csv.starts_with("aaguid,name,device,certification\n"),
+            "{csv}"
         );
-        assert_eq!(v["keyRestrictions"]["isEnforced"], true);
-        assert_eq!(
-            v["keyRestrictions"]["aaGuids"],
-            serde_json::json!([
-                "d8522d9f-575b-4866-88a9-ba99fa02f35b",
-                "00000000-0000-0000-0000-000000000000"
-            ])
-        );
+        assert!(csv.contains(",/dev/hidraw3,FIDO_CERTIFIED_L2\n"), "{csv}");
+        assert!(csv.ends_with(",sim:ctap20,\n"), "{csv}");
+        let v: serde_json::Value = serde_json::from_str(&render(Format::Json, &e)).unwrap();
+        assert_eq!(v[0]["certification"], "FIDO_CERTIFIED_L2");
+        assert!(v[1].get("certification").is_none());
     }
 }

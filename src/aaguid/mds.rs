@@ -1,100 +1,394 @@
-//! FIDO Metadata Service (MDS3) blobs: a JWT whose payload lists `entries`, each
-//! with an `aaguid` (FIDO2 authenticators) and `metadataStatement.description`.
-//! Only names are taken, so the signature is not verified: this never feeds a
-//! trust decision.
+//! FIDO Metadata Service (MDS3) BLOBs, verified before use (FIDO Metadata
+//! Service v3.1 §3.2 "Metadata BLOB object processing rules"): the BLOB is a
+//! JWS (compact form) whose header carries the signer's chain in `x5c`; the
+//! chain must reach a trusted root (the FIDO Alliance's, embedded, or the one
+//! given with `--mds-root`), no certificate of it may be revoked by a CRL at
+//! hand, the signature must verify, and `nextUpdate` must not have passed.
+//! A BLOB that fails any of these is refused with the reason, never used.
 
-use std::collections::HashMap;
+use std::time::SystemTime;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
 use uuid::Uuid;
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{0}")]
-pub struct MdsError(pub String);
+use crate::attest::chain::{self, ChainError};
+use crate::attest::crypto::{CryptoError, EcdsaEncoding, SigAlg};
+use crate::attest::x509::{Cert, CertError, Crl};
 
-pub fn parse(text: &str) -> Result<HashMap<Uuid, String>, MdsError> {
-    let text = text.trim();
-    let payload: serde_json::Value = if text.starts_with('{') {
-        serde_json::from_str(text).map_err(|e| MdsError(format!("not valid JSON: {e}")))?
-    } else {
-        let parts: Vec<&str> = text.split('.').collect();
-        if parts.len() != 3 {
-            return Err(MdsError(
-                "neither an MDS3 blob (a JWT: three dot-separated parts) nor its JSON payload"
-                    .into(),
-            ));
-        }
-        let bytes = URL_SAFE_NO_PAD
-            .decode(parts[1].trim_end_matches('='))
-            .map_err(|e| MdsError(format!("the blob's payload is not base64url: {e}")))?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| MdsError(format!("the blob's payload is not JSON: {e}")))?
-    };
-    let entries = payload
-        .get("entries")
-        .and_then(|e| e.as_array())
-        .ok_or_else(|| MdsError("no `entries` list: is this an MDS3 blob?".into()))?;
-    Ok(entries
-        .iter()
-        .filter_map(|e| {
-            let aaguid = Uuid::parse_str(e.get("aaguid")?.as_str()?).ok()?;
-            let name = e.get("metadataStatement")?.get("description")?.as_str()?;
-            Some((aaguid, name.to_string()))
+/// Where the FIDO Alliance publishes the BLOB (fidoalliance.org/metadata).
+pub const FIDO_MDS_URL: &str = "https://mds3.fidoalliance.org/";
+
+/// The FIDO Alliance's root for the BLOB signer: GlobalSign Root R46
+/// (SHA-256 4fa3126d...3c40c9), see `roots/README.md` for the sources.
+pub const FIDO_MDS_ROOT_PEM: &str = include_str!("roots/globalsign-root-r46.pem");
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MdsError {
+    #[error("not an MDS3 BLOB: {0}")]
+    Format(String),
+    #[error("the BLOB's signing certificate: {0}")]
+    Certificate(#[from] CertError),
+    #[error("the BLOB's signer is not trusted: {0}")]
+    Chain(#[from] ChainError),
+    #[error(
+        "the BLOB's signature does not verify: it was altered or not signed by its certificate"
+    )]
+    BadSignature,
+    #[error("the BLOB's signature: {0}")]
+    Crypto(CryptoError),
+    #[error(
+        "the BLOB is stale: its nextUpdate was {next_update}; get a fresh one (fidoctl mds update)"
+    )]
+    Stale { next_update: String },
+    #[error("{0}")]
+    Io(String),
+}
+
+/// One statusReports member (MDS3 §3.1.3).
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusReport {
+    pub status: String,
+    pub effective_date: Option<String>,
+    /// Base64 DER of the certificate the report is about (ATTESTATION_KEY_COMPROMISE).
+    pub certificate: Option<String>,
+    pub url: Option<String>,
+    pub certification_descriptor: Option<String>,
+    pub certificate_number: Option<String>,
+    pub certification_policy_version: Option<String>,
+    pub certification_requirements_version: Option<String>,
+}
+
+/// A certification status (the history of certification levels), as
+/// opposed to a security report (MDS3 §3.1.4 AuthenticatorStatus).
+pub fn is_certification(status: &str) -> bool {
+    status.starts_with("FIDO_CERTIFIED")
+        || status == "NOT_FIDO_CERTIFIED"
+        || status == "SELF_ASSERTION_SUBMITTED"
+}
+
+/// What fidoctl reads of a metadataStatement.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetadataStatement {
+    pub description: Option<String>,
+    #[serde(default)]
+    pub attestation_root_certificates: Vec<String>,
+    #[serde(default)]
+    pub attestation_types: Vec<String>,
+}
+
+/// One entry of the BLOB (MDS3 §3.1.1 MetadataBLOBPayloadEntry).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    pub aaguid: Option<String>,
+    #[serde(default)]
+    pub attestation_certificate_key_identifiers: Vec<String>,
+    pub metadata_statement: Option<MetadataStatement>,
+    #[serde(default)]
+    pub status_reports: Vec<StatusReport>,
+    pub time_of_last_status_change: Option<String>,
+}
+
+impl Entry {
+    pub fn aaguid(&self) -> Option<Uuid> {
+        Uuid::parse_str(self.aaguid.as_deref()?).ok()
+    }
+
+    pub fn description(&self) -> Option<&str> {
+        self.metadata_statement.as_ref()?.description.as_deref()
+    }
+
+    /// The roots the statement names; unreadable ones are skipped (and said).
+    pub fn roots(&self) -> (Vec<Cert>, usize) {
+        let listed = self
+            .metadata_statement
+            .as_ref()
+            .map(|s| s.attestation_root_certificates.as_slice())
+            .unwrap_or_default();
+        let certs: Vec<Cert> = listed
+            .iter()
+            .filter_map(|b| Cert::from_base64(b).ok())
+            .collect();
+        let bad = listed.len() - certs.len();
+        (certs, bad)
+    }
+
+    /// Reports in effect on `today` (YYYY-MM-DD), oldest first. MDS3 says the
+    /// latest one reflects the current status.
+    pub fn reports_in_effect(&self, today: &str) -> Vec<&StatusReport> {
+        let mut reports: Vec<&StatusReport> = self
+            .status_reports
+            .iter()
+            .filter(|r| r.effective_date.as_deref().is_none_or(|d| d <= today))
+            .collect();
+        reports.sort_by(|a, b| a.effective_date.cmp(&b.effective_date));
+        reports
+    }
+
+    /// The latest certification report in effect.
+    pub fn certification(&self, today: &str) -> Option<&StatusReport> {
+        self.reports_in_effect(today)
+            .into_iter()
+            .rev()
+            .find(|r| is_certification(&r.status))
+    }
+}
+
+/// A verified BLOB.
+#[derive(Debug, Clone)]
+pub struct Blob {
+    pub no: u64,
+    pub next_update: String,
+    pub legal_header: Option<String>,
+    pub entries: Vec<Entry>,
+    /// The subject of the certificate that signed it.
+    pub signer: String,
+    /// The root its chain reached.
+    pub root: String,
+    /// Certificates of the chain a CRL covered.
+    pub crl_checked: usize,
+    pub stale_crls: Vec<String>,
+}
+
+impl Blob {
+    pub fn entry_for_aaguid(&self, aaguid: &Uuid) -> Option<&Entry> {
+        self.entries
+            .iter()
+            .find(|e| e.aaguid().as_ref() == Some(aaguid))
+    }
+
+    /// fido-u2f keys have no AAGUID: their entries list the attestation
+    /// certificate's subjectKeyIdentifier (hex).
+    pub fn entry_for_key_id(&self, ski: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| {
+            e.attestation_certificate_key_identifiers
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(ski))
         })
-        .collect())
+    }
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default)]
+    x5c: Vec<String>,
+    x5u: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Payload {
+    legal_header: Option<String>,
+    no: u64,
+    next_update: String,
+    entries: Vec<Entry>,
+}
+
+fn b64url(part: &str, what: &str) -> Result<Vec<u8>, MdsError> {
+    URL_SAFE_NO_PAD
+        .decode(part.trim_end_matches('='))
+        .map_err(|e| MdsError::Format(format!("the {what} is not base64url ({e})")))
+}
+
+/// The pieces of a compact JWS, undecoded: header, payload, signature.
+fn split(text: &str) -> Result<(&str, &str, &str), MdsError> {
+    let text = text.trim();
+    let mut parts = text.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(h), Some(p), Some(s), None) => Ok((h, p, s)),
+        _ => Err(MdsError::Format(
+            "a BLOB is a JWT: three dot-separated base64url parts".into(),
+        )),
+    }
+}
+
+/// What verification trusts: the roots, the CRLs at hand and the clock.
+pub struct Trust<'a> {
+    pub roots: &'a [Cert],
+    pub crls: &'a [Crl],
+    pub now: SystemTime,
+}
+
+/// The certificates of a BLOB's x5c, unverified (`mds update` fetches their CRLs).
+pub fn signer_chain(text: &str) -> Result<Vec<Cert>, MdsError> {
+    let (header, _, _) = split(text)?;
+    let header: Header = serde_json::from_slice(&b64url(header, "header")?)
+        .map_err(|e| MdsError::Format(format!("the header is not JSON ({e})")))?;
+    header
+        .x5c
+        .iter()
+        .map(|c| Cert::from_base64(c).map_err(MdsError::from))
+        .collect()
+}
+
+/// Verifies a BLOB as MDS3 §3.2 says, then reads it.
+pub fn verify(text: &str, trust: &Trust<'_>) -> Result<Blob, MdsError> {
+    let (header_b64, payload_b64, sig_b64) = split(text)?;
+    let header: Header = serde_json::from_slice(&b64url(header_b64, "header")?)
+        .map_err(|e| MdsError::Format(format!("the header is not JSON ({e})")))?;
+    if header.x5c.is_empty() {
+        return Err(MdsError::Format(match header.x5u {
+            Some(url) => format!(
+                "the header gives its certificate only by URL (x5u {url}); fidoctl needs x5c"
+            ),
+            None => "the header has no x5c certificate chain".into(),
+        }));
+    }
+    let alg = SigAlg::from_jws(&header.alg).map_err(MdsError::Crypto)?;
+    let chain: Vec<Cert> = header
+        .x5c
+        .iter()
+        .map(|c| Cert::from_base64(c))
+        .collect::<Result<_, _>>()?;
+    let path = chain::build(&chain[0], &chain[1..], trust.roots, trust.now)?;
+    let crls = chain::check_crls(&path, trust.crls, trust.now)?;
+
+    let signing_input = format!("{header_b64}.{payload_b64}");
+    let signature = b64url(sig_b64, "signature")?;
+    let encoding = EcdsaEncoding::Raw; // JWS ES256 is r ‖ s (RFC 7518 §3.4)
+    match chain[0].public_key().map_err(MdsError::Crypto)?.verify(
+        alg,
+        encoding,
+        signing_input.as_bytes(),
+        &signature,
+    ) {
+        Ok(()) => {}
+        Err(CryptoError::BadSignature | CryptoError::MalformedSignature) => {
+            return Err(MdsError::BadSignature);
+        }
+        Err(e) => return Err(MdsError::Crypto(e)),
+    }
+
+    let payload: Payload = serde_json::from_slice(&b64url(payload_b64, "payload")?)
+        .map_err(|e| MdsError::Format(format!("the payload is not an MDS3 payload ({e})")))?;
+    if payload.next_update.as_str() < crate::attest::date(trust.now).as_str() {
+        return Err(MdsError::Stale {
+            next_update: payload.next_update,
+        });
+    }
+    Ok(Blob {
+        no: payload.no,
+        next_update: payload.next_update,
+        legal_header: payload.legal_header,
+        entries: payload.entries,
+        signer: chain[0].subject(),
+        root: path.anchor.subject(),
+        crl_checked: crls.checked,
+        stale_crls: crls.stale,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const PAYLOAD: &str = r#"{"no": 1, "entries": [
-        {"aaguid": "77010bd7-212a-4fc9-b236-d2ca5e9d4084", "metadataStatement": {"description": "BioPass from MDS"}},
-        {"aaguid": "11111111-2222-3333-4444-555555555555", "metadataStatement": {"description": "Brand new key"}},
-        {"aaid": "4e4e#4005", "metadataStatement": {"description": "UAF authenticator, no AAGUID"}}
-    ]}"#;
+    fn test_data(file: &str) -> String {
+        std::fs::read_to_string(format!(
+            "{}/tests/data/mds/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
 
-    fn jwt(payload: &str) -> String {
-        format!(
-            "eyJhbGciOiJSUzI1NiJ9.{}.c2lnbmF0dXJl",
-            URL_SAFE_NO_PAD.encode(payload)
+    #[test]
+    fn the_embedded_root_is_globalsign_root_r46() {
+        let roots = Cert::load_many(FIDO_MDS_ROOT_PEM.as_bytes()).unwrap();
+        assert_eq!(roots.len(), 1);
+        assert_eq!(
+            roots[0].sha256_hex(),
+            "4fa3126d8d3a11d1c4855a4f807cbad6cf919d3a5a88b03bea2c6372d93c40c9"
+        );
+        assert!(roots[0].subject().contains("GlobalSign Root R46"));
+        // Self-signed with sha384WithRSAEncryption: the RSA path verifies it.
+        roots[0].verify_signed_by(&roots[0]).unwrap();
+    }
+
+    fn verify_with_test_root(text: &str) -> Result<Blob, MdsError> {
+        let roots = Cert::load_many(test_data("test-mds-root.pem").as_bytes()).unwrap();
+        verify(
+            text,
+            &Trust {
+                roots: &roots,
+                crls: &[],
+                now: SystemTime::now(),
+            },
         )
     }
 
     #[test]
-    fn reads_a_jwt_and_a_bare_payload() {
-        for text in [jwt(PAYLOAD), PAYLOAD.to_string()] {
-            let names = parse(&text).unwrap();
-            assert_eq!(names.len(), 2, "entries without an AAGUID are skipped");
-            assert_eq!(
-                names[&Uuid::parse_str("11111111-2222-3333-4444-555555555555").unwrap()],
-                "Brand new key"
-            );
-        }
-    }
-
-    #[test]
-    fn mds_names_override_and_extend_the_builtin_ones() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("blob.jwt");
-        std::fs::write(&path, jwt(PAYLOAD)).unwrap();
-        let r = super::super::Registry::with_mds_file(&path).unwrap();
+    fn a_good_blob_is_read_and_the_chain_stops_at_the_anchor() {
+        let blob = verify_with_test_root(&test_data("blob.jwt")).unwrap();
+        assert_eq!(blob.no, 7);
+        assert_eq!(blob.next_update, "2099-12-31");
+        assert!(blob.signer.contains("fidoctl TEST MDS BLOB signer"));
+        assert!(blob.root.contains("fidoctl TEST MDS Root CA"));
         let biopass = Uuid::parse_str("77010bd7-212a-4fc9-b236-d2ca5e9d4084").unwrap();
-        assert_eq!(r.name(&biopass).as_deref(), Some("BioPass from MDS"));
-        let yubikey = Uuid::parse_str("d8522d9f-575b-4866-88a9-ba99fa02f35b").unwrap();
+        let entry = blob.entry_for_aaguid(&biopass).unwrap();
+        assert_eq!(entry.roots().0.len(), 1);
         assert_eq!(
-            r.name(&yubikey).as_deref(),
-            Some("YubiKey Bio Series - FIDO Edition")
+            entry.certification("2026-01-01").unwrap().status,
+            "FIDO_CERTIFIED_L1"
         );
-        assert_eq!(r.len(), super::super::Registry::builtin().len() + 1);
+        assert!(
+            entry.certification("2024-12-31").is_none(),
+            "not yet in effect"
+        );
     }
 
     #[test]
-    fn malformed_input_says_why() {
-        assert!(parse("hello").unwrap_err().0.contains("neither"));
-        assert!(parse("a.!!!.c").unwrap_err().0.contains("base64url"));
-        assert!(parse(&jwt("[1,2]")).unwrap_err().0.contains("entries"));
-        assert!(parse("{oops").unwrap_err().0.contains("JSON"));
+    fn each_fault_has_its_reason() {
+        assert!(matches!(
+            verify_with_test_root(&test_data("blob-stale.jwt")),
+            Err(MdsError::Stale { next_update }) if next_update == "2020-01-01"
+        ));
+        assert_eq!(
+            verify_with_test_root(&test_data("blob-bad-signature.jwt")).unwrap_err(),
+            MdsError::BadSignature
+        );
+        assert!(matches!(
+            verify_with_test_root(&test_data("blob-foreign-signer.jwt")),
+            Err(MdsError::Chain(ChainError::Untrusted { .. }))
+        ));
+        assert!(matches!(
+            verify_with_test_root("a.b"),
+            Err(MdsError::Format(_))
+        ));
+        // A header that only points at its certificate is not enough.
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","x5u":"https://x.invalid/c"}"#);
+        let err = verify_with_test_root(&format!("{header}.e30.c2ln")).unwrap_err();
+        assert!(err.to_string().contains("x5u"), "{err}");
+        // alg none is no algorithm.
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","x5c":["AA=="]}"#);
+        assert!(verify_with_test_root(&format!("{header}.e30.")).is_err());
+    }
+
+    #[test]
+    fn a_crl_of_the_root_revokes_the_signer() {
+        let roots = Cert::load_many(test_data("test-mds-root.pem").as_bytes()).unwrap();
+        let der = std::fs::read(format!(
+            "{}/tests/data/mds/crl-signer-revoked.crl",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let crl = Crl::from_der(&der).unwrap();
+        assert!(crl.issued_by(&roots[0]));
+        let err = verify(
+            &test_data("blob.jwt"),
+            &Trust {
+                roots: &roots,
+                crls: &[crl],
+                now: SystemTime::now(),
+            },
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, MdsError::Chain(ChainError::Revoked { .. })),
+            "{err}"
+        );
     }
 }

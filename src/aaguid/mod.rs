@@ -1,17 +1,22 @@
-//! AAGUID -> product name registry (built in, optionally overlaid by a FIDO
-//! MDS3 blob) and the allow-list output formats.
+//! AAGUID -> product name registry (built in, optionally overlaid by a
+//! verified FIDO MDS3 BLOB), the BLOB itself and its cache, and the
+//! allow-list output formats.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::OnceLock;
+use std::time::SystemTime;
 
 use uuid::Uuid;
 
+use crate::attest::x509::{Cert, Crl};
+
+pub mod allow_list;
+pub mod cache;
 mod formats;
-mod mds;
+pub mod mds;
 
 pub use formats::{Format, KeyEntry, render};
-pub use mds::MdsError;
+pub use mds::{Blob, MdsError};
 
 static TABLE: &str = include_str!("registry.tsv");
 
@@ -40,10 +45,33 @@ pub fn lookup(aaguid: &Uuid) -> Option<&'static str> {
         .map(|i| table[i].1)
 }
 
-/// Names from the built-in table, overlaid by an MDS blob's when one is given.
+/// The roots an MDS BLOB's signer must chain to: those of `file` (PEM or
+/// DER; an enterprise's own metadata service), else the FIDO Alliance's.
+pub fn trusted_roots(file: Option<&Path>) -> Result<Vec<Cert>, MdsError> {
+    let bytes = match file {
+        Some(path) => std::fs::read(path)
+            .map_err(|e| MdsError::Io(format!("cannot read {}: {e}", path.display())))?,
+        None => mds::FIDO_MDS_ROOT_PEM.as_bytes().to_vec(),
+    };
+    Cert::load_many(&bytes).map_err(MdsError::Certificate)
+}
+
+/// Reads and verifies the BLOB at `path`.
+pub fn load_blob(
+    path: &Path,
+    roots: &[Cert],
+    crls: &[Crl],
+    now: SystemTime,
+) -> Result<Blob, MdsError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| MdsError::Io(format!("cannot read {}: {e}", path.display())))?;
+    mds::verify(&text, &mds::Trust { roots, crls, now })
+}
+
+/// Names from the built-in table, overlaid by a verified MDS BLOB's.
 #[derive(Debug, Default)]
 pub struct Registry {
-    mds: HashMap<Uuid, String>,
+    blob: Option<Blob>,
 }
 
 impl Registry {
@@ -51,24 +79,49 @@ impl Registry {
         Self::default()
     }
 
-    /// Reads a FIDO MDS3 blob (the JWT as downloaded, or its JSON payload).
-    pub fn with_mds_file(path: &Path) -> Result<Self, MdsError> {
-        let text = std::fs::read_to_string(path).map_err(|e| MdsError(e.to_string()))?;
-        Ok(Self {
-            mds: mds::parse(&text)?,
-        })
+    pub fn with_blob(blob: Blob) -> Self {
+        Self { blob: Some(blob) }
+    }
+
+    pub fn blob(&self) -> Option<&Blob> {
+        self.blob.as_ref()
     }
 
     pub fn name(&self, aaguid: &Uuid) -> Option<String> {
-        self.mds
-            .get(aaguid)
-            .cloned()
+        self.blob
+            .as_ref()
+            .and_then(|b| b.entry_for_aaguid(aaguid))
+            .and_then(|e| e.description())
+            .map(str::to_string)
             .or_else(|| lookup(aaguid).map(str::to_string))
     }
 
-    /// Models known: the built-in table plus those only the MDS blob names.
+    /// The model's latest certification status in the BLOB (e.g.
+    /// FIDO_CERTIFIED_L1), NOT_IN_MDS when the BLOB has no entry for it,
+    /// UNKNOWN when the entry reports none; `None` without a BLOB.
+    pub fn certification(&self, aaguid: &Uuid, now: SystemTime) -> Option<String> {
+        let blob = self.blob.as_ref()?;
+        let Some(entry) = blob.entry_for_aaguid(aaguid) else {
+            return Some("NOT_IN_MDS".to_string());
+        };
+        let today = crate::attest::date(now);
+        Some(
+            entry
+                .certification(&today)
+                .map_or_else(|| "UNKNOWN".to_string(), |r| r.status.clone()),
+        )
+    }
+
+    /// Models known: the built-in table plus those only the MDS BLOB names.
     pub fn len(&self) -> usize {
-        builtin_table().len() + self.mds.keys().filter(|id| lookup(id).is_none()).count()
+        let extra = self.blob.as_ref().map_or(0, |b| {
+            b.entries
+                .iter()
+                .filter_map(|e| e.aaguid())
+                .filter(|id| lookup(id).is_none())
+                .count()
+        });
+        builtin_table().len() + extra
     }
 
     pub fn is_empty(&self) -> bool {

@@ -1,9 +1,14 @@
-//! `fidoctl aaguid`: the model identifier that allow lists (Entra ID, Okta) use.
+//! `fidoctl aaguid`: the model identifier that allow lists (Entra ID,
+//! Keycloak, Okta) use, and the bodies that put it into them.
+
+use std::time::SystemTime;
 
 use anyhow::Result;
+use uuid::Uuid;
 
 use super::Context;
-use crate::aaguid::{self, Format, KeyEntry};
+use crate::aaguid::allow_list::{self, Changes};
+use crate::aaguid::{self, Format, KeyEntry, Registry};
 use crate::cli::{AaguidArgs, AaguidFormat};
 use crate::device::Error as DeviceError;
 use crate::device::discovery::{self, DeviceSpec};
@@ -12,6 +17,51 @@ use crate::ui::errors::{self, UsageError};
 const GRAPH_FIDO2_POLICY: &str = "https://graph.microsoft.com/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2";
 
 pub fn run(ctx: &Context, args: &AaguidArgs) -> Result<()> {
+    let format = match (args.format, ctx.json) {
+        (Some(f), _) => f,
+        (None, true) => AaguidFormat::Json,
+        (None, false) => AaguidFormat::Text,
+    };
+    let allow_list = matches!(format, AaguidFormat::Entra | AaguidFormat::Keycloak);
+    if args.merge.is_some() && !allow_list {
+        return Err(
+            UsageError("--merge goes with --format entra or --format keycloak".into()).into(),
+        );
+    }
+    let remove = args
+        .remove
+        .iter()
+        .map(|s| {
+            Uuid::parse_str(s.trim())
+                .map_err(|_| UsageError(format!("--remove {s}: not an AAGUID (a UUID)")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // Read the policy file before touching a key: a wrong file fails at once.
+    let current = match &args.merge {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| UsageError(format!("--merge {}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
+    // Removing from a list needs no key.
+    let entries = if remove.is_empty() {
+        read_keys(ctx, args)?
+    } else {
+        Vec::new()
+    };
+    let ids: Vec<Uuid> = entries.iter().map(|e| e.aaguid).collect();
+    match format {
+        AaguidFormat::Text => print!("{}", aaguid::render(Format::Text, &entries)),
+        AaguidFormat::Json => print!("{}", aaguid::render(Format::Json, &entries)),
+        AaguidFormat::Csv => print!("{}", aaguid::render(Format::Csv, &entries)),
+        AaguidFormat::Entra => entra(current.as_deref(), args, &ids, &remove)?,
+        AaguidFormat::Keycloak => keycloak(current.as_deref(), args, &ids, &remove)?,
+    }
+    Ok(())
+}
+
+fn read_keys(ctx: &Context, args: &AaguidArgs) -> Result<Vec<KeyEntry>> {
     let registry = ctx.registry()?;
     let specs = if args.all {
         if ctx.device.is_some() {
@@ -42,11 +92,7 @@ pub fn run(ctx: &Context, args: &AaguidArgs) -> Result<()> {
             Err(e) => return Err(e),
         };
         match summary.info {
-            Some(info) => entries.push(KeyEntry {
-                aaguid: info.aaguid,
-                name: registry.name(&info.aaguid),
-                device: Some(spec.label()),
-            }),
+            Some(info) => entries.push(entry(&registry, info.aaguid, spec.label())),
             None if args.all => eprintln!(
                 "fidoctl: skipping {}: a U2F-only key has no AAGUID",
                 spec.label()
@@ -61,23 +107,119 @@ pub fn run(ctx: &Context, args: &AaguidArgs) -> Result<()> {
         }
         .into());
     }
+    Ok(entries)
+}
 
-    let format = match (args.format, ctx.json) {
-        (Some(f), _) => f,
-        (None, true) => AaguidFormat::Json,
-        (None, false) => AaguidFormat::Text,
-    };
-    let format = match format {
-        AaguidFormat::Text => Format::Text,
-        AaguidFormat::Json => Format::Json,
-        AaguidFormat::Csv => Format::Csv,
-        AaguidFormat::Entra => {
+fn entry(registry: &Registry, aaguid: Uuid, device: String) -> KeyEntry {
+    KeyEntry {
+        aaguid,
+        name: registry.name(&aaguid),
+        device: Some(device),
+        certification: registry.certification(&aaguid, SystemTime::now()),
+    }
+}
+
+fn policy_error(args: &AaguidArgs, e: allow_list::PolicyError) -> anyhow::Error {
+    let path = args.merge.as_ref().expect("merging");
+    UsageError(format!("--merge {}: {e}", path.display())).into()
+}
+
+fn print_body(body: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(body).expect("a JSON value serializes")
+    );
+}
+
+/// What a merge did, on stderr.
+fn say_changes(list: &str, c: &Changes) {
+    for id in &c.added {
+        eprintln!("fidoctl: {list}: added {id}");
+    }
+    for id in &c.already_listed {
+        eprintln!("fidoctl: {list}: {id} is already listed");
+    }
+    for id in &c.removed {
+        eprintln!("fidoctl: {list}: removed {id}");
+    }
+    for id in &c.not_listed {
+        eprintln!("fidoctl: {list}: {id} was not listed, nothing to remove");
+    }
+    eprintln!(
+        "fidoctl: {list}: {} entries kept from the current policy, {} in the new one",
+        c.before - c.removed.len(),
+        c.after
+    );
+}
+
+fn entra(current: Option<&str>, args: &AaguidArgs, ids: &[Uuid], remove: &[Uuid]) -> Result<()> {
+    let body = match current {
+        Some(text) => {
+            let b =
+                allow_list::entra_merge(text, ids, remove).map_err(|e| policy_error(args, e))?;
+            say_changes("key restrictions", &b.changes);
+            if b.enforcement == "block" {
+                eprintln!(
+                    "fidoctl: warning: the tenant's list is a BLOCK list: the AAGUIDs in it are refused. Adding a key's AAGUID blocks that model; use --remove to unblock one"
+                );
+            }
+            if !b.enforced {
+                eprintln!(
+                    "fidoctl: note: the tenant does not enforce key restrictions (isEnforced is false): the list has no effect until it is switched on"
+                );
+            }
+            if b.attestation_enforced == Some(false) {
+                eprintln!(
+                    "fidoctl: note: the tenant does not enforce attestation: an AAGUID is only what a key claims (see fidoctl attest)"
+                );
+            }
+            b
+        }
+        None => {
+            let b = allow_list::entra_replace(ids);
             eprintln!(
-                "fidoctl: PATCH this body to {GRAPH_FIDO2_POLICY} (Graph Explorer or Update-MgPolicyAuthenticationMethodPolicyAuthenticationMethodConfiguration)"
+                "fidoctl: this body REPLACES the tenant's whole key restriction list: only these {} model(s) will be allowed. To add to the current list, save the answer of GET {GRAPH_FIDO2_POLICY} and pass it with --merge FILE",
+                b.changes.after
             );
-            Format::Entra
+            b
         }
     };
-    print!("{}", aaguid::render(format, &entries));
+    eprintln!(
+        "fidoctl: PATCH this body to {GRAPH_FIDO2_POLICY} (Graph Explorer or Update-MgPolicyAuthenticationMethodPolicyAuthenticationMethodConfiguration)"
+    );
+    print_body(&body.body);
+    Ok(())
+}
+
+fn keycloak(current: Option<&str>, args: &AaguidArgs, ids: &[Uuid], remove: &[Uuid]) -> Result<()> {
+    let body = match current {
+        Some(text) => {
+            let b =
+                allow_list::keycloak_merge(text, ids, remove).map_err(|e| policy_error(args, e))?;
+            for (list, c) in [
+                ("two-factor policy", &b.two_factor),
+                ("passwordless policy", &b.passwordless),
+            ] {
+                say_changes(list, c);
+                if c.before == 0 && c.after > 0 {
+                    eprintln!(
+                        "fidoctl: warning: the realm's {list} accepted every model (its list was empty); with this body it accepts only the {} listed",
+                        c.after
+                    );
+                }
+            }
+            b
+        }
+        None => {
+            eprintln!(
+                "fidoctl: this body REPLACES the realm's acceptable AAGUIDs of both WebAuthn policies (two-factor and passwordless): only these model(s) will be accepted. To add to the current lists, save the answer of GET /admin/realms/REALM and pass it with --merge FILE"
+            );
+            allow_list::keycloak_replace(ids)
+        }
+    };
+    eprintln!(
+        "fidoctl: PUT this body to /admin/realms/REALM of the Keycloak admin API (kcadm.sh update realms/REALM -f FILE); drop the policy you do not use"
+    );
+    print_body(&body.body);
     Ok(())
 }

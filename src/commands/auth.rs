@@ -8,7 +8,7 @@ use crate::device::Device;
 use crate::device::ctap2::CtapStatus;
 use crate::device::ctap2::client_pin::{self, Permissions, PinRetries};
 use crate::device::pin::Pin;
-use crate::device::pin_protocol::PinProtocol;
+use crate::device::pin_protocol::{PinProtocol, PinUvAuthToken};
 use crate::device::pin_session::PinSession;
 use crate::ui::{errors, prompt};
 
@@ -78,6 +78,46 @@ pub fn pin_session<'p>(
     Ok(session)
 }
 
+/// A session from a finger on the sensor instead of the PIN, where the key
+/// grants `permissions` that way (CTAP 2.2 uvBioEnroll: bio enrollment).
+pub fn finger_session<'p>(
+    device: &mut Device,
+    permissions: Permissions<'p>,
+    on_event: &mut dyn FnMut(crate::device::Event),
+) -> Result<PinSession<'p>, crate::device::Error> {
+    let protocol = client_pin::protocol_for(device)?;
+    let token = client_pin::uv_token(device, protocol, permissions, on_event)?;
+    Ok(PinSession::with_token(protocol, token, permissions))
+}
+
+/// The read-only persistent token (permission pcmr, CTAP 2.2 §6.5.5.7) from
+/// the PIN: it outlives power cycles, so `keystore` keeps it and later
+/// commands recognise the key and read its accounts without asking again.
+pub fn persistent_token(device: &mut Device) -> Result<PinUvAuthToken> {
+    let mut session = pin_session(device, PERSISTENT_READ_ONLY)?;
+    Ok(session.token(device)?.clone())
+}
+
+/// The same with a PIN already in hand (just set or changed), so nothing is asked.
+pub fn persistent_token_with(
+    device: &mut Device,
+    protocol: PinProtocol,
+    pin: &Pin,
+) -> Result<PinUvAuthToken> {
+    Ok(client_pin::pin_token(
+        device,
+        protocol,
+        pin,
+        PERSISTENT_READ_ONLY,
+    )?)
+}
+
+/// The permission of a persistent token: read-only credential management, alone.
+pub const PERSISTENT_READ_ONLY: Permissions<'static> = Permissions {
+    bits: client_pin::permission::PERSISTENT_CREDENTIAL_MANAGEMENT_READ_ONLY,
+    rp_id: None,
+};
+
 /// A wrong PIN becomes "wrong PIN, N tries left"; other failures pass through.
 pub fn explain_pin_failure(
     device: &mut Device,
@@ -89,4 +129,16 @@ pub fn explain_pin_failure(
         return errors::wrong_pin(retries);
     }
     err.into()
+}
+
+/// Whether a non-discoverable makeCredential needs the PIN on this key (CTAP
+/// 2.1 §6.1.2 steps 6-11): always with alwaysUv; with a PIN set unless the
+/// key lists makeCredUvNotRqd (CTAP 2.0 keys never do). A key that says so
+/// anyway is caught by `Error::needs_user_verification`.
+pub fn make_credential_needs_pin(device: &mut Device) -> Result<bool> {
+    let info = device.get_info()?;
+    if info.option("alwaysUv") == Some(true) {
+        return Ok(info.pin_is_set() == Some(true));
+    }
+    Ok(info.pin_is_set() == Some(true) && info.option("makeCredUvNotRqd") != Some(true))
 }

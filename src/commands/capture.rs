@@ -34,7 +34,10 @@ pub fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
     let tap = recording.clone();
     let mut device = ctx.open_wrapped(&spec, move |t| Box::new(Recorder::new(t, tap.clone())))?;
     let mut read = vec!["init"];
-    if !device.is_u2f_only() {
+    if device.is_u2f_only() {
+        device.u2f_version()?;
+        read.push("U2F version");
+    } else {
         // The reads of `fidoctl info`, in its order, so a replay serves it.
         let info = device.get_info()?.clone();
         client_pin::counters(&mut device);

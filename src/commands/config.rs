@@ -1,5 +1,8 @@
-//! `fidoctl config always-uv | min-pin-length | force-pin-change | enterprise-attestation`:
-//! the key's security policy (authenticatorConfig, CTAP 2.1 §6.11).
+//! `fidoctl config always-uv | min-pin-length | force-pin-change |
+//! enterprise-attestation | long-touch-reset`: the key's security policy
+//! (authenticatorConfig, CTAP 2.1 §6.11). A CTAP 2.3 key lists the
+//! subcommands it implements (authenticatorConfigCommands); the others are
+//! refused before anything is sent.
 
 use anyhow::Result;
 
@@ -8,7 +11,7 @@ use crate::cli::{ConfigCommand, OnOff};
 use crate::device::Device;
 use crate::device::ctap2::AuthenticatorInfo;
 use crate::device::ctap2::client_pin::{Permissions, permission};
-use crate::device::ctap2::config;
+use crate::device::ctap2::config::{self, sub};
 use crate::device::pin::MAX_PIN_BYTES;
 use crate::device::pin_protocol::PinUvAuthToken;
 use crate::ui::errors::{self, UsageError, exit};
@@ -21,13 +24,20 @@ pub fn run(ctx: &Context, cmd: ConfigCommand) -> Result<()> {
             "this key has no configurable security policy (getInfo lists no authnrCfg)",
         ));
     }
+    if let Err(e) = refuse_unlisted(&info, subcommand_of(&cmd)) {
+        ctx.done_with(&device);
+        return Err(e);
+    }
     let result = match cmd {
         ConfigCommand::AlwaysUv { state } => always_uv(&mut device, &info, state),
-        ConfigCommand::MinPinLength { length, rp } => {
-            min_pin_length(&mut device, &info, length, &rp)
-        }
+        ConfigCommand::MinPinLength {
+            length,
+            rp,
+            complexity_policy,
+        } => min_pin_length(&mut device, &info, length, &rp, complexity_policy),
         ConfigCommand::ForcePinChange => force_pin_change(&mut device, &info),
         ConfigCommand::EnterpriseAttestation => enterprise_attestation(&mut device, &info),
+        ConfigCommand::LongTouchReset => long_touch_reset(&mut device, &info),
     };
     ctx.done_with(&device);
     result
@@ -35,6 +45,41 @@ pub fn run(ctx: &Context, cmd: ConfigCommand) -> Result<()> {
 
 fn refused(message: &str) -> anyhow::Error {
     errors::user(message, exit::REFUSED)
+}
+
+/// The authenticatorConfig subcommand each `config` command sends.
+fn subcommand_of(cmd: &ConfigCommand) -> i64 {
+    match cmd {
+        ConfigCommand::AlwaysUv { .. } => sub::TOGGLE_ALWAYS_UV,
+        ConfigCommand::MinPinLength { .. } | ConfigCommand::ForcePinChange => {
+            sub::SET_MIN_PIN_LENGTH
+        }
+        ConfigCommand::EnterpriseAttestation => sub::ENABLE_ENTERPRISE_ATTESTATION,
+        ConfigCommand::LongTouchReset => sub::ENABLE_LONG_TOUCH_FOR_RESET,
+    }
+}
+
+/// CTAP 2.3 authenticatorConfigCommands: what the key does not list is not sent.
+fn refuse_unlisted(info: &AuthenticatorInfo, subcommand: i64) -> Result<()> {
+    if info.lists_config_command(subcommand as u64) {
+        return Ok(());
+    }
+    let name = |n: u64| sub::name(n).map_or_else(|| format!("{n:#04x}"), str::to_string);
+    let listed: Vec<String> = info
+        .authenticator_config_commands
+        .iter()
+        .flatten()
+        .map(|&n| name(n))
+        .collect();
+    Err(refused(&format!(
+        "this key does not offer {} (authenticatorConfig {subcommand:#04x}): its getInfo lists only {}. Nothing was sent",
+        name(subcommand as u64),
+        if listed.is_empty() {
+            "none".to_string()
+        } else {
+            listed.join(", ")
+        }
+    )))
 }
 
 /// One authenticatorConfig step with a token from the PIN (`acfg` permission).
@@ -77,7 +122,13 @@ fn min_pin_length(
     info: &AuthenticatorInfo,
     length: u64,
     rps: &[String],
+    complexity_policy: bool,
 ) -> Result<()> {
+    if complexity_policy && info.pin_complexity_policy.is_none() {
+        return Err(refused(
+            "this key has no PIN complexity policy to turn on (getInfo has no pinComplexityPolicy, a CTAP 2.3 member)",
+        ));
+    }
     if info.option("setMinPINLength") != Some(true) {
         return Err(refused(
             "this key cannot change its minimum PIN length (getInfo lists no setMinPINLength)",
@@ -90,10 +141,13 @@ fn min_pin_length(
         ))
         .into());
     }
-    if length > MAX_PIN_BYTES as u64 {
-        return Err(
-            UsageError(format!("a PIN cannot be longer than {MAX_PIN_BYTES} bytes")).into(),
-        );
+    let longest = info.max_pin_length.unwrap_or(MAX_PIN_BYTES as u64);
+    if length > longest {
+        return Err(UsageError(match info.max_pin_length {
+            Some(n) => format!("this key takes PINs of at most {n} characters"),
+            None => format!("a PIN cannot be longer than {MAX_PIN_BYTES} bytes"),
+        })
+        .into());
     }
     let max_rps = info.max_rpids_for_set_min_pin_length.unwrap_or(0) as usize;
     if rps.len() > max_rps {
@@ -103,13 +157,34 @@ fn min_pin_length(
         .into());
     }
     with_config_token(device, |d, t| {
-        config::set_min_pin_length(d, t, Some(length), rps, false)
+        config::set_min_pin_length(
+            d,
+            t,
+            &config::MinPinLength {
+                length: Some(length),
+                rp_ids: rps,
+                complexity_policy,
+                ..Default::default()
+            },
+        )
     })?;
     let after = device.refresh_info()?.clone();
     eprintln!(
         "The minimum PIN length is now {}.",
         after.effective_min_pin_length()
     );
+    match after.pin_complexity_policy {
+        Some(true) if complexity_policy && info.pin_complexity_policy == Some(true) => {
+            eprintln!("The PIN complexity policy was on already.")
+        }
+        Some(true) if complexity_policy => eprintln!(
+            "The PIN complexity policy is now on: new PINs must keep it (fidoctl info shows where it is described)."
+        ),
+        Some(false) if complexity_policy => {
+            eprintln!("The key kept its PIN complexity policy off, though it said it has one.")
+        }
+        _ => {}
+    }
     if after.force_pin_change == Some(true) {
         eprintln!(
             "The current PIN is shorter: the key now requires a new one (fidoctl pin change)."
@@ -125,10 +200,45 @@ fn force_pin_change(device: &mut Device, info: &AuthenticatorInfo) -> Result<()>
         ));
     }
     with_config_token(device, |d, t| {
-        config::set_min_pin_length(d, t, None, &[], true)
+        config::set_min_pin_length(
+            d,
+            t,
+            &config::MinPinLength {
+                force_change: true,
+                ..Default::default()
+            },
+        )
     })?;
     eprintln!("The key will ask for a new PIN before its next use (fidoctl pin change).");
     Ok(())
+}
+
+fn long_touch_reset(device: &mut Device, info: &AuthenticatorInfo) -> Result<()> {
+    match info.long_touch_for_reset {
+        None => {
+            return Err(refused(
+                "this key has no long touch for reset (getInfo has no longTouchForReset, a CTAP 2.2 member)",
+            ));
+        }
+        Some(true) => {
+            eprintln!("The key already wants a long touch for a reset.");
+            return Ok(());
+        }
+        Some(false) => {}
+    }
+    with_config_token(device, config::enable_long_touch_for_reset)?;
+    let now = device.refresh_info()?.long_touch_for_reset == Some(true);
+    if now {
+        eprintln!(
+            "A reset now needs the key pressed and held for 5 seconds (CTAP offers no command to turn this off)."
+        );
+        Ok(())
+    } else {
+        Err(errors::user(
+            "the key accepted the command but still does not ask for a long touch",
+            exit::REFUSED,
+        ))
+    }
 }
 
 fn enterprise_attestation(device: &mut Device, info: &AuthenticatorInfo) -> Result<()> {

@@ -2,16 +2,17 @@
 //! credentials, passkeys) stored on the key, grouped by site.
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::{Context, auth};
+use super::{Context, auth, key};
 use crate::cli::CredentialsCommand;
 use crate::device::Device;
-use crate::device::ctap2::CtapStatus;
 use crate::device::ctap2::client_pin::{Permissions, permission};
 use crate::device::ctap2::credential_management::{
     CommandSet, CredMan, Credential, Metadata, RelyingParty,
 };
+use crate::device::ctap2::{AuthenticatorInfo, CtapStatus};
+use crate::device::identity;
 use crate::device::pin_session::PinSession;
 use crate::ui::errors::{self, UsageError, exit};
 use crate::ui::output;
@@ -22,7 +23,8 @@ const SHORT_ID: usize = 8;
 
 pub fn run(ctx: &Context, cmd: CredentialsCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
-    let set = CommandSet::for_credentials(device.get_info()?).ok_or_else(|| {
+    let info = device.get_info()?.clone();
+    let set = CommandSet::for_credentials(&info).ok_or_else(|| {
         errors::user(
             "this key cannot list the accounts stored on it (getInfo lists no credential management)",
             exit::REFUSED,
@@ -35,6 +37,14 @@ pub fn run(ctx: &Context, cmd: CredentialsCommand) -> Result<()> {
             "this key cannot rename accounts: its prototype credential management has no updateUserInformation",
             exit::REFUSED,
         ));
+    }
+    if let CredentialsCommand::List = &cmd
+        && set == CommandSet::Final
+        && info.supports_persistent_token()
+        && let Some(listing) = list_without_pin(ctx, &mut device, &info)?
+    {
+        ctx.done_with(&device);
+        return print_listing(ctx, &listing);
     }
     let session = auth::pin_session(
         &mut device,
@@ -86,19 +96,8 @@ impl Creds<'_> {
     }
 
     fn everything(&mut self, device: &mut Device) -> Result<Vec<(RelyingParty, Vec<Credential>)>> {
-        let rps = self.step(device, |cm, d| cm.relying_parties(d))?;
-        rps.into_iter()
-            .map(|rp| {
-                let creds = self.step(device, |cm, d| cm.credentials(d, &rp))?;
-                Ok((rp, creds))
-            })
-            .collect()
+        self.step(device, |cm, d| cm.everything(d))
     }
-}
-
-fn short(id: &[u8]) -> String {
-    let hex = crate::cbor::hex(id);
-    hex[..hex.len().min(SHORT_ID)].to_string()
 }
 
 /// credProtect levels (CTAP 2.1 §12.1).
@@ -111,7 +110,7 @@ fn protection(level: Option<u64>) -> &'static str {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 struct CredentialJson {
     id: String,
     user_id: String,
@@ -120,50 +119,130 @@ struct CredentialJson {
     protection: Option<u64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 struct RpJson {
     id: String,
     name: Option<String>,
     credentials: Vec<CredentialJson>,
 }
 
+/// What `list` shows (and `--json` prints, and the account cache keeps).
+#[derive(Serialize, Deserialize)]
+struct Listing {
+    existing: u64,
+    remaining: Option<u64>,
+    relying_parties: Vec<RpJson>,
+}
+
+impl Listing {
+    /// The count is the enumeration's: an empty metadata answer (FEITIAN) says none.
+    fn of(meta: &Metadata, all: &[(RelyingParty, Vec<Credential>)]) -> Self {
+        Listing {
+            existing: all.iter().map(|(_, creds)| creds.len() as u64).sum(),
+            remaining: meta.remaining,
+            relying_parties: all
+                .iter()
+                .map(|(rp, creds)| RpJson {
+                    id: rp.id.clone(),
+                    name: rp.name.clone(),
+                    credentials: creds
+                        .iter()
+                        .map(|c| CredentialJson {
+                            id: crate::cbor::hex(&c.id),
+                            user_id: crate::cbor::hex(&c.user_id),
+                            user_name: c.user_name.clone(),
+                            display_name: c.display_name.clone(),
+                            protection: c.protection,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
 fn list(ctx: &Context, device: &mut Device, creds: &mut Creds<'_>) -> Result<()> {
     let meta = creds.metadata(device)?;
-    let all = creds.everything(device)?;
-    if ctx.json {
-        let rps: Vec<RpJson> = all
-            .iter()
-            .map(|(rp, creds)| RpJson {
-                id: rp.id.clone(),
-                name: rp.name.clone(),
-                credentials: creds
-                    .iter()
-                    .map(|c| CredentialJson {
-                        id: crate::cbor::hex(&c.id),
-                        user_id: crate::cbor::hex(&c.user_id),
-                        user_name: c.user_name.clone(),
-                        display_name: c.display_name.clone(),
-                        protection: c.protection,
-                    })
-                    .collect(),
-            })
-            .collect();
-        return output::print_json(&serde_json::json!({
-            "existing": meta.existing, "remaining": meta.remaining, "relying_parties": rps
-        }));
+    // A key that says it holds none needs no enumeration (one round trip less).
+    let all = match meta.existing {
+        Some(0) => Vec::new(),
+        _ => creds.everything(device)?,
+    };
+    print_listing(ctx, &Listing::of(&meta, &all))
+}
+
+/// `credentials list` on a named key (CTAP 2.2): its stored persistent token
+/// reads the accounts (read-only, pcmr), and no PIN is asked. When the
+/// decrypted encCredStoreState is the one of the cached listing, nothing
+/// changed since fidoctl last looked, and the cache answers. `None` when the
+/// key is not named, or its token no longer works (then the name is dropped).
+fn list_without_pin(
+    ctx: &Context,
+    device: &mut Device,
+    info: &AuthenticatorInfo,
+) -> Result<Option<Listing>> {
+    let Some(mut keystore) = key::keystore_for_reading() else {
+        return Ok(None);
+    };
+    let Some(known) = keystore.recognise(info) else {
+        return Ok(None);
+    };
+    let state = identity::cred_store_state(info, &known.token);
+    if let Some(state) = state
+        && let Some(cached) = keystore.cached_accounts(&known.entry.identifier, &state)
+        && let Ok(listing) = serde_json::from_value::<Listing>(cached)
+    {
+        if ctx.verbose {
+            eprintln!("Accounts unchanged since fidoctl last listed them: shown from its cache.");
+        }
+        return Ok(Some(listing));
     }
-    let room = meta
+    let cm = CredMan {
+        set: CommandSet::Final,
+        token: &known.token,
+    };
+    let read = cm.metadata(device).and_then(|meta| {
+        let all = match meta.existing {
+            Some(0) => Vec::new(),
+            _ => cm.everything(device)?,
+        };
+        Ok(Listing::of(&meta, &all))
+    });
+    match read {
+        Ok(listing) => {
+            if let Some(state) = state {
+                keystore.cache_accounts(
+                    &known.entry.identifier,
+                    &state,
+                    serde_json::to_value(&listing).expect("a listing serializes"),
+                );
+            }
+            Ok(Some(listing))
+        }
+        Err(e) if key::token_refused(&e) => {
+            key::drop_dead_name(&mut keystore, &known.entry);
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn print_listing(ctx: &Context, listing: &Listing) -> Result<()> {
+    if ctx.json {
+        return output::print_json(listing);
+    }
+    let room = listing
         .remaining
         .map(|r| format!(" ({r} more fit)"))
         .unwrap_or_default();
-    match meta.existing {
+    match listing.existing {
         0 => println!("No passkeys on this key{room}."),
         n => println!(
             "{n} passkey{} on the key{room}",
             if n == 1 { "" } else { "s" }
         ),
     }
-    for (rp, creds) in &all {
+    for rp in &listing.relying_parties {
         println!(
             "\n{}{}",
             rp.id,
@@ -172,7 +251,8 @@ fn list(ctx: &Context, device: &mut Device, creds: &mut Creds<'_>) -> Result<()>
                 .map(|n| format!(" ({n})"))
                 .unwrap_or_default()
         );
-        let width = creds
+        let width = rp
+            .credentials
             .iter()
             .map(|c| c.user_name.as_deref().unwrap_or("-").chars().count())
             .max()
@@ -182,10 +262,10 @@ fn list(ctx: &Context, device: &mut Device, creds: &mut Creds<'_>) -> Result<()>
             "  {:8}  {:width$}  {:20}  PROTECTION",
             "ID", "USER", "DISPLAY NAME"
         );
-        for c in creds {
+        for c in &rp.credentials {
             println!(
                 "  {:8}  {:width$}  {:20}  {}",
-                short(&c.id),
+                &c.id[..c.id.len().min(SHORT_ID)],
                 c.user_name.as_deref().unwrap_or("-"),
                 c.display_name.as_deref().unwrap_or("-"),
                 protection(c.protection)

@@ -3,12 +3,40 @@
 use anyhow::Result;
 
 use super::Context;
-use crate::ui::doctor_view::{self, Line, Severity};
+use crate::device::Error as DeviceError;
+#[cfg(not(target_os = "linux"))]
+use crate::device::discovery;
+use crate::device::discovery::DeviceSpec;
+use crate::system::hid_access::Probe;
+#[cfg(not(target_os = "linux"))]
+use crate::ui::doctor_view::Severity;
+use crate::ui::doctor_view::{self, Line};
 use crate::ui::output;
+
+/// INIT + getInfo on one key, as doctor reports it.
+fn probe(ctx: &Context, spec: &DeviceSpec) -> Probe {
+    match ctx.probe(spec) {
+        Ok(s) if s.u2f_only => Probe::U2fOnly,
+        Ok(s) => Probe::Ctap2 {
+            versions: s.info.map(|i| i.versions).unwrap_or_default(),
+        },
+        Err(e) if is_refused(&e) => Probe::Blocked,
+        Err(e) => Probe::Failed(crate::ui::errors::report(&e).message),
+    }
+}
+
+fn is_refused(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<DeviceError>(),
+        Some(DeviceError::Open {
+            permission_denied: true,
+            ..
+        })
+    )
+}
 
 #[cfg(target_os = "linux")]
 fn platform_lines(ctx: &Context) -> Vec<Line> {
-    use crate::device::discovery::DeviceSpec;
     use crate::system::linux::{self, Finding};
 
     let findings = linux::diagnose(
@@ -22,56 +50,42 @@ fn platform_lines(ctx: &Context) -> Vec<Line> {
         // A key we can open: ask it what it is, so a U2F-only key is recognised too.
         if let Finding::Usable(node) = f {
             let spec = DeviceSpec::Hid(node.dev_path.display().to_string());
-            lines.push(match ctx.probe(&spec) {
-                Ok(s) if s.u2f_only => Line {
-                    severity: Severity::Warning,
-                    message: format!("/dev/{}: speaks only U2F (FIDO 1): it works as a second factor, with no PIN or fingerprints", node.name),
-                    fix: None,
-                },
-                Ok(s) => Line {
-                    severity: Severity::Ok,
-                    message: format!(
-                        "/dev/{}: answers CTAP2 ({})",
-                        node.name,
-                        s.info.map(|i| i.versions.join(", ")).unwrap_or_default()
-                    ),
-                    fix: None,
-                },
-                Err(e) => Line {
-                    severity: Severity::Problem,
-                    message: format!("/dev/{}: {}", node.name, crate::ui::errors::report(&e).message),
-                    fix: Some("re-plug the key; close other programs using it".into()),
-                },
-            });
+            lines.push(doctor_view::probe_line(
+                &format!("/dev/{}", node.name),
+                &probe(ctx, &spec),
+            ));
         }
     }
     lines
 }
 
-#[cfg(target_os = "macos")]
-fn platform_lines(_ctx: &Context) -> Vec<Line> {
-    vec![Line {
-        severity: Severity::Warning,
-        message: "macOS may ask to allow \"Input Monitoring\" for your terminal the first time"
-            .into(),
-        fix: Some(
-            "System Settings › Privacy & Security › Input Monitoring: allow your terminal".into(),
-        ),
-    }]
-}
+/// Windows and macOS (one code path, so the Windows compile check covers it):
+/// the keys hidapi lists, each opened, and the platform's rule.
+#[cfg(not(target_os = "linux"))]
+fn platform_lines(ctx: &Context) -> Vec<Line> {
+    use crate::system::hid_access::{self, Key, Platform};
 
-#[cfg(windows)]
-fn platform_lines(_ctx: &Context) -> Vec<Line> {
-    vec![Line {
-        severity: Severity::Warning,
-        message: "since Windows 10 1903, raw access to FIDO keys needs an elevated prompt".into(),
-        fix: Some("run the terminal as administrator".into()),
-    }]
-}
-
-#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
-fn platform_lines(_ctx: &Context) -> Vec<Line> {
-    Vec::new()
+    let keys = match discovery::hid_keys() {
+        Ok(keys) => keys,
+        Err(e) => {
+            return vec![Line {
+                severity: Severity::Problem,
+                message: crate::ui::errors::report(&e.into()).message,
+                fix: None,
+            }];
+        }
+    };
+    let keys = keys
+        .iter()
+        .map(|k| Key {
+            label: discovery::describe(k),
+            probe: probe(ctx, &DeviceSpec::Hid(k.path.clone())),
+        })
+        .collect();
+    hid_access::diagnose(&Platform::current(), keys)
+        .iter()
+        .map(doctor_view::describe_access)
+        .collect()
 }
 
 pub fn run(ctx: &Context) -> Result<()> {

@@ -148,6 +148,38 @@ fn list(ctx: &Context, device: &mut Device, set: CommandSet) -> Result<()> {
     Ok(())
 }
 
+/// The session for an enrollment: on a key that takes a finger for it
+/// (uvBioEnroll, with one already enrolled) a touch of an enrolled finger,
+/// unless FIDOCTL_PIN gives the PIN; the PIN when the finger is not recognised.
+fn enroll_session(device: &mut Device) -> Result<PinSession<'static>> {
+    if !device.get_info()?.enrolls_by_finger() || std::env::var_os(prompt::PIN_VAR).is_some() {
+        return bio_session(device);
+    }
+    let by_finger = auth::finger_session(
+        device,
+        BIO_PERMISSIONS,
+        &mut progress::touch_prompt(
+            "Touch the sensor with a finger already enrolled: this key needs no PIN to add another",
+        ),
+    );
+    match by_finger {
+        Ok(session) => Ok(session),
+        Err(e) if e.is_cancelled() => Err(errors::user("cancelled", exit::CANCELLED)),
+        Err(e) => {
+            let why = match e.status() {
+                Some(CtapStatus::UvInvalid) => "The finger was not recognised",
+                Some(CtapStatus::UvBlocked) => "Fingerprint matching is blocked",
+                Some(CtapStatus::UserActionTimeout | CtapStatus::ActionTimeout) => {
+                    "No finger in time"
+                }
+                _ => "The key would not take a finger",
+            };
+            eprintln!("{why}: the PIN then.");
+            bio_session(device)
+        }
+    }
+}
+
 /// NFC, not empty, within the key's byte limit.
 fn check_name(name: &str, max_bytes: u64) -> Result<String, String> {
     let name: String = name.trim().nfc().collect();
@@ -163,10 +195,9 @@ fn check_name(name: &str, max_bytes: u64) -> Result<String, String> {
     Ok(name)
 }
 
-/// What the sensor says about enrolling: the longest name and the samples needed.
+/// What the sensor says about naming: the longest name it stores.
 pub(super) struct SensorLimits {
     pub max_name: u64,
-    pub samples: Option<u64>,
 }
 
 /// An optional read: limits the key will not give fall back to the defaults.
@@ -177,7 +208,6 @@ pub(super) fn sensor_limits(device: &mut Device, set: CommandSet) -> SensorLimit
             .as_ref()
             .and_then(|s| s.max_template_friendly_name)
             .unwrap_or(DEFAULT_MAX_NAME),
-        samples: sensor.and_then(|s| s.max_capture_samples),
     }
 }
 
@@ -187,21 +217,31 @@ fn enroll(device: &mut Device, set: CommandSet, name: Option<&str>) -> Result<()
     let name = name
         .map(|n| check_name(n, limits.max_name).map_err(UsageError))
         .transpose()?;
-    let mut session = bio_session(device)?;
-    let count = bio_step(device, set, &mut session, |bio, d| bio.enumerate(d))?.len();
+    let mut session = enroll_session(device)?;
+    let before = bio_step(device, set, &mut session, |bio, d| bio.enumerate(d))?;
+    let suggestion = format!("Finger {}", before.len() + 1);
     enroll_one(
         device,
         set,
         &mut session,
         &limits,
         name,
-        &format!("Finger {}", count + 1),
+        &suggestion,
+        &before,
     )?;
     Ok(())
 }
 
+/// What one enrollment left on the key.
+pub(super) struct Enrolled {
+    pub name: String,
+    /// The fingerprints now on the key, the new one among them.
+    pub templates: Vec<Template>,
+}
+
 /// Enrolls one finger and names it (`name`, else asked on a terminal with
-/// `suggestion` as the default, else `suggestion`). Returns the stored id and name.
+/// `suggestion` as the default, else `suggestion`). `before` is the key's list
+/// of fingerprints, which tells the new one apart.
 pub(super) fn enroll_one(
     device: &mut Device,
     set: CommandSet,
@@ -209,15 +249,10 @@ pub(super) fn enroll_one(
     limits: &SensorLimits,
     name: Option<String>,
     suggestion: &str,
-) -> Result<(Vec<u8>, String)> {
-    let before = bio_step(device, set, session, |bio, d| bio.enumerate(d))?;
+    before: &[Template],
+) -> Result<Enrolled> {
     let waiting = Waiting::new("Touch the sensor with the finger you want to add");
-    let token = session.token(device)?.clone();
-    let bio = Bio {
-        set,
-        token: Some(&token),
-    };
-    let begun_id = capture_all(device, &bio, &waiting, limits.samples)?;
+    let begun_id = capture_all(device, set, session, &waiting)?;
     drop(waiting);
 
     // Some keys (OpenSK) store the template under another id than enrollBegin gave;
@@ -250,7 +285,10 @@ pub(super) fn enroll_one(
         "Fingerprint \"{name}\" enrolled (id {}).",
         crate::cbor::hex(&stored)
     );
-    Ok((stored, name))
+    Ok(Enrolled {
+        name,
+        templates: after,
+    })
 }
 
 /// After the last sample the finger is on the key: a key lost then leaves it
@@ -263,15 +301,25 @@ fn after_capture(e: anyhow::Error) -> anyhow::Error {
 }
 
 /// enrollBegin and enrollCaptureNextSample until no samples remain; the template id.
+/// enrollBegin goes through the session, so a token that ended while someone
+/// sat at a prompt is renewed (the key refuses it before waiting for a finger);
+/// the captures use the token that began the enrollment.
 fn capture_all(
     device: &mut Device,
-    bio: &Bio<'_>,
+    set: CommandSet,
+    session: &mut PinSession<'_>,
     waiting: &Waiting,
-    total: Option<u64>,
 ) -> Result<Vec<u8>> {
     let mut idle = 0;
     let first = loop {
-        match bio.enroll_begin(device, SAMPLE_TIMEOUT, &mut |_| {}) {
+        let begun = session.run(device, |d, token| {
+            Bio {
+                set,
+                token: Some(token),
+            }
+            .enroll_begin(d, SAMPLE_TIMEOUT, &mut |_| {})
+        });
+        match begun {
             Ok(sample) => break sample,
             Err(e) if is_no_finger(&e) && idle + 1 < MAX_IDLE_SAMPLES => {
                 idle += 1;
@@ -280,13 +328,19 @@ fn capture_all(
             Err(e) => return Err(explain_enroll_failure(e)),
         }
     };
+    let token = session.token(device)?.clone();
+    let bio = &Bio {
+        set,
+        token: Some(&token),
+    };
     let id = first
         .template_id
         .clone()
         .ok_or_else(|| crate::device::Error::Malformed("enrollBegin gave no templateId".into()))?;
     let mut sample = first;
     let mut taken = 1;
-    report_sample(waiting, &sample, total);
+    let mut good = u64::from(sample.status == SampleStatus::Good);
+    report_sample(waiting, &sample, good);
     loop {
         if sample.remaining == 0 {
             return Ok(id);
@@ -303,7 +357,8 @@ fn capture_all(
                 sample = next;
                 taken += 1;
                 idle = 0;
-                report_sample(waiting, &sample, total);
+                good += u64::from(sample.status == SampleStatus::Good);
+                report_sample(waiting, &sample, good);
             }
             Err(e) if is_no_finger(&e) && idle + 1 < MAX_IDLE_SAMPLES => {
                 idle += 1;
@@ -317,13 +372,15 @@ fn capture_all(
     }
 }
 
-fn report_sample(waiting: &Waiting, sample: &Sample, total: Option<u64>) {
-    let good_so_far = total.map(|t| t.saturating_sub(sample.remaining));
-    let progress = match (good_so_far, total) {
-        (Some(done), Some(t)) => format!("{done} of {t} samples"),
-        _ => format!("{} more to go", sample.remaining),
-    };
-    waiting.println(&format!("{} [{progress}]", sample_advice(sample.status)));
+/// Progress counts good samples against what the key still wants: keys
+/// adapt (libfido2's wiredata finishes in 3 where the sensor info said 4), so
+/// remainingSamples, not the sensor's maximum, sets the total.
+fn report_sample(waiting: &Waiting, sample: &Sample, good: u64) {
+    let total = good + sample.remaining;
+    waiting.println(&format!(
+        "{} [{good} of {total} samples]",
+        sample_advice(sample.status)
+    ));
     if sample.remaining > 0 {
         waiting.set_message("Lift your finger, then touch the sensor again");
     }

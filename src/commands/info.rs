@@ -3,7 +3,7 @@
 use anyhow::Result;
 use serde_json::json;
 
-use super::Context;
+use super::{Context, key};
 use crate::device::ctap2::client_pin;
 use crate::ui::info_view;
 use crate::ui::output;
@@ -28,6 +28,12 @@ pub fn run(ctx: &Context) -> Result<()> {
     let counters = client_pin::counters(&mut device);
     ctx.done_with(&device);
     let name = registry.name(&info.aaguid);
+    let keystore = key::keystore_for_reading();
+    let naming = key::naming(
+        keystore.as_ref(),
+        Some(&info),
+        key::serial_of(device.label()),
+    );
     if ctx.json {
         let mut value = serde_json::to_value(&info)?;
         let obj = value
@@ -35,6 +41,8 @@ pub fn run(ctx: &Context) -> Result<()> {
             .expect("a struct serializes to an object");
         obj.insert("device".into(), json!(device.label()));
         obj.insert("name".into(), json!(name));
+        obj.insert("nickname".into(), json!(naming.nickname));
+        obj.insert("serial".into(), json!(naming.serial));
         obj.insert("ctap2".into(), json!(true));
         let pin = counters.pin.known();
         obj.insert("pin_retries".into(), json!(pin.map(|p| p.retries)));
@@ -48,7 +56,7 @@ pub fn run(ctx: &Context) -> Result<()> {
     }
     print!(
         "{}",
-        info_view::render(device.label(), name.as_deref(), &info, &counters)
+        info_view::render(device.label(), name.as_deref(), &naming, &info, &counters)
     );
     Ok(())
 }

@@ -4,11 +4,14 @@ use anyhow::Result;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::Context;
+use super::{Context, key};
 use crate::aaguid::Registry;
+use crate::cli::ListArgs;
 use crate::device::discovery::{self, DeviceSpec};
 use crate::device::transport::hid;
+use crate::keystore::Keystore;
 use crate::ui::errors;
+use crate::ui::info_view::{self, Naming};
 use crate::ui::output::{self, Section};
 
 #[derive(Debug, Serialize)]
@@ -22,11 +25,15 @@ struct Row {
     versions: Option<Vec<String>>,
     aaguid: Option<Uuid>,
     name: Option<String>,
+    /// The name given with `fidoctl key name`, recognised without a PIN.
+    nickname: Option<String>,
+    serial: Option<String>,
+    /// CTAP 2.2: the key can be named (persistent token and identifier).
+    nameable: Option<bool>,
     error: Option<String>,
 }
 
-pub fn run(ctx: &Context) -> Result<()> {
-    let registry = ctx.registry()?;
+pub fn run(ctx: &Context, args: &ListArgs) -> Result<()> {
     let mut rows = match &ctx.device {
         Some(dev) => vec![blank_row(&DeviceSpec::parse(dev)?)],
         None => discovery::hid_keys()?
@@ -36,12 +43,18 @@ pub fn run(ctx: &Context) -> Result<()> {
                 product_id: Some(format!("{:04x}", k.product_id)),
                 manufacturer: k.manufacturer,
                 product: k.product,
+                serial: k.serial,
                 ..blank_row(&DeviceSpec::Hid(k.path))
             })
             .collect(),
     };
-    for row in &mut rows {
-        fill(ctx, &registry, row);
+    // --no-probe: enumeration alone (what `fido2-token -L` does), no key is opened.
+    if !args.no_probe {
+        let registry = ctx.registry()?;
+        let keystore = key::keystore_for_reading();
+        for row in &mut rows {
+            fill(ctx, &registry, keystore.as_ref(), row);
+        }
     }
     if ctx.json {
         return output::print_json(&rows);
@@ -77,17 +90,23 @@ fn blank_row(spec: &DeviceSpec) -> Row {
         versions: None,
         aaguid: None,
         name: None,
+        nickname: None,
+        serial: None,
+        nameable: None,
         error: None,
     }
 }
 
-fn fill(ctx: &Context, registry: &Registry, row: &mut Row) {
+fn fill(ctx: &Context, registry: &Registry, keystore: Option<&Keystore>, row: &mut Row) {
     let probe = DeviceSpec::parse(&row.path)
         .map_err(anyhow::Error::from)
         .and_then(|spec| ctx.probe(&spec));
     match probe {
         Ok(summary) => {
             row.u2f_only = Some(summary.u2f_only);
+            let naming = key::naming(keystore, summary.info.as_ref(), row.serial.clone());
+            row.nickname = naming.nickname;
+            row.nameable = Some(naming.nameable);
             if let Some(info) = summary.info {
                 row.name = registry.name(&info.aaguid);
                 row.aaguid = Some(info.aaguid);
@@ -98,10 +117,22 @@ fn fill(ctx: &Context, registry: &Registry, row: &mut Row) {
     }
 }
 
+fn naming(row: &Row) -> Naming {
+    Naming {
+        nickname: row.nickname.clone(),
+        serial: row.serial.clone(),
+        nameable: row.nameable == Some(true),
+    }
+}
+
 fn render(row: &Row) -> String {
-    let title = match &row.name {
-        Some(name) => format!("{}  {name}", row.path),
-        None => row.path.clone(),
+    let title = match (&row.name, &row.nickname) {
+        (None, None) => row.path.clone(),
+        (name, nickname) => format!(
+            "{}  {}",
+            row.path,
+            info_view::key_title(name.as_deref(), nickname.as_deref())
+        ),
     };
     let mut s = Section::new(title);
     if let (Some(v), Some(p)) = (&row.vendor_id, &row.product_id) {
@@ -121,6 +152,11 @@ fn render(row: &Row) -> String {
         s.row("versions", output::join(versions));
     }
     s.row_opt("aaguid", row.aaguid.map(|a| a.to_string()));
+    if row.error.is_none()
+        && let Some((label, value)) = info_view::naming_row(&naming(row))
+    {
+        s.row(label, value);
+    }
     s.row_opt("error", row.error.clone());
     s.render()
 }

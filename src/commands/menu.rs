@@ -13,7 +13,7 @@ type MenuItem = (&'static str, fn() -> Command);
 
 /// What the user picked, as the command it stands for; `None` to quit.
 pub fn choose() -> Result<Option<Command>> {
-    let items: [MenuItem; 10] = [
+    let items: [MenuItem; 11] = [
         ("Set up a key (PIN and fingerprints)", || {
             Command::Setup(SetupArgs {
                 yes: false,
@@ -36,6 +36,7 @@ pub fn choose() -> Result<Option<Command>> {
         ("Accounts stored on the key", || {
             Command::Credentials(CredentialsCommand::List)
         }),
+        ("Check the key is genuine (attestation)", || Command::Attest),
         ("Reset the key (erases everything)", || {
             Command::Reset(ResetArgs { yes: false })
         }),

@@ -14,6 +14,7 @@ use crate::device::transport::trace::Traced;
 use crate::device::{CancelToken, Device};
 
 mod aaguid;
+mod attest;
 mod auth;
 mod capture;
 mod config;
@@ -22,7 +23,10 @@ mod doctor;
 mod fingerprint;
 mod generate;
 mod info;
+mod key;
+mod large_blobs;
 mod list;
+mod mds;
 mod menu;
 mod pin;
 mod reset;
@@ -36,6 +40,7 @@ pub struct Context {
     pub verbose: bool,
     pub trace: bool,
     pub mds: Option<std::path::PathBuf>,
+    pub mds_root: Option<std::path::PathBuf>,
     round_trips: Cell<u32>,
     cancel: CancelToken,
 }
@@ -48,6 +53,7 @@ impl Context {
             verbose: cli.verbose,
             trace: cli.trace,
             mds: cli.mds.clone(),
+            mds_root: cli.mds_root.clone(),
             round_trips: Cell::new(0),
             cancel: CancelToken::default(),
         }
@@ -114,24 +120,55 @@ impl Context {
         }
         let keys = discovery::hid_keys()?;
         if keys.len() < 2 || !crate::ui::prompt::interactive() {
-            return self.open(&discovery::default_spec()?);
+            return self.open(&discovery::only_key(keys)?);
         }
-        let devices = keys
+        let mut devices = keys
             .iter()
             .map(|k| self.open(&DeviceSpec::Hid(k.path.clone())))
             .collect::<Result<Vec<_>>>()?;
+        // Which is which, by the names given with `fidoctl key name` (no PIN).
+        let choices = self.choices(&mut devices, &keys);
         let waiting = crate::ui::progress::Waiting::new(&format!(
-            "{} keys are connected: touch the one you want to use",
-            devices.len()
+            "{} keys are connected: touch the one you want to use\n{}",
+            devices.len(),
+            choices
+                .iter()
+                .map(|c| format!("  {c}"))
+                .collect::<Vec<_>>()
+                .join("\n")
         ));
         let (winner, devices) = selection::select_by_touch(devices, &self.cancel)?;
         drop(waiting);
+        eprintln!("Using {}.", choices[winner]);
         let mut device = devices
             .into_iter()
             .nth(winner)
             .expect("the winner is one of them");
         device.set_cancel_token(self.cancel.clone());
         Ok(device)
+    }
+
+    /// "Security Key by Yubico — backup key" for each key, from getInfo alone.
+    fn choices(
+        &self,
+        devices: &mut [Device],
+        keys: &[crate::device::transport::hid::HidKey],
+    ) -> Vec<String> {
+        let registry = self.registry().ok();
+        let keystore = key::keystore_for_reading();
+        devices
+            .iter_mut()
+            .zip(keys)
+            .map(|(device, k)| {
+                let info = device.get_info().ok().cloned();
+                let model = info
+                    .as_ref()
+                    .and_then(|i| registry.as_ref()?.name(&i.aaguid))
+                    .or_else(|| k.product.clone());
+                let naming = key::naming(keystore.as_ref(), info.as_ref(), k.serial.clone());
+                crate::ui::info_view::key_choice(model.as_deref(), &naming)
+            })
+            .collect()
     }
 
     /// Adds a closed device's round trips to the `--verbose` summary.
@@ -143,17 +180,53 @@ impl Context {
         self.round_trips.set(self.round_trips.get() + n);
     }
 
+    /// Model names: the built-in table, overlaid by the MDS BLOB when one is
+    /// at hand and verifies. A BLOB named with `--mds` must verify; a cached
+    /// one that does not is set aside with a warning.
     pub fn registry(&self) -> Result<Registry> {
-        Ok(match &self.mds {
-            Some(path) => Registry::with_mds_file(path).map_err(|e| {
-                crate::ui::errors::UsageError(format!("--mds {}: {e}", path.display()))
-            })?,
+        Ok(match self.metadata(false)? {
+            Some(blob) => Registry::with_blob(blob),
             None => Registry::builtin(),
         })
+    }
+
+    /// The verified MDS BLOB: `--mds FILE`, else the cached copy of `fidoctl
+    /// mds update`, else none. With `strict` (attest), a cached BLOB that fails
+    /// verification is an error too, not a warning.
+    pub fn metadata(&self, strict: bool) -> Result<Option<crate::aaguid::Blob>> {
+        use crate::ui::mds_view;
+        let roots = crate::aaguid::trusted_roots(self.mds_root.as_deref()).map_err(|e| {
+            let path = self
+                .mds_root
+                .as_deref()
+                .unwrap_or(std::path::Path::new("?"));
+            mds_view::bad_root(path, &e)
+        })?;
+        let crls = crate::aaguid::cache::crls();
+        let now = std::time::SystemTime::now();
+        if let Some(path) = &self.mds {
+            return crate::aaguid::load_blob(path, &roots, &crls, now)
+                .map(Some)
+                .map_err(|e| mds_view::bad_blob(path, &e));
+        }
+        let Some(cached) = crate::aaguid::cache::blob_path().filter(|p| p.exists()) else {
+            return Ok(None);
+        };
+        match crate::aaguid::load_blob(&cached, &roots, &crls, now) {
+            Ok(blob) => Ok(Some(blob)),
+            Err(e) if strict => Err(mds_view::bad_blob(&cached, &e)),
+            Err(e) => {
+                eprintln!("fidoctl: {}", mds_view::cached_blob_set_aside(&cached, &e));
+                Ok(None)
+            }
+        }
     }
 }
 
 pub fn run(cli: Cli) -> Result<()> {
+    if cli.trace {
+        crate::device::transport::trace::start_clock();
+    }
     let ctx = Context::from_cli(&cli);
     ctx.install_ctrl_c();
     let started = Instant::now();
@@ -170,17 +243,21 @@ pub fn run(cli: Cli) -> Result<()> {
         }
     };
     let result = match command {
-        Command::List => list::run(&ctx),
+        Command::List(args) => list::run(&ctx, &args),
         Command::Info => info::run(&ctx),
         Command::Aaguid(args) => aaguid::run(&ctx, &args),
         Command::Pin(cmd) => pin::run(&ctx, cmd),
         Command::Fingerprint(cmd) => fingerprint::run(&ctx, cmd),
         Command::Credentials(cmd) => credentials::run(&ctx, cmd),
         Command::Config(cmd) => config::run(&ctx, cmd),
+        Command::LargeBlobs(cmd) => large_blobs::run(&ctx, cmd),
+        Command::Key(cmd) => key::run(&ctx, cmd),
         Command::Setup(args) => setup::run(&ctx, &args),
         Command::Reset(args) => reset::run(&ctx, &args),
         Command::Doctor => doctor::run(&ctx),
         Command::Capture(args) => capture::run(&ctx, &args),
+        Command::Attest => attest::run(&ctx),
+        Command::Mds(cmd) => mds::run(&ctx, cmd),
         Command::UdevRules => generate::udev_rules(),
         Command::Completions { shell } => generate::completions(shell),
         Command::Man => generate::man(),

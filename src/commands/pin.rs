@@ -3,12 +3,12 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{Context, auth};
+use super::{Context, auth, key};
 use crate::cli::PinCommand;
 use crate::device::Device;
 use crate::device::ctap2::client_pin;
 use crate::device::ctap2::{AuthenticatorInfo, CtapStatus};
-use crate::device::pin::{MAX_PIN_BYTES, Pin};
+use crate::device::pin::{MAX_PIN_BYTES, Pin, PinRules};
 use crate::ui::info_view;
 use crate::ui::output::{self, Section};
 use crate::ui::{errors, prompt};
@@ -35,7 +35,11 @@ struct Status {
     locked: bool,
     force_pin_change: bool,
     min_pin_length: u64,
+    /// The key's own maximum in characters (maxPINLength, CTAP 2.2), where it says.
+    max_pin_length: Option<u64>,
     max_pin_bytes: usize,
+    /// CTAP 2.3 pinComplexityPolicy: `None` when the key has none.
+    complexity_policy: Option<bool>,
     pin_uv_auth_protocol: Option<u64>,
     uv_retries: Option<u64>,
     /// Counters the key would not give ("pin_retries", "uv_retries").
@@ -54,7 +58,9 @@ fn status(ctx: &Context, device: &mut Device) -> Result<()> {
         locked: false,
         force_pin_change: info.force_pin_change == Some(true),
         min_pin_length: info.effective_min_pin_length(),
+        max_pin_length: info.max_pin_length,
         max_pin_bytes: MAX_PIN_BYTES,
+        complexity_policy: info.pin_complexity_policy,
         pin_uv_auth_protocol: None,
         uv_retries: None,
         unreadable: Vec::new(),
@@ -107,10 +113,15 @@ fn render_status(s: &Status) -> String {
     );
     sec.row(
         "length",
-        format!(
-            "at least {} characters, at most {} bytes of UTF-8",
-            s.min_pin_length, s.max_pin_bytes
-        ),
+        info_view::pin_length_words(&PinRules {
+            min_code_points: s.min_pin_length as usize,
+            max_code_points: s.max_pin_length.map(|n| n as usize),
+        }),
+    );
+    sec.row_opt(
+        "complexity policy",
+        s.complexity_policy
+            .map(|on| if on { "on" } else { "off" }.to_string()),
     );
     sec.row_opt(
         "auth protocol",
@@ -123,16 +134,18 @@ fn render_status(s: &Status) -> String {
     sec.render()
 }
 
-/// The rule check shown at the prompt and applied to FIDOCTL_NEW_PIN.
-fn new_pin_rules(info: &AuthenticatorInfo) -> impl Fn(&str) -> Result<(), String> {
-    let min = info.effective_min_pin_length() as usize;
-    move |typed: &str| Pin::new(typed, min).map(|_| ()).map_err(|e| e.to_string())
-}
-
-fn read_new_pin(info: &AuthenticatorInfo) -> Result<Pin> {
-    let min = info.effective_min_pin_length() as usize;
-    let typed = prompt::new_pin(&new_pin_rules(info))?;
-    Ok(Pin::new(&typed, min).map_err(|e| errors::UsageError(e.to_string()))?)
+/// A new PIN by the key's rules, checked before anything is sent: at the
+/// prompt on a terminal, else FIDOCTL_NEW_PIN. A key with a complexity
+/// policy says so first.
+pub(super) fn read_new_pin(info: &AuthenticatorInfo) -> Result<Pin> {
+    if let Some(notice) = info_view::complexity_notice(info) {
+        eprintln!("{notice}");
+    }
+    let rules = PinRules::of(info);
+    let typed = prompt::new_pin(&|p: &str| rules.check(p).map(|_| ()).map_err(|e| e.to_string()))?;
+    Ok(rules
+        .check(&typed)
+        .map_err(|e| errors::UsageError(e.to_string()))?)
 }
 
 fn set(device: &mut Device) -> Result<()> {
@@ -166,9 +179,11 @@ fn change(device: &mut Device) -> Result<()> {
     auth::check_retries(device, protocol)?;
     let current = Pin::existing(&prompt::current_pin("Current PIN")?);
     let new_pin = read_new_pin(&info)?;
+    let known = key::keystore_for_reading().and_then(|ks| ks.recognise(&info));
     match client_pin::change_pin(device, protocol, &current, &new_pin) {
         Ok(()) => {
             eprintln!("PIN changed.");
+            key::keep_name_after_pin_change(device, protocol, &new_pin, known);
             Ok(())
         }
         Err(e) if e.status() == Some(CtapStatus::PinPolicyViolation) => {
@@ -182,33 +197,12 @@ fn change(device: &mut Device) -> Result<()> {
 }
 
 /// PIN_POLICY_VIOLATION with what getInfo says about the key's policy.
-fn explain_new_pin_refusal(info: &AuthenticatorInfo, err: crate::device::Error) -> anyhow::Error {
+pub(super) fn explain_new_pin_refusal(
+    info: &AuthenticatorInfo,
+    err: crate::device::Error,
+) -> anyhow::Error {
     if err.status() != Some(CtapStatus::PinPolicyViolation) {
         return err.into();
     }
-    let mut rules = vec![format!(
-        "at least {} characters",
-        info.effective_min_pin_length()
-    )];
-    if let Some(max) = info.max_pin_length {
-        rules.push(format!("at most {max} characters"));
-    }
-    if info.pin_complexity_policy == Some(true) {
-        let url = info
-            .pin_complexity_policy_url
-            .as_deref()
-            .map(|u| format!(" ({u})"))
-            .unwrap_or_default();
-        rules.push(format!("a complexity policy{url}"));
-    }
-    if info.force_pin_change == Some(true) {
-        rules.push("different from the current PIN".into());
-    }
-    errors::user(
-        format!(
-            "the key refused the new PIN: its policy asks for {}",
-            rules.join(", ")
-        ),
-        errors::exit::REFUSED,
-    )
+    errors::pin_policy_violation(info)
 }

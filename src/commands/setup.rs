@@ -7,16 +7,16 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::{Context, auth, fingerprint};
+use super::{Context, auth, fingerprint, pin};
 use crate::cli::SetupArgs;
 use crate::device::Device;
 use crate::device::ctap2::bio_enrollment::{Bio, CommandSet};
-use crate::device::ctap2::client_pin::{self, Permissions, permission};
+use crate::device::ctap2::client_pin::{self, Permissions, Reading, permission};
 use crate::device::ctap2::make_credential::THROWAWAY_RP;
 use crate::device::discovery;
-use crate::device::pin::{MAX_PIN_BYTES, Pin};
+use crate::device::pin::PinRules;
 use crate::device::pin_session::PinSession;
-use crate::ui::errors::{self, UserError};
+use crate::ui::errors::UserError;
 use crate::ui::output::Section;
 use crate::ui::progress::Waiting;
 use crate::ui::{info_view, prompt};
@@ -107,25 +107,30 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
     };
     let mut session = if info.pin_is_set() == Some(false) {
         eprintln!(
-            "First, a PIN: at least {} characters (letters, digits, anything), at most {MAX_PIN_BYTES} bytes.\n\
+            "First, a PIN: {} (letters, digits, anything).\n\
              Sites ask for it (or a fingerprint) when you sign in; 8 wrong PINs lock the key.",
-            info.effective_min_pin_length()
+            info_view::pin_length_words(&PinRules::of(&info))
         );
-        let min = info.effective_min_pin_length() as usize;
-        let typed =
-            prompt::new_pin(&|p: &str| Pin::new(p, min).map(|_| ()).map_err(|e| e.to_string()))?;
-        let pin = Pin::new(&typed, min).map_err(|e| errors::UsageError(e.to_string()))?;
+        let pin = pin::read_new_pin(&info)?;
         let protocol = client_pin::protocol_for(device)?;
-        client_pin::set_pin(device, protocol, &pin)?;
+        client_pin::set_pin(device, protocol, &pin)
+            .map_err(|e| pin::explain_new_pin_refusal(&info, e))?;
         done.pin = Some("set");
         eprintln!("PIN set.");
         PinSession::new(protocol, pin, permissions)
     } else {
-        let tries = info_view::reading(client_pin::counters(device).pin, |r| {
-            info_view::pin_tries(r, true)
-        });
-        if let Some(tries) = tries {
-            eprintln!("The key has a PIN (tries: {tries}).");
+        // An optional read: a key that will not say is "unknown", and set-up goes on.
+        match client_pin::counters(device).pin {
+            Reading::Known(r) => {
+                eprintln!(
+                    "The key has a PIN (tries: {}).",
+                    info_view::pin_tries(r, true)
+                )
+            }
+            Reading::Unknown => {
+                eprintln!("The key has a PIN (it does not say how many tries are left).")
+            }
+            Reading::NotApplicable => {}
         }
         let session = auth::pin_session(device, permissions)?;
         done.pin = Some("verified");
@@ -150,21 +155,21 @@ fn enroll_fingers(
     done: &mut Done,
 ) -> Result<()> {
     let limits = fingerprint::sensor_limits(device, set);
-    let existing = session.run(device, |d, token| {
+    let mut known = session.run(device, |d, token| {
         Bio {
             set,
             token: Some(token),
         }
         .enumerate(d)
     })?;
-    if !existing.is_empty() {
-        let names: Vec<String> = existing
+    if !known.is_empty() {
+        let names: Vec<String> = known
             .iter()
             .map(|t| t.name.clone().unwrap_or_else(|| "(no name)".into()))
             .collect();
         eprintln!("Fingerprints already on the key: {}.", names.join(", "));
     }
-    let taken: Vec<String> = existing.iter().filter_map(|t| t.name.clone()).collect();
+    let taken: Vec<String> = known.iter().filter_map(|t| t.name.clone()).collect();
     let mut suggestions = SUGGESTIONS
         .iter()
         .filter(|s| !taken.iter().any(|t| t == *s));
@@ -191,8 +196,11 @@ fn enroll_fingers(
         eprintln!(
             "Enrolling a finger: touch the sensor, lift, and touch again until it is complete."
         );
-        match fingerprint::enroll_one(device, set, session, &limits, None, suggestion) {
-            Ok((_, name)) => done.fingers.push(name),
+        match fingerprint::enroll_one(device, set, session, &limits, None, suggestion, &known) {
+            Ok(enrolled) => {
+                done.fingers.push(enrolled.name);
+                known = enrolled.templates;
+            }
             Err(e) if is_database_full(&e) => {
                 eprintln!("The key has no room for more fingerprints.");
                 return Ok(());

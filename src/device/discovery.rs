@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::ctap2::AuthenticatorInfo;
+use super::ctaphid::HidError;
 use super::replay::ReplayTransport;
 use super::transcript::RecordedKey;
 use super::transport::hid::{self, HidKey, HidTransport};
@@ -113,16 +114,21 @@ pub fn open(spec: &DeviceSpec, hook: &TransportHook<'_>) -> Result<Device, Error
                 .0,
         ),
     };
-    Device::new(hook(transport), label, INIT_TIMEOUT)
+    Device::new(hook(transport), label, INIT_TIMEOUT).map_err(|e| match (spec, e) {
+        // Windows opens a blocked key without read/write access; the first write says so.
+        (
+            DeviceSpec::Hid(path),
+            Error::Hid(HidError::Transport(e @ TransportError::AccessDenied(_))),
+        ) => open_error(path, e),
+        (_, e) => e,
+    })
 }
 
 fn open_error(path: &str, e: TransportError) -> Error {
-    let reason = e.to_string();
-    let permission_denied = reason.to_lowercase().contains("permission denied");
     Error::Open {
         path: path.to_string(),
-        reason,
-        permission_denied,
+        permission_denied: matches!(e, TransportError::AccessDenied(_)),
+        reason: e.to_string(),
     }
 }
 
@@ -184,7 +190,11 @@ pub fn wait_for_insertion(present: &[String], timeout: Duration) -> Result<Optio
 
 /// The one key to use when `--device` is not given.
 pub fn default_spec() -> Result<DeviceSpec, Error> {
-    let keys = hid_keys()?;
+    only_key(hid_keys()?)
+}
+
+/// The one key of a list just enumerated, or why there is not exactly one.
+pub fn only_key(keys: Vec<HidKey>) -> Result<DeviceSpec, Error> {
     match keys.as_slice() {
         [] => Err(Error::NoKey),
         [one] => Ok(DeviceSpec::Hid(one.path.clone())),
@@ -254,6 +264,7 @@ mod tests {
             product_id: 0x0402,
             manufacturer: None,
             product: None,
+            serial: None,
         };
         assert_eq!(describe(&k), "/dev/hidraw0 (1050:0402)");
         let k = HidKey {

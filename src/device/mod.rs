@@ -8,6 +8,7 @@ pub mod ctaphid;
 pub mod discovery;
 mod error;
 pub mod finger_check;
+pub mod identity;
 pub mod pin;
 pub mod pin_protocol;
 pub mod pin_session;
@@ -141,7 +142,7 @@ impl Device {
         if body.is_empty() {
             return Ok(None);
         }
-        cbor::decode(body)
+        cbor::decode_lenient(body)
             .map(Some)
             .map_err(|e| Error::Malformed(e.to_string()))
     }
@@ -197,7 +198,8 @@ impl Device {
         Ok(())
     }
 
-    fn max_msg_size(&self) -> usize {
+    /// The largest CTAP message the key takes (getInfo, else CTAP's 1024).
+    pub fn max_msg_size(&self) -> usize {
         self.info
             .as_ref()
             .and_then(|i| i.max_msg_size)

@@ -1,11 +1,15 @@
 //! A PIN as CTAP wants it (CTAP 2.1 §6.5.1): NFC-normalised UTF-8, at least
 //! `minPINLength` (default 4) Unicode code points, at most 63 bytes so it fits
-//! the 64-byte padded block with a terminating zero, and no NUL inside.
+//! the 64-byte padded block with a terminating zero, and no NUL inside. A
+//! CTAP 2.2 key may say how long a PIN it takes (maxPINLength, in code
+//! points): that limit is the key's, the 63 bytes stay the wire's.
 //! Checked before anything is sent; zeroized on drop.
 
 use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
+
+use super::ctap2::AuthenticatorInfo;
 
 /// Longest PIN in UTF-8 bytes: the padded block is 64 bytes and needs a final zero.
 pub const MAX_PIN_BYTES: usize = 63;
@@ -18,28 +22,77 @@ pub enum PinRuleError {
     TooShort { got: usize, min: usize },
     #[error("the PIN is too long: {bytes} bytes of UTF-8, at most {MAX_PIN_BYTES} fit")]
     TooLong { bytes: usize },
+    #[error("the PIN is too long: {got} characters, this key takes at most {max}")]
+    TooLongForKey { got: usize, max: usize },
     #[error("the PIN contains a NUL character")]
     ContainsNul,
 }
 
-pub struct Pin(Zeroizing<String>);
+/// The length rules of one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PinRules {
+    /// Fewest code points: the key's minPINLength, never below CTAP's 4.
+    pub min_code_points: usize,
+    /// Most code points, where the key says (maxPINLength, CTAP 2.2 §6.4).
+    pub max_code_points: Option<usize>,
+}
 
-impl Pin {
-    /// Normalises to NFC and checks the rules, with `min_len` from getInfo.
-    pub fn new(raw: &str, min_len: usize) -> Result<Self, PinRuleError> {
+impl PinRules {
+    pub fn of(info: &AuthenticatorInfo) -> Self {
+        PinRules {
+            min_code_points: info.effective_min_pin_length() as usize,
+            max_code_points: info.max_pin_length.map(|n| n as usize),
+        }
+    }
+
+    /// The most a new PIN may be, in words the rules are checked in.
+    pub fn longest(&self) -> Longest {
+        match self.max_code_points {
+            Some(n) if n < MAX_PIN_BYTES => Longest::CodePoints(n),
+            _ => Longest::Bytes(MAX_PIN_BYTES),
+        }
+    }
+
+    /// A new PIN, normalised to NFC, if it keeps the rules.
+    pub fn check(&self, raw: &str) -> Result<Pin, PinRuleError> {
         let nfc = Zeroizing::new(raw.nfc().collect::<String>());
         if nfc.contains('\0') {
             return Err(PinRuleError::ContainsNul);
         }
-        let min = min_len.max(MIN_PIN_CODE_POINTS);
+        let min = self.min_code_points.max(MIN_PIN_CODE_POINTS);
         let got = nfc.chars().count();
         if got < min {
             return Err(PinRuleError::TooShort { got, min });
+        }
+        if let Some(max) = self.max_code_points
+            && got > max
+        {
+            return Err(PinRuleError::TooLongForKey { got, max });
         }
         if nfc.len() > MAX_PIN_BYTES {
             return Err(PinRuleError::TooLong { bytes: nfc.len() });
         }
         Ok(Pin(nfc))
+    }
+}
+
+/// The upper limit that matters for a key: its own, or the 63 bytes of the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Longest {
+    CodePoints(usize),
+    Bytes(usize),
+}
+
+pub struct Pin(Zeroizing<String>);
+
+impl Pin {
+    /// Normalises to NFC and checks CTAP's rules, with `min_len` from getInfo.
+    pub fn new(raw: &str, min_len: usize) -> Result<Self, PinRuleError> {
+        PinRules {
+            min_code_points: min_len,
+            max_code_points: None,
+        }
+        .check(raw)
     }
 
     /// An existing PIN, as typed: only normalised, since the key is the judge of it.
@@ -122,6 +175,44 @@ mod tests {
         assert!(nfc.matches(&nfd));
         assert_eq!(*nfc.padded(), *nfd.padded());
         assert_eq!(nfd.code_points(), 5);
+    }
+
+    #[test]
+    fn a_keys_max_pin_length_counts_code_points_and_the_wire_still_counts_bytes() {
+        let rules = PinRules {
+            min_code_points: 4,
+            max_code_points: Some(8),
+        };
+        assert!(rules.check("12345678").is_ok());
+        assert_eq!(
+            rules.check("123456789").unwrap_err(),
+            PinRuleError::TooLongForKey { got: 9, max: 8 }
+        );
+        // Eight three-byte characters: within the key's 8, within 63 bytes.
+        assert!(rules.check(&"€".repeat(8)).is_ok());
+        assert_eq!(rules.longest(), Longest::CodePoints(8));
+        // A key allowing 63 code points still cannot get 64 bytes through.
+        let wide = PinRules {
+            min_code_points: 4,
+            max_code_points: Some(63),
+        };
+        assert_eq!(
+            wide.check(&"€".repeat(22)).unwrap_err(),
+            PinRuleError::TooLong { bytes: 66 }
+        );
+        assert_eq!(wide.longest(), Longest::Bytes(63));
+        let info = AuthenticatorInfo {
+            min_pin_length: Some(6),
+            max_pin_length: Some(32),
+            ..Default::default()
+        };
+        assert_eq!(
+            PinRules::of(&info),
+            PinRules {
+                min_code_points: 6,
+                max_code_points: Some(32)
+            }
+        );
     }
 
     #[test]

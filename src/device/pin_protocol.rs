@@ -115,6 +115,15 @@ impl KeyPair {
         self.cose_key(-7)
     }
 
+    /// An ES256 signature (DER) with this key: the simulator's credential
+    /// keys sign self attestation with it (WebAuthn §8.2).
+    pub fn sign_es256(&self, message: &[u8]) -> Vec<u8> {
+        use p256::ecdsa::signature::Signer;
+        let key = p256::ecdsa::SigningKey::from(&self.secret);
+        let sig: p256::ecdsa::Signature = key.sign(message);
+        sig.to_der().as_bytes().to_vec()
+    }
+
     fn cose_key(&self, alg: i64) -> Value {
         let point = self.secret.public_key().to_sec1_bytes();
         debug_assert_eq!(point.len(), 65, "uncompressed SEC1 point");
@@ -244,6 +253,12 @@ impl PinUvAuthToken {
 
     pub fn protocol(&self) -> PinProtocol {
         self.protocol
+    }
+
+    /// The token's bytes: for the derivations of CTAP 2.2's persistent token
+    /// (`identity`) and for keeping that token (`keystore`), nothing else.
+    pub fn secret(&self) -> &[u8] {
+        &self.token
     }
 
     /// pinUvAuthParam for `message`.

@@ -15,7 +15,8 @@ use super::{Device, Error};
 
 pub struct PinSession<'p> {
     protocol: PinProtocol,
-    pin: Pin,
+    /// `None` for a session begun with a finger (CTAP 2.2 uvBioEnroll): no PIN to renew with.
+    pin: Option<Pin>,
     permissions: Permissions<'p>,
     token: Option<PinUvAuthToken>,
 }
@@ -32,9 +33,24 @@ impl<'p> PinSession<'p> {
     pub fn new(protocol: PinProtocol, pin: Pin, permissions: Permissions<'p>) -> Self {
         Self {
             protocol,
-            pin,
+            pin: Some(pin),
             permissions,
             token: None,
+        }
+    }
+
+    /// A session on a token from built-in user verification: when the key
+    /// ends it, the step fails (PIN_TOKEN_EXPIRED) rather than ask for a finger unseen.
+    pub fn with_token(
+        protocol: PinProtocol,
+        token: PinUvAuthToken,
+        permissions: Permissions<'p>,
+    ) -> Self {
+        Self {
+            protocol,
+            pin: None,
+            permissions,
+            token: Some(token),
         }
     }
 
@@ -53,10 +69,16 @@ impl<'p> PinSession<'p> {
     /// A fresh token now (after something that is known to end the old one).
     pub fn renew(&mut self, device: &mut Device) -> Result<(), Error> {
         self.token = None;
+        let Some(pin) = &self.pin else {
+            return Err(Error::Status {
+                command: super::ctap2::command::CLIENT_PIN,
+                status: CtapStatus::PinTokenExpired,
+            });
+        };
         self.token = Some(client_pin::pin_token(
             device,
             self.protocol,
-            &self.pin,
+            pin,
             self.permissions,
         )?);
         Ok(())

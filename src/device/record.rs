@@ -74,7 +74,7 @@ fn auth_param_key(ctap_command: u8) -> Option<i64> {
         command::BIO_ENROLLMENT | command::BIO_ENROLLMENT_PREVIEW => Some(5),
         command::CREDENTIAL_MANAGEMENT | command::CREDENTIAL_MANAGEMENT_PREVIEW => Some(4),
         command::CONFIG => Some(4),
-        0x0C => Some(5), // authenticatorLargeBlobs
+        command::LARGE_BLOBS => Some(5),
         _ => None,
     }
 }

@@ -2,9 +2,16 @@
 //! §6.9) on 2.1 keys; on older keys a makeCredential with a zero-length
 //! pinUvAuthParam, which makes the key wait for a touch and answer
 //! PIN_NOT_SET / PIN_INVALID without spending a PIN retry (§6.1.2 step 1).
+//!
+//! Real keys answer that request their own way (kanidm/webauthn-rs #485):
+//! FEITIAN keys say PIN_AUTH_INVALID after the touch, the Titan v2 answers
+//! MISSING_PARAMETER at once unless pinUvAuthProtocol is sent (which it always
+//! is here, as Safari and Windows do: PR #487), and MISSING_PARAMETER is never
+//! taken for a touch. Keys that give up after 10 s (USER_ACTION_TIMEOUT) are
+//! asked again until the whole wait is over.
 
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::ctap2::command::{MAKE_CREDENTIAL, SELECTION};
 use super::ctap2::{CtapStatus, make_credential};
@@ -24,17 +31,28 @@ pub fn request_touch(device: &mut Device) -> Result<(), Error> {
     }
     // Zero-length pinUvAuthParam with protocol 1: "touch me", nothing more.
     let request = make_credential::throwaway_request(&[0u8; 32], &[0], None, Some((&[], 1)));
-    match device.cbor(MAKE_CREDENTIAL, Some(&request), SELECTION_WAIT, &mut |_| {}) {
-        Err(e)
-            if matches!(
-                e.status(),
-                Some(CtapStatus::PinNotSet | CtapStatus::PinInvalid)
-            ) =>
-        {
-            Ok(())
+    let deadline = Instant::now() + SELECTION_WAIT;
+    loop {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        match device.cbor(MAKE_CREDENTIAL, Some(&request), wait, &mut |_| {}) {
+            Err(e)
+                if matches!(
+                    e.status(),
+                    Some(
+                        CtapStatus::PinNotSet | CtapStatus::PinInvalid | CtapStatus::PinAuthInvalid
+                    )
+                ) =>
+            {
+                return Ok(());
+            }
+            Err(e)
+                if matches!(
+                    e.status(),
+                    Some(CtapStatus::UserActionTimeout | CtapStatus::ActionTimeout)
+                ) && deadline > Instant::now() + Duration::from_secs(1) => {}
+            Err(e) => return Err(e),
+            Ok(_) => return Ok(()),
         }
-        Err(e) => Err(e),
-        Ok(_) => Ok(()),
     }
 }
 

@@ -27,6 +27,9 @@ pub type Reply = Result<Option<Value>, Status>;
 /// How long a simulated key waits for a touch it was told will never come
 /// (scaled down from a real key's 30 s so tests stay quick).
 pub const SIMULATED_TIMEOUT: Duration = Duration::from_millis(300);
+/// How long a long touch for reset lasts (CTAP 2.2 longTouchForReset; issue 11
+/// says 5 s); `FIDOCTL_SIM_CLOCK` shortens it.
+pub const LONG_TOUCH: Duration = Duration::from_secs(5);
 
 pub struct Authenticator {
     pub(super) profile: Profile,
@@ -40,6 +43,7 @@ pub struct Authenticator {
     pub(super) token: super::client_pin::Token,
     pub(super) enrollment: Option<super::bio::Enrollment>,
     pub(super) enumeration: Option<super::credentials::Enumeration>,
+    pub(super) large_blob_write: Option<super::large_blobs::PendingWrite>,
     /// Whether the current request came within the reset window, as the first command.
     reset_window_open: bool,
     /// The power-up this instance has seen; another one means a re-plug happened.
@@ -66,6 +70,7 @@ impl Authenticator {
             token: super::client_pin::Token::fresh(),
             enrollment: None,
             enumeration: None,
+            large_blob_write: None,
             reset_window_open: false,
         })
     }
@@ -121,6 +126,7 @@ impl Authenticator {
             self.token = super::client_pin::Token::fresh();
             self.enrollment = None;
             self.enumeration = None;
+            self.large_blob_write = None;
         }
     }
 
@@ -239,7 +245,13 @@ impl Authenticator {
             command::CREDENTIAL_MANAGEMENT_PREVIEW if self.supports("credentialMgmtPreview") => {
                 self.credential_management(params_map(params)?, false)
             }
-            command::CONFIG if self.supports("authnrCfg") => self.config(params_map(params)?),
+            // `config`: authnrCfg's 2.1-PRE name (RK: KeyVault).
+            command::CONFIG if self.supports("authnrCfg") || self.supports("config") => {
+                self.config(params_map(params)?)
+            }
+            command::LARGE_BLOBS if self.supports("largeBlobs") => {
+                self.large_blobs(params_map(params)?)
+            }
             command::BIO_ENROLLMENT if final_bio => self.bio(params_map(params)?, presence),
             command::BIO_ENROLLMENT_PREVIEW if preview_bio => {
                 self.bio(params_map(params)?, presence)
@@ -281,12 +293,23 @@ impl Authenticator {
         }
     }
 
-    /// authenticatorReset (§6.6): within 10 s of power-up, as the first command, with a touch.
+    /// authenticatorReset (§6.6): within 10 s of power-up, as the first command,
+    /// with a touch; CTAP 2.2 keys reset only over the transports they list
+    /// (this one is USB), and want a long touch once it is switched on.
     fn reset(&mut self, presence: &mut dyn Presence) -> Reply {
         if !self.reset_window_open {
             return Err(Status::NotAllowed);
         }
+        if let Some(c23) = &self.model().ctap23
+            && !profiles::reset_transports(c23, self.quirks).contains(&"usb")
+        {
+            return Err(Status::NotAllowed);
+        }
         self.touch(presence)?;
+        if self.state.long_touch_for_reset {
+            // The finger stays on the key until the long touch is complete.
+            self.wait(presence, self.clock.scaled(LONG_TOUCH))?;
+        }
         if self.has(Quirk::ResetTwoTouches) {
             // The key takes the first touch, works a moment, and asks again.
             presence.processing();

@@ -1,6 +1,9 @@
 //! The key's side of authenticatorClientPIN (CTAP 2.1 §6.5.5): retries that
 //! count down, three wrong PINs in a row block until a power cycle, none left
-//! locks the PIN; tokens carry permissions and an rpId.
+//! locks the PIN; tokens carry permissions and an rpId. CTAP 2.2 adds the
+//! persistent token (permission pcmr), which outlives power cycles and ends
+//! with a PIN change or a reset, and the key's own PIN rules: maxPINLength and
+//! a complexity policy.
 
 use std::time::{Duration, Instant};
 
@@ -48,6 +51,26 @@ const MAX_USAGE_PERIOD: Duration = Duration::from_secs(10 * 60);
 
 /// Consecutive wrong PINs that block until a power cycle (§6.5.5.7 step "pinRetries").
 const MAX_CONSECUTIVE: u8 = 3;
+
+/// How the user was verified for a token: the options that allow a permission differ.
+#[derive(Clone, Copy)]
+enum Verified {
+    ByPin,
+    ByFinger,
+}
+
+/// The simulated key's complexity policy (what pinComplexityPolicyURL would
+/// describe; a real key's is its vendor's): not one character repeated, and
+/// not a run up or down by one ("1234", "4321", "abcd").
+fn complex_enough(pin: &str) -> bool {
+    let chars: Vec<u32> = pin.chars().map(u32::from).collect();
+    let steps: Vec<i64> = chars
+        .windows(2)
+        .map(|w| i64::from(w[1]) - i64::from(w[0]))
+        .collect();
+    let same_step = |d: i64| steps.iter().all(|&s| s == d);
+    !(same_step(0) || same_step(1) || same_step(-1))
+}
 
 impl Authenticator {
     fn protocol(&self, p: &MapView<'_>) -> Result<PinProtocol, Status> {
@@ -102,7 +125,12 @@ impl Authenticator {
                     .ok_or(Status::MissingParameter)?;
                 self.pin_token(protocol, &p, Some(perms))
             }
-            sub::GET_UV_TOKEN_WITH_PERMISSIONS if self.supports("uvToken") && self.has_sensor() => {
+            // 2.1-PRE keys list uvToken; CTAP 2.1 offers it with pinUvAuthToken
+            // on a key with built-in UV (§6.4, §6.5.5.8).
+            sub::GET_UV_TOKEN_WITH_PERMISSIONS
+                if (self.supports("uvToken") || self.supports("pinUvAuthToken"))
+                    && self.has_sensor() =>
+            {
                 self.uv_token(protocol, &p, presence)
             }
             sub::GET_UV_RETRIES if self.has_sensor() && !self.has(Quirk::NoUvRetries) => Ok(Some(
@@ -139,6 +167,12 @@ impl Authenticator {
         let pin = std::str::from_utf8(&padded[..end]).map_err(|_| Status::PinPolicyViolation)?;
         let code_points = pin.nfc().count();
         if code_points < usize::from(self.state.min_pin_length.max(4)) {
+            return Err(Status::PinPolicyViolation);
+        }
+        if let Some(c23) = &self.model().ctap23
+            && (code_points as u64 > c23.max_pin_length
+                || (self.state.pin_complexity_policy && !complex_enough(pin)))
+        {
             return Err(Status::PinPolicyViolation);
         }
         let hash16 = Zeroizing::new(pin_protocol::sha256(pin.as_bytes())[..16].to_vec());
@@ -185,6 +219,8 @@ impl Authenticator {
         self.state.pin = Some(StoredPin::new(&hash16, code_points));
         self.state.force_pin_change = false;
         self.token = Token::fresh();
+        // §6.5.5.6: resetPersistentPinUvAuthToken.
+        self.state.replace_persistent_token();
         Ok(None)
     }
 
@@ -230,13 +266,26 @@ impl Authenticator {
         let permissions = match permissions {
             None => None,
             Some(0) => return Err(Status::InvalidParameter),
-            Some(bits) => Some(self.check_permissions(bits)?),
+            Some(bits) => Some(self.check_permissions(bits, Verified::ByPin)?),
         };
         self.check_pin_hash(&shared, pin_hash_enc)?;
         if self.state.force_pin_change {
             return Err(Status::PinPolicyViolation);
         }
+        if permissions == Some(permission::PERSISTENT_CREDENTIAL_MANAGEMENT_READ_ONLY) {
+            return Ok(self.issue_persistent_token(&shared));
+        }
         self.issue_token(&shared, permissions, p.int(10).and_then(Value::as_text))
+    }
+
+    /// A pcmr request is answered with the persistent token and changes
+    /// nothing else: the per-power-up token stays as it was (CTAP 2.2 §6.5.5.7).
+    fn issue_persistent_token(&mut self, shared: &SharedSecret) -> Option<Value> {
+        self.state.persistent_token_granted = true;
+        Some(cbor::int_map([(
+            2,
+            Some(cbor::bytes(&shared.encrypt(&self.state.persistent_token))),
+        )]))
     }
 
     fn uv_token(
@@ -253,11 +302,14 @@ impl Authenticator {
         if bits == 0 {
             return Err(Status::InvalidParameter);
         }
-        let permissions = self.check_permissions(bits)?;
+        let permissions = self.check_permissions(bits, Verified::ByFinger)?;
         if self.state.templates.is_empty() {
             return Err(Status::NotAllowed); // built-in UV is not configured
         }
         self.built_in_uv(presence)?;
+        if permissions == permission::PERSISTENT_CREDENTIAL_MANAGEMENT_READ_ONLY {
+            return Ok(self.issue_persistent_token(&shared));
+        }
         self.issue_token(
             &shared,
             Some(permissions),
@@ -266,21 +318,33 @@ impl Authenticator {
     }
 
     /// Permissions this profile can grant (§6.5.5.7: else UNAUTHORIZED_PERMISSION).
-    fn check_permissions(&self, bits: u64) -> Result<u8, Status> {
+    /// With a finger, bio enrollment and config need their own options
+    /// (CTAP 2.2 §6.5.5.7.3: uvBioEnroll, uvAcfg); pcmr comes only alone.
+    fn check_permissions(&self, bits: u64, by: Verified) -> Result<u8, Status> {
         let mut allowed = permission::MAKE_CREDENTIAL | permission::GET_ASSERTION;
+        let (bio_option, config_option) = match by {
+            Verified::ByPin => ("bioEnroll", "authnrCfg"),
+            Verified::ByFinger => ("uvBioEnroll", "uvAcfg"),
+        };
         for (option, bit) in [
             ("credMgmt", permission::CREDENTIAL_MANAGEMENT),
-            ("authnrCfg", permission::AUTHENTICATOR_CONFIG),
+            (config_option, permission::AUTHENTICATOR_CONFIG),
             ("largeBlobs", permission::LARGE_BLOB_WRITE),
-            ("bioEnroll", permission::BIO_ENROLLMENT),
+            (bio_option, permission::BIO_ENROLLMENT),
+            (
+                "perCredMgmtRO",
+                permission::PERSISTENT_CREDENTIAL_MANAGEMENT_READ_ONLY,
+            ),
         ] {
             if self.supports(option) {
                 allowed |= bit;
             }
         }
+        let pcmr = permission::PERSISTENT_CREDENTIAL_MANAGEMENT_READ_ONLY;
         u8::try_from(bits)
             .ok()
             .filter(|b| b & !allowed == 0)
+            .filter(|b| b & pcmr == 0 || *b == pcmr)
             .ok_or(Status::UnauthorizedPermission)
     }
 
@@ -298,6 +362,30 @@ impl Authenticator {
             2,
             Some(cbor::bytes(&shared.encrypt(&self.token.key))),
         )])))
+    }
+
+    /// Whether pinUvAuthParam over `message` is made with the persistent token,
+    /// granted pcmr (CTAP 2.2 §6.8: read-only credential management).
+    pub(super) fn persistent_token_matches(
+        &self,
+        p: &MapView<'_>,
+        protocol_key: i64,
+        param_key: i64,
+        message: &[u8],
+    ) -> bool {
+        if !self.state.persistent_token_granted || !self.supports("perCredMgmtRO") {
+            return false;
+        }
+        let Some(param) = p.int(param_key).and_then(Value::as_bytes) else {
+            return false;
+        };
+        p.int(protocol_key)
+            .and_then(cbor::as_u64)
+            .and_then(PinProtocol::from_version)
+            .filter(|v| self.model().pin_protocols.contains(&v.version()))
+            .is_some_and(|protocol| {
+                pin_protocol::verify(protocol, &self.state.persistent_token, message, param)
+            })
     }
 
     /// Checks pinUvAuthParam over `message` with the current token and `needed` permission.

@@ -1,4 +1,7 @@
-//! The key's side of authenticatorConfig (CTAP 2.1 §6.11), on CTAP 2.1 profiles.
+//! The key's side of authenticatorConfig (CTAP 2.1 §6.11), on CTAP 2.1
+//! profiles; on CTAP 2.3 ones only the subcommands getInfo's
+//! authenticatorConfigCommands (0x1F) lists, with enableLongTouchForReset and
+//! setMinPINLength's pinComplexityPolicy.
 
 use super::authenticator::{Authenticator, Reply, Status};
 use crate::cbor::{self, MapView, Value};
@@ -19,6 +22,11 @@ impl Authenticator {
         if let Some(v) = params {
             message.extend(cbor::encode(v));
         }
+        if let Some(c23) = &self.model().ctap23
+            && !c23.config_commands.contains(&(subcommand as u64))
+        {
+            return Err(Status::InvalidSubcommand);
+        }
         self.verify_token(&p, 3, 4, &message, permission::AUTHENTICATOR_CONFIG)?;
         match subcommand {
             sub::TOGGLE_ALWAYS_UV => {
@@ -26,7 +34,20 @@ impl Authenticator {
                 Ok(None)
             }
             sub::SET_MIN_PIN_LENGTH => self.set_min_pin_length(params.and_then(MapView::new)),
-            // No enterprise attestation on these keys (getInfo lists no `ep`).
+            // Only keys listing `ep` have enterprise attestation (§6.11.1).
+            sub::ENABLE_ENTERPRISE_ATTESTATION
+                if self
+                    .model()
+                    .option(self.quirks, "ep", &self.state)
+                    .is_some() =>
+            {
+                self.state.enterprise_attestation = true;
+                Ok(None)
+            }
+            sub::ENABLE_LONG_TOUCH_FOR_RESET if self.model().ctap23.is_some() => {
+                self.state.long_touch_for_reset = true;
+                Ok(None)
+            }
             _ => Err(Status::InvalidSubcommand),
         }
     }
@@ -52,8 +73,17 @@ impl Authenticator {
             })
             .transpose()?;
         let force = params.and_then(|p| p.int(3)).and_then(Value::as_bool) == Some(true);
+        let complexity = params.and_then(|p| p.int(4)).and_then(Value::as_bool) == Some(true);
+        if complexity && self.model().ctap23.is_none() {
+            return Err(Status::InvalidParameter); // no pinComplexityPolicy before CTAP 2.3
+        }
+        let longest = self
+            .model()
+            .ctap23
+            .as_ref()
+            .map_or(MAX_PIN_BYTES as u64, |c| c.max_pin_length);
         if let Some(n) = new
-            && (n < u64::from(self.state.min_pin_length) || n > MAX_PIN_BYTES as u64)
+            && (n < u64::from(self.state.min_pin_length) || n > longest)
         {
             return Err(Status::PinPolicyViolation);
         }
@@ -69,6 +99,8 @@ impl Authenticator {
         if let Some(r) = rp_ids {
             self.state.min_pin_length_rp_ids = r;
         }
+        // CTAP 2.3: the policy can be turned on, never off.
+        self.state.pin_complexity_policy |= complexity;
         let too_short = self
             .state
             .pin

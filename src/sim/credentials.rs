@@ -67,7 +67,14 @@ impl Authenticator {
         if let Some(v) = params {
             message.extend(cbor::encode(v));
         }
-        self.verify_token(&p, 3, 4, &message, permission::CREDENTIAL_MANAGEMENT)?;
+        // CTAP 2.2 §6.8: the reads also take the persistent token (pcmr).
+        let read_only = matches!(
+            subcommand,
+            sub::GET_CREDS_METADATA | sub::ENUMERATE_RPS_BEGIN | sub::ENUMERATE_CREDENTIALS_BEGIN
+        );
+        if !(read_only && final_command && self.persistent_token_matches(&p, 3, 4, &message)) {
+            self.verify_token(&p, 3, 4, &message, permission::CREDENTIAL_MANAGEMENT)?;
+        }
         let params = params.and_then(MapView::new);
         match subcommand {
             sub::GET_CREDS_METADATA if self.empty_body_for_nothing() => Ok(None),
@@ -140,6 +147,8 @@ impl Authenticator {
                     (7, Some(descriptor(&c.id))),
                     (8, Some(KeyPair::generate().cose_public_key_es256())),
                     (10, Some(cbor::int(i64::from(c.cred_protect)))),
+                    // §6.8.4: largeBlobKey, for credentials made with the extension.
+                    (11, c.large_blob_key.as_deref().map(cbor::bytes)),
                 ])
             })
             .collect();

@@ -1,8 +1,10 @@
 //! The key's side of authenticatorMakeCredential (CTAP 2.1 §6.1.2): the
 //! zero-length pinUvAuthParam touch, the PIN/UV rules (makeCredUvNotRqd,
 //! alwaysUv), built-in UV with uv=true, user presence, discoverable
-//! credentials stored for credential management, and the attestation object.
+//! credentials stored for credential management, and the attestation object
+//! (its statement is `attestation`'s).
 
+use super::attestation;
 use super::authenticator::{Authenticator, Reply, Status, bytes_param};
 use super::hid::Presence;
 use super::quirks::Quirk;
@@ -63,12 +65,27 @@ impl Authenticator {
         if pin_auth.is_some_and(|a| a.is_empty())
             && (self.supports("clientPin") || self.supports("pinUvAuthToken"))
         {
+            if self.has(Quirk::SelectionNeedsProtocol) && p.int(9).is_none() {
+                return Err(Status::MissingParameter);
+            }
+            let pin_set = self.state.pin.is_some();
             return Err(match self.touch(presence) {
                 Err(Status::KeepaliveCancel) => Status::KeepaliveCancel,
-                Err(_) => Status::OperationDenied,
-                Ok(()) if self.state.pin.is_some() => Status::PinInvalid,
+                // CTAP 2.1 says OPERATION_DENIED; 2.0 leaves it open, and
+                // 2.0/2.1-PRE keys answer USER_ACTION_TIMEOUT (kanidm #485).
+                Err(_) if self.profile.is_ctap21() => Status::OperationDenied,
+                Err(_) => Status::UserActionTimeout,
+                Ok(()) if pin_set && self.has(Quirk::SelectionPinAuthInvalid) => {
+                    Status::PinAuthInvalid
+                }
+                Ok(()) if pin_set => Status::PinInvalid,
                 Ok(()) => Status::PinNotSet,
             });
+        }
+        if self.has(Quirk::LargeUserVendorError)
+            && cbor::encode(p.int(3).ok_or(Status::MissingParameter)?).len() > 64
+        {
+            return Err(Status::Vendor(0xF1));
         }
         // Step 3: ES256 is what these keys make.
         let es256 = algorithms.iter().any(|a| {
@@ -105,6 +122,16 @@ impl Authenticator {
             return Err(Status::InvalidParameter);
         }
 
+        // §12.3 largeBlobKey: for discoverable credentials only, returned as member 0x05.
+        let large_blob_key = match self.large_blob_key_asked(&p) {
+            Some(true) if opts.rk => {
+                let mut key = vec![0u8; 32];
+                getrandom::fill(&mut key).map_err(|_| Status::Other)?;
+                Some(key)
+            }
+            Some(_) => return Err(Status::InvalidOption),
+            None => None,
+        };
         // Steps 6-11: user verification where the key's state asks for it.
         let protected = self.state.pin.is_some() || enrolled;
         let always_uv = self.state.always_uv && self.supports("alwaysUv");
@@ -131,7 +158,7 @@ impl Authenticator {
         let mut cred_id = vec![0u8; if opts.rk { 16 } else { 32 }];
         getrandom::fill(&mut cred_id).map_err(|_| Status::Other)?;
         if opts.rk {
-            self.store_credential(&cred_id, &rp, &rp_id, &user, &p)?;
+            self.store_credential(&cred_id, &rp, &rp_id, &user, &p, large_blob_key.clone())?;
         }
         let mut auth_data = sha256(rp_id.as_bytes()).to_vec();
         auth_data.push(flags);
@@ -139,23 +166,34 @@ impl Authenticator {
         auth_data.extend_from_slice(&self.profile.aaguid().unwrap_or([0; 16]));
         auth_data.extend_from_slice(&(cred_id.len() as u16).to_be_bytes());
         auth_data.extend_from_slice(&cred_id);
-        auth_data.extend(cbor::encode(&KeyPair::generate().cose_public_key_es256()));
-        let (fmt, att_stmt) = self.attestation_statement(&auth_data, &client_data_hash);
+        let credential_key = KeyPair::generate();
+        auth_data.extend(cbor::encode(&credential_key.cose_public_key_es256()));
+        // The mode was checked when the simulator started (sim::server_with).
+        let mode = attestation::Mode::from_env().unwrap_or(attestation::Mode::Packed);
+        let (fmt, att_stmt) = attestation::statement(
+            self.profile,
+            mode,
+            &auth_data,
+            &client_data_hash,
+            &credential_key,
+        );
         Ok(Some(cbor::int_map([
             (1, Some(cbor::text(fmt))),
             (2, Some(cbor::bytes(&auth_data))),
             (3, Some(att_stmt)),
+            (5, large_blob_key.as_deref().map(cbor::bytes)),
         ])))
     }
 
-    /// The attestation statement over authData || clientDataHash. These keys
-    /// carry no attestation key yet, so the format is `none` (WebAuthn §8.7).
-    fn attestation_statement(
-        &self,
-        _auth_data: &[u8],
-        _client_data_hash: &[u8],
-    ) -> (&'static str, Value) {
-        ("none", Value::Map(vec![]))
+    /// The largeBlobKey extension's value, on keys that list the extension.
+    fn large_blob_key_asked(&self, p: &MapView<'_>) -> Option<bool> {
+        if !self.model().extensions.contains(&"largeBlobKey") {
+            return None;
+        }
+        p.int(6)
+            .and_then(MapView::new)
+            .and_then(|e| e.text("largeBlobKey"))
+            .map(|v| v.as_bool() == Some(true))
     }
 
     /// A discoverable credential, for credential management to list (§6.1.2 step 17).
@@ -166,6 +204,7 @@ impl Authenticator {
         rp_id: &str,
         user: &MapView<'_>,
         p: &MapView<'_>,
+        large_blob_key: Option<Vec<u8>>,
     ) -> Result<(), Status> {
         let user_id = user
             .text("id")
@@ -197,6 +236,7 @@ impl Authenticator {
             user_name: text(user, "name"),
             display_name: text(user, "displayName"),
             cred_protect,
+            large_blob_key,
         });
         Ok(())
     }

@@ -10,7 +10,8 @@
 //!
 //! Environment: `FIDOCTL_SIM_STATE` (state file), `FIDOCTL_SIM_TOUCHES`
 //! (the scripted sensor, see [`sensor`]), `FIDOCTL_SIM_FAULTS` (see [`faults`]),
-//! `FIDOCTL_SIM_QUIRKS` (see [`quirks`]), `FIDOCTL_SIM_CLOCK` (see [`clock`]).
+//! `FIDOCTL_SIM_QUIRKS` (see [`quirks`]), `FIDOCTL_SIM_CLOCK` (see [`clock`]),
+//! `FIDOCTL_SIM_ATTESTATION` (see `attestation`: test-only forgeries).
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use crate::device::transport::channel::{self, ChannelTransport};
 use crate::device::transport::{REPORT_LEN, Report, Transport, TransportError};
 
+mod attestation;
 mod authenticator;
 mod bio;
 mod client_pin;
@@ -28,6 +30,7 @@ mod credentials;
 pub mod faults;
 mod hid;
 pub mod hostile;
+mod large_blobs;
 mod make_credential;
 pub mod profiles;
 pub mod quirks;
@@ -66,6 +69,7 @@ fn server_with(
 ) -> Result<Server, SimError> {
     let sensor = sensor::Sensor::parse(touches).map_err(SimError::Config)?;
     let faults = faults::Faults::from_env().map_err(SimError::Config)?;
+    attestation::Mode::from_env().map_err(SimError::Config)?;
     Ok(Server::new(
         Authenticator::with_quirks(profile, quirks, state_path, sensor)?,
         faults,
@@ -253,6 +257,16 @@ pub fn add_credential(
             user_name: Some(user_name.to_string()),
             display_name: display_name.map(str::to_string),
             cred_protect: 2,
+            // As a site asking for largeBlob support would get, where the key offers it.
+            large_blob_key: profile
+                .model()
+                .extensions
+                .contains(&"largeBlobKey")
+                .then(|| {
+                    let mut key = vec![0u8; 32];
+                    let _ = getrandom::fill(&mut key);
+                    key
+                }),
         });
         Ok(id)
     })

@@ -10,6 +10,7 @@
 use super::quirks::{Quirk, Quirks};
 use super::state::State;
 use crate::cbor::{self, Value};
+use crate::device::identity;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
@@ -22,6 +23,8 @@ pub enum Profile {
     Ctap20,
     Epass,
     U2f,
+    Ctap23,
+    Ctap23Bio,
 }
 
 /// An option's value in getInfo: fixed, or read from the key's state.
@@ -35,6 +38,8 @@ pub enum Opt {
     Enrolled,
     /// authenticatorConfig's toggleAlwaysUv state.
     AlwaysUv,
+    /// enableEnterpriseAttestation was sent (`ep`, §6.11.1).
+    EnterpriseAttestation,
 }
 
 /// A fingerprint sensor.
@@ -90,8 +95,29 @@ pub struct Model {
     /// Shortest protocol-2 pinUvAuthParam the key accepts: 32 per spec (§6.5.7),
     /// 16 on YubiKeys before 5.7.4 (RK: YSA-2025-02).
     pub min_v2_auth_param: usize,
+    /// CTAP 2.2 / 2.3 members and what they switch on; `None` before CTAP 2.2.
+    pub ctap23: Option<Ctap23>,
     /// Quirks on by default.
     pub quirks: &'static [Quirk],
+}
+
+/// What a CTAP 2.2 / 2.3 key adds (getInfo 0x16 to 0x1F, CTAP 2.3 §6.4).
+/// A key with these has the persistent PIN/UV auth token, and sends
+/// encIdentifier and encCredStoreState under it; longTouchForReset,
+/// pinComplexityPolicy and `ep` follow the key's state.
+#[derive(Debug)]
+pub struct Ctap23 {
+    pub attestation_formats: &'static [&'static str],
+    /// longTouchForReset as it leaves the factory (enableLongTouchForReset turns it on).
+    pub long_touch_at_factory: bool,
+    pub transports_for_reset: &'static [&'static str],
+    /// pinComplexityPolicy as it leaves the factory (setMinPINLength turns it on).
+    pub complexity_policy_at_factory: bool,
+    pub complexity_policy_url: Option<&'static str>,
+    /// maxPINLength, in Unicode code points.
+    pub max_pin_length: u64,
+    /// authenticatorConfigCommands: the authenticatorConfig subcommands answered.
+    pub config_commands: &'static [u64],
 }
 
 const fn uuid(s: &[u8; 32]) -> [u8; 16] {
@@ -121,7 +147,7 @@ const EDDSA: i64 = -8;
 const ES384: i64 = -35;
 
 impl Profile {
-    pub const ALL: [Profile; 9] = [
+    pub const ALL: [Profile; 11] = [
         Profile::BioPass,
         Profile::K33,
         Profile::YubiKeyBio,
@@ -131,6 +157,8 @@ impl Profile {
         Profile::Ctap20,
         Profile::Epass,
         Profile::U2f,
+        Profile::Ctap23,
+        Profile::Ctap23Bio,
     ];
 
     pub fn model(self) -> &'static Model {
@@ -144,6 +172,8 @@ impl Profile {
             Profile::Ctap20 => &CTAP20,
             Profile::Epass => &EPASS,
             Profile::U2f => &U2F,
+            Profile::Ctap23 => &CTAP23,
+            Profile::Ctap23Bio => &CTAP23_BIO,
         }
     }
 
@@ -234,13 +264,15 @@ static BIOPASS: Model = Model {
         name_limit: 64,            // unverified
     }),
     min_v2_auth_param: 32, // protocol 2 not offered
+    ctap23: None,
     quirks: &[
-        Quirk::EmptyCredmanBody,       // RK: kanidm ctap21_cred.rs
-        Quirk::MissingParameterForPin, // RK: CTAP2-test-tool BioPassFIDO2
-        Quirk::DeprecatedCborCodes,    // RK: CTAP2-test-tool BioPassFIDO2
-        Quirk::UvOptionUnsupported,    // RK: CTAP2-test-tool BioPassFIDO2
-        Quirk::ResetTwoTouches,        // RK: FEITIAN guide, "touch twice"
-        Quirk::NoUvRetries,            // RK: kanidm PR #261, "may be impossible" (unverified)
+        Quirk::EmptyCredmanBody,        // RK: kanidm ctap21_cred.rs
+        Quirk::MissingParameterForPin,  // RK: CTAP2-test-tool BioPassFIDO2
+        Quirk::DeprecatedCborCodes,     // RK: CTAP2-test-tool BioPassFIDO2
+        Quirk::UvOptionUnsupported,     // RK: CTAP2-test-tool BioPassFIDO2
+        Quirk::ResetTwoTouches,         // RK: FEITIAN guide, "touch twice"
+        Quirk::NoUvRetries,             // RK: kanidm PR #261, "may be impossible" (unverified)
+        Quirk::SelectionPinAuthInvalid, // kanidm #485 table, "Feitian BioPass FIDO2"
     ],
 };
 
@@ -288,6 +320,7 @@ static K33: Model = Model {
     }),
     min_v2_auth_param: 32,
     // Same USB strings and vendor firmware family as the K26: assumed, unverified.
+    ctap23: None,
     quirks: &[
         Quirk::EmptyCredmanBody,
         Quirk::MissingParameterForPin,
@@ -295,6 +328,7 @@ static K33: Model = Model {
         Quirk::UvOptionUnsupported,
         Quirk::ResetTwoTouches,
         Quirk::NoUvRetries,
+        Quirk::SelectionPinAuthInvalid,
     ],
 };
 
@@ -357,6 +391,7 @@ static YUBIKEY_BIO: Model = Model {
         name_limit: 15,                // RK: same
     }),
     min_v2_auth_param: 16, // RK: firmware before 5.7.4 accepted 16 bytes (YSA-2025-02)
+    ctap23: None,
     quirks: &[],
 };
 
@@ -407,6 +442,7 @@ static YUBIKEY5: Model = Model {
     max_credentials: 100, // issue 10
     sensor: None,
     min_v2_auth_param: 32, // RK: YSA-2025-02, 5.7.4 and later require all 32 bytes
+    ctap23: None,
     quirks: &[],
 };
 
@@ -447,6 +483,7 @@ static NITROKEY3: Model = Model {
     max_credentials: 10, // unverified
     sensor: None,
     min_v2_auth_param: 32,
+    ctap23: None,
     quirks: &[],
 };
 
@@ -498,44 +535,49 @@ static CTAP21: Model = Model {
     max_credentials: 25,
     sensor: None,
     min_v2_auth_param: 32,
+    ctap23: None,
     quirks: &[],
 };
 
-// A CTAP 2.0 key (no 2.1 commands at all): the spec's 2.0 behaviour; product
-// values unverified.
+// A CTAP 2.0 key (no 2.1 commands at all): the Google Titan Security Key v2,
+// the CTAP 2.0 key the evidence describes, with its two quirks.
 static CTAP20: Model = Model {
     name: "ctap20",
-    title: "A CTAP 2.0 key (no 2.1 commands)",
-    source: "CTAP 2.0 spec; product values unverified",
-    manufacturer: "FT",
-    product: "ePass FIDO2",
-    usb_ids: (0x096e, 0x0858),
-    hid_capabilities: WINK | CBOR,
-    aaguid: Some(uuid(b"833b721aff5f4d00bb2ebdda3ec01e29")), // registry: Feitian ePass FIDO2 Authenticator
-    versions: &["U2F_V2", "FIDO_2_0"],
-    extensions: &["hmac-secret"],
+    title: "Google Titan Security Key v2 (CTAP 2.0)",
+    source: "RK: Titan v2 (kanidm #485, systemd #43212); kanidm #485 table; values not listed there unverified",
+    manufacturer: "Google Inc.",                             // unverified
+    product: "Titan Security Key v2",                        // unverified
+    usb_ids: (0x18d1, 0x9470),                               // RK
+    hid_capabilities: WINK | CBOR, // unverified (U2F_V2 listed, so CTAPHID_MSG works)
+    aaguid: Some(uuid(b"42b4fb4a286643b29bf76c6669c2e5d3")), // kanidm #485 table
+    versions: &["U2F_V2", "FIDO_2_0"], // RK: CTAP 2.0; U2F_V2 unverified
+    extensions: &["hmac-secret"],  // unverified
     options: &[
         ("rk", Opt::On),
         ("up", Opt::On),
         ("plat", Opt::Off),
         ("clientPin", Opt::PinSet),
-    ],
-    max_msg_size: 1200,
-    pin_protocols: &[1],
+    ], // unverified: what every CTAP 2.0 key with a PIN lists
+    max_msg_size: 1200,            // unverified
+    pin_protocols: &[1],           // CTAP 2.0 has only protocol 1
     max_credential_count_in_list: None,
     max_credential_id_length: None,
     transports: None,
-    algorithms: &[ES256],
+    algorithms: &[ES256], // unverified
     max_serialized_large_blob_array: None,
     firmware_version: None,
     max_cred_blob_length: None,
     max_rpids_for_set_min_pin_length: None,
     preferred_platform_uv_attempts: None,
     uv_modality: None,
-    max_credentials: 25,
+    max_credentials: 25, // unverified
     sensor: None,
     min_v2_auth_param: 32,
-    quirks: &[],
+    ctap23: None,
+    quirks: &[
+        Quirk::SelectionNeedsProtocol, // kanidm #485 / PR #487
+        Quirk::LargeUserVendorError,   // RK: systemd #43212
+    ],
 };
 
 // FEITIAN ePass FIDO (MultiPass): a CTAP 2.1 prototype key without a sensor.
@@ -572,9 +614,11 @@ static EPASS: Model = Model {
     max_credentials: 50, // unverified
     sensor: None,
     min_v2_auth_param: 32,
+    ctap23: None,
     quirks: &[
-        Quirk::EmptyCredmanBody, // RK: kanidm, "Feitian" keys
-        Quirk::NoUvRetries,      // RK: libfido2 #695, "uv retries: undefined"
+        Quirk::EmptyCredmanBody,        // RK: kanidm, "Feitian" keys
+        Quirk::NoUvRetries,             // RK: libfido2 #695, "uv retries: undefined"
+        Quirk::SelectionPinAuthInvalid, // kanidm #485 table: ePass FIDO NFC, Multipass
     ],
 };
 
@@ -606,6 +650,150 @@ static U2F: Model = Model {
     max_credentials: 0,
     sensor: None,
     min_v2_auth_param: 32,
+    ctap23: None,
+    quirks: &[],
+};
+
+// A CTAP 2.3 key: libfido2's getInfo with every member to 0x1F
+// (shared/real-keys/transcripts.md, WIREDATA_CTAP_CBOR_INFO, "TR" below),
+// decoded member by member. The AAGUID is the "Security Key by Yubico" one;
+// the USB values are unverified. Members that follow the key's state
+// (clientPin, alwaysUv, ep, forcePINChange, minPINLength, remaining
+// credentials, longTouchForReset, pinComplexityPolicy) start where TR has them.
+const CTAP23_VERSIONS: &[&str] = &["U2F_V2", "FIDO_2_0", "FIDO_2_1_PRE", "FIDO_2_1", "FIDO_2_3"]; // TR 0x01
+// TR 0x02. Extension processing is not modelled (as on every profile).
+const CTAP23_EXTENSIONS: &[&str] = &[
+    "credProtect",
+    "hmac-secret",
+    "largeBlobKey",
+    "credBlob",
+    "minPinLength",
+    "hmac-secret-mc",
+    "thirdPartyPayment",
+    "previewSign",
+];
+
+static CTAP23: Model = Model {
+    name: "ctap23",
+    title: "A CTAP 2.3 key (libfido2's getInfo, every member to 0x1F)",
+    source: "TR: libfido2 fuzz/wiredata_fido2.h WIREDATA_CTAP_CBOR_INFO (shared/real-keys/transcripts.md); USB values unverified",
+    manufacturer: "Yubico",                                  // unverified
+    product: "Security Key by Yubico", // unverified: the registry's name of the AAGUID
+    usb_ids: (0x1050, 0x0120),         // unverified
+    hid_capabilities: WINK | CBOR,     // unverified (U2F_V2 listed, so CTAPHID_MSG)
+    aaguid: Some(uuid(b"f8a011f38c0a4d15800617111f9edc7d")), // TR 0x03
+    versions: CTAP23_VERSIONS,
+    extensions: CTAP23_EXTENSIONS,
+    // TR 0x04, in its order.
+    options: &[
+        ("ep", Opt::EnterpriseAttestation),
+        ("rk", Opt::On),
+        ("up", Opt::On),
+        ("plat", Opt::Off),
+        ("alwaysUv", Opt::AlwaysUv),
+        ("credMgmt", Opt::On),
+        ("authnrCfg", Opt::On),
+        ("clientPin", Opt::PinSet),
+        ("largeBlobs", Opt::On),
+        ("perCredMgmtRO", Opt::On),
+        ("pinUvAuthToken", Opt::On),
+        ("setMinPINLength", Opt::On),
+        ("makeCredUvNotRqd", Opt::On),
+        ("credentialMgmtPreview", Opt::On),
+    ],
+    max_msg_size: 1536,                              // TR 0x05
+    pin_protocols: &[2, 1],                          // TR 0x06
+    max_credential_count_in_list: Some(8),           // TR 0x07
+    max_credential_id_length: Some(128),             // TR 0x08
+    transports: Some(&["nfc", "usb", "smart-card"]), // TR 0x09
+    algorithms: &[ES256, EDDSA, ES384],              // TR 0x0A
+    max_serialized_large_blob_array: Some(4096),     // TR 0x0B
+    firmware_version: Some(1),                       // TR 0x0E
+    max_cred_blob_length: Some(32),                  // TR 0x0F
+    max_rpids_for_set_min_pin_length: Some(1),       // TR 0x10
+    preferred_platform_uv_attempts: None,            // TR: absent
+    uv_modality: None,                               // TR: absent
+    max_credentials: 100,                            // TR 0x14 on an empty key
+    sensor: None,
+    min_v2_auth_param: 32,
+    ctap23: Some(Ctap23 {
+        attestation_formats: &["packed"],                   // TR 0x16
+        long_touch_at_factory: true,                        // TR 0x18
+        transports_for_reset: &["usb", "smart-card"],       // TR 0x1A
+        complexity_policy_at_factory: true,                 // TR 0x1B
+        complexity_policy_url: Some("https://example.com"), // TR 0x1C
+        max_pin_length: 63,                                 // TR 0x1D
+        config_commands: &[1, 2, 3],                        // TR 0x1F: no enableLongTouchForReset
+    }),
+    quirks: &[],
+};
+
+// A CTAP 2.3 fingerprint key as it leaves the factory: the ctap23 values plus
+// the sensor of transcripts.md's BIO blocks ("BT": 2-byte template ids, 3
+// captures per finger, a touch sensor) and uvBioEnroll, with long touch and
+// the complexity policy still off and enableLongTouchForReset offered. No
+// product is known to match: everything beyond TR is unverified.
+static CTAP23_BIO: Model = Model {
+    name: "ctap23-bio",
+    title: "A CTAP 2.3 fingerprint key, fresh from the factory (uvBioEnroll)",
+    source: "TR getInfo plus the BIO blocks of shared/real-keys/transcripts.md; the rest unverified",
+    manufacturer: "Yubico",    // unverified
+    product: "YubiKey FIDO",   // unverified
+    usb_ids: (0x1050, 0x0402), // unverified: the YubiKey Bio's ids
+    hid_capabilities: WINK | CBOR,
+    aaguid: Some(uuid(b"d8522d9f575b486688a9ba99fa02f35b")), // unverified: the YubiKey Bio's
+    versions: CTAP23_VERSIONS,
+    extensions: CTAP23_EXTENSIONS,
+    options: &[
+        ("ep", Opt::EnterpriseAttestation),
+        ("rk", Opt::On),
+        ("up", Opt::On),
+        ("uv", Opt::Enrolled),
+        ("plat", Opt::Off),
+        ("alwaysUv", Opt::AlwaysUv),
+        ("credMgmt", Opt::On),
+        ("authnrCfg", Opt::On),
+        ("bioEnroll", Opt::Enrolled),
+        ("clientPin", Opt::PinSet),
+        ("largeBlobs", Opt::On),
+        ("uvBioEnroll", Opt::On), // CTAP 2.2 §6.4: be permission with a UV token
+        ("perCredMgmtRO", Opt::On),
+        ("pinUvAuthToken", Opt::On),
+        ("setMinPINLength", Opt::On),
+        ("makeCredUvNotRqd", Opt::On),
+        ("credentialMgmtPreview", Opt::On),
+    ],
+    max_msg_size: 1536,
+    pin_protocols: &[2, 1],
+    max_credential_count_in_list: Some(8),
+    max_credential_id_length: Some(128),
+    transports: Some(&["usb"]),
+    algorithms: &[ES256, EDDSA, ES384],
+    max_serialized_large_blob_array: Some(4096),
+    firmware_version: Some(1),
+    max_cred_blob_length: Some(32),
+    max_rpids_for_set_min_pin_length: Some(1),
+    preferred_platform_uv_attempts: Some(3), // unverified
+    uv_modality: Some(2),                    // fingerprint
+    max_credentials: 100,
+    sensor: Some(Sensor {
+        samples_to_enroll: 3, // BT: enrollBegin leaves 2, then 1, then 0 (its sensor info says 4)
+        kind: 1,              // BT: fingerprintKind 1, touch
+        max_templates: 5,     // unverified
+        reported_name_limit: Some(15), // unverified
+        name_limit: 15,
+    }),
+    min_v2_auth_param: 32,
+    ctap23: Some(Ctap23 {
+        attestation_formats: &["packed"],
+        long_touch_at_factory: false,
+        transports_for_reset: &["usb"],
+        complexity_policy_at_factory: false,
+        complexity_policy_url: Some("https://example.com"),
+        // Unverified: below TR's 63 so that a key's own limit is exercised.
+        max_pin_length: 32,
+        config_commands: &[1, 2, 3, 4],
+    }),
     quirks: &[],
 };
 
@@ -625,7 +813,11 @@ impl Model {
                     options.push((final_name, value));
                 }
             }
-            options.push(("platConfig", Opt::Off)); // RK: ATKey.Pro, non-standard
+            // RK: ATKey.Pro's non-standard platConfig and pre-standard uvToken,
+            // KeyVault's pre-standard `config` (authnrCfg's 2.1-PRE name).
+            options.push(("platConfig", Opt::Off));
+            options.push(("uvToken", Opt::On));
+            options.push(("config", Opt::On));
         }
         options
     }
@@ -658,6 +850,7 @@ fn value_of(opt: Opt, state: &State) -> bool {
         Opt::PinSet => state.pin.is_some(),
         Opt::Enrolled => !state.templates.is_empty(),
         Opt::AlwaysUv => state.always_uv,
+        Opt::EnterpriseAttestation => state.enterprise_attestation,
     }
 }
 
@@ -692,6 +885,7 @@ pub fn get_info(profile: Profile, quirks: Quirks, state: &State) -> Value {
             .collect(),
     );
     let ctap21_only = |v: Value| ctap21.then_some(v);
+    let c23 = m.ctap23.as_ref();
     let remaining = m
         .max_credentials
         .saturating_sub(state.credentials.len() as u64);
@@ -723,7 +917,51 @@ pub fn get_info(profile: Profile, quirks: Quirks, state: &State) -> Value {
         (0x11, m.preferred_platform_uv_attempts.map(uint)),
         (0x12, m.uv_modality.map(uint)),
         (0x14, ctap21_only(uint(remaining))),
+        (0x16, c23.map(|c| texts(c.attestation_formats))),
+        (0x18, c23.map(|_| Value::Bool(state.long_touch_for_reset))),
+        (
+            0x19,
+            c23.map(|_| encrypted(state, identity::IDENTIFIER, &state.identifier)),
+        ),
+        (0x1A, c23.map(|c| texts(reset_transports(c, quirks)))),
+        (0x1B, c23.map(|_| Value::Bool(state.pin_complexity_policy))),
+        (
+            0x1C,
+            c23.and_then(|c| c.complexity_policy_url)
+                .map(|u| cbor::bytes(u.as_bytes())),
+        ),
+        (0x1D, c23.map(|c| uint(c.max_pin_length))),
+        (
+            0x1E,
+            c23.map(|_| encrypted(state, identity::CRED_STORE_STATE, &state.cred_store_state())),
+        ),
+        (
+            0x1F,
+            c23.map(|c| Value::Array(c.config_commands.iter().map(|n| uint(*n)).collect())),
+        ),
     ])
+}
+
+/// transportsForReset, after the quirk that takes USB away.
+pub fn reset_transports(c: &Ctap23, quirks: Quirks) -> &'static [&'static str] {
+    if quirks.has(Quirk::ResetNotOverUsb) {
+        &["nfc"]
+    } else {
+        c.transports_for_reset
+    }
+}
+
+/// IV ‖ ciphertext under the persistent token, a fresh IV every time (CTAP 2.2 §6.4).
+fn encrypted(state: &State, info: &[u8], plaintext: &[u8]) -> Value {
+    let block: [u8; 16] = plaintext.try_into().expect("a 16-byte value");
+    let mut iv = [0u8; 16];
+    let _ = getrandom::fill(&mut iv);
+    cbor::bytes(&identity::encrypt_member(
+        &state.persistent_token,
+        info,
+        &block,
+        &iv,
+    ))
 }
 
 #[cfg(test)]
@@ -761,5 +999,32 @@ mod tests {
         assert_eq!(m.option(q, "credMgmt", &state), Some(true));
         assert!(m.supports(q, "bioEnroll"));
         assert!(!m.supports(q, "platConfig"));
+        assert!(m.supports(q, "uvToken") && m.supports(q, "config"));
+    }
+
+    /// shared/real-keys/transcripts.md, WIREDATA_CTAP_CBOR_INFO without its status byte.
+    const TR: &str = include_str!("../../tests/fixtures/libfido2-ctap23-getinfo.hex");
+
+    #[test]
+    fn ctap23_answers_what_libfido2s_transcript_says() {
+        use crate::device::ctap2::AuthenticatorInfo;
+        use crate::device::identity::{self, Fingerprint};
+        let theirs = cbor::decode(&cbor::unhex(TR.trim()).unwrap()).unwrap();
+        let theirs = AuthenticatorInfo::decode(&theirs).unwrap();
+        let state = State::factory_new("ctap23");
+        let ours = get_info(Profile::Ctap23, Profile::Ctap23.quirks(), &state);
+        let ours = AuthenticatorInfo::decode(&cbor::decode(&cbor::encode(&ours)).unwrap()).unwrap();
+        assert_eq!(Fingerprint::of(&ours), Fingerprint::of(&theirs));
+        assert_eq!(
+            ours.remaining_discoverable_credentials,
+            theirs.remaining_discoverable_credentials
+        );
+        // The encrypted members: IV and one block, under the persistent token.
+        let enc = &ours.enc_identifier.as_ref().unwrap().0;
+        assert_eq!(enc.len(), theirs.enc_identifier.as_ref().unwrap().0.len());
+        assert_eq!(
+            identity::decrypt_member(&state.persistent_token, identity::IDENTIFIER, enc).unwrap(),
+            state.identifier[..]
+        );
     }
 }

@@ -25,8 +25,9 @@ pub enum Quirk {
     /// getPINRetries fails. No real key is known to do it: it tests that a
     /// counter that cannot be read shows as unknown.
     NoPinRetries,
-    /// A 2.1-PRE key that lists the final option names (bioEnroll, credMgmt)
-    /// and the non-standard platConfig, answering the final command bytes too
+    /// A 2.1-PRE key that lists the final option names (bioEnroll, credMgmt),
+    /// the non-standard platConfig and the pre-standard uvToken and `config`,
+    /// answering the final command bytes too
     /// (CTAP2-test-tool: ATKey.Pro, KeyVault; Nitrokey FIDO2 2.x firmware #54).
     FinalOptionNames,
     /// The key ends the pinUvAuthToken after biometric work (a finished
@@ -38,10 +39,25 @@ pub enum Quirk {
     /// credMgmt listed but updateUserInformation unknown (nitrokey-3-firmware #334,
     /// fixed in 1.7.0).
     NoUpdateUser,
+    /// The zero-length pinUvAuthParam touch answers PIN_AUTH_INVALID, not
+    /// PIN_INVALID, when a PIN is set, after the touch (kanidm/webauthn-rs
+    /// #485: BioPass FIDO2, ePass FIDO NFC, Multipass, Token2 T2F2).
+    SelectionPinAuthInvalid,
+    /// The zero-length pinUvAuthParam touch without pinUvAuthProtocol answers
+    /// MISSING_PARAMETER at once, without waiting (kanidm/webauthn-rs #485 and
+    /// PR #487: Google Titan v2; Safari and Windows always send protocol 1).
+    SelectionNeedsProtocol,
+    /// A makeCredential whose user entity is large fails with the vendor
+    /// status 0xF1 (systemd #43212, Google Titan v2; the size is unverified:
+    /// here more than 64 bytes of CBOR).
+    LargeUserVendorError,
+    /// transportsForReset (CTAP 2.2) lists only NFC, and reset over USB is
+    /// refused. No real key is known to do it: it tests fidoctl's refusal.
+    ResetNotOverUsb,
 }
 
 /// Name, quirk, one line for `fidoctl sim profiles`.
-pub const TABLE: [(&str, Quirk, &str); 12] = [
+pub const TABLE: [(&str, Quirk, &str); 16] = [
     (
         "empty-credman-body",
         Quirk::EmptyCredmanBody,
@@ -81,7 +97,7 @@ pub const TABLE: [(&str, Quirk, &str); 12] = [
     (
         "final-option-names",
         Quirk::FinalOptionNames,
-        "a 2.1-PRE key listing bioEnroll / credMgmt / platConfig",
+        "a 2.1-PRE key listing bioEnroll / credMgmt / platConfig / uvToken / config",
     ),
     (
         "bio-token-single-use",
@@ -97,6 +113,26 @@ pub const TABLE: [(&str, Quirk, &str); 12] = [
         "no-update-user",
         Quirk::NoUpdateUser,
         "credMgmt without updateUserInformation",
+    ),
+    (
+        "selection-pin-auth-invalid",
+        Quirk::SelectionPinAuthInvalid,
+        "the touch-selection request answers PIN_AUTH_INVALID when a PIN is set",
+    ),
+    (
+        "selection-needs-protocol",
+        Quirk::SelectionNeedsProtocol,
+        "the touch-selection request without a PIN protocol answers MISSING_PARAMETER at once",
+    ),
+    (
+        "large-user-vendor-error",
+        Quirk::LargeUserVendorError,
+        "a large user entity fails with vendor status 0xF1",
+    ),
+    (
+        "reset-not-over-usb",
+        Quirk::ResetNotOverUsb,
+        "transportsForReset lists only nfc (for tests)",
     ),
 ];
 

@@ -47,11 +47,48 @@ pub struct State {
     /// RPs that may read the minimum PIN length (§6.11.4).
     #[serde(default)]
     pub min_pin_length_rp_ids: Vec<String>,
+    /// The serialized large-blob array with its trailer (CTAP 2.1 §6.10).
+    #[serde(default = "crate::device::ctap2::large_blobs::empty_array")]
+    pub large_blob_array: Vec<u8>,
     /// When the key was last powered up (ms since the Unix epoch).
     pub powered_up_at_ms: u64,
     /// Only getInfo/selection since power-up: reset is still allowed (OpenSK and
     /// YubiKeys accept reset only as the first command after power-up).
     pub fresh_since_power_up: bool,
+    /// CTAP 2.2's persistent PIN/UV auth token: it survives power cycles and
+    /// encrypts encIdentifier and encCredStoreState; a reset or a PIN change
+    /// replaces it (§6.5.5.6, resetPersistentPinUvAuthToken).
+    #[serde(default = "random_token")]
+    pub persistent_token: Vec<u8>,
+    /// A platform was given the persistent token (pcmr) since it was made.
+    #[serde(default)]
+    pub persistent_token_granted: bool,
+    /// What encIdentifier encrypts: one value per key, new with every reset.
+    #[serde(default = "random_block")]
+    pub identifier: Vec<u8>,
+    /// authenticatorReset wants a long touch (getInfo 0x18; CTAP 2.3 enableLongTouchForReset).
+    #[serde(default)]
+    pub long_touch_for_reset: bool,
+    /// The PIN complexity policy is enforced (getInfo 0x1B; setMinPINLength turns it on).
+    #[serde(default)]
+    pub pin_complexity_policy: bool,
+    /// enableEnterpriseAttestation was sent (option `ep` true, §6.11.1).
+    #[serde(default)]
+    pub enterprise_attestation: bool,
+}
+
+fn random_bytes(n: usize) -> Vec<u8> {
+    let mut b = vec![0u8; n];
+    let _ = getrandom::fill(&mut b);
+    b
+}
+
+pub fn random_token() -> Vec<u8> {
+    random_bytes(32)
+}
+
+fn random_block() -> Vec<u8> {
+    random_bytes(16)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -63,6 +100,9 @@ pub struct StoredCredential {
     pub user_name: Option<String>,
     pub display_name: Option<String>,
     pub cred_protect: u8,
+    /// The largeBlobKey extension's key (CTAP 2.1 §12.3), where one was asked for.
+    #[serde(default)]
+    pub large_blob_key: Option<Vec<u8>>,
 }
 
 /// The PIN as the key keeps it: a random salt and SHA-256(salt ‖ LEFT(SHA-256(PIN), 16)),
@@ -119,6 +159,7 @@ pub fn now_ms() -> u64 {
 
 impl State {
     pub fn factory_new(profile: &str) -> Self {
+        let ctap23 = super::Profile::from_name(profile).and_then(|p| p.model().ctap23.as_ref());
         State {
             profile: profile.to_string(),
             pin: None,
@@ -133,9 +174,32 @@ impl State {
             // The YubiKey Bio ships with alwaysUv on.
             always_uv: profile == "yubikey-bio",
             min_pin_length_rp_ids: Vec::new(),
+            large_blob_array: crate::device::ctap2::large_blobs::empty_array(),
             powered_up_at_ms: now_ms(),
             fresh_since_power_up: true,
+            persistent_token: random_token(),
+            persistent_token_granted: false,
+            identifier: random_block(),
+            long_touch_for_reset: ctap23.is_some_and(|c| c.long_touch_at_factory),
+            pin_complexity_policy: ctap23.is_some_and(|c| c.complexity_policy_at_factory),
+            enterprise_attestation: false,
         }
+    }
+
+    /// A new persistent token; whoever held the old one holds nothing now.
+    pub fn replace_persistent_token(&mut self) {
+        self.persistent_token = random_token();
+        self.persistent_token_granted = false;
+    }
+
+    /// What encCredStoreState encrypts: a digest of the discoverable
+    /// credentials, so it changes exactly when they do (CTAP 2.3 §6.4).
+    pub fn cred_store_state(&self) -> [u8; 16] {
+        let mut data = self.identifier.clone();
+        data.extend(serde_json::to_vec(&self.credentials).expect("credentials serialize"));
+        crate::device::pin_protocol::sha256(&data)[..16]
+            .try_into()
+            .expect("16 bytes")
     }
 
     /// authenticatorReset: everything but the power-up time is as new.

@@ -1,6 +1,8 @@
 //! What the operating system says about FIDO devices, for `fidoctl doctor`.
-//! Everything is read through a root prefix and for a given user identity,
-//! so each diagnosis is tested on fixture trees.
+//! Linux: sysfs and /dev read through a root prefix for a given user, so each
+//! diagnosis is tested on fixture trees. Windows and macOS: what hidapi lists
+//! and whether each key opens (`hid_access`, plain data, tested everywhere).
 
+pub mod hid_access;
 #[cfg(unix)]
 pub mod linux;

@@ -1,5 +1,6 @@
 //! `fidoctl doctor` findings in words: what is wrong and how to fix it.
 
+use crate::system::hid_access::{Finding as AccessFinding, Probe};
 #[cfg(unix)]
 use crate::system::linux::{Finding, HidrawNode};
 
@@ -64,7 +65,7 @@ pub fn describe(finding: &Finding) -> Line {
             } else {
                 let names: Vec<String> = rules.iter().map(|r| r.display().to_string()).collect();
                 format!(
-                    "rules are installed ({}) but do not apply: re-plug the key, and make sure you are logged in at the machine (uaccess)",
+                    "rules are installed ({}) but do not apply: re-plug the key, and log in at the machine (uaccess) or join the plugdev group (sudo usermod -aG plugdev $USER, then log in again)",
                     names.join(", ")
                 )
             };
@@ -78,13 +79,85 @@ pub fn describe(finding: &Finding) -> Line {
         Finding::RemoteSession => (
             Warning,
             "this is a remote (SSH) session without a seat: udev's uaccess grants keys only to the user at the machine".to_string(),
-            Some("add a rule with GROUP=\"plugdev\", MODE=\"0660\" and put yourself in that group (docs/platforms.md)".to_string()),
+            Some("fidoctl's rule also opens keys to the plugdev group: sudo usermod -aG plugdev $USER, then log in again (docs/platforms.md)".to_string()),
         ),
     };
     Line {
         severity,
         message,
         fix,
+    }
+}
+
+/// What INIT + getInfo said of a key the OS lists.
+pub fn probe_line(label: &str, probe: &Probe) -> Line {
+    let (severity, message, fix) = match probe {
+        Probe::Ctap2 { versions } => (
+            Severity::Ok,
+            format!("{label}: answers CTAP2 ({})", versions.join(", ")),
+            None,
+        ),
+        Probe::U2fOnly => (
+            Severity::Warning,
+            format!(
+                "{label}: speaks only U2F (FIDO 1): it works as a second factor, with no PIN or fingerprints"
+            ),
+            None,
+        ),
+        Probe::Blocked => (
+            Severity::Problem,
+            format!("{label}: the system refused to open this key (access denied)"),
+            Some(crate::ui::errors::access_hint(std::env::consts::OS).to_string()),
+        ),
+        Probe::Failed(message) => (
+            Severity::Problem,
+            format!("{label}: {message}"),
+            Some("re-plug the key; close other programs using it".to_string()),
+        ),
+    };
+    Line {
+        severity,
+        message,
+        fix,
+    }
+}
+
+/// Windows and macOS findings (system::hid_access) in words.
+pub fn describe_access(finding: &AccessFinding) -> Line {
+    let line = |severity, message: &str, fix: Option<&str>| Line {
+        severity,
+        message: message.to_string(),
+        fix: fix.map(str::to_string),
+    };
+    match finding {
+        AccessFinding::Elevated => line(
+            Severity::Ok,
+            "fidoctl runs as Administrator, so Windows lets it open FIDO keys",
+            None,
+        ),
+        AccessFinding::NotElevated => line(
+            Severity::Problem,
+            "fidoctl is not running as Administrator: since Windows 10 version 1903, Windows opens FIDO security keys (HID usage page 0xF1D0) only for elevated programs. Browsers reach keys through Windows itself; PIN, fingerprint and reset tools need Administrator",
+            Some(crate::ui::errors::access_hint("windows")),
+        ),
+        AccessFinding::InputMonitoring => line(
+            Severity::Warning,
+            "macOS may ask to allow \"Input Monitoring\" for your terminal the first time",
+            Some("System Settings › Privacy & Security › Input Monitoring: allow your terminal"),
+        ),
+        AccessFinding::NoKey => line(
+            Severity::Problem,
+            "no FIDO security key found (no HID interface with usage page 0xF1D0)",
+            Some("plug the key in; try another port or cable"),
+        ),
+        AccessFinding::Key(key) => probe_line(&key.label, &key.probe),
+        AccessFinding::BlockedWhileElevated(label) => Line {
+            severity: Severity::Problem,
+            message: format!(
+                "{label}: Windows refused to open this key although fidoctl runs as Administrator"
+            ),
+            fix: Some("another program may hold the key: close it and re-plug the key".into()),
+        },
     }
 }
 
@@ -149,5 +222,30 @@ mod tests {
             rules: vec!["/etc/udev/rules.d/70-fidoctl.rules".into()],
         });
         assert!(line.fix.unwrap().contains("re-plug"));
+    }
+
+    #[test]
+    fn windows_without_elevation_names_the_rule_and_the_fix() {
+        let line = describe_access(&AccessFinding::NotElevated);
+        assert_eq!(line.severity, Severity::Problem);
+        assert!(line.message.contains("1903") && line.message.contains("0xF1D0"));
+        assert!(line.fix.unwrap().contains("Run as administrator"));
+        let line = describe_access(&AccessFinding::BlockedWhileElevated("KEY".into()));
+        assert!(line.message.starts_with("KEY: Windows refused"));
+    }
+
+    #[test]
+    fn probe_lines_say_what_the_key_answered() {
+        let ok = probe_line(
+            "/dev/hidraw0",
+            &Probe::Ctap2 {
+                versions: vec!["U2F_V2".into(), "FIDO_2_0".into()],
+            },
+        );
+        assert_eq!(ok.message, "/dev/hidraw0: answers CTAP2 (U2F_V2, FIDO_2_0)");
+        assert_eq!(probe_line("k", &Probe::U2fOnly).severity, Severity::Warning);
+        let blocked = probe_line("k", &Probe::Blocked);
+        assert_eq!(blocked.severity, Severity::Problem);
+        assert!(blocked.fix.is_some());
     }
 }

@@ -48,6 +48,37 @@ pub fn ctap(status: CtapStatus) -> anyhow::Error {
 
 pub const NO_PIN_SUPPORT: &str = "this key does not support a PIN (it has no clientPin option)";
 
+/// PIN_POLICY_VIOLATION for a new PIN, with what to change, from what getInfo
+/// says of the key's policy (length, CTAP 2.3's complexity policy, a forced change).
+pub fn pin_policy_violation(info: &crate::device::ctap2::AuthenticatorInfo) -> anyhow::Error {
+    let rules = crate::device::pin::PinRules::of(info);
+    let mut asks = vec![format!(
+        "choose a PIN of {}",
+        super::info_view::pin_length_words(&rules)
+    )];
+    if info.pin_complexity_policy == Some(true) {
+        asks.push(format!(
+            "{} (the key's complexity policy{})",
+            COMPLEXITY_ADVICE,
+            info.pin_complexity_policy_url
+                .as_deref()
+                .map(|u| format!(": {u}"))
+                .unwrap_or_default()
+        ));
+    }
+    if info.force_pin_change == Some(true) {
+        asks.push("different from the current PIN".into());
+    }
+    user(
+        format!("the key refused the new PIN: {}", asks.join("; ")),
+        exit::REFUSED,
+    )
+}
+
+/// What complexity policies refuse, as advice (the key's own is at its URL).
+pub const COMPLEXITY_ADVICE: &str =
+    "not one character repeated (1111), not a sequence (1234, 4321) and not a commonly used PIN";
+
 /// "wrong PIN, 5 tries left", or what the counter says now.
 pub fn wrong_pin(retries: Option<crate::device::ctap2::client_pin::PinRetries>) -> anyhow::Error {
     let message = match retries {
@@ -173,7 +204,8 @@ fn device_error(e: &DeviceError) -> (String, u8) {
         ),
         DeviceError::Open { path, permission_denied: true, .. } => (
             format!(
-                "cannot open {path}: permission denied. On Linux, install fidoctl's udev rules (see docs/platforms.md) and re-plug the key"
+                "cannot open {path}: permission denied. {}",
+                access_hint(std::env::consts::OS)
             ),
             exit::NO_KEY,
         ),
@@ -200,6 +232,21 @@ fn device_error(e: &DeviceError) -> (String, u8) {
     }
 }
 
+/// What to do when the OS refuses to open a key, for `std::env::consts::OS`.
+/// Windows 10 1903 and later open FIDO HID devices (usage page 0xF1D0) only
+/// for elevated processes (shared/real-keys/README.md, "Windows and macOS").
+pub fn access_hint(os: &str) -> &'static str {
+    match os {
+        "windows" => {
+            "Windows lets only programs running as Administrator open security keys (since Windows 10 version 1903): right-click Terminal or Command Prompt, choose \"Run as administrator\", and run fidoctl there"
+        }
+        "linux" => {
+            "Install fidoctl's udev rules (fidoctl doctor says how; see docs/platforms.md) and re-plug the key"
+        }
+        _ => "Run fidoctl doctor to see what stands in the way",
+    }
+}
+
 fn hid_error(e: &HidError) -> (String, u8) {
     let message = match e {
         HidError::Cancelled => return ("cancelled".into(), exit::CANCELLED),
@@ -208,6 +255,15 @@ fn hid_error(e: &HidError) -> (String, u8) {
                 .to_string()
         }
         HidError::Transport(TransportError::Io(msg)) => format!("cannot talk to the key: {msg}"),
+        HidError::Transport(TransportError::AccessDenied(_)) => {
+            return (
+                format!(
+                    "the key refused access. {}",
+                    access_hint(std::env::consts::OS)
+                ),
+                exit::NO_KEY,
+            );
+        }
         HidError::Timeout(t) => format!(
             "the key did not answer within {:.0} s; unplug it, plug it in again and retry",
             t.as_secs_f32()
@@ -368,6 +424,28 @@ mod tests {
                 "{sentence}: {codes:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_refused_open_says_what_to_do_on_each_platform() {
+        let blocked = |path: &str| {
+            anyhow::Error::new(DeviceError::Open {
+                path: path.into(),
+                reason: "access denied: Access is denied. (os error 5)".into(),
+                permission_denied: true,
+            })
+        };
+        let r = report(&blocked("/dev/hidraw0"));
+        assert_eq!(r.exit_code, exit::NO_KEY);
+        assert!(r.message.contains("permission denied"), "{}", r.message);
+        assert!(access_hint("windows").contains("Run as administrator"));
+        assert!(access_hint("windows").contains("1903"));
+        assert!(access_hint("linux").contains("udev rules"));
+        assert!(!access_hint("macos").contains("udev"));
+        let denied = anyhow::Error::new(DeviceError::Hid(HidError::Transport(
+            TransportError::AccessDenied("x".into()),
+        )));
+        assert_eq!(report(&denied).exit_code, exit::NO_KEY);
     }
 
     #[test]

@@ -2,22 +2,77 @@
 
 use crate::device::ctap2::client_pin::{Counters, PinRetries, Reading};
 use crate::device::ctap2::{AuthenticatorInfo, CommandSet};
+use crate::device::pin::{Longest, PinRules};
 use crate::ui::output::{self, Section, yes_no};
+
+/// How fidoctl tells a key from others of its model, for `list`, `info` and
+/// the touch selection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Naming {
+    /// The name given with `fidoctl key name`, recognised without a PIN.
+    pub nickname: Option<String>,
+    /// The USB serial number, where the key has one.
+    pub serial: Option<String>,
+    /// The key has a persistent token and an identifier (CTAP 2.2): it can be named.
+    pub nameable: bool,
+}
+
+/// "BioPass FIDO2 — backup key", or the model alone.
+pub fn key_title(model: Option<&str>, nickname: Option<&str>) -> String {
+    match (model, nickname) {
+        (Some(m), Some(n)) => format!("{m} — {n}"),
+        (None, Some(n)) => n.to_string(),
+        (Some(m), None) => m.to_string(),
+        (None, None) => "Unknown model".to_string(),
+    }
+}
+
+/// One line for the touch selection: the title, with the serial where that is all there is.
+pub fn key_choice(model: Option<&str>, naming: &Naming) -> String {
+    let title = key_title(model, naming.nickname.as_deref());
+    match (&naming.nickname, &naming.serial) {
+        (None, Some(serial)) => format!("{title} (serial {serial})"),
+        _ => title,
+    }
+}
+
+/// How the key is told apart, when its title does not already say.
+pub fn naming_row(naming: &Naming) -> Option<(&'static str, String)> {
+    if naming.nickname.is_some() {
+        return None;
+    }
+    Some(match (&naming.serial, naming.nameable) {
+        (Some(serial), _) => ("serial", serial.clone()),
+        (None, true) => (
+            "name",
+            "none yet: fidoctl key name NAME (with the PIN, once)".to_string(),
+        ),
+        (None, false) => (
+            "identity",
+            "no USB serial and no CTAP 2.2 identifier: this key cannot be told apart from another of its model"
+                .to_string(),
+        ),
+    })
+}
 
 /// The human view of getInfo, in sections: identity, capabilities, PIN, fingerprints.
 pub fn render(
     label: &str,
     name: Option<&str>,
+    naming: &Naming,
     info: &AuthenticatorInfo,
     counters: &Counters,
 ) -> String {
     let mut sections = vec![
-        identity(label, name, info),
-        capabilities(info),
+        identity(label, name, naming, info),
+        capabilities(info, naming),
         pin(info, counters),
     ];
     if info.is_biometric() {
         sections.push(biometrics(info, counters));
+    }
+    if let Some(reset) = reset(info) {
+        sections.push(reset);
     }
     sections.push(options(info));
     if let Some(other) = other_members(info) {
@@ -30,9 +85,14 @@ pub fn render(
         .join("\n")
 }
 
-fn identity(label: &str, name: Option<&str>, info: &AuthenticatorInfo) -> Section {
-    let mut s = Section::new(name.unwrap_or("Unknown model"));
+fn identity(label: &str, name: Option<&str>, naming: &Naming, info: &AuthenticatorInfo) -> Section {
+    let mut s = Section::new(key_title(name, naming.nickname.as_deref()));
     s.row("device", label);
+    if let Some((row, value)) = naming_row(naming) {
+        s.row(row, value);
+    } else if let Some(serial) = &naming.serial {
+        s.row("serial", serial.clone());
+    }
     s.row("aaguid", info.aaguid.to_string());
     if info.aaguid.is_nil() {
         // All zeros: the key hides its model (CTAP 2.1 §6.4 allows it); allow lists cannot name it.
@@ -40,7 +100,7 @@ fn identity(label: &str, name: Option<&str>, info: &AuthenticatorInfo) -> Sectio
     } else if name.is_none() {
         s.row(
             "model",
-            "not in fidoctl's list (a newer key? try --mds with a FIDO MDS blob)",
+            "not in fidoctl's list (a newer key? run `fidoctl mds update`)",
         );
     }
     s.row("versions", output::join(&info.versions));
@@ -52,7 +112,7 @@ fn identity(label: &str, name: Option<&str>, info: &AuthenticatorInfo) -> Sectio
     s
 }
 
-fn capabilities(info: &AuthenticatorInfo) -> Section {
+fn capabilities(info: &AuthenticatorInfo, naming: &Naming) -> Section {
     let mut s = Section::new("Capabilities");
     let rk = info.option("rk").unwrap_or(false);
     let slots = info
@@ -64,7 +124,42 @@ fn capabilities(info: &AuthenticatorInfo) -> Section {
         "account management",
         command_set(CommandSet::for_credentials(info)),
     );
-    s.row("security policy (config)", yes_no(info.supports_config()));
+    s.row("security policy (config)", config_commands(info));
+    s.row_opt(
+        "vendor config commands",
+        info.vendor_prototype_config_commands
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                c.iter()
+                    .map(|n| format!("{n:#x}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }),
+    );
+    s.row_opt(
+        "accounts without the PIN",
+        info.supports_persistent_token().then(|| {
+            if naming.nickname.is_some() {
+                "yes: fidoctl holds this key's read-only persistent token".to_string()
+            } else {
+                "yes: a read-only persistent token (after fidoctl key name)".to_string()
+            }
+        }),
+    );
+    s.row_opt(
+        "identifier",
+        info.enc_identifier.as_ref().map(|_| {
+            "encrypted; fidoctl key name reads it with the PIN, to tell this key from others"
+                .to_string()
+        }),
+    );
+    s.row_opt(
+        "account store state",
+        info.enc_cred_store_state
+            .as_ref()
+            .map(|_| "encrypted; changes whenever passkeys are added or removed".to_string()),
+    );
     s.row_opt(
         "always verify user",
         info.option("alwaysUv").map(|b| yes_no(b).to_string()),
@@ -82,7 +177,83 @@ fn capabilities(info: &AuthenticatorInfo) -> Section {
         "largest message",
         format!("{} bytes", info.max_msg_size.unwrap_or(1024)),
     );
+    s.row_opt(
+        "certifications",
+        info.certifications.as_ref().map(certifications),
+    );
     s
+}
+
+/// "yes: always-UV, minimum PIN length, ..." from authenticatorConfigCommands
+/// (CTAP 2.3), or from the options on older keys.
+fn config_commands(info: &AuthenticatorInfo) -> String {
+    use crate::device::ctap2::config::sub;
+    if !info.supports_config() {
+        return "no".into();
+    }
+    let Some(list) = &info.authenticator_config_commands else {
+        return "yes".into();
+    };
+    let words: Vec<String> = list
+        .iter()
+        .map(|&n| match n as i64 {
+            sub::ENABLE_ENTERPRISE_ATTESTATION => "enterprise attestation".to_string(),
+            sub::TOGGLE_ALWAYS_UV => "always-UV".to_string(),
+            sub::SET_MIN_PIN_LENGTH => "minimum PIN length".to_string(),
+            sub::ENABLE_LONG_TOUCH_FOR_RESET => "long touch for reset".to_string(),
+            sub::VENDOR_PROTOTYPE => "vendor commands".to_string(),
+            other => format!("command {other:#04x}"),
+        })
+        .collect();
+    if words.is_empty() {
+        "none".into()
+    } else {
+        format!("yes: {}", words.join(", "))
+    }
+}
+
+/// certifications (CTAP 2.1 §6.4): {"FIDO": 2, "FIPS-CMVP-2": 2} as "FIDO level 2, ...".
+fn certifications(value: &serde_json::Value) -> String {
+    match value.as_object() {
+        Some(map) if !map.is_empty() => map
+            .iter()
+            .map(|(k, v)| format!("{k} level {v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Some(_) => "none".into(),
+        None => value.to_string(),
+    }
+}
+
+/// How the key resets (CTAP 2.2 §6.4 members 0x18 and 0x1A), where it says.
+fn reset(info: &AuthenticatorInfo) -> Option<Section> {
+    if info.long_touch_for_reset.is_none() && info.transports_for_reset.is_none() {
+        return None;
+    }
+    let mut s = Section::new("Reset");
+    s.row_opt(
+        "confirmation",
+        info.long_touch_for_reset.map(|long| {
+            if long {
+                "press and hold the key for 5 seconds".to_string()
+            } else if info.lists_config_command(4) && info.supports_config() {
+                "a touch (fidoctl config long-touch-reset asks for a long one)".to_string()
+            } else {
+                "a touch".to_string()
+            }
+        }),
+    );
+    s.row_opt(
+        "possible over",
+        info.transports_for_reset.as_deref().map(|t| {
+            if info.resets_over_usb() {
+                output::join(t)
+            } else {
+                format!("{}: not over USB, so not from fidoctl", output::join(t))
+            }
+        }),
+    );
+    Some(s)
 }
 
 fn pin(info: &AuthenticatorInfo, counters: &Counters) -> Section {
@@ -105,6 +276,22 @@ fn pin(info: &AuthenticatorInfo, counters: &Counters) -> Section {
             info.max_pin_length.map(|n| format!("{n} characters")),
         );
         s.row_opt(
+            "complexity policy",
+            info.pin_complexity_policy.map(|on| {
+                let url = info
+                    .pin_complexity_policy_url
+                    .as_deref()
+                    .map(|u| format!(": {u}"))
+                    .unwrap_or_default();
+                if on {
+                    format!("on{url}")
+                } else {
+                    "off (fidoctl config min-pin-length N --complexity-policy turns it on)"
+                        .to_string()
+                }
+            }),
+        );
+        s.row_opt(
             "change required",
             info.force_pin_change.map(|b| {
                 if b {
@@ -119,6 +306,11 @@ fn pin(info: &AuthenticatorInfo, counters: &Counters) -> Section {
             info.pin_uv_auth_protocols.as_deref().map(output::join),
         );
         s.row_opt(
+            "verified without it",
+            info.uv_count_since_last_pin_entry
+                .map(|n| format!("{n} times since the PIN was last entered")),
+        );
+        s.row_opt(
             "tries",
             reading(counters.pin, |r| {
                 pin_tries(r, info.pin_is_set() == Some(true))
@@ -126,6 +318,29 @@ fn pin(info: &AuthenticatorInfo, counters: &Counters) -> Section {
         );
     }
     s
+}
+
+/// "at least 4 characters, at most 63 bytes of UTF-8" (or the key's own maximum).
+pub fn pin_length_words(rules: &PinRules) -> String {
+    let most = match rules.longest() {
+        Longest::CodePoints(n) => format!("at most {n} characters"),
+        Longest::Bytes(n) => format!("at most {n} bytes of UTF-8"),
+    };
+    format!("at least {} characters, {most}", rules.min_code_points)
+}
+
+/// Said before a new PIN is asked for, on a key with its complexity policy on.
+pub fn complexity_notice(info: &AuthenticatorInfo) -> Option<String> {
+    (info.pin_complexity_policy == Some(true)).then(|| {
+        format!(
+            "This key enforces a PIN complexity policy{}: {}.",
+            info.pin_complexity_policy_url
+                .as_deref()
+                .map(|u| format!(" ({u})"))
+                .unwrap_or_default(),
+            super::errors::COMPLEXITY_ADVICE
+        )
+    })
 }
 
 /// A counter's row: its value in words, "unknown" when the key would not say,
@@ -182,6 +397,16 @@ fn biometrics(info: &AuthenticatorInfo, counters: &Counters) -> Section {
     s.row_opt(
         "attempts per sign-in",
         info.preferred_platform_uv_attempts.map(|n| n.to_string()),
+    );
+    s.row_opt(
+        "enroll with a finger",
+        info.option("uvBioEnroll").map(|b| {
+            if b {
+                "yes: fingerprints after the first need no PIN".to_string()
+            } else {
+                "no".to_string()
+            }
+        }),
     );
     s
 }
@@ -278,6 +503,41 @@ fn modality(bits: u64) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_key_is_told_apart_by_name_serial_or_not_at_all() {
+        let named = Naming {
+            nickname: Some("backup key".into()),
+            serial: Some("123".into()),
+            nameable: true,
+        };
+        assert_eq!(key_choice(Some("BioPass"), &named), "BioPass — backup key");
+        assert_eq!(naming_row(&named), None);
+        let serial = Naming {
+            nickname: None,
+            ..named.clone()
+        };
+        assert_eq!(key_choice(Some("BioPass"), &serial), "BioPass (serial 123)");
+        assert_eq!(naming_row(&serial).unwrap().0, "serial");
+        let nameable = Naming {
+            serial: None,
+            ..serial.clone()
+        };
+        assert!(
+            naming_row(&nameable)
+                .unwrap()
+                .1
+                .contains("fidoctl key name")
+        );
+        let neither = Naming::default();
+        assert!(
+            naming_row(&neither)
+                .unwrap()
+                .1
+                .contains("cannot be told apart")
+        );
+        assert_eq!(key_title(None, None), "Unknown model");
+    }
 
     #[test]
     fn modality_names_bits() {

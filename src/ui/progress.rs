@@ -22,9 +22,18 @@ pub struct Waiting {
 
 impl Waiting {
     pub fn new(message: &str) -> Self {
+        Self::styled(message, "{spinner} {msg}")
+    }
+
+    /// With the seconds waited so far, for waits the person times (a long touch).
+    pub fn timed(message: &str) -> Self {
+        Self::styled(message, "{spinner} {msg} ({elapsed})")
+    }
+
+    fn styled(message: &str, template: &str) -> Self {
         if fancy() {
             let bar = ProgressBar::new_spinner();
-            bar.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template"));
+            bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
             bar.set_message(message.to_string());
             bar.enable_steady_tick(Duration::from_millis(100));
             Self {
@@ -73,12 +82,22 @@ impl Drop for Waiting {
 /// (a PROCESSING keepalive), waits for a touch again — keys such as the BioPass
 /// want two for a reset (shared/real-keys: FEITIAN's set-up guide).
 pub fn touch_prompt(touch_message: &str) -> impl FnMut(Event) + '_ {
+    prompt_with(touch_message, Waiting::new)
+}
+
+/// The same for a long touch (CTAP 2.2 longTouchForReset): the seconds
+/// waited are shown, so the person knows how long they have held the key.
+pub fn hold_prompt(touch_message: &str) -> impl FnMut(Event) + '_ {
+    prompt_with(touch_message, Waiting::timed)
+}
+
+fn prompt_with(touch_message: &str, show: fn(&str) -> Waiting) -> impl FnMut(Event) + '_ {
     let mut shown: Option<Waiting> = None;
     let mut touches = TouchCounter::default();
     move |event| {
         let again = touches.sees(event);
         match (&shown, event) {
-            (None, Event::TouchNeeded) => shown = Some(Waiting::new(touch_message)),
+            (None, Event::TouchNeeded) => shown = Some(show(touch_message)),
             (Some(w), Event::TouchNeeded) if again => {
                 w.set_message("Touch your key again: it asks for one more touch")
             }

@@ -27,6 +27,12 @@ fn no_tty(what: &str, var: &str) -> anyhow::Error {
     .into()
 }
 
+/// A PIN can be had without failing: from `FIDOCTL_PIN`, or asked on a terminal.
+/// For reads the PIN only adds to, which go on without it.
+pub fn pin_available() -> bool {
+    std::env::var_os(PIN_VAR).is_some() || interactive()
+}
+
 /// The key's current PIN: `FIDOCTL_PIN` if set, else a hidden prompt.
 pub fn current_pin(prompt: &str) -> anyhow::Result<Zeroizing<String>> {
     if let Some(pin) = from_env(PIN_VAR) {

@@ -29,10 +29,16 @@ impl SimKey {
         format!("sim:{}", self.profile)
     }
 
+    /// fidoctl's own state (key names, tokens) for this key's tests.
+    pub fn fidoctl_state(&self) -> std::path::PathBuf {
+        self.dir.path().join("fidoctl-state")
+    }
+
     /// `fidoctl --device sim:PROFILE ARGS...` with a clean environment.
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = fidoctl();
         c.env("FIDOCTL_SIM_STATE", self.state_file())
+            .env("FIDOCTL_STATE_DIR", self.fidoctl_state())
             .arg("--device")
             .arg(self.device())
             .args(args);
@@ -40,8 +46,15 @@ impl SimKey {
     }
 }
 
+/// A state directory for fidoctl shared by one test process: never the real home.
+fn test_state_dir() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
 pub fn fidoctl() -> Command {
     let mut c = Command::cargo_bin("fidoctl").unwrap();
+    c.env("FIDOCTL_STATE_DIR", test_state_dir());
     for var in [
         "FIDOCTL_PIN",
         "FIDOCTL_NEW_PIN",
@@ -50,10 +63,23 @@ pub fn fidoctl() -> Command {
         "FIDOCTL_SIM_STATE",
         "FIDOCTL_SIM_QUIRKS",
         "FIDOCTL_SIM_CLOCK",
+        "FIDOCTL_SIM_ATTESTATION",
+        // `mds update` tests talk to 127.0.0.1 directly.
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
     ] {
         c.env_remove(var);
     }
     c.env("NO_COLOR", "1");
+    // No MDS BLOB a developer's `fidoctl mds update` left in their cache.
+    c.env(
+        "XDG_CACHE_HOME",
+        std::env::temp_dir().join("fidoctl-tests-without-cache"),
+    );
     c
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use fidoctl::device::pin_protocol::sha256;
 
 /// Every command that only reads the key, as arguments after `--device`.
-pub const READ_ONLY: [&[&str]; 9] = [
+pub const READ_ONLY: [&[&str]; 12] = [
     &["list"],
     &["info"],
     &["--json", "info"],
@@ -16,6 +16,9 @@ pub const READ_ONLY: [&[&str]; 9] = [
     &["fingerprint", "list"],
     &["credentials", "list"],
     &["capture"],
+    &["attest"],
+    &["large-blobs", "info"],
+    &["large-blobs", "list"],
 ];
 
 /// Hostile faults the client notices at once (see src/sim/hostile.rs).
@@ -139,14 +142,18 @@ pub fn actionable(message: &str) -> Result<(), &'static str> {
         return Err("debug output in the message");
     }
     let lower = message.to_lowercase();
-    // "This key cannot do that" is a final answer: the user's step is another key.
+    // "This key cannot do that" and attest's verdicts are final answers, not
+    // failures to recover from; "nothing was changed" tells the user their data is safe.
     let capability = [
         "this key has no ",
         "this key does not support",
         "this key cannot ",
+        "the key is not genuine",
+        "the key could not be proven genuine",
     ]
     .iter()
-    .any(|c| lower.starts_with(c));
+    .any(|c| lower.starts_with(c))
+        || lower.ends_with("nothing was changed");
     if !capability && !ACTIONS.iter().any(|a| lower.contains(a)) {
         return Err("no action for the user");
     }

@@ -13,11 +13,15 @@ BIN = os.environ.get("FIDOCTL_BIN", str(ROOT / "target" / "debug" / "fidoctl"))
 
 
 class Sim:
-    def __init__(self, profile, state):
+    def __init__(self, profile, state, env=None):
         self.profile = profile
-        self.env = dict(os.environ, FIDOCTL_SIM_STATE=str(state), NO_COLOR="1")
-        for var in ("FIDOCTL_PIN", "FIDOCTL_NEW_PIN", "FIDOCTL_SIM_TOUCHES", "FIDOCTL_SIM_FAULTS"):
+        # The fidoctl client keeps its key names next to the simulator's state, not in ~.
+        self.env = dict(os.environ, FIDOCTL_SIM_STATE=str(state), NO_COLOR="1",
+                        FIDOCTL_STATE_DIR=str(state) + ".fidoctl")
+        for var in ("FIDOCTL_PIN", "FIDOCTL_NEW_PIN", "FIDOCTL_SIM_TOUCHES", "FIDOCTL_SIM_FAULTS",
+                    "FIDOCTL_SIM_CLOCK"):
             self.env.pop(var, None)
+        self.env.update(env or {})
         self.proc = subprocess.Popen(
             [BIN, "sim", "serve", "--profile", profile, "--listen", "127.0.0.1:0"],
             stdout=subprocess.PIPE, env=self.env, text=True,
@@ -53,8 +57,8 @@ class Sim:
 def sim_factory(tmp_path):
     sims = []
 
-    def start(profile):
-        sim = Sim(profile, tmp_path / f"{profile}-{len(sims)}.json")
+    def start(profile, **env):
+        sim = Sim(profile, tmp_path / f"{profile}-{len(sims)}.json", env)
         sims.append(sim)
         return sim
 

@@ -4,7 +4,7 @@ from fido2.ctap1 import Ctap1
 from fido2.ctap2 import Ctap2
 from fido2.hid import CAPABILITY, CTAPHID
 
-CBOR_PROFILES = ["biopass", "yubikey-bio", "ctap21", "ctap20"]
+CBOR_PROFILES = ["biopass", "yubikey-bio", "ctap21", "ctap20", "ctap23", "ctap23-bio"]
 
 # python-fido2 Info attribute -> (getInfo key, our JSON name)
 FIELDS = {

@@ -34,6 +34,9 @@ pub mod permission {
     pub const BIO_ENROLLMENT: u8 = 0x08;
     pub const LARGE_BLOB_WRITE: u8 = 0x10;
     pub const AUTHENTICATOR_CONFIG: u8 = 0x20;
+    /// pcmr (CTAP 2.2 §6.5.5.7): the persistent token, read-only credential
+    /// management; granted only on its own.
+    pub const PERSISTENT_CREDENTIAL_MANAGEMENT_READ_ONLY: u8 = 0x40;
 }
 
 /// How long a fingerprint check may wait for a finger.

@@ -25,7 +25,9 @@ pub mod sub {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metadata {
-    pub existing: u64,
+    /// `None` when the key does not say (an empty answer: FEITIAN keys with
+    /// nothing stored, kanidm `ctap21_cred.rs`).
+    pub existing: Option<u64>,
     /// `None` when the key does not say (an empty answer).
     pub remaining: Option<u64>,
 }
@@ -45,6 +47,8 @@ pub struct Credential {
     pub display_name: Option<String>,
     /// credProtect level 1–3, when the key says.
     pub protection: Option<u64>,
+    /// The key that opens this credential's large-blob entry (§6.8.4, 0x0B).
+    pub large_blob_key: Option<zeroize::Zeroizing<Vec<u8>>>,
     /// The credential descriptor as the key gave it, for delete and update.
     descriptor: Value,
     user: Value,
@@ -100,13 +104,13 @@ impl CredMan<'_> {
     pub fn metadata(&self, device: &mut Device) -> Result<Metadata, Error> {
         let Some(v) = self.authed(device, sub::GET_CREDS_METADATA, None)? else {
             return Ok(Metadata {
-                existing: 0,
+                existing: None,
                 remaining: None,
             });
         };
         let m = map(&v)?;
         Ok(Metadata {
-            existing: m.int(1).and_then(cbor::as_u64).unwrap_or(0),
+            existing: m.int(1).and_then(cbor::as_u64),
             remaining: m.int(2).and_then(cbor::as_u64),
         })
     }
@@ -150,6 +154,20 @@ impl CredMan<'_> {
             )?);
         }
         Ok(creds)
+    }
+
+    /// Every relying party with its credentials, one enumeration after another.
+    pub fn everything(
+        &self,
+        device: &mut Device,
+    ) -> Result<Vec<(RelyingParty, Vec<Credential>)>, Error> {
+        let rps = self.relying_parties(device)?;
+        rps.into_iter()
+            .map(|rp| {
+                let creds = self.credentials(device, &rp)?;
+                Ok((rp, creds))
+            })
+            .collect()
     }
 
     pub fn delete(&self, device: &mut Device, credential: &Credential) -> Result<(), Error> {
@@ -250,6 +268,10 @@ fn credential(v: &Value) -> Result<Credential, Error> {
         user_name: text_of(&user, "name"),
         display_name: text_of(&user, "displayName"),
         protection: m.int(10).and_then(cbor::as_u64),
+        large_blob_key: m
+            .int(11)
+            .and_then(Value::as_bytes)
+            .map(|k| zeroize::Zeroizing::new(k.clone())),
         descriptor: descriptor.clone(),
         user: user_value.clone(),
     })

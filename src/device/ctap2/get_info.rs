@@ -36,12 +36,17 @@ pub struct AuthenticatorInfo {
     pub attestation_formats: Option<Vec<String>>,
     pub uv_count_since_last_pin_entry: Option<u64>,
     pub long_touch_for_reset: Option<bool>,
-    pub enc_identifier: Option<String>,
+    /// IV ‖ AES-128-CBC(identifier) under the persistent token (CTAP 2.2 §6.4);
+    /// hex in JSON. Its IV changes on every answer.
+    pub enc_identifier: Option<HexBytes>,
     pub transports_for_reset: Option<Vec<String>>,
     pub pin_complexity_policy: Option<bool>,
     pub pin_complexity_policy_url: Option<String>,
     pub max_pin_length: Option<u64>,
-    pub enc_cred_store_state: Option<String>,
+    /// IV ‖ AES-128-CBC(state of the credential store), as encIdentifier (CTAP 2.3 §6.4).
+    pub enc_cred_store_state: Option<HexBytes>,
+    /// The authenticatorConfig subcommands the key implements (CTAP 2.3 §6.4).
+    pub authenticator_config_commands: Option<Vec<u64>>,
     /// Members this version of fidoctl does not know, by key ("0x20").
     pub unknown_members: BTreeMap<String, serde_json::Value>,
     /// Known members whose value had an unexpected type, by name.
@@ -91,6 +96,7 @@ pub fn member_name(key: i64) -> Option<&'static str> {
         0x1C => "pinComplexityPolicyURL",
         0x1D => "maxPINLength",
         0x1E => "encCredStoreState",
+        0x1F => "authenticatorConfigCommands",
         _ => return None,
     })
 }
@@ -130,8 +136,24 @@ fn bytes_shown(v: &Value) -> Option<String> {
     }
 }
 
-fn hex_bytes(v: &Value) -> Option<String> {
-    v.as_bytes().map(|b| cbor::hex(b))
+/// A byte string of getInfo, shown (and serialized) as hex.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct HexBytes(pub Vec<u8>);
+
+impl std::fmt::Debug for HexBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&cbor::hex(&self.0))
+    }
+}
+
+impl Serialize for HexBytes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&cbor::hex(&self.0))
+    }
+}
+
+fn hex_bytes(v: &Value) -> Option<HexBytes> {
+    v.as_bytes().map(|b| HexBytes(b.clone()))
 }
 
 impl AuthenticatorInfo {
@@ -190,6 +212,7 @@ impl AuthenticatorInfo {
                 0x1C => set(&mut info.pin_complexity_policy_url, bytes_shown(v)),
                 0x1D => set(&mut info.max_pin_length, cbor::as_u64(v)),
                 0x1E => set(&mut info.enc_cred_store_state, hex_bytes(v)),
+                0x1F => set(&mut info.authenticator_config_commands, uints(v)),
                 _ => {
                     info.unknown_members
                         .insert(format!("0x{key:02x}"), cbor::to_json(v));
@@ -233,6 +256,36 @@ impl AuthenticatorInfo {
     /// getPinUvAuthTokenUsingUvWithPermissions (§6.5.5.8) is offered only with `uvToken`.
     pub fn supports_uv_token(&self) -> bool {
         self.option("uvToken") == Some(true)
+    }
+
+    /// A persistent PIN/UV token with the read-only credential management
+    /// permission (pcmr, 0x40) is offered: option `perCredMgmtRO` (CTAP 2.2 §6.4).
+    pub fn supports_persistent_token(&self) -> bool {
+        self.option("perCredMgmtRO") == Some(true)
+    }
+
+    /// Whether the key implements an authenticatorConfig subcommand: keys
+    /// before CTAP 2.3 do not list them (0x1F), so for them every known one counts.
+    pub fn lists_config_command(&self, subcommand: u64) -> bool {
+        self.authenticator_config_commands
+            .as_ref()
+            .is_none_or(|list| list.contains(&subcommand))
+    }
+
+    /// The key can reset over USB: transportsForReset (CTAP 2.2 §6.4) lists
+    /// "usb", or is absent (every transport then works).
+    pub fn resets_over_usb(&self) -> bool {
+        self.transports_for_reset
+            .as_ref()
+            .is_none_or(|t| t.iter().any(|t| t == "usb"))
+    }
+
+    /// Fingerprints after the first can be enrolled with a token from a finger
+    /// (CTAP 2.2 §6.5.5.7.3: the be permission with `uvBioEnroll`), once one is enrolled.
+    pub fn enrolls_by_finger(&self) -> bool {
+        self.option("uvBioEnroll") == Some(true)
+            && self.option("uv") == Some(true)
+            && self.option("pinUvAuthToken") == Some(true)
     }
 
     /// The PIN length the key enforces: CTAP's 4 unless it says more.

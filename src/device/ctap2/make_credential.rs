@@ -1,8 +1,8 @@
-//! authenticatorMakeCredential (0x01), used only to test a fingerprint on keys
-//! without getPinUvAuthTokenUsingUvWithPermissions (CTAP 2.1-PRE prototypes):
-//! a non-discoverable credential for a throwaway relying party with built-in
-//! user verification. Non-discoverable credentials live in the returned id, so
-//! nothing is stored on the key (CTAP 2.1 §6.1.2, option rk = false).
+//! authenticatorMakeCredential (0x01) for a throwaway relying party: to test a
+//! fingerprint on keys without getPinUvAuthTokenUsingUvWithPermissions (CTAP
+//! 2.1-PRE prototypes), and to get the key's attestation statement (`attest`).
+//! The credential is non-discoverable: it lives in the returned id, so nothing
+//! is stored on the key (CTAP 2.1 §6.1.2, option rk = false).
 
 use std::time::Duration;
 
@@ -76,4 +76,62 @@ pub fn verify_user_builtin(
         .filter(|d| d.len() >= 37)
         .ok_or_else(|| Error::Malformed("makeCredential answer lacks authData".into()))?;
     Ok(auth_data[32] & FLAG_UV != 0)
+}
+
+/// What a key answers to makeCredential: the attestation object (CTAP 2.1
+/// §6.1.2: fmt 0x01, authData 0x02, attStmt 0x03) and the clientDataHash it signed.
+#[derive(Debug, Clone)]
+pub struct AttestationObject {
+    pub format: String,
+    pub auth_data: Vec<u8>,
+    pub att_stmt: Value,
+    pub client_data_hash: [u8; 32],
+}
+
+/// A fresh random clientDataHash (there is no web client: the challenge is ours).
+pub fn random_client_data_hash() -> Result<[u8; 32], Error> {
+    let mut hash = [0u8; 32];
+    getrandom::fill(&mut hash).map_err(|e| Error::Malformed(e.to_string()))?;
+    Ok(hash)
+}
+
+/// A throwaway credential, to read the attestation the key gives with it.
+/// `pin_auth` is (pinUvAuthParam over `client_data_hash`, protocol) when the
+/// key wants user verification; never sent together with uv = true (RK).
+pub fn attest(
+    device: &mut Device,
+    client_data_hash: [u8; 32],
+    pin_auth: Option<(&[u8], u64)>,
+    wait: Duration,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<AttestationObject, Error> {
+    let mut user_id = [0u8; 16];
+    getrandom::fill(&mut user_id).map_err(|e| Error::Malformed(e.to_string()))?;
+    let options = cbor::text_map(&[("rk", Value::Bool(false))]);
+    let request = throwaway_request(&client_data_hash, &user_id, Some(options), pin_auth);
+    let answer = device
+        .cbor(MAKE_CREDENTIAL, Some(&request), wait, on_event)?
+        .ok_or_else(|| Error::Malformed("makeCredential answered nothing".into()))?;
+    let map = MapView::new(&answer)
+        .ok_or_else(|| Error::Malformed("makeCredential answer is not a map".into()))?;
+    let format = map
+        .int(1)
+        .and_then(Value::as_text)
+        .ok_or_else(|| Error::Malformed("makeCredential answer lacks fmt".into()))?
+        .to_string();
+    let auth_data = map
+        .int(2)
+        .and_then(Value::as_bytes)
+        .ok_or_else(|| Error::Malformed("makeCredential answer lacks authData".into()))?
+        .clone();
+    let att_stmt = map
+        .int(3)
+        .cloned()
+        .ok_or_else(|| Error::Malformed("makeCredential answer lacks attStmt".into()))?;
+    Ok(AttestationObject {
+        format,
+        auth_data,
+        att_stmt,
+        client_data_hash,
+    })
 }

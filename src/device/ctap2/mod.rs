@@ -4,6 +4,7 @@ pub mod client_pin;
 pub mod config;
 pub mod credential_management;
 pub mod get_info;
+pub mod large_blobs;
 pub mod make_credential;
 pub mod reset;
 pub mod status;
@@ -70,6 +71,7 @@ pub mod command {
     pub const BIO_ENROLLMENT: u8 = 0x09;
     pub const CREDENTIAL_MANAGEMENT: u8 = 0x0A;
     pub const SELECTION: u8 = 0x0B;
+    pub const LARGE_BLOBS: u8 = 0x0C;
     pub const CONFIG: u8 = 0x0D;
     pub const BIO_ENROLLMENT_PREVIEW: u8 = 0x40;
     pub const CREDENTIAL_MANAGEMENT_PREVIEW: u8 = 0x41;

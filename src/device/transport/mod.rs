@@ -20,6 +20,10 @@ pub type Report = [u8; REPORT_LEN];
 pub enum TransportError {
     #[error("the key was disconnected")]
     Disconnected,
+    /// The OS refused access to the key: on Linux the node's mode, on Windows
+    /// (10 1903 and later) a process that is not elevated (shared/real-keys).
+    #[error("access denied: {0}")]
+    AccessDenied(String),
     #[error("{0}")]
     Io(String),
 }

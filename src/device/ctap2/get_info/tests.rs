@@ -60,6 +60,7 @@ fn full_map() -> Value {
         (0x1C, bytes(b"https://example.com/pin")),
         (0x1D, int(63)),
         (0x1E, bytes(&[0x01])),
+        (0x1F, Value::Array(vec![int(2), int(3)])),
     ])
 }
 
@@ -102,7 +103,7 @@ fn decodes_every_member() {
     );
     assert_eq!(info.uv_count_since_last_pin_entry, Some(4));
     assert_eq!(info.long_touch_for_reset, Some(true));
-    assert_eq!(info.enc_identifier.as_deref(), Some("dead"));
+    assert_eq!(info.enc_identifier, Some(HexBytes(vec![0xDE, 0xAD])));
     assert_eq!(info.transports_for_reset, Some(vec!["usb".into()]));
     assert_eq!(info.pin_complexity_policy, Some(false));
     assert_eq!(
@@ -110,7 +111,10 @@ fn decodes_every_member() {
         Some("https://example.com/pin")
     );
     assert_eq!(info.max_pin_length, Some(63));
-    assert_eq!(info.enc_cred_store_state.as_deref(), Some("01"));
+    assert_eq!(info.enc_cred_store_state, Some(HexBytes(vec![0x01])));
+    assert_eq!(info.authenticator_config_commands, Some(vec![2, 3]));
+    assert!(info.lists_config_command(2) && !info.lists_config_command(1));
+    assert!(info.resets_over_usb());
     assert!(info.unknown_members.is_empty());
     assert!(info.malformed_members.is_empty());
 }
@@ -202,6 +206,11 @@ fn json_uses_stable_snake_case_names_and_dashed_aaguid() {
     assert_eq!(json["aaguid"], BIOPASS);
     assert_eq!(json["pin_uv_auth_protocols"], serde_json::json!([2, 1]));
     assert_eq!(json["min_pin_length"], 6);
+    assert_eq!(json["enc_identifier"], "dead", "byte strings are hex");
+    assert_eq!(
+        json["authenticator_config_commands"],
+        serde_json::json!([2, 3])
+    );
     let minimal =
         AuthenticatorInfo::decode(&map(vec![(1, t(&["FIDO_2_0"])), (3, aaguid_bytes())])).unwrap();
     let json = serde_json::to_value(&minimal).unwrap();
@@ -210,4 +219,38 @@ fn json_uses_stable_snake_case_names_and_dashed_aaguid() {
         "absent members are null, not left out"
     );
     assert!(json.as_object().unwrap().contains_key("max_msg_size"));
+}
+
+/// libfido2's CTAP 2.3 getInfo (shared/real-keys/transcripts.md,
+/// WIREDATA_CTAP_CBOR_INFO), the status byte left off: every member to 0x1F.
+const LIBFIDO2_CTAP23_INFO: &str =
+    include_str!("../../../../tests/fixtures/libfido2-ctap23-getinfo.hex");
+
+#[test]
+fn decodes_libfido2s_ctap23_answer_to_the_last_member() {
+    let bytes = crate::cbor::unhex(LIBFIDO2_CTAP23_INFO.trim()).unwrap();
+    let info = AuthenticatorInfo::decode(&crate::cbor::decode(&bytes).unwrap()).unwrap();
+    assert!(info.has_version("FIDO_2_3"));
+    assert!(info.supports_persistent_token());
+    assert_eq!(info.attestation_formats, Some(vec!["packed".to_string()]));
+    assert_eq!(info.long_touch_for_reset, Some(true));
+    assert_eq!(info.enc_identifier.as_ref().map(|b| b.0.len()), Some(32));
+    assert_eq!(
+        info.transports_for_reset,
+        Some(vec!["usb".to_string(), "smart-card".to_string()])
+    );
+    assert!(info.resets_over_usb());
+    assert_eq!(info.pin_complexity_policy, Some(true));
+    assert_eq!(
+        info.pin_complexity_policy_url.as_deref(),
+        Some("https://example.com")
+    );
+    assert_eq!(info.max_pin_length, Some(63));
+    assert_eq!(
+        info.enc_cred_store_state.as_ref().map(|b| b.0.len()),
+        Some(32)
+    );
+    assert_eq!(info.authenticator_config_commands, Some(vec![1, 2, 3]));
+    assert!(!info.lists_config_command(4));
+    assert!(info.unknown_members.is_empty() && info.malformed_members.is_empty());
 }

@@ -1,0 +1,103 @@
+//! Where `fidoctl mds update` keeps the MDS3 BLOB and the CRLs of its signer
+//! chain: the user's cache directory (XDG_CACHE_HOME or ~/.cache on Linux and
+//! other Unix, ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows), in
+//! `fidoctl/`. Nothing here is secret; every file is verified when read.
+
+use std::path::{Path, PathBuf};
+
+use crate::attest::x509::Crl;
+
+const BLOB: &str = "mds3-blob.jwt";
+const CRLS: &str = "crl";
+
+fn from_env(var: &str) -> Option<PathBuf> {
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// `.../fidoctl`, or `None` when no home or cache directory is known.
+pub fn dir() -> Option<PathBuf> {
+    let base = from_env("XDG_CACHE_HOME").or_else(|| {
+        if cfg!(windows) {
+            from_env("LOCALAPPDATA")
+        } else if cfg!(target_os = "macos") {
+            from_env("HOME").map(|h| h.join("Library").join("Caches"))
+        } else {
+            from_env("HOME").map(|h| h.join(".cache"))
+        }
+    })?;
+    Some(base.join("fidoctl"))
+}
+
+pub fn blob_path() -> Option<PathBuf> {
+    dir().map(|d| d.join(BLOB))
+}
+
+pub fn crl_dir() -> Option<PathBuf> {
+    dir().map(|d| d.join(CRLS))
+}
+
+/// The CRLs kept in the cache; unreadable files are skipped (a CRL only
+/// adds revocations, it never makes something trusted).
+pub fn crls() -> Vec<Crl> {
+    let Some(dir) = crl_dir() else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    paths
+        .iter()
+        .filter_map(|p| std::fs::read(p).ok())
+        .filter_map(|der| Crl::from_der(&der).ok())
+        .collect()
+}
+
+/// Writes `bytes` to `path` through a temporary file, so a reader never sees half a file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// A file name for the CRL at `url`: its host and path, made safe.
+pub fn crl_file_name(url: &str) -> String {
+    let trimmed = url
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
+    let safe: String = trimmed
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if safe.ends_with(".crl") {
+        safe
+    } else {
+        format!("{safe}.crl")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crl_names_are_flat_and_safe() {
+        assert_eq!(
+            crl_file_name("http://crl.globalsign.com/gsgccr46evtlsca2025.crl"),
+            "crl.globalsign.com_gsgccr46evtlsca2025.crl"
+        );
+        assert_eq!(crl_file_name("https://a/b?c=../d"), "a_b_c_.._d.crl");
+    }
+}

@@ -1,0 +1,229 @@
+//! Signature checks for the algorithms attestation certificates, attestation
+//! statements and MDS3 BLOBs use: ECDSA on P-256 / P-384 and RSASSA-PKCS1-v1_5,
+//! each with SHA-256, -384 or -512. Everything is verification: no key here
+//! is ever private (the simulator signs in `sim::attestation`).
+
+use p256::ecdsa::signature::Verifier;
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
+use sha2::{Digest, Sha256, Sha384, Sha512};
+use x509_cert::der::Decode;
+use x509_cert::der::asn1::ObjectIdentifier;
+use x509_cert::spki::SubjectPublicKeyInfoRef;
+
+/// The hash under a signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hash {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Hash {
+    fn digest(self, message: &[u8]) -> Vec<u8> {
+        match self {
+            Hash::Sha256 => Sha256::digest(message).to_vec(),
+            Hash::Sha384 => Sha384::digest(message).to_vec(),
+            Hash::Sha512 => Sha512::digest(message).to_vec(),
+        }
+    }
+}
+
+/// A signature algorithm: the kind of key and the hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigAlg {
+    Ecdsa(Hash),
+    RsaPkcs1(Hash),
+}
+
+/// How an ECDSA signature is written: DER (X.509, WebAuthn) or r ‖ s (JWS, RFC 7518 §3.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EcdsaEncoding {
+    Der,
+    Raw,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoError {
+    #[error("unsupported signature algorithm {0}")]
+    UnsupportedAlgorithm(String),
+    #[error("unsupported public key ({0})")]
+    UnsupportedKey(String),
+    #[error("the public key is malformed")]
+    MalformedKey,
+    #[error("the signature is malformed")]
+    MalformedSignature,
+    #[error("the signature does not verify")]
+    BadSignature,
+    #[error("the key ({key}) does not match the signature algorithm ({alg:?})")]
+    KeyAlgorithmMismatch { key: &'static str, alg: SigAlg },
+}
+
+const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+
+impl SigAlg {
+    /// From an X.509 signatureAlgorithm OID (RFC 5758 §3.2, RFC 4055 §5).
+    pub fn from_x509_oid(oid: &ObjectIdentifier) -> Result<Self, CryptoError> {
+        Ok(match oid.to_string().as_str() {
+            "1.2.840.10045.4.3.2" => SigAlg::Ecdsa(Hash::Sha256),
+            "1.2.840.10045.4.3.3" => SigAlg::Ecdsa(Hash::Sha384),
+            "1.2.840.10045.4.3.4" => SigAlg::Ecdsa(Hash::Sha512),
+            "1.2.840.113549.1.1.11" => SigAlg::RsaPkcs1(Hash::Sha256),
+            "1.2.840.113549.1.1.12" => SigAlg::RsaPkcs1(Hash::Sha384),
+            "1.2.840.113549.1.1.13" => SigAlg::RsaPkcs1(Hash::Sha512),
+            other => return Err(CryptoError::UnsupportedAlgorithm(other.to_string())),
+        })
+    }
+
+    /// From a COSE algorithm id (IANA COSE Algorithms registry).
+    pub fn from_cose(alg: i64) -> Result<Self, CryptoError> {
+        Ok(match alg {
+            -7 => SigAlg::Ecdsa(Hash::Sha256),
+            -35 => SigAlg::Ecdsa(Hash::Sha384),
+            -36 => SigAlg::Ecdsa(Hash::Sha512),
+            -257 => SigAlg::RsaPkcs1(Hash::Sha256),
+            -258 => SigAlg::RsaPkcs1(Hash::Sha384),
+            -259 => SigAlg::RsaPkcs1(Hash::Sha512),
+            other => return Err(CryptoError::UnsupportedAlgorithm(format!("COSE {other}"))),
+        })
+    }
+
+    /// From a JWS `alg` (RFC 7518 §3.1).
+    pub fn from_jws(alg: &str) -> Result<Self, CryptoError> {
+        Ok(match alg {
+            "ES256" => SigAlg::Ecdsa(Hash::Sha256),
+            "ES384" => SigAlg::Ecdsa(Hash::Sha384),
+            "RS256" => SigAlg::RsaPkcs1(Hash::Sha256),
+            "RS384" => SigAlg::RsaPkcs1(Hash::Sha384),
+            "RS512" => SigAlg::RsaPkcs1(Hash::Sha512),
+            other => return Err(CryptoError::UnsupportedAlgorithm(other.to_string())),
+        })
+    }
+}
+
+/// A public key that can check signatures.
+#[derive(Debug, Clone)]
+pub enum PublicKey {
+    P256(p256::ecdsa::VerifyingKey),
+    P384(p384::ecdsa::VerifyingKey),
+    Rsa(Box<rsa::PublicKey>),
+}
+
+impl PublicKey {
+    /// From a DER SubjectPublicKeyInfo (RFC 5280 §4.1.2.7).
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, CryptoError> {
+        let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|_| CryptoError::MalformedKey)?;
+        let oid = spki.algorithm.oid;
+        if oid == RSA_ENCRYPTION {
+            return rsa::PublicKey::try_from(spki)
+                .map(|k| PublicKey::Rsa(Box::new(k)))
+                .map_err(|_| CryptoError::MalformedKey);
+        }
+        if oid != EC_PUBLIC_KEY {
+            return Err(CryptoError::UnsupportedKey(oid.to_string()));
+        }
+        let curve: ObjectIdentifier = spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| p.decode_as().ok())
+            .ok_or(CryptoError::MalformedKey)?;
+        let point = spki
+            .subject_public_key
+            .as_bytes()
+            .ok_or(CryptoError::MalformedKey)?;
+        Self::from_sec1(curve, point)
+    }
+
+    fn from_sec1(curve: ObjectIdentifier, point: &[u8]) -> Result<Self, CryptoError> {
+        if curve == P256 {
+            p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
+                .map(PublicKey::P256)
+                .map_err(|_| CryptoError::MalformedKey)
+        } else if curve == P384 {
+            p384::ecdsa::VerifyingKey::from_sec1_bytes(point)
+                .map(PublicKey::P384)
+                .map_err(|_| CryptoError::MalformedKey)
+        } else {
+            Err(CryptoError::UnsupportedKey(format!("curve {curve}")))
+        }
+    }
+
+    /// A P-256 key from its uncompressed coordinates (a COSE EC2 key).
+    pub fn p256_from_xy(x: &[u8], y: &[u8]) -> Result<Self, CryptoError> {
+        if x.len() != 32 || y.len() != 32 {
+            return Err(CryptoError::MalformedKey);
+        }
+        let mut point = vec![0x04];
+        point.extend_from_slice(x);
+        point.extend_from_slice(y);
+        Self::from_sec1(P256, &point)
+    }
+
+    /// The uncompressed SEC1 point of a P-256 key (fido-u2f's publicKeyU2F).
+    pub fn p256_point(&self) -> Option<Vec<u8>> {
+        match self {
+            PublicKey::P256(k) => Some(k.to_sec1_point(false).as_bytes().to_vec()),
+            _ => None,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            PublicKey::P256(_) => "ECDSA P-256",
+            PublicKey::P384(_) => "ECDSA P-384",
+            PublicKey::Rsa(_) => "RSA",
+        }
+    }
+
+    pub fn verify(
+        &self,
+        alg: SigAlg,
+        encoding: EcdsaEncoding,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
+        let bad = |_| CryptoError::BadSignature;
+        match (self, alg) {
+            (PublicKey::P256(key), SigAlg::Ecdsa(hash)) => {
+                let sig = match encoding {
+                    EcdsaEncoding::Der => p256::ecdsa::Signature::from_der(signature),
+                    EcdsaEncoding::Raw => p256::ecdsa::Signature::from_slice(signature),
+                }
+                .map_err(|_| CryptoError::MalformedSignature)?;
+                key.verify_prehash(&hash.digest(message), &sig).map_err(bad)
+            }
+            (PublicKey::P384(key), SigAlg::Ecdsa(hash)) => {
+                let sig = match encoding {
+                    EcdsaEncoding::Der => p384::ecdsa::Signature::from_der(signature),
+                    EcdsaEncoding::Raw => p384::ecdsa::Signature::from_slice(signature),
+                }
+                .map_err(|_| CryptoError::MalformedSignature)?;
+                key.verify_prehash(&hash.digest(message), &sig).map_err(bad)
+            }
+            (PublicKey::Rsa(key), SigAlg::RsaPkcs1(hash)) => {
+                let sig = rsa::pkcs1v15::Signature::try_from(signature)
+                    .map_err(|_| CryptoError::MalformedSignature)?;
+                let key = (**key).clone();
+                match hash {
+                    Hash::Sha256 => {
+                        rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key).verify(message, &sig)
+                    }
+                    Hash::Sha384 => {
+                        rsa::pkcs1v15::VerifyingKey::<Sha384>::new(key).verify(message, &sig)
+                    }
+                    Hash::Sha512 => {
+                        rsa::pkcs1v15::VerifyingKey::<Sha512>::new(key).verify(message, &sig)
+                    }
+                }
+                .map_err(bad)
+            }
+            (key, alg) => Err(CryptoError::KeyAlgorithmMismatch {
+                key: key.kind(),
+                alg,
+            }),
+        }
+    }
+}

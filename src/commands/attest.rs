@@ -1,0 +1,96 @@
+//! `fidoctl attest`: is this key genuine? A throwaway credential for the
+//! relying party that cannot exist, its attestation statement checked against
+//! the FIDO Metadata Service. Exit status 0 only when the key is proven genuine.
+
+use std::time::SystemTime;
+
+use anyhow::Result;
+
+use super::{Context, auth};
+use crate::attest::{self, Evidence, Outcome};
+use crate::device::Device;
+use crate::device::ctap2::CtapStatus;
+use crate::device::ctap2::client_pin::{Permissions, UV_WAIT, permission};
+use crate::device::ctap2::make_credential::{self, AttestationObject, THROWAWAY_RP};
+use crate::device::{Error as DeviceError, Event};
+use crate::ui::{attest_view, errors, output, progress};
+
+const TOUCH: &str =
+    "Touch your key: it makes a throwaway credential for fidoctl.invalid to show its attestation";
+
+pub fn run(ctx: &Context) -> Result<()> {
+    // Refuse a stale or badly signed BLOB before the key is touched.
+    let metadata = ctx.metadata(true)?;
+    let mut device = ctx.open_selected()?;
+    let label = device.label().to_string();
+    if device.is_u2f_only() {
+        return Err(DeviceError::U2fOnly.into());
+    }
+    let get_info_aaguid = device.get_info()?.aaguid;
+    let object = make_throwaway(&mut device)?;
+    ctx.done_with(&device);
+    let verdict = attest::assess(
+        &Evidence {
+            format: &object.format,
+            auth_data: &object.auth_data,
+            att_stmt: &object.att_stmt,
+            client_data_hash: &object.client_data_hash,
+            get_info_aaguid,
+        },
+        metadata.as_ref(),
+        SystemTime::now(),
+    );
+    if ctx.json {
+        output::print_json(&verdict)?;
+    } else {
+        print!("{}", attest_view::render(&label, &verdict));
+    }
+    match verdict.outcome {
+        Outcome::Genuine => Ok(()),
+        Outcome::GenuineWithProblems => Err(errors::user(
+            "the key is genuine, but its model has a reported security problem",
+            errors::exit::REFUSED,
+        )),
+        Outcome::NotGenuine => Err(errors::user(
+            "the key is not genuine",
+            errors::exit::REFUSED,
+        )),
+        Outcome::CannotProve => Err(errors::user(
+            "the key could not be proven genuine",
+            errors::exit::REFUSED,
+        )),
+    }
+}
+
+/// makeCredential without the PIN where the key allows it, with it where
+/// the key requires it (or says so when asked without).
+fn make_throwaway(device: &mut Device) -> Result<AttestationObject> {
+    let cdh = make_credential::random_client_data_hash()?;
+    if !auth::make_credential_needs_pin(device)? {
+        let mut touch = progress::touch_prompt(TOUCH);
+        match make_credential::attest(device, cdh, None, UV_WAIT, &mut touch) {
+            Ok(object) => return Ok(object),
+            Err(e) if e.needs_user_verification() => {
+                if device.get_info()?.pin_is_set() != Some(true) {
+                    if e.status() == Some(CtapStatus::PuatRequired) {
+                        auth::require_pin_set(device)?;
+                    }
+                    return Err(e.into());
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let permissions = Permissions {
+        bits: permission::MAKE_CREDENTIAL,
+        rp_id: Some(THROWAWAY_RP),
+    };
+    let mut session = auth::pin_session(device, permissions)?;
+    let protocol = session.protocol().version();
+    let mut touch = progress::touch_prompt(TOUCH);
+    let mut on_event = |e: Event| touch(e);
+    Ok(session.run(device, |d, token| {
+        let param = token.authenticate(&cdh);
+        make_credential::attest(d, cdh, Some((&param, protocol)), UV_WAIT, &mut on_event)
+    })?)
+}

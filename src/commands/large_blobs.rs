@@ -1,0 +1,339 @@
+//! `fidoctl large-blobs info | list | delete | clean`: the key's large-blob
+//! array (CTAP 2.1 §6.10), where sites keep small data for a passkey (an SSH
+//! certificate, a key for encrypted backups). Reading needs no PIN; naming the
+//! passkey an entry belongs to needs each passkey's largeBlobKey, which
+//! credential management gives with the PIN; writing needs a token with the
+//! large-blob-write permission on a key with a PIN.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::{Context, auth};
+use crate::cbor::Value;
+use crate::cli::LargeBlobsCommand;
+use crate::device::Device;
+use crate::device::ctap2::client_pin::{Permissions, permission};
+use crate::device::ctap2::credential_management::{CommandSet, CredMan};
+use crate::device::ctap2::large_blobs::{self, Entry};
+use crate::device::pin_session::PinSession;
+use crate::ui::errors::{self, exit};
+use crate::ui::output::{self, Section};
+use crate::ui::prompt;
+
+pub fn run(ctx: &Context, cmd: LargeBlobsCommand) -> Result<()> {
+    let mut device = ctx.open_selected()?;
+    let info = device.get_info()?.clone();
+    if info.option("largeBlobs") != Some(true) {
+        return Err(errors::user(
+            "this key has no large-blob storage (getInfo lists no largeBlobs)",
+            exit::REFUSED,
+        ));
+    }
+    let serialized = large_blobs::read_array(&mut device)?;
+    let entries = large_blobs::parse(&serialized).map_err(|e| {
+        errors::user(
+            format!("the key's large-blob array cannot be used: {e}. Nothing was changed"),
+            exit::REFUSED,
+        )
+    })?;
+    let store = Store {
+        max: info.max_serialized_large_blob_array,
+        used: serialized.len(),
+        entries,
+    };
+    let result = match cmd {
+        LargeBlobsCommand::Info => show_info(ctx, &store),
+        LargeBlobsCommand::List => list(ctx, &mut device, &store),
+        LargeBlobsCommand::Delete { entry, yes } => delete(&mut device, store, entry, yes),
+        LargeBlobsCommand::Clean { yes } => clean(&mut device, store, yes),
+    };
+    ctx.done_with(&device);
+    result
+}
+
+/// The array as read.
+struct Store {
+    max: Option<u64>,
+    used: usize,
+    entries: Vec<Value>,
+}
+
+#[derive(Serialize)]
+struct InfoJson {
+    entries: usize,
+    bytes_used: usize,
+    bytes_max: Option<u64>,
+}
+
+fn show_info(ctx: &Context, store: &Store) -> Result<()> {
+    let j = InfoJson {
+        entries: store.entries.len(),
+        bytes_used: store.used,
+        bytes_max: store.max,
+    };
+    if ctx.json {
+        return output::print_json(&j);
+    }
+    let mut s = Section::new("Large blobs");
+    s.row("entries", j.entries.to_string());
+    s.row(
+        "space used",
+        match j.bytes_max {
+            Some(max) => format!(
+                "{} of {max} bytes ({} free)",
+                j.bytes_used,
+                max.saturating_sub(j.bytes_used as u64)
+            ),
+            None => format!("{} bytes", j.bytes_used),
+        },
+    );
+    print!("{}", s.render());
+    Ok(())
+}
+
+/// A passkey that holds a largeBlobKey: where its entry would be.
+struct Owner {
+    rp: String,
+    user: String,
+    key: zeroize::Zeroizing<Vec<u8>>,
+}
+
+/// The passkeys with a largeBlobKey, read with the PIN through `session`.
+fn owners(device: &mut Device, session: &mut PinSession<'_>) -> Result<Vec<Owner>> {
+    let set = CommandSet::for_credentials(device.get_info()?).ok_or_else(|| {
+        errors::user(
+            "this key cannot list its passkeys, so it cannot say whose entries these are",
+            exit::REFUSED,
+        )
+    })?;
+    let all = session.run(device, |d, token| CredMan { set, token }.everything(d))?;
+    Ok(all
+        .into_iter()
+        .flat_map(|(rp, creds)| {
+            creds.into_iter().filter_map(move |c| {
+                let key = c.large_blob_key?;
+                let user = c
+                    .user_name
+                    .or(c.display_name)
+                    .unwrap_or_else(|| crate::cbor::hex(&c.user_id));
+                Some(Owner {
+                    rp: rp.id.clone(),
+                    user,
+                    key,
+                })
+            })
+        })
+        .collect())
+}
+
+/// Whose entry this is, if any of `owners` opens it.
+fn owner_of<'o>(entry: &Value, owners: &'o [Owner]) -> Option<&'o Owner> {
+    let entry = Entry::of(entry)?;
+    owners.iter().find(|o| entry.open(&o.key).is_some())
+}
+
+fn session(device: &mut Device, bits: u8) -> Result<PinSession<'static>> {
+    auth::pin_session(device, Permissions { bits, rp_id: None })
+}
+
+#[derive(Serialize)]
+struct EntryJson {
+    entry: usize,
+    stored_bytes: Option<usize>,
+    original_bytes: Option<u64>,
+    /// "site/user" when a passkey on the key opens it.
+    owner: Option<String>,
+    /// Whether the owners were looked for (that needs the PIN).
+    owner_known: bool,
+}
+
+fn list(ctx: &Context, device: &mut Device, store: &Store) -> Result<()> {
+    // The owners are an optional read: without a way to get the PIN they stay unknown.
+    let can_name = !store.entries.is_empty()
+        && device.get_info()?.pin_is_set() == Some(true)
+        && prompt::pin_available();
+    let found = if can_name {
+        let mut s = session(device, permission::CREDENTIAL_MANAGEMENT)?;
+        Some(owners(device, &mut s)?)
+    } else {
+        None
+    };
+    let rows: Vec<EntryJson> = store
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let entry = Entry::of(v);
+            EntryJson {
+                entry: i + 1,
+                stored_bytes: entry.as_ref().map(|e| e.ciphertext.len()),
+                original_bytes: entry.as_ref().map(|e| e.orig_size),
+                owner: found
+                    .as_deref()
+                    .and_then(|o| owner_of(v, o))
+                    .map(|o| format!("{}/{}", o.rp, o.user)),
+                owner_known: found.is_some(),
+            }
+        })
+        .collect();
+    if ctx.json {
+        return output::print_json(&rows);
+    }
+    if rows.is_empty() {
+        println!("No large blobs on this key ({} bytes used).", store.used);
+        return Ok(());
+    }
+    println!(
+        "{} large blob{} ({} of {} bytes used)",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" },
+        store.used,
+        store.max.map_or("?".to_string(), |m| m.to_string())
+    );
+    println!(
+        "  {:<5}  {:>7}  {:>8}  PASSKEY",
+        "ENTRY", "STORED", "ORIGINAL"
+    );
+    for r in &rows {
+        let owner = match (&r.owner, r.owner_known) {
+            (Some(o), _) => o.clone(),
+            (None, true) => "none on this key".to_string(),
+            (None, false) => "unknown (needs the PIN)".to_string(),
+        };
+        println!(
+            "  {:<5}  {:>7}  {:>8}  {owner}",
+            r.entry,
+            r.stored_bytes.map_or("-".into(), |b| b.to_string()),
+            r.original_bytes.map_or("-".into(), |b| b.to_string()),
+        );
+    }
+    if !rows.is_empty() && found.is_none() {
+        eprintln!("To see whose entries these are, give the PIN (FIDOCTL_PIN without a terminal).");
+    }
+    Ok(())
+}
+
+/// The token a write needs: on a key with a PIN (or always-UV), one with
+/// large-blob-write; a key with neither takes writes without one (§6.10.2).
+fn write(
+    device: &mut Device,
+    session: Option<&mut PinSession<'_>>,
+    entries: &[Value],
+    max: Option<u64>,
+) -> Result<()> {
+    let serialized = large_blobs::serialize(entries);
+    if let Some(max) = max
+        && serialized.len() as u64 > max
+    {
+        return Err(errors::user(
+            format!(
+                "the new array would be {} bytes, more than the key's {max}; nothing was changed",
+                serialized.len()
+            ),
+            exit::REFUSED,
+        ));
+    }
+    match session {
+        Some(s) => s.run(device, |d, token| {
+            large_blobs::write_array(d, Some(token), &serialized)
+        })?,
+        None => large_blobs::write_array(device, None, &serialized)?,
+    }
+    Ok(())
+}
+
+fn protected(device: &mut Device) -> Result<bool> {
+    let info = device.get_info()?;
+    Ok(info.pin_is_set() == Some(true) || info.option("alwaysUv") == Some(true))
+}
+
+fn delete(device: &mut Device, mut store: Store, entry: usize, yes: bool) -> Result<()> {
+    let count = store.entries.len();
+    if entry == 0 || entry > count {
+        return Err(errors::UsageError(match count {
+            0 => "the key holds no large blobs".to_string(),
+            n => format!("there is no entry {entry}: the key holds entries 1 to {n} (see `fidoctl large-blobs list`)"),
+        })
+        .into());
+    }
+    let mut session = if protected(device)? {
+        Some(session(
+            device,
+            permission::LARGE_BLOB_WRITE | permission::CREDENTIAL_MANAGEMENT,
+        )?)
+    } else {
+        None
+    };
+    let owner = match session.as_mut() {
+        Some(s) if CommandSet::for_credentials(device.get_info()?).is_some() => {
+            let found = owners(device, s)?;
+            owner_of(&store.entries[entry - 1], &found).map(|o| format!(" ({}/{})", o.rp, o.user))
+        }
+        _ => None,
+    };
+    if !prompt::confirm(
+        &format!(
+            "Delete large-blob entry {entry}{}? Its data is lost for good",
+            owner.unwrap_or_default()
+        ),
+        false,
+        yes,
+    )? {
+        return Err(errors::user("nothing was deleted", exit::CANCELLED));
+    }
+    store.entries.remove(entry - 1);
+    write(device, session.as_mut(), &store.entries, store.max)?;
+    eprintln!("Deleted entry {entry}; {} left.", store.entries.len());
+    Ok(())
+}
+
+fn clean(device: &mut Device, store: Store, yes: bool) -> Result<()> {
+    if store.entries.is_empty() {
+        eprintln!("No large blobs on this key: nothing to clean.");
+        return Ok(());
+    }
+    if !protected(device)? {
+        return Err(errors::user(
+            "telling which entries belong to a passkey needs the PIN: set one with `fidoctl pin set`; nothing was removed",
+            exit::REFUSED,
+        ));
+    }
+    let mut s = session(
+        device,
+        permission::LARGE_BLOB_WRITE | permission::CREDENTIAL_MANAGEMENT,
+    )?;
+    let found = owners(device, &mut s)?;
+    if found.is_empty() {
+        // A key that gives no largeBlobKey for any passkey cannot say what is in use.
+        return Err(errors::user(
+            "no passkey on this key has a large-blob key, so fidoctl cannot tell which entries are in use; nothing was removed",
+            exit::REFUSED,
+        ));
+    }
+    let (kept, orphans): (Vec<Value>, Vec<Value>) = store
+        .entries
+        .into_iter()
+        .partition(|e| owner_of(e, &found).is_some());
+    if orphans.is_empty() {
+        eprintln!("Every entry belongs to a passkey on this key: nothing to clean.");
+        return Ok(());
+    }
+    let n = orphans.len();
+    if !prompt::confirm(
+        &format!(
+            "Remove {n} entr{} that no passkey on this key can open?",
+            if n == 1 { "y" } else { "ies" }
+        ),
+        false,
+        yes,
+    )? {
+        return Err(errors::user("nothing was removed", exit::CANCELLED));
+    }
+    write(device, Some(&mut s), &kept, store.max)?;
+    eprintln!(
+        "Removed {n} entr{}; {} kept.",
+        if n == 1 { "y" } else { "ies" },
+        kept.len()
+    );
+    Ok(())
+}

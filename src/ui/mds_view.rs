@@ -1,0 +1,77 @@
+//! The words around MDS3 BLOBs: refusals, warnings, and `mds update`'s report.
+
+use std::path::Path;
+
+use super::errors::{self, exit};
+use super::output::Section;
+use crate::aaguid::{Blob, MdsError};
+
+/// `--mds-root FILE` unreadable or not a certificate.
+pub fn bad_root(path: &Path, e: &MdsError) -> anyhow::Error {
+    errors::user(format!("--mds-root {}: {e}", path.display()), exit::USAGE)
+}
+
+/// A BLOB that cannot be used: unreadable (usage), or refused by verification.
+pub fn bad_blob(path: &Path, e: &MdsError) -> anyhow::Error {
+    let code = match e {
+        MdsError::Io(_) => exit::USAGE,
+        _ => exit::REFUSED,
+    };
+    errors::user(format!("MDS BLOB {} refused: {e}", path.display()), code)
+}
+
+/// A cached BLOB that fails verification, where names are all that is at stake.
+pub fn cached_blob_set_aside(path: &Path, e: &MdsError) -> String {
+    format!(
+        "not using the cached MDS BLOB {}: {e}. Built-in model names only; run `fidoctl mds update`",
+        path.display()
+    )
+}
+
+/// A download that failed.
+pub fn download_failed(url: &str, reason: &str) -> anyhow::Error {
+    errors::user(
+        format!("cannot download the MDS BLOB from {url}: {reason}"),
+        exit::COMMUNICATION,
+    )
+}
+
+/// A downloaded BLOB that does not verify: the cached copy is left as it was.
+pub fn downloaded_blob_refused(url: &str, e: &MdsError) -> anyhow::Error {
+    errors::user(
+        format!("the BLOB downloaded from {url} was refused, the cached copy is unchanged: {e}"),
+        exit::REFUSED,
+    )
+}
+
+/// `fidoctl mds update`'s report.
+pub fn updated(blob: &Blob, saved: &Path, crls: usize, crl_failures: &[String]) -> String {
+    let mut s = Section::new(format!("MDS BLOB saved to {}", saved.display()));
+    s.row("number", blob.no.to_string());
+    s.row("next update", blob.next_update.clone());
+    s.row(
+        "entries",
+        format!(
+            "{} ({} with an AAGUID)",
+            blob.entries.len(),
+            blob.entries.iter().filter(|e| e.aaguid().is_some()).count()
+        ),
+    );
+    s.row("signed by", blob.signer.clone());
+    s.row("root", blob.root.clone());
+    s.row(
+        "CRLs",
+        if crls == 0 {
+            "none listed by the signer chain".to_string()
+        } else {
+            format!(
+                "{crls} saved, covering {} certificate(s) of the chain",
+                blob.crl_checked
+            )
+        },
+    );
+    for failure in crl_failures {
+        s.row("CRL not fetched", failure.clone());
+    }
+    s.render()
+}

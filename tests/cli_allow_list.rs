@@ -1,0 +1,275 @@
+//! `aaguid --format entra|keycloak [--merge FILE] [--remove AAGUID]` and
+//! `mds update` end to end. The policy is a real-shaped Graph answer
+//! (tests/data/entra/README.md); the download comes from a server on 127.0.0.1.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+
+use common::{SimKey, fidoctl, json_of};
+
+const TENANT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/entra/fido2-policy.json"
+);
+const BIOPASS: &str = "77010bd7-212a-4fc9-b236-d2ca5e9d4084";
+
+#[test]
+fn entra_merge_keeps_the_tenants_entries_and_adds_this_key() {
+    let out = SimKey::new("biopass")
+        .cmd(&["aaguid", "--format", "entra", "--merge", TENANT])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body = json_of(&out);
+    let list: Vec<&str> = body["keyRestrictions"]["aaGuids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        list,
+        [
+            "CB69481E-8FF7-4039-93EC-0A2729A154A8",
+            "ee882879-721c-4913-9775-3dfcce97072a",
+            "D8522D9F-575B-4866-88A9-BA99FA02F35B",
+            BIOPASS
+        ]
+    );
+    assert_eq!(body["keyRestrictions"]["enforcementType"], "allow");
+    assert_eq!(body["keyRestrictions"]["isEnforced"], true);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("added {BIOPASS}")), "{err}");
+    assert!(err.contains("3 entries kept"), "{err}");
+    assert!(!err.contains("REPLACES"), "{err}");
+}
+
+#[test]
+fn without_merge_it_says_the_list_is_replaced() {
+    let out = SimKey::new("biopass")
+        .cmd(&["aaguid", "--format", "entra"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("REPLACES the tenant's whole key restriction list"),
+        "{err}"
+    );
+    assert_eq!(json_of(&out)["keyRestrictions"]["aaGuids"][0], BIOPASS);
+}
+
+#[test]
+fn a_block_list_is_kept_and_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocked = dir.path().join("policy.json");
+    std::fs::write(
+        &blocked,
+        std::fs::read_to_string(TENANT)
+            .unwrap()
+            .replace("\"allow\"", "\"block\""),
+    )
+    .unwrap();
+    let out = SimKey::new("biopass")
+        .cmd(&["aaguid", "--format", "entra", "--merge"])
+        .arg(&blocked)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(json_of(&out)["keyRestrictions"]["enforcementType"], "block");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("BLOCK list"));
+}
+
+#[test]
+fn remove_needs_no_key_and_takes_one_entry_out() {
+    let out = fidoctl()
+        .args([
+            "aaguid",
+            "--format",
+            "entra",
+            "--merge",
+            TENANT,
+            "--remove",
+            "d8522d9f-575b-4866-88a9-ba99fa02f35b",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = json_of(&out)["keyRestrictions"]["aaGuids"].clone();
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    let bad = fidoctl()
+        .args([
+            "aaguid", "--format", "entra", "--merge", TENANT, "--remove", "nope",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let without_merge = fidoctl()
+        .args(["aaguid", "--format", "entra", "--remove", BIOPASS])
+        .output()
+        .unwrap();
+    assert_eq!(
+        without_merge.status.code(),
+        Some(2),
+        "--remove requires --merge"
+    );
+}
+
+#[test]
+fn a_wrong_policy_file_is_refused_before_the_key_is_read() {
+    let out = SimKey::new("biopass")
+        .cmd(&[
+            "aaguid",
+            "--format",
+            "entra",
+            "--merge",
+            "/nonexistent/policy.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let realm = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    let out = SimKey::new("biopass")
+        .cmd(&["aaguid", "--format", "entra", "--merge", realm])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not JSON"));
+}
+
+#[test]
+fn keycloak_bodies_set_both_webauthn_policies() {
+    let out = SimKey::new("biopass")
+        .cmd(&["aaguid", "--format", "keycloak"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let body = json_of(&out);
+    assert_eq!(body["webAuthnPolicyAcceptableAaguids"][0], BIOPASS);
+    assert_eq!(
+        body["webAuthnPolicyPasswordlessAcceptableAaguids"][0],
+        BIOPASS
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let realm = dir.path().join("realm.json");
+    std::fs::write(
+        &realm,
+        r#"{"realm": "corp", "enabled": true, "webAuthnPolicyAcceptableAaguids": [],
+            "webAuthnPolicyPasswordlessAcceptableAaguids": ["d8522d9f-575b-4866-88a9-ba99fa02f35b"]}"#,
+    )
+    .unwrap();
+    let out = SimKey::new("biopass")
+        .cmd(&["aaguid", "--format", "keycloak", "--merge"])
+        .arg(&realm)
+        .output()
+        .unwrap();
+    let body = json_of(&out);
+    assert_eq!(
+        body["webAuthnPolicyPasswordlessAcceptableAaguids"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("accepted every model"));
+}
+
+/// Serves `body` once per connection, `count` times, on 127.0.0.1.
+fn serve(body: Vec<u8>, count: usize) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(count) {
+            let mut s = stream.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+        }
+    });
+    format!("http://{addr}/")
+}
+
+fn mds_data(file: &str) -> String {
+    format!("{}/tests/data/mds/{file}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn mds_update_verifies_then_caches_and_others_use_the_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let root = mds_data("test-mds-root.pem");
+    let url = serve(std::fs::read(mds_data("blob.jwt")).unwrap(), 1);
+    let out = fidoctl()
+        .env("XDG_CACHE_HOME", cache.path())
+        .args(["--mds-root", &root, "mds", "update", "--url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("next update") && text.contains("2099-12-31"),
+        "{text}"
+    );
+    let cached = cache.path().join("fidoctl/mds3-blob.jwt");
+    assert_eq!(
+        std::fs::read(&cached).unwrap(),
+        std::fs::read(mds_data("blob.jwt")).unwrap()
+    );
+    // attest now finds the metadata without --mds.
+    let key = SimKey::new("biopass");
+    let attest = key
+        .cmd(&["--mds-root", &root, "attest"])
+        .env("XDG_CACHE_HOME", cache.path())
+        .output()
+        .unwrap();
+    assert!(
+        attest.status.success(),
+        "{}",
+        String::from_utf8_lossy(&attest.stdout)
+    );
+
+    // A bad download is refused and leaves the cached copy alone.
+    let url = serve(
+        std::fs::read(mds_data("blob-bad-signature.jwt")).unwrap(),
+        1,
+    );
+    let out = fidoctl()
+        .env("XDG_CACHE_HOME", cache.path())
+        .args(["--mds-root", &root, "mds", "update", "--url", &url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cached copy is unchanged"));
+    assert_eq!(
+        std::fs::read(&cached).unwrap(),
+        std::fs::read(mds_data("blob.jwt")).unwrap()
+    );
+}
+
+#[test]
+fn mds_update_wants_https_except_from_this_machine() {
+    let out = fidoctl()
+        .args(["mds", "update", "--url", "http://example.invalid/blob"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("https://"));
+}
