@@ -168,7 +168,7 @@ fn clean_keeps_everything_when_no_passkey_has_a_key() {
 }
 
 #[test]
-fn a_corrupt_array_is_refused_and_left_alone() {
+fn a_corrupt_array_is_refused_and_replaced_only_by_a_confirmed_clean() {
     let key = key_with_pin_and_passkeys(&["alice"]);
     place(&key, &[("alice", b"x".to_vec())]);
     // Flip the last byte of the stored array's trailer.
@@ -181,14 +181,27 @@ fn a_corrupt_array_is_refused_and_left_alone() {
     std::fs::write(&path, serde_json::to_string(&state).unwrap()).unwrap();
     for args in [
         &["large-blobs", "list"][..],
-        &["large-blobs", "clean", "--yes"],
+        &["large-blobs", "delete", "1", "--yes"],
     ] {
         key.cmd(args)
             .env("FIDOCTL_PIN", PIN)
             .assert()
             .code(5)
-            .stderr(predicates::str::contains("checksum does not match"));
+            .stderr(predicates::str::contains("checksum does not match"))
+            .stderr(predicates::str::contains("large-blobs clean"));
     }
+    // clean offers to start again from an empty array; without --yes it asks.
+    key.cmd(&["large-blobs", "clean"])
+        .env("FIDOCTL_PIN", PIN)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("corrupt"));
+    key.cmd(&["large-blobs", "clean", "--yes"])
+        .env("FIDOCTL_PIN", PIN)
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("empty again"));
+    assert_eq!(list_json(&key, false), serde_json::json!([]));
 }
 
 #[test]

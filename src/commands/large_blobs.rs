@@ -30,12 +30,23 @@ pub fn run(ctx: &Context, cmd: LargeBlobsCommand) -> Result<()> {
         ));
     }
     let serialized = large_blobs::read_array(&mut device)?;
-    let entries = large_blobs::parse(&serialized).map_err(|e| {
-        errors::user(
-            format!("the key's large-blob array cannot be used: {e}. Nothing was changed"),
-            exit::REFUSED,
-        )
-    })?;
+    let entries = match (large_blobs::parse(&serialized), &cmd) {
+        (Ok(entries), _) => entries,
+        (Err(e), LargeBlobsCommand::Clean { yes }) => {
+            let result =
+                replace_corrupt(&mut device, &e, *yes, info.max_serialized_large_blob_array);
+            ctx.done_with(&device);
+            return result;
+        }
+        (Err(e), _) => {
+            return Err(errors::user(
+                format!(
+                    "the key's large-blob array cannot be used: {e}. Nothing was changed; `fidoctl large-blobs clean` can replace it with an empty one"
+                ),
+                exit::REFUSED,
+            ));
+        }
+    };
     let store = Store {
         max: info.max_serialized_large_blob_array,
         used: serialized.len(),
@@ -284,6 +295,31 @@ fn delete(device: &mut Device, mut store: Store, entry: usize, yes: bool) -> Res
     store.entries.remove(entry - 1);
     write(device, session.as_mut(), &store.entries, store.max)?;
     eprintln!("Deleted entry {entry}; {} left.", store.entries.len());
+    Ok(())
+}
+
+/// A corrupt array holds nothing anyone can read back (CTAP 2.1 §6.10.2 says
+/// to treat it as empty): `clean` replaces it with an empty one, once asked.
+fn replace_corrupt(
+    device: &mut Device,
+    why: &large_blobs::ArrayError,
+    yes: bool,
+    max: Option<u64>,
+) -> Result<()> {
+    if !prompt::confirm(
+        &format!("The key's large-blob array is corrupt ({why}). Replace it with an empty one?"),
+        false,
+        yes,
+    )? {
+        return Err(errors::user("nothing was changed", exit::CANCELLED));
+    }
+    let mut session = if protected(device)? {
+        Some(session(device, permission::LARGE_BLOB_WRITE)?)
+    } else {
+        None
+    };
+    write(device, session.as_mut(), &[], max)?;
+    eprintln!("The large-blob array is empty again.");
     Ok(())
 }
 
