@@ -297,6 +297,44 @@ fn from_real_keys(seeds: &mut Seeds, path: &Path) {
     }
 }
 
+/// The simulator's attestation of each profile (packed with its test batch
+/// chain), as {1: fmt, 2: authData, 3: attStmt, 4: clientDataHash}.
+fn from_attestation(seeds: &mut Seeds) {
+    use fidoctl::device::ctap2::make_credential;
+    let dir = tempfile::tempdir().unwrap();
+    for profile in Profile::ALL.into_iter().filter(|p| p.speaks_cbor()) {
+        let t = sim::open_with_state(profile, dir.path().join(profile.name())).unwrap();
+        let mut device = Device::new(Box::new(t), "sim", Duration::from_secs(2)).unwrap();
+        let Ok(object) =
+            make_credential::attest(&mut device, [7; 32], None, Duration::from_secs(5), &mut |_| {})
+        else {
+            continue;
+        };
+        seeds.add(
+            "attestation",
+            cbor::encode(&cbor::int_map([
+                (1, Some(cbor::text(&object.format))),
+                (2, Some(cbor::bytes(&object.auth_data))),
+                (3, Some(object.att_stmt.clone())),
+                (4, Some(cbor::bytes(&object.client_data_hash))),
+            ])),
+        );
+    }
+}
+
+/// The test BLOBs' headers (x5c chain to the test root) with a tiny payload:
+/// small enough for the fuzzer's input limit, and the signature still checked.
+fn from_mds(seeds: &mut Seeds) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/mds");
+    for name in ["blob.jwt", "blob-es256.jwt"] {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        let mut parts = text.trim().split('.');
+        let (header, _, signature) = (parts.next().unwrap(), parts.next(), parts.next().unwrap());
+        // base64url("{}")
+        seeds.add("mds_blob", format!("{header}.e30.{signature}").into_bytes());
+    }
+}
+
 fn main() {
     let real_keys = std::env::args()
         .nth(1)
@@ -308,6 +346,8 @@ fn main() {
     };
     from_simulator(&mut seeds);
     from_real_keys(&mut seeds, Path::new(&real_keys));
+    from_attestation(&mut seeds);
+    from_mds(&mut seeds);
     for target in [
         "ctaphid_reassembly",
         "cbor_decode",
@@ -315,6 +355,8 @@ fn main() {
         "ctap2_answers",
         "transcript",
         "sim_request",
+        "attestation",
+        "mds_blob",
     ] {
         let n = seeds.written.iter().filter(|(t, _)| t == target).count();
         println!("{target}: {n} seeds");

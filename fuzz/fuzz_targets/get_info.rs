@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
         pin: Reading::Unknown,
         uv: Reading::Known(2),
     };
-    let _ = fidoctl::ui::info_view::render("fuzz", Some("key"), &info, &counters);
+    let _ = fidoctl::ui::info_view::render("fuzz", Some("key"), &Default::default(), &info, &counters);
     let _ = serde_json::to_string(&info).expect("serializes");
     let _ = (
         CommandSet::for_bio(&info),

@@ -144,7 +144,7 @@ pub fn answers_flow(
         0 => {
             let counters = client_pin::counters(device);
             let info = device.get_info()?.clone();
-            let _ = fidoctl::ui::info_view::render("fuzz", None, &info, &counters);
+            let _ = fidoctl::ui::info_view::render("fuzz", None, &Default::default(), &info, &counters);
         }
         1 => {
             let protocol = client_pin::protocol_for(device)?;

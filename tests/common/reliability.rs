@@ -108,7 +108,7 @@ fn bytes(v: &serde_json::Value) -> Vec<u8> {
 }
 
 /// Words that tell the user what to do next; every error line has one.
-const ACTIONS: [&str; 16] = [
+const ACTIONS: [&str; 17] = [
     "try again",
     "retry",
     "run the command again",
@@ -118,6 +118,8 @@ const ACTIONS: [&str; 16] = [
     "unplug it",
     "try it",
     "run fidoctl",
+    // a command to run, quoted: "`fidoctl large-blobs clean` can ..."
+    "`fidoctl ",
     "fidoctl pin",
     "fidoctl fingerprint",
     "close it",

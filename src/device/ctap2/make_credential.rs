@@ -59,23 +59,18 @@ pub fn verify_user_builtin(
     wait: Duration,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<bool, Error> {
-    let mut challenge = [0u8; 32];
-    let mut user_id = [0u8; 16];
-    getrandom::fill(&mut challenge).map_err(|e| Error::Malformed(e.to_string()))?;
-    getrandom::fill(&mut user_id).map_err(|e| Error::Malformed(e.to_string()))?;
-    let options = cbor::text_map(&[("rk", Value::Bool(false)), ("uv", Value::Bool(true))]);
-    let request = throwaway_request(&challenge, &user_id, Some(options), None);
-    let answer = device
-        .cbor(MAKE_CREDENTIAL, Some(&request), wait, on_event)?
-        .ok_or_else(|| Error::Malformed("makeCredential answered nothing".into()))?;
-    let map = MapView::new(&answer)
-        .ok_or_else(|| Error::Malformed("makeCredential answer is not a map".into()))?;
-    let auth_data = map
-        .int(2)
-        .and_then(Value::as_bytes)
-        .filter(|d| d.len() >= 37)
-        .ok_or_else(|| Error::Malformed("makeCredential answer lacks authData".into()))?;
-    Ok(auth_data[32] & FLAG_UV != 0)
+    let object = throwaway(
+        device,
+        random_client_data_hash()?,
+        true,
+        None,
+        wait,
+        on_event,
+    )?;
+    Ok(object
+        .auth_data
+        .get(32)
+        .is_some_and(|flags| flags & FLAG_UV != 0))
 }
 
 /// What a key answers to makeCredential: the attestation object (CTAP 2.1
@@ -105,10 +100,31 @@ pub fn attest(
     wait: Duration,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<AttestationObject, Error> {
+    throwaway(device, client_data_hash, false, pin_auth, wait, on_event)
+}
+
+/// One non-discoverable makeCredential for the throwaway RP, with a fresh
+/// random user id, `uv` from the key's own sensor or a pinUvAuthParam.
+fn throwaway(
+    device: &mut Device,
+    client_data_hash: [u8; 32],
+    uv: bool,
+    pin_auth: Option<(&[u8], u64)>,
+    wait: Duration,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<AttestationObject, Error> {
     let mut user_id = [0u8; 16];
     getrandom::fill(&mut user_id).map_err(|e| Error::Malformed(e.to_string()))?;
-    let options = cbor::text_map(&[("rk", Value::Bool(false))]);
-    let request = throwaway_request(&client_data_hash, &user_id, Some(options), pin_auth);
+    let mut options = vec![("rk", Value::Bool(false))];
+    if uv {
+        options.push(("uv", Value::Bool(true)));
+    }
+    let request = throwaway_request(
+        &client_data_hash,
+        &user_id,
+        Some(cbor::text_map(&options)),
+        pin_auth,
+    );
     let answer = device
         .cbor(MAKE_CREDENTIAL, Some(&request), wait, on_event)?
         .ok_or_else(|| Error::Malformed("makeCredential answered nothing".into()))?;
@@ -122,6 +138,7 @@ pub fn attest(
     let auth_data = map
         .int(2)
         .and_then(Value::as_bytes)
+        .filter(|d| d.len() >= 37)
         .ok_or_else(|| Error::Malformed("makeCredential answer lacks authData".into()))?
         .clone();
     let att_stmt = map
