@@ -14,7 +14,7 @@ use base64::Engine;
 use fidoctl::device::pin_protocol::sha256;
 
 mod common;
-use common::{SimKey, UdpSim, goods};
+use common::{SimKey, goods};
 
 // Not hex digits only, so a hex trace cannot hold them by chance.
 const OLD: &str = "pinQ7wz!";
@@ -180,7 +180,7 @@ fn the_grep_finds_each_form() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_process_holding_a_pin_has_core_dumps_off() {
-    let server = UdpSim::start("ctap21", Some("drop-reply"));
+    let server = common::UdpSim::start("ctap21", Some("drop-reply"));
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fidoctl"))
         .args(["--device", &server.device(), "pin", "set"])
         .env("FIDOCTL_NEW_PIN", OLD)
