@@ -14,7 +14,8 @@ fn data(file: &str) -> String {
 }
 
 /// `attest --json` with a BLOB, the test root, and an attestation mode.
-fn attest(key: &SimKey, blob: &str, mode: &str) -> std::process::Output {
+/// `fidoctl --json --mds BLOB --mds-root <test root> attest`.
+fn attest_cmd(key: &SimKey, blob: &str) -> assert_cmd::Command {
     key.cmd(&[
         "--json",
         "--mds",
@@ -23,9 +24,13 @@ fn attest(key: &SimKey, blob: &str, mode: &str) -> std::process::Output {
         &data("test-mds-root.pem"),
         "attest",
     ])
-    .env("FIDOCTL_SIM_ATTESTATION", mode)
-    .output()
-    .unwrap()
+}
+
+fn attest(key: &SimKey, blob: &str, mode: &str) -> std::process::Output {
+    attest_cmd(key, blob)
+        .env("FIDOCTL_SIM_ATTESTATION", mode)
+        .output()
+        .unwrap()
 }
 
 fn reason(out: &std::process::Output) -> String {
@@ -87,15 +92,7 @@ fn a_key_that_needs_its_pin_attests_with_it() {
     let without = attest(&key, "blob.jwt", "packed");
     assert_eq!(without.status.code(), Some(2), "no PIN, no terminal");
     assert!(String::from_utf8_lossy(&without.stderr).contains("FIDOCTL_PIN"));
-    let out = key
-        .cmd(&[
-            "--json",
-            "--mds",
-            &data("blob.jwt"),
-            "--mds-root",
-            &data("test-mds-root.pem"),
-            "attest",
-        ])
+    let out = attest_cmd(&key, "blob.jwt")
         .env("FIDOCTL_PIN", "123456")
         .output()
         .unwrap();
@@ -134,15 +131,7 @@ fn the_biopass_with_a_pin_gets_it_asked_for() {
         .env("FIDOCTL_NEW_PIN", "123456")
         .assert()
         .success();
-    let out = key
-        .cmd(&[
-            "--json",
-            "--mds",
-            &data("blob.jwt"),
-            "--mds-root",
-            &data("test-mds-root.pem"),
-            "attest",
-        ])
+    let out = attest_cmd(&key, "blob.jwt")
         .env("FIDOCTL_PIN", "123456")
         .output()
         .unwrap();

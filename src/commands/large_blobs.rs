@@ -160,9 +160,17 @@ struct EntryJson {
 
 fn list(ctx: &Context, device: &mut Device, store: &Store) -> Result<()> {
     // The owners are an optional read: without a way to get the PIN they stay unknown.
-    let can_name = !store.entries.is_empty()
-        && device.get_info()?.pin_is_set() == Some(true)
-        && prompt::pin_available();
+    let info = device.get_info()?;
+    // Why the owners would stay unknown, if they do.
+    let unknown = if CommandSet::for_credentials(info).is_none() {
+        "unknown (the key cannot list its passkeys)"
+    } else if info.pin_is_set() != Some(true) {
+        "unknown (listing passkeys needs a PIN: fidoctl pin set)"
+    } else {
+        "unknown (needs the PIN)"
+    };
+    let listable = info.pin_is_set() == Some(true) && CommandSet::for_credentials(info).is_some();
+    let can_name = !store.entries.is_empty() && listable && prompt::pin_available();
     let found = if can_name {
         let mut s = session(device, permission::CREDENTIAL_MANAGEMENT)?;
         Some(owners(device, &mut s)?)
@@ -209,7 +217,7 @@ fn list(ctx: &Context, device: &mut Device, store: &Store) -> Result<()> {
         let owner = match (&r.owner, r.owner_known) {
             (Some(o), _) => o.clone(),
             (None, true) => "none on this key".to_string(),
-            (None, false) => "unknown (needs the PIN)".to_string(),
+            (None, false) => unknown.to_string(),
         };
         println!(
             "  {:<5}  {:>7}  {:>8}  {owner}",
@@ -218,7 +226,7 @@ fn list(ctx: &Context, device: &mut Device, store: &Store) -> Result<()> {
             r.original_bytes.map_or("-".into(), |b| b.to_string()),
         );
     }
-    if !rows.is_empty() && found.is_none() {
+    if found.is_none() && listable {
         eprintln!("To see whose entries these are, give the PIN (FIDOCTL_PIN without a terminal).");
     }
     Ok(())
