@@ -13,8 +13,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 )]
 pub struct Cli {
     /// The key to use: a path from `list`, sim:PROFILE (built-in simulator), udp:HOST:PORT or replay:FILE (a capture)
-    #[arg(long, global = true, value_name = "DEV")]
-    pub device: Option<String>,
+    #[arg(long, global = true, value_name = "DEV", value_parser = crate::keys::spec::parse)]
+    pub device: Option<crate::device::DeviceSpec>,
 
     /// Machine-readable output on stdout
     #[arg(long, global = true)]

@@ -20,9 +20,9 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::cbor;
+use crate::ctap::pin_protocol::{PinProtocol, PinUvAuthToken, sha256};
 use crate::device::ctap2::AuthenticatorInfo;
 use crate::device::identity;
-use crate::device::pin_protocol::{PinProtocol, PinUvAuthToken, sha256};
 
 pub const DIR_VAR: &str = "FIDOCTL_STATE_DIR";
 const FILE: &str = "keys.json";
@@ -328,9 +328,9 @@ mod tests {
 
     fn info_of(identifier: &[u8; 16], token: &PinUvAuthToken) -> AuthenticatorInfo {
         AuthenticatorInfo {
-            enc_identifier: Some(HexBytes(identity::encrypt_member(
+            enc_identifier: Some(HexBytes(crate::ctap::identity::encrypt_member(
                 token.secret(),
-                identity::IDENTIFIER,
+                crate::ctap::identity::IDENTIFIER,
                 identifier,
                 &[9; 16],
             ))),

@@ -1,6 +1,6 @@
 //! docs/errors.md must list every status sentence the code prints.
 
-use fidoctl::device::ctap2::CtapStatus;
+use fidoctl::ctap::CtapStatus;
 use fidoctl::ui::errors::status_sentence;
 
 #[test]

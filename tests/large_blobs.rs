@@ -4,16 +4,15 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
+use fidoctl::ctap::CtapStatus;
+use fidoctl::ctap::client_pin::permission;
 use fidoctl::device::Device;
-use fidoctl::device::ctap2::CtapStatus;
-use fidoctl::device::ctap2::client_pin::{self, Permissions, permission};
-use fidoctl::device::ctap2::credential_management::{CommandSet, CredMan};
+use fidoctl::device::ctap2::credential_management as cm;
 use fidoctl::device::ctap2::large_blobs;
 use fidoctl::device::pin::Pin;
-use fidoctl::sim::{self, Profile};
+use fidoctl::device::session::{Permissions, Session};
+use fidoctl::sim::Profile;
 
 const PIN: &str = "2468";
 
@@ -38,24 +37,27 @@ fn key_with_pin_and_passkeys(users: &[&str]) -> SimKey {
     key
 }
 
+/// The binary's simulated key, opened in this process.
 fn open(key: &SimKey) -> Device {
-    let t = sim::open_with_state(Profile::YubiKey5, key.state_file()).unwrap();
-    Device::new(Box::new(t), "sim", Duration::from_secs(2)).unwrap()
+    InProcess::new(Profile::YubiKey5)
+        .state(key.state_file())
+        .open()
+}
+
+fn session(device: &mut Device, bits: u8) -> Session {
+    device
+        .pin_session(Pin::existing(PIN), Permissions::new(bits))
+        .unwrap()
 }
 
 /// Writes `blobs` (user name → data; "" for an entry no passkey opens).
 fn place(key: &SimKey, blobs: &[(&str, Vec<u8>)]) {
     let mut device = open(key);
-    let p = client_pin::protocol_for(&mut device).unwrap();
-    let perms = Permissions {
-        bits: permission::LARGE_BLOB_WRITE | permission::CREDENTIAL_MANAGEMENT,
-        rp_id: None,
-    };
-    let token = client_pin::pin_token(&mut device, p, &Pin::existing(PIN), perms).unwrap();
-    let set = CommandSet::for_credentials(device.get_info().unwrap()).unwrap();
-    let all = CredMan { set, token: &token }
-        .everything(&mut device)
-        .unwrap();
+    let mut session = session(
+        &mut device,
+        permission::LARGE_BLOB_WRITE | permission::CREDENTIAL_MANAGEMENT,
+    );
+    let all = cm::everything(&mut device, &mut session).unwrap();
     let entries: Vec<_> = blobs
         .iter()
         .map(|(user, data)| {
@@ -68,7 +70,12 @@ fn place(key: &SimKey, blobs: &[(&str, Vec<u8>)]) {
             large_blobs::seal(&key, data).unwrap()
         })
         .collect();
-    large_blobs::write_array(&mut device, Some(&token), &large_blobs::serialize(&entries)).unwrap();
+    large_blobs::write_array(
+        &mut device,
+        Some(&mut session),
+        &large_blobs::serialize(&entries),
+    )
+    .unwrap();
 }
 
 fn list_json(key: &SimKey, pin: bool) -> serde_json::Value {
@@ -209,24 +216,15 @@ fn the_key_refuses_what_does_not_fit_or_comes_without_a_token() {
     let key = key_with_pin_and_passkeys(&[]);
     let mut device = open(&key);
     let too_big = large_blobs::serialize(&[fidoctl::cbor::bytes(&[0; 4200])]);
-    let p = client_pin::protocol_for(&mut device).unwrap();
-    let perms = Permissions {
-        bits: permission::LARGE_BLOB_WRITE,
-        rp_id: None,
-    };
-    let token = client_pin::pin_token(&mut device, p, &Pin::existing(PIN), perms).unwrap();
-    let e = large_blobs::write_array(&mut device, Some(&token), &too_big).unwrap_err();
+    let mut writer = session(&mut device, permission::LARGE_BLOB_WRITE);
+    let e = large_blobs::write_array(&mut device, Some(&mut writer), &too_big).unwrap_err();
     assert_eq!(e.status(), Some(CtapStatus::LargeBlobStorageFull));
     // A key with a PIN wants the token (§6.10.2).
     let e = large_blobs::write_array(&mut device, None, &large_blobs::empty_array()).unwrap_err();
     assert_eq!(e.status(), Some(CtapStatus::PuatRequired));
     // A token without the large-blob-write permission is not enough.
-    let perms = Permissions {
-        bits: permission::CREDENTIAL_MANAGEMENT,
-        rp_id: None,
-    };
-    let token = client_pin::pin_token(&mut device, p, &Pin::existing(PIN), perms).unwrap();
-    let e = large_blobs::write_array(&mut device, Some(&token), &large_blobs::empty_array())
+    let mut reader = session(&mut device, permission::CREDENTIAL_MANAGEMENT);
+    let e = large_blobs::write_array(&mut device, Some(&mut reader), &large_blobs::empty_array())
         .unwrap_err();
     assert_eq!(e.status(), Some(CtapStatus::UnauthorizedPermission));
 }

@@ -3,20 +3,23 @@
 
 use std::time::Duration;
 
-use fidoctl::device::Device;
-use fidoctl::device::ctap2::CtapStatus;
-use fidoctl::device::ctap2::client_pin::{self, Permissions, permission};
-use fidoctl::device::ctap2::reset;
+use fidoctl::ctap::CtapStatus;
+use fidoctl::ctap::client_pin::permission;
+use fidoctl::ctap::pin_protocol::{PinProtocol, PinUvAuthToken};
+use fidoctl::ctap::reports::{ChannelTransport, Transport, channel_pair};
+use fidoctl::device::ctap2::{client_pin, reset};
+use fidoctl::device::link::ctaphid::Channel;
 use fidoctl::device::pin::Pin;
-use fidoctl::device::pin_protocol::PinProtocol;
-use fidoctl::device::transport::Transport;
-use fidoctl::device::transport::channel::{self, ChannelTransport};
+use fidoctl::device::session::{Permissions, Session};
+use fidoctl::device::{Device, DeviceSpec};
 use opensk::env::test::TestEnv;
 use opensk::{Ctap, Transport as OpenSkTransport};
 
+mod common;
+
 /// OpenSK on its own thread (its environment is not `Send`), fed report by report.
 fn spawn_opensk() -> ChannelTransport {
-    let (ours, mut key_end) = channel::pair();
+    let (ours, mut key_end) = channel_pair();
     std::thread::spawn(move || {
         let mut ctap = Ctap::new(TestEnv::default());
         while let Ok(packet) = key_end.receive(Duration::from_secs(3600)) {
@@ -32,22 +35,21 @@ fn spawn_opensk() -> ChannelTransport {
 }
 
 fn open() -> Device {
-    Device::new(Box::new(spawn_opensk()), "opensk", Duration::from_secs(2))
-        .expect("CTAPHID_INIT with OpenSK")
+    common::over(Box::new(spawn_opensk()), DeviceSpec::Hid("opensk".into()))
 }
 
 #[test]
 fn init_reports_ctap2_capabilities() {
-    let device = open();
-    assert!(!device.is_u2f_only());
-    assert!(device.hid_info().capabilities.cbor());
-    assert_eq!(device.hid_info().protocol_version, 2);
+    let channel = Channel::open(spawn_opensk(), Duration::from_secs(2)).unwrap();
+    assert!(channel.info().capabilities.cbor());
+    assert_eq!(channel.info().protocol_version, 2);
+    assert!(!open().is_u2f_only());
 }
 
 #[test]
 fn get_info_is_decoded_and_shown() {
     let mut device = open();
-    let info = device.get_info().unwrap().clone();
+    let info = device.info().unwrap().clone();
     assert!(info.has_version("FIDO_2_0"), "{:?}", info.versions);
     assert!(info.has_version("FIDO_2_1"), "{:?}", info.versions);
     assert_eq!(info.pin_is_set(), Some(false), "a fresh OpenSK has no PIN");
@@ -104,99 +106,87 @@ fn status_of<T>(r: Result<T, fidoctl::device::Error>) -> CtapStatus {
     }
 }
 
+/// A token with `bits` from `pin`, as fidoctl takes it.
+fn token(
+    device: &mut Device,
+    pin_text: &str,
+    bits: u8,
+) -> Result<PinUvAuthToken, fidoctl::device::Error> {
+    client_pin::pin_token(device, &pin(pin_text), &Permissions::new(bits))
+}
+
 #[test]
 fn set_change_and_tokens_with_both_protocols() {
     for protocol in [PinProtocol::V1, PinProtocol::V2] {
         let mut device = open();
-        client_pin::set_pin(&mut device, protocol, &pin("1234")).unwrap();
+        device.use_pin_protocol(protocol).unwrap();
+        client_pin::set_pin(&mut device, &pin("1234")).unwrap();
         assert_eq!(device.refresh_info().unwrap().pin_is_set(), Some(true));
-        assert_eq!(
-            client_pin::pin_retries(&mut device, protocol)
-                .unwrap()
-                .retries,
-            8
-        );
+        assert_eq!(client_pin::pin_retries(&mut device).unwrap().retries, 8);
         // Setting again is refused: CTAP 2.1 §6.5.5.5 answers PIN_AUTH_INVALID when a PIN exists.
         assert_eq!(
-            status_of(client_pin::set_pin(&mut device, protocol, &pin("5678"))),
+            status_of(client_pin::set_pin(&mut device, &pin("5678"))),
             CtapStatus::PinAuthInvalid
         );
 
-        client_pin::change_pin(&mut device, protocol, &pin("1234"), &pin("s3cr3t-€")).unwrap();
-        let perms = Permissions {
-            bits: permission::BIO_ENROLLMENT,
-            rp_id: None,
-        };
-        let token = client_pin::pin_token(&mut device, protocol, &pin("s3cr3t-€"), perms).unwrap();
-        assert_eq!(token.authenticate(b"m").len(), protocol.auth_len());
+        client_pin::change_pin(&mut device, &pin("1234"), &pin("s3cr3t-€")).unwrap();
+        let bio = permission::BIO_ENROLLMENT;
+        let t = token(&mut device, "s3cr3t-€", bio).unwrap();
+        assert_eq!(t.protocol(), protocol);
+        assert_eq!(t.authenticate(b"m").len(), protocol.auth_len());
         // The old PIN no longer works, and costs a retry.
         assert_eq!(
-            status_of(client_pin::pin_token(
-                &mut device,
-                protocol,
-                &pin("1234"),
-                perms
-            )),
+            status_of(token(&mut device, "1234", bio)),
             CtapStatus::PinInvalid
         );
-        assert_eq!(
-            client_pin::pin_retries(&mut device, protocol)
-                .unwrap()
-                .retries,
-            7
-        );
+        assert_eq!(client_pin::pin_retries(&mut device).unwrap().retries, 7);
         // A correct PIN resets the counter.
-        client_pin::pin_token(&mut device, protocol, &pin("s3cr3t-€"), perms).unwrap();
-        assert_eq!(
-            client_pin::pin_retries(&mut device, protocol)
-                .unwrap()
-                .retries,
-            8
-        );
+        token(&mut device, "s3cr3t-€", bio).unwrap();
+        assert_eq!(client_pin::pin_retries(&mut device).unwrap().retries, 8);
     }
 }
 
 #[test]
 fn three_wrong_pins_block_until_power_cycle() {
     let mut device = open();
-    let p = client_pin::protocol_for(&mut device).unwrap();
     assert_eq!(
-        p,
-        PinProtocol::V2,
+        device.caps().pin_protocol,
+        Some(PinProtocol::V2),
         "OpenSK lists protocol 2, which we prefer"
     );
-    client_pin::set_pin(&mut device, p, &pin("1234")).unwrap();
-    let perms = Permissions {
-        bits: permission::CREDENTIAL_MANAGEMENT,
-        rp_id: None,
-    };
+    client_pin::set_pin(&mut device, &pin("1234")).unwrap();
+    let cm = permission::CREDENTIAL_MANAGEMENT;
     for _ in 0..2 {
         assert_eq!(
-            status_of(client_pin::pin_token(&mut device, p, &pin("0000"), perms)),
+            status_of(token(&mut device, "0000", cm)),
             CtapStatus::PinInvalid
         );
     }
     assert_eq!(
-        status_of(client_pin::pin_token(&mut device, p, &pin("0000"), perms)),
+        status_of(token(&mut device, "0000", cm)),
         CtapStatus::PinAuthBlocked
     );
     // Even the right PIN is refused until the key is re-plugged.
     assert_eq!(
-        status_of(client_pin::pin_token(&mut device, p, &pin("1234"), perms)),
+        status_of(token(&mut device, "1234", cm)),
         CtapStatus::PinAuthBlocked
     );
-    assert_eq!(client_pin::pin_retries(&mut device, p).unwrap().retries, 5);
+    assert_eq!(client_pin::pin_retries(&mut device).unwrap().retries, 5);
+    // fidoctl's own check before a PIN is asked says so, without spending a try
+    // (OpenSK's getPINRetries carries powerCycleState, CTAP 2.1 §6.5.5.2).
+    assert_eq!(
+        device.pin_precheck().unwrap_err().status(),
+        Some(CtapStatus::PinAuthBlocked)
+    );
 }
 
 #[test]
 fn change_without_a_pin_is_refused() {
     let mut device = open();
-    let p = client_pin::protocol_for(&mut device).unwrap();
     // Keys differ here: OpenSK answers PUAT_REQUIRED, others PIN_NOT_SET. fidoctl reads
     // getInfo's clientPin first, so users meet neither.
     let status = status_of(client_pin::change_pin(
         &mut device,
-        p,
         &pin("1234"),
         &pin("5678"),
     ));
@@ -204,87 +194,77 @@ fn change_without_a_pin_is_refused() {
         matches!(status, CtapStatus::PuatRequired | CtapStatus::PinNotSet),
         "{status:?}"
     );
+    assert!(matches!(
+        device.pin_change_precheck(),
+        Err(fidoctl::device::Error::PinNotSet)
+    ));
 }
 
 #[test]
 fn reset_is_accepted_only_as_the_first_command_after_power_up() {
     // Right after power-up, with only getInfo in between (what `fidoctl reset` does).
     let mut device = open();
-    device.get_info().unwrap();
     reset::reset(&mut device, &mut |_| {}).unwrap();
     assert_eq!(device.refresh_info().unwrap().pin_is_set(), Some(false));
 
     // After any other command OpenSK refuses (CTAP 2.1 §6.6 lets keys restrict reset).
     let mut device = open();
-    let p = client_pin::protocol_for(&mut device).unwrap();
-    client_pin::set_pin(&mut device, p, &pin("1234")).unwrap();
+    client_pin::set_pin(&mut device, &pin("1234")).unwrap();
     assert_eq!(
         status_of(reset::reset(&mut device, &mut |_| {})),
         CtapStatus::NotAllowed
     );
 }
 
+/// A fresh OpenSK with PIN 1234 and a session with `permissions`.
+fn with_pin_session(permissions: Permissions) -> (Device, Session) {
+    let mut device = open();
+    client_pin::set_pin(&mut device, &pin("1234")).unwrap();
+    let session = device.pin_session(pin("1234"), permissions).unwrap();
+    (device, session)
+}
+
 mod bio {
     use super::*;
-    use fidoctl::device::ctap2::bio_enrollment::{Bio, CommandSet, SampleStatus};
-    use fidoctl::device::pin_protocol::PinUvAuthToken;
-
-    /// A fresh OpenSK with PIN 1234 and a token with the bio-enrollment permission.
-    fn with_bio_token() -> (Device, CommandSet, PinUvAuthToken) {
-        let mut device = open();
-        let p = client_pin::protocol_for(&mut device).unwrap();
-        client_pin::set_pin(&mut device, p, &pin("1234")).unwrap();
-        let set = CommandSet::for_bio(device.get_info().unwrap()).unwrap();
-        let perms = Permissions {
-            bits: permission::BIO_ENROLLMENT,
-            rp_id: None,
-        };
-        let token = client_pin::pin_token(&mut device, p, &pin("1234"), perms).unwrap();
-        (device, set, token)
-    }
+    use fidoctl::device::CommandSet;
+    use fidoctl::device::ctap2::bio_enrollment::{self as bio, SampleStatus};
+    use fidoctl::device::enroll::{self, EnrollEvent};
 
     #[test]
     fn sensor_enroll_list_rename_delete() {
-        let (mut device, set, token) = with_bio_token();
-        assert_eq!(set, CommandSet::Final);
-        let bio = Bio {
-            set,
-            token: Some(&token),
-        };
+        let (mut device, mut session) = with_pin_session(Permissions::bio_enrollment());
+        assert_eq!(device.caps().bio, Some(CommandSet::Final));
 
-        let sensor = Bio { set, token: None }.sensor_info(&mut device).unwrap();
+        let sensor = bio::sensor_info(&mut device).unwrap();
         assert!(sensor.max_capture_samples.unwrap() >= 1);
         assert!(
-            bio.enumerate(&mut device).unwrap().is_empty(),
+            bio::enumerate(&mut device, &mut session)
+                .unwrap()
+                .is_empty(),
             "0x2C means no enrollments"
         );
 
-        let t = Duration::from_secs(5);
-        let first = bio.enroll_begin(&mut device, t, &mut |_| {}).unwrap();
-        let begun_id = first
-            .template_id
-            .clone()
-            .expect("enrollBegin names the template");
-        let mut last = first;
-        let mut rounds = 0;
-        while last.remaining > 0 {
-            last = bio
-                .enroll_capture_next(&mut device, &begun_id, t, &mut |_| {})
-                .unwrap();
-            rounds += 1;
-            assert!(rounds < 20, "a key that never finishes");
-        }
-        assert_eq!(last.status, SampleStatus::Good);
-        let list = bio.enumerate(&mut device).unwrap();
-        assert_eq!(list.len(), 1);
-        // OpenSK stores another id than enrollBegin announced: flows must re-list.
-        let stored = list[0].id.clone();
-        assert_eq!(list[0].name, None);
+        // fidoctl's enrollment driver against OpenSK's sensor.
+        let mut samples = Vec::new();
+        let enrolled = enroll::enroll(&mut device, &mut session, &[], &mut |e| {
+            if let EnrollEvent::Sample { status, .. } = e {
+                samples.push(status)
+            }
+        })
+        .unwrap();
+        assert!(!samples.is_empty() && samples.len() < 20, "{samples:?}");
+        assert_eq!(samples.last(), Some(&SampleStatus::Good));
+        assert_eq!(enrolled.templates.len(), 1);
+        // OpenSK stores another id than enrollBegin announced: the driver re-lists.
+        let stored = enrolled.id.clone();
+        assert_eq!(enrolled.templates[0].id, stored);
+        assert_eq!(enrolled.templates[0].name, None);
 
-        bio.set_friendly_name(&mut device, &stored, "Left thumb")
-            .unwrap();
+        bio::set_friendly_name(&mut device, &mut session, &stored, "Left thumb").unwrap();
         assert_eq!(
-            bio.enumerate(&mut device).unwrap()[0].name.as_deref(),
+            bio::enumerate(&mut device, &mut session).unwrap()[0]
+                .name
+                .as_deref(),
             Some("Left thumb")
         );
         assert_eq!(
@@ -292,24 +272,30 @@ mod bio {
             Some(true)
         );
 
-        bio.remove(&mut device, &stored).unwrap();
-        assert!(bio.enumerate(&mut device).unwrap().is_empty());
+        bio::remove(&mut device, &mut session, &stored).unwrap();
+        assert!(
+            bio::enumerate(&mut device, &mut session)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
     fn enrollment_can_be_cancelled() {
-        let (mut device, set, token) = with_bio_token();
-        let bio = Bio {
-            set,
-            token: Some(&token),
-        };
-        let first = bio
-            .enroll_begin(&mut device, Duration::from_secs(5), &mut |_| {})
-            .unwrap();
+        let (mut device, mut session) = with_pin_session(Permissions::bio_enrollment());
+        let first = bio::enroll_begin(
+            &mut device,
+            &mut session,
+            Duration::from_secs(5),
+            &mut |_| {},
+        )
+        .unwrap();
         assert!(first.remaining > 0);
-        bio.cancel_enrollment(&mut device).unwrap();
+        bio::cancel_enrollment(&mut device).unwrap();
         assert!(
-            bio.enumerate(&mut device).unwrap().is_empty(),
+            bio::enumerate(&mut device, &mut session)
+                .unwrap()
+                .is_empty(),
             "no half-made template"
         );
     }
@@ -318,105 +304,83 @@ mod bio {
 mod accounts {
     use super::*;
     use fidoctl::cbor::{self, Value};
+    use fidoctl::device::authenticated::Authorization;
     use fidoctl::device::ctap2::config;
-    use fidoctl::device::ctap2::credential_management::{CommandSet, CredMan};
+    use fidoctl::device::ctap2::credential_management as cm;
+    use fidoctl::device::ctap2::make_credential::{self as mc, MakeCredential};
 
-    fn text_map(entries: &[(&str, Value)]) -> Value {
-        Value::Map(
-            entries
-                .iter()
-                .map(|(k, v)| (cbor::text(k), v.clone()))
-                .collect(),
-        )
-    }
-
-    /// A discoverable credential made the way a site would (makeCredential, rk = true).
-    fn make_resident(device: &mut Device, rp: &str, user: &str) {
-        make_resident_with(device, rp, user, None);
-    }
-
-    /// As above, with extensions; the answer's largeBlobKey (member 0x05) if any.
-    fn make_resident_with(
+    /// A discoverable credential made the way a site would (makeCredential,
+    /// rk = true), through fidoctl's own request and session; the
+    /// largeBlobKey, if the extension asked for one.
+    fn make_resident(
         device: &mut Device,
         rp: &str,
         user: &str,
         extensions: Option<Value>,
     ) -> Option<Vec<u8>> {
-        let p = client_pin::protocol_for(device).unwrap();
-        let perms = Permissions {
-            bits: permission::MAKE_CREDENTIAL,
-            rp_id: Some(rp),
-        };
-        let token = client_pin::pin_token(device, p, &pin("1234"), perms).unwrap();
-        let client_data_hash = [7u8; 32];
-        let request = cbor::int_map([
-            (1, Some(cbor::bytes(&client_data_hash))),
-            (2, Some(text_map(&[("id", cbor::text(rp))]))),
-            (
-                3,
-                Some(text_map(&[
-                    ("id", cbor::bytes(user.as_bytes())),
-                    ("name", cbor::text(user)),
-                ])),
-            ),
-            (
-                4,
-                Some(Value::Array(vec![text_map(&[
-                    ("alg", cbor::int(-7)),
-                    ("type", cbor::text("public-key")),
-                ])])),
-            ),
-            (6, extensions),
-            (7, Some(text_map(&[("rk", Value::Bool(true))]))),
-            (8, Some(cbor::bytes(&token.authenticate(&client_data_hash)))),
-            (9, Some(cbor::int(p.version() as i64))),
+        let mut request = MakeCredential::throwaway([7u8; 32], user.as_bytes());
+        request.rp = cbor::text_map(&[("id", cbor::text(rp))]);
+        request.user = cbor::text_map(&[
+            ("id", cbor::bytes(user.as_bytes())),
+            ("name", cbor::text(user)),
         ]);
-        let answer = device
-            .cbor(0x01, Some(&request), Duration::from_secs(5), &mut |_| {})
-            .unwrap()
+        request.options = vec![("rk", true)];
+        request.extensions = extensions;
+        let mut session = device
+            .pin_session(
+                pin("1234"),
+                Permissions::for_rp(permission::MAKE_CREDENTIAL, rp),
+            )
             .unwrap();
-        cbor::MapView::new(&answer)
-            .and_then(|m| m.int(5))
-            .and_then(Value::as_bytes)
-            .cloned()
+        mc::make_credential(
+            device,
+            &request,
+            Authorization::Session(&mut session),
+            Duration::from_secs(5),
+            &mut |_| {},
+        )
+        .unwrap()
+        .large_blob_key
     }
 
-    /// authenticatorLargeBlobs against OpenSK: the empty array, a write of
-    /// several fragments with a large-blob-write token, the trailer checked on
-    /// the way back, the entry opened with the largeBlobKey that credential
-    /// management gives, and a corrupt write refused by the key.
+    fn with_pin() -> Device {
+        let mut device = open();
+        client_pin::set_pin(&mut device, &pin("1234")).unwrap();
+        device
+    }
+
+    /// authenticatorLargeBlobs against OpenSK: the empty array, a write with
+    /// a large-blob-write token, the trailer checked on the way back, the
+    /// entry opened with the largeBlobKey that credential management gives,
+    /// and a corrupt write refused by the key.
     #[test]
     fn large_blobs_written_read_and_matched_to_their_passkey() {
-        use fidoctl::device::ctap2::CtapStatus;
         use fidoctl::device::ctap2::large_blobs::{self, Entry};
         let mut device = with_pin();
         assert_eq!(
             large_blobs::read_array(&mut device).unwrap(),
             large_blobs::empty_array()
         );
-        let extension = text_map(&[("largeBlobKey", Value::Bool(true))]);
-        let key = make_resident_with(&mut device, "example.com", "alice", Some(extension))
+        let extension = cbor::text_map(&[("largeBlobKey", Value::Bool(true))]);
+        let key = make_resident(&mut device, "example.com", "alice", Some(extension))
             .expect("OpenSK returns a largeBlobKey");
-        let p = client_pin::protocol_for(&mut device).unwrap();
-        let perms = Permissions {
-            bits: permission::LARGE_BLOB_WRITE | permission::CREDENTIAL_MANAGEMENT,
-            rp_id: None,
-        };
-        let token = client_pin::pin_token(&mut device, p, &pin("1234"), perms).unwrap();
+        let mut session = device
+            .pin_session(
+                pin("1234"),
+                Permissions::new(permission::LARGE_BLOB_WRITE | permission::CREDENTIAL_MANAGEMENT),
+            )
+            .unwrap();
         // Within OpenSK's 2048 bytes (its messages are larger than that, so one
         // fragment; tests/large_blobs.rs writes several to the simulator).
         let data = vec![0x5a; 1500];
         let entries = vec![large_blobs::seal(&key, &data).unwrap()];
         let serialized = large_blobs::serialize(&entries);
-        large_blobs::write_array(&mut device, Some(&token), &serialized).unwrap();
+        large_blobs::write_array(&mut device, Some(&mut session), &serialized).unwrap();
         let read = large_blobs::read_array(&mut device).unwrap();
         assert_eq!(read, serialized);
         let back = large_blobs::parse(&read).unwrap();
 
-        let set = CommandSet::for_credentials(device.get_info().unwrap()).unwrap();
-        let all = CredMan { set, token: &token }
-            .everything(&mut device)
-            .unwrap();
+        let all = cm::everything(&mut device, &mut session).unwrap();
         let listed_key = all[0].1[0]
             .large_blob_key
             .clone()
@@ -428,58 +392,53 @@ mod accounts {
 
         let mut corrupt = large_blobs::serialize(&[]);
         *corrupt.last_mut().unwrap() ^= 0xff;
-        let e = large_blobs::write_array(&mut device, Some(&token), &corrupt).unwrap_err();
+        let e = large_blobs::write_array(&mut device, Some(&mut session), &corrupt).unwrap_err();
         assert_eq!(e.status(), Some(CtapStatus::IntegrityFailure));
         assert_eq!(large_blobs::read_array(&mut device).unwrap(), serialized);
-    }
-
-    fn with_pin() -> Device {
-        let mut device = open();
-        let p = client_pin::protocol_for(&mut device).unwrap();
-        client_pin::set_pin(&mut device, p, &pin("1234")).unwrap();
-        device
     }
 
     #[test]
     fn list_and_delete_accounts() {
         let mut device = with_pin();
-        make_resident(&mut device, "example.com", "alice");
-        make_resident(&mut device, "example.com", "bob");
-        make_resident(&mut device, "github.com", "carol");
-        let set = CommandSet::for_credentials(device.get_info().unwrap()).unwrap();
-        let p = client_pin::protocol_for(&mut device).unwrap();
-        let perms = Permissions {
-            bits: permission::CREDENTIAL_MANAGEMENT,
-            rp_id: None,
-        };
-        let token = client_pin::pin_token(&mut device, p, &pin("1234"), perms).unwrap();
-        let cm = CredMan { set, token: &token };
+        make_resident(&mut device, "example.com", "alice", None);
+        make_resident(&mut device, "example.com", "bob", None);
+        make_resident(&mut device, "github.com", "carol", None);
+        let mut session = device
+            .pin_session(pin("1234"), Permissions::credential_management())
+            .unwrap();
 
-        assert_eq!(cm.metadata(&mut device).unwrap().existing, Some(3));
-        let rps = cm.relying_parties(&mut device).unwrap();
+        assert_eq!(
+            cm::metadata(&mut device, &mut session).unwrap().existing,
+            Some(3)
+        );
+        let rps = cm::relying_parties(&mut device, &mut session).unwrap();
         let mut ids: Vec<_> = rps.iter().map(|r| r.id.clone()).collect();
         ids.sort();
         assert_eq!(ids, ["example.com", "github.com"]);
         let example = rps.iter().find(|r| r.id == "example.com").unwrap();
-        let creds = cm.credentials(&mut device, example).unwrap();
+        let creds = cm::credentials(&mut device, &mut session, example).unwrap();
         let mut users: Vec<_> = creds.iter().map(|c| c.user_name.clone().unwrap()).collect();
         users.sort();
         assert_eq!(users, ["alice", "bob"]);
 
-        cm.update_user(&mut device, &creds[0], Some("renamed"), None)
-            .unwrap();
+        cm::update_user(&mut device, &mut session, &creds[0], Some("renamed"), None).unwrap();
         assert!(
-            cm.credentials(&mut device, example)
+            cm::credentials(&mut device, &mut session, example)
                 .unwrap()
                 .iter()
                 .any(|c| c.user_name.as_deref() == Some("renamed"))
         );
         for c in &creds {
-            cm.delete(&mut device, c).unwrap();
+            cm::delete(&mut device, &mut session, c).unwrap();
         }
-        assert_eq!(cm.metadata(&mut device).unwrap().existing, Some(1));
+        assert_eq!(
+            cm::metadata(&mut device, &mut session).unwrap().existing,
+            Some(1)
+        );
         assert!(
-            cm.credentials(&mut device, example).unwrap().is_empty(),
+            cm::credentials(&mut device, &mut session, example)
+                .unwrap()
+                .is_empty(),
             "NO_CREDENTIALS is an empty list"
         );
     }
@@ -494,27 +453,25 @@ mod accounts {
     #[test]
     fn config_always_uv_and_min_pin_length() {
         let mut device = with_pin();
-        let p = client_pin::protocol_for(&mut device).unwrap();
-        let perms = Permissions {
-            bits: permission::AUTHENTICATOR_CONFIG,
-            rp_id: None,
-        };
-        let token = client_pin::pin_token(&mut device, p, &pin("1234"), perms).unwrap();
-        let before = device.get_info().unwrap().option("alwaysUv");
-        config::toggle_always_uv(&mut device, &token).unwrap();
+        let mut session = device
+            .pin_session(pin("1234"), Permissions::config())
+            .unwrap();
+        let before = device.info().unwrap().option("alwaysUv");
+        config::toggle_always_uv(&mut device, &mut session).unwrap();
         assert_eq!(
             device.refresh_info().unwrap().option("alwaysUv"),
             before.map(|b| !b)
         );
 
-        let err = config::set_min_pin_length(&mut device, &token, &min_length(3)).unwrap_err();
+        let err =
+            config::set_min_pin_length(&mut device, &mut session, &min_length(3)).unwrap_err();
         assert_eq!(
             err.status(),
             Some(CtapStatus::PinPolicyViolation),
             "the minimum only goes up"
         );
 
-        config::set_min_pin_length(&mut device, &token, &min_length(6)).unwrap();
+        config::set_min_pin_length(&mut device, &mut session, &min_length(6)).unwrap();
         let info = device.refresh_info().unwrap().clone();
         assert_eq!(info.min_pin_length, Some(6));
         assert_eq!(
@@ -522,9 +479,20 @@ mod accounts {
             Some(true),
             "the 4-digit PIN is now too short"
         );
-        // A forced PIN change ends the token (fidoctl then sends users to `pin change`).
-        let err = config::toggle_always_uv(&mut device, &token).unwrap_err();
-        assert_eq!(err.status(), Some(CtapStatus::PinAuthInvalid));
+        // A forced PIN change ends the token; the session renews it with the
+        // 4-digit PIN, which OpenSK now refuses to give a token for.
+        let err = config::toggle_always_uv(&mut device, &mut session).unwrap_err();
+        assert!(
+            matches!(
+                err.status(),
+                Some(
+                    CtapStatus::PinAuthInvalid
+                        | CtapStatus::PinPolicyViolation
+                        | CtapStatus::PinInvalid
+                )
+            ),
+            "{err:?}"
+        );
     }
 }
 
@@ -537,11 +505,9 @@ fn attest_says_what_opensks_attestation_proves() {
     use fidoctl::attest::{Evidence, Outcome, Reason};
     use fidoctl::device::ctap2::make_credential;
     let mut device = open();
-    let aaguid = device.get_info().unwrap().aaguid;
-    let cdh = make_credential::random_client_data_hash().unwrap();
+    let aaguid = device.info().unwrap().aaguid;
     let object =
-        make_credential::attest(&mut device, cdh, None, Duration::from_secs(5), &mut |_| {})
-            .unwrap();
+        make_credential::attest(&mut device, None, Duration::from_secs(5), &mut |_| {}).unwrap();
     let verdict = fidoctl::attest::assess(
         &Evidence {
             format: &object.format,

@@ -6,20 +6,31 @@
 use std::time::Duration;
 
 use fidoctl::cbor;
-use fidoctl::device::Device;
-use fidoctl::device::ctap2::bio_enrollment::{Bio, CommandSet};
-use fidoctl::device::ctap2::client_pin::{self, Permissions, permission};
-use fidoctl::device::ctap2::command::MAKE_CREDENTIAL;
-use fidoctl::device::ctap2::{CtapStatus, make_credential};
-use fidoctl::device::ctaphid::{Channel, command};
+use fidoctl::ctap::CtapStatus;
+use fidoctl::ctap::command::MAKE_CREDENTIAL;
+use fidoctl::ctap::hid::command;
+use fidoctl::device::authenticated::{AuthParam, Authenticated};
+use fidoctl::device::ctap2::make_credential::{self, MakeCredential};
+use fidoctl::device::ctap2::{bio_enrollment, client_pin};
 use fidoctl::device::finger_check::{self, FingerCheck};
+use fidoctl::device::link::ctaphid::Channel;
 use fidoctl::device::pin::Pin;
+use fidoctl::device::session::Permissions;
+use fidoctl::device::{Device, Feature};
+use fidoctl::sim::Profile;
 use fidoctl::sim::quirks::{Quirk, Quirks};
-use fidoctl::sim::{self, Profile};
 
-fn key(profile: Profile, dir: &tempfile::TempDir, quirks: Quirks) -> Device {
-    let t = sim::open_with_quirks(profile, dir.path().join("k.json"), "", quirks).unwrap();
-    Device::new(Box::new(t), "sim", Duration::from_secs(2)).unwrap()
+mod common;
+use common::InProcess;
+
+fn key(profile: Profile, quirks: Quirks) -> Device {
+    InProcess::new(profile).quirks(quirks).open()
+}
+
+/// The request fidoctl's throwaway credentials send (`attest`, the
+/// fingerprint test), without the pinUvAuthParam or `uv` the flows add.
+fn throwaway() -> cbor::Value {
+    MakeCredential::throwaway([7u8; 32], &[1u8; 16]).request(None)
 }
 
 fn with_and_without(profile: Profile, quirk: Quirk) -> [(bool, Quirks); 2] {
@@ -32,8 +43,7 @@ fn with_and_without(profile: Profile, quirk: Quirk) -> [(bool, Quirks); 2] {
 }
 
 fn set_pin(device: &mut Device) {
-    let protocol = client_pin::protocol_for(device).unwrap();
-    client_pin::set_pin(device, protocol, &Pin::new("1234", 4).unwrap()).unwrap();
+    client_pin::set_pin(device, &Pin::new("1234", 4).unwrap()).unwrap();
 }
 
 /// CTAP2-test-tool on the BioPass: malformed CBOR is answered with CTAP 2.0's
@@ -41,9 +51,7 @@ fn set_pin(device: &mut Device) {
 #[test]
 fn malformed_cbor_gets_the_deprecated_code() {
     for (on, quirks) in with_and_without(Profile::BioPass, Quirk::DeprecatedCborCodes) {
-        let dir = tempfile::tempdir().unwrap();
-        let t =
-            sim::open_with_quirks(Profile::BioPass, dir.path().join("k.json"), "", quirks).unwrap();
+        let t = InProcess::new(Profile::BioPass).quirks(quirks).transport();
         let mut channel = Channel::open(t, Duration::from_secs(2)).unwrap();
         // getInfo (0x04) followed by a truncated map: not CBOR at all.
         let reply = channel
@@ -76,10 +84,9 @@ fn malformed_cbor_gets_the_deprecated_code() {
 #[test]
 fn missing_parameter_means_the_pin_is_wanted() {
     for (on, quirks) in with_and_without(Profile::BioPass, Quirk::MissingParameterForPin) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut device = key(Profile::BioPass, &dir, quirks);
+        let mut device = key(Profile::BioPass, quirks);
         set_pin(&mut device);
-        let request = make_credential::throwaway_request(&[7u8; 32], &[1u8; 16], None, None);
+        let request = throwaway();
         let err = device
             .cbor(
                 MAKE_CREDENTIAL,
@@ -105,11 +112,10 @@ fn missing_parameter_means_the_pin_is_wanted() {
 #[test]
 fn uv_without_a_finger_is_nothing_enrolled() {
     for (on, quirks) in with_and_without(Profile::BioPass, Quirk::UvOptionUnsupported) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut device = key(Profile::BioPass, &dir, quirks);
-        let options = cbor::text_map(&[("uv", cbor::Value::Bool(true))]);
-        let request =
-            make_credential::throwaway_request(&[7u8; 32], &[1u8; 16], Some(options), None);
+        let mut device = key(Profile::BioPass, quirks);
+        let mut with_uv = MakeCredential::throwaway([7u8; 32], &[1u8; 16]);
+        with_uv.options = vec![("uv", true)];
+        let request = with_uv.request(None);
         let err = device
             .cbor(
                 MAKE_CREDENTIAL,
@@ -137,32 +143,21 @@ fn uv_without_a_finger_is_nothing_enrolled() {
 /// asked, with keepalives all along; fidoctl keeps waiting while they come.
 #[test]
 fn a_slow_sample_with_keepalives_is_waited_for() {
-    let dir = tempfile::tempdir().unwrap();
     let quirks = Quirks::from_list(&[Quirk::SlowEnrollCapture]);
-    let mut device = key(Profile::YubiKeyBio, &dir, quirks);
+    let mut device = key(Profile::YubiKeyBio, quirks);
     set_pin(&mut device);
-    let protocol = client_pin::protocol_for(&mut device).unwrap();
-    let token = client_pin::pin_token(
-        &mut device,
-        protocol,
-        &Pin::existing("1234"),
-        Permissions {
-            bits: permission::BIO_ENROLLMENT,
-            rp_id: None,
-        },
-    )
-    .unwrap();
-    let bio = Bio {
-        set: CommandSet::Final,
-        token: Some(&token),
-    };
+    let mut session = device
+        .pin_session(Pin::existing("1234"), Permissions::bio_enrollment())
+        .unwrap();
     let started = std::time::Instant::now();
     let mut keepalives = 0;
-    let sample = bio
-        .enroll_begin(&mut device, Duration::from_millis(300), &mut |_| {
-            keepalives += 1
-        })
-        .unwrap();
+    let sample = bio_enrollment::enroll_begin(
+        &mut device,
+        &mut session,
+        Duration::from_millis(300),
+        &mut |_| keepalives += 1,
+    )
+    .unwrap();
     assert!(
         started.elapsed() > Duration::from_millis(300) + fidoctl::device::QUICK,
         "the key took longer than fidoctl's own deadline for the sample"
@@ -172,17 +167,25 @@ fn a_slow_sample_with_keepalives_is_waited_for() {
 }
 
 /// systemd #43212 (Titan v2): a large user entity fails with the vendor
-/// status 0xF1. fidoctl's throwaway credentials stay small (shared/real-keys,
-/// "keep the touch-selection and test credentials small").
+/// status 0xF1. fidoctl's throwaway credentials keep theirs small (shared/
+/// real-keys, "keep the touch-selection and test credentials small"): the
+/// request `attest` really sends, recorded, carries a 34-byte user entity
+/// and is accepted by the Titan with the quirk on. Where the Titan's limit
+/// lies is not known (the issue names the failing entity, not the limit);
+/// the simulator's 64 bytes are a model.
 #[test]
 fn a_large_user_entity_gets_the_vendor_error_and_ours_fit() {
+    use fidoctl::device::link::record::{Recorder, Recording};
     for (on, quirks) in with_and_without(Profile::Ctap20, Quirk::LargeUserVendorError) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut titan = key(Profile::Ctap20, &dir, quirks);
-        let large = make_credential::throwaway_request(&[0; 32], &[7; 64], None, None);
+        let key = InProcess::new(Profile::Ctap20)
+            .quirks(quirks)
+            .touches("good");
+        let mut titan = key.open();
+        let mut large = MakeCredential::throwaway([0; 32], &[7; 64]);
+        large.options.clear();
         let answer = titan.cbor(
             MAKE_CREDENTIAL,
-            Some(&large),
+            Some(&large.request(None)),
             Duration::from_secs(5),
             &mut |_| {},
         );
@@ -190,29 +193,62 @@ fn a_large_user_entity_gets_the_vendor_error_and_ours_fit() {
             true => assert_eq!(answer.unwrap_err().status(), Some(CtapStatus::Vendor(0xF1))),
             false => assert!(answer.is_ok(), "{answer:?}"),
         }
-        // The user entity fidoctl sends: a 16-byte id and a short name.
-        let ours = make_credential::throwaway_request(&[0; 32], &[7; 16], None, None);
-        titan
-            .cbor(
-                MAKE_CREDENTIAL,
-                Some(&ours),
-                Duration::from_secs(5),
-                &mut |_| {},
-            )
-            .unwrap();
+        // fidoctl's own request, as `attest` sends it, recorded on the way.
+        let recording = Recording::default();
+        let mut recorded = common::over(
+            Box::new(Recorder::new(key.transport(), recording.clone())),
+            fidoctl::device::DeviceSpec::Sim("ctap20".into()),
+        );
+        make_credential::attest(&mut recorded, None, Duration::from_secs(5), &mut |_| {}).unwrap();
+        let lines = recording.lock().unwrap().clone();
+        let payload = host_messages(&lines)
+            .into_iter()
+            .filter(|(cmd, payload)| *cmd == command::CBOR && payload[0] == MAKE_CREDENTIAL)
+            .map(|(_, payload)| payload)
+            .next_back()
+            .expect("attest sent a makeCredential");
+        let params = cbor::decode(&payload[1..]).unwrap();
+        let user = cbor::MapView::new(&params).unwrap().int(3).unwrap().clone();
+        let user_len = cbor::encode(&user).len();
+        assert_eq!(user_len, 34, "{{id: 16 random bytes, name: \"fidoctl\"}}");
+        assert!(user_len < fidoctl::sim::LARGE_USER_MODEL);
     }
+}
+
+/// The host's messages in a recording, reassembled: (CTAPHID command, payload).
+fn host_messages(lines: &[fidoctl::device::link::transcript::Line]) -> Vec<(u8, Vec<u8>)> {
+    use fidoctl::ctap::hid::init_header;
+    use fidoctl::device::link::transcript::Frame;
+    let mut messages: Vec<(u8, usize, Vec<u8>)> = Vec::new();
+    for line in lines {
+        let Frame::Host(report) = &line.frame else {
+            continue;
+        };
+        match init_header(report) {
+            Some((cmd, len)) => messages.push((cmd, len, report[7..].to_vec())),
+            None => messages
+                .last_mut()
+                .unwrap()
+                .2
+                .extend_from_slice(&report[5..]),
+        }
+    }
+    messages
+        .into_iter()
+        .map(|(cmd, len, mut payload)| {
+            payload.truncate(len);
+            (cmd, payload)
+        })
+        .collect()
 }
 
 /// getCredsMetadata with a protocol-2 pinUvAuthParam cut to `len` bytes.
 fn metadata_with_param_of(device: &mut Device, len: usize) -> Result<(), CtapStatus> {
-    use fidoctl::device::ctap2::command::CREDENTIAL_MANAGEMENT;
-    use fidoctl::device::pin_protocol::PinProtocol;
-    let permissions = Permissions {
-        bits: permission::CREDENTIAL_MANAGEMENT,
-        rp_id: None,
-    };
+    use fidoctl::ctap::command::CREDENTIAL_MANAGEMENT;
+    use fidoctl::ctap::pin_protocol::PinProtocol;
+    assert_eq!(device.caps().pin_protocol, Some(PinProtocol::V2));
     let pin = Pin::existing("1234");
-    let token = client_pin::pin_token(device, PinProtocol::V2, &pin, permissions).unwrap();
+    let token = client_pin::pin_token(device, &pin, &Permissions::credential_management()).unwrap();
     let param = token.authenticate(&[0x01]); // getCredsMetadata (§6.8.2)
     let request = cbor::int_map([
         (1, Some(cbor::int(1))),
@@ -236,8 +272,7 @@ fn metadata_with_param_of(device: &mut Device, len: usize) -> Result<(), CtapSta
 #[test]
 fn a_protocol_2_param_cut_to_16_bytes_is_refused_from_firmware_5_7_4() {
     for (profile, short_ok) in [(Profile::YubiKey5, false), (Profile::YubiKeyBio, true)] {
-        let dir = tempfile::tempdir().unwrap();
-        let mut device = key(profile, &dir, profile.quirks());
+        let mut device = key(profile, profile.quirks());
         set_pin(&mut device);
         assert_eq!(
             metadata_with_param_of(&mut device, 32),
@@ -257,12 +292,14 @@ fn a_protocol_2_param_cut_to_16_bytes_is_refused_from_firmware_5_7_4() {
 /// be taken as false then). fidoctl sends one or the other, never both.
 #[test]
 fn uv_with_a_pin_auth_param_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut device = key(Profile::YubiKeyBio, &dir, Profile::YubiKeyBio.quirks());
+    let mut device = key(Profile::YubiKeyBio, Profile::YubiKeyBio.quirks());
     set_pin(&mut device);
-    let options = cbor::text_map(&[("uv", cbor::Value::Bool(true))]);
-    let request =
-        make_credential::throwaway_request(&[7; 32], &[1; 16], Some(options), Some((&[0; 32], 2)));
+    let mut with_uv = MakeCredential::throwaway([7; 32], &[1; 16]);
+    with_uv.options = vec![("uv", true)];
+    let request = with_uv.request(Some(&AuthParam {
+        protocol: 2,
+        param: vec![0; 32],
+    }));
     let err = device
         .cbor(
             MAKE_CREDENTIAL,
@@ -279,9 +316,8 @@ fn uv_with_a_pin_auth_param_is_refused() {
 /// never probes, and says there is none.
 #[test]
 fn a_key_without_a_sensor_answers_the_bio_probe_with_invalid_command() {
-    use fidoctl::device::ctap2::command::BIO_ENROLLMENT_PREVIEW;
-    let dir = tempfile::tempdir().unwrap();
-    let mut device = key(Profile::Epass, &dir, Profile::Epass.quirks());
+    use fidoctl::ctap::command::BIO_ENROLLMENT_PREVIEW;
+    let mut device = key(Profile::Epass, Profile::Epass.quirks());
     let probe = cbor::int_map([(1, Some(cbor::int(1))), (2, Some(cbor::int(7)))]);
     let err = device
         .cbor(
@@ -292,5 +328,8 @@ fn a_key_without_a_sensor_answers_the_bio_probe_with_invalid_command() {
         )
         .unwrap_err();
     assert_eq!(err.status(), Some(CtapStatus::InvalidCommand));
-    assert_eq!(CommandSet::for_bio(device.get_info().unwrap()), None);
+    assert!(matches!(
+        device.require(Feature::Fingerprints),
+        Err(fidoctl::device::Error::Unsupported(Feature::Fingerprints))
+    ));
 }

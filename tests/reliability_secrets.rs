@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Output;
 
 use base64::Engine;
-use fidoctl::device::pin_protocol::sha256;
+use fidoctl::ctap::pin_protocol::sha256;
 
 mod common;
 use common::{SimKey, goods};

@@ -4,22 +4,21 @@ use std::time::{Duration, Instant};
 
 use fidoctl::device::ctap2::client_pin;
 use fidoctl::device::pin::Pin;
-use fidoctl::device::selection::select_by_touch;
 use fidoctl::device::{CancelToken, Device};
-use fidoctl::sim::{self, Profile};
+use fidoctl::keys::select::select_by_touch;
+use fidoctl::sim::Profile;
 
-fn key(profile: Profile, dir: &tempfile::TempDir, name: &str, touches: &str) -> Device {
-    let transport = sim::open_scripted(profile, dir.path().join(name), touches).unwrap();
-    Device::new(Box::new(transport), name, Duration::from_secs(2)).unwrap()
+mod common;
+
+fn key(profile: Profile, touches: &str) -> Device {
+    common::InProcess::new(profile).touches(touches).open()
 }
 
 fn second_is_touched(profile: Profile) {
-    let dir = tempfile::tempdir().unwrap();
     // The first key's user takes 20 s; the second is touched at once.
-    let mut first = key(profile, &dir, "first", "pause:20000,good");
-    let second = key(profile, &dir, "second", "");
-    let p = client_pin::protocol_for(&mut first).unwrap();
-    client_pin::set_pin(&mut first, p, &Pin::new("1234", 4).unwrap()).unwrap();
+    let mut first = key(profile, "pause:20000,good");
+    let second = key(profile, "");
+    client_pin::set_pin(&mut first, &Pin::new("1234", 4).unwrap()).unwrap();
 
     let started = Instant::now();
     let (winner, mut devices) =
@@ -34,7 +33,7 @@ fn second_is_touched(profile: Profile) {
     let loser = &mut devices[0];
     let asked = Instant::now();
     assert_eq!(
-        client_pin::pin_retries(loser, p).unwrap().retries,
+        client_pin::pin_retries(loser).unwrap().retries,
         8,
         "{profile:?}"
     );
@@ -53,18 +52,16 @@ fn ctap20_keys_use_the_zero_length_pin_auth_touch() {
 
 #[test]
 fn no_touch_on_any_key_is_an_error_not_a_hang() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = key(Profile::Ctap21, &dir, "a", "timeout");
-    let b = key(Profile::Ctap21, &dir, "b", "timeout");
+    let a = key(Profile::Ctap21, "timeout");
+    let b = key(Profile::Ctap21, "timeout");
     let err = select_by_touch(vec![a, b], &CancelToken::default()).unwrap_err();
     assert!(err.status().is_some(), "{err:?}");
 }
 
 #[test]
 fn ctrl_c_cancels_every_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = key(Profile::Ctap21, &dir, "a", "pause:20000,good");
-    let b = key(Profile::Ctap20, &dir, "b", "pause:20000,good");
+    let a = key(Profile::Ctap21, "pause:20000,good");
+    let b = key(Profile::Ctap20, "pause:20000,good");
     let user = CancelToken::default();
     let u = user.clone();
     std::thread::spawn(move || {
@@ -81,27 +78,21 @@ fn ctrl_c_cancels_every_key() {
 /// with PIN_AUTH_INVALID (not PIN_INVALID) once touched: still a touch.
 #[test]
 fn a_biopass_with_a_pin_is_chosen_by_touch() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut biopass = key(Profile::BioPass, &dir, "biopass", "");
-    let p = client_pin::protocol_for(&mut biopass).unwrap();
-    client_pin::set_pin(&mut biopass, p, &Pin::new("1234", 4).unwrap()).unwrap();
-    let other = key(Profile::Ctap20, &dir, "other", "pause:20000,good");
+    let mut biopass = key(Profile::BioPass, "");
+    client_pin::set_pin(&mut biopass, &Pin::new("1234", 4).unwrap()).unwrap();
+    let other = key(Profile::Ctap20, "pause:20000,good");
     let (winner, mut devices) =
         select_by_touch(vec![biopass, other], &CancelToken::default()).unwrap();
     assert_eq!(winner, 0);
-    assert_eq!(
-        client_pin::pin_retries(&mut devices[0], p).unwrap().retries,
-        8
-    );
+    assert_eq!(client_pin::pin_retries(&mut devices[0]).unwrap().retries, 8);
 }
 
 /// kanidm #485: FEITIAN keys give up after 10 s with USER_ACTION_TIMEOUT;
 /// fidoctl asks again, so a touch after that still chooses the key.
 #[test]
 fn a_key_that_stops_waiting_is_asked_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = key(Profile::BioPass, &dir, "a", "timeout,timeout,good");
-    let b = key(Profile::Ctap21, &dir, "b", "pause:20000,good");
+    let a = key(Profile::BioPass, "timeout,timeout,good");
+    let b = key(Profile::Ctap21, "pause:20000,good");
     let (winner, _) = select_by_touch(vec![a, b], &CancelToken::default()).unwrap();
     assert_eq!(winner, 0);
 }
@@ -112,11 +103,11 @@ fn a_key_that_stops_waiting_is_asked_again() {
 #[test]
 fn the_titan_waits_for_a_touch_when_the_protocol_is_sent() {
     use fidoctl::cbor;
-    use fidoctl::device::ctap2::command::MAKE_CREDENTIAL;
-    use fidoctl::device::ctap2::{CtapStatus, make_credential};
+    use fidoctl::ctap::CtapStatus;
+    use fidoctl::ctap::command::MAKE_CREDENTIAL;
+    use fidoctl::device::ctap2::selection;
 
-    let dir = tempfile::tempdir().unwrap();
-    let mut titan = key(Profile::Ctap20, &dir, "titan", "pause:300,good");
+    let mut titan = key(Profile::Ctap20, "pause:300,good");
     let without_protocol = cbor::int_map([
         (1, Some(cbor::bytes(&[0; 32]))),
         (
@@ -144,7 +135,7 @@ fn the_titan_waits_for_a_touch_when_the_protocol_is_sent() {
         .unwrap_err();
     assert_eq!(e.status(), Some(CtapStatus::MissingParameter));
     assert!(started.elapsed() < Duration::from_millis(250), "at once");
-    let with_protocol = make_credential::throwaway_request(&[0; 32], &[0], None, Some((&[], 1)));
+    let with_protocol = selection::touch_request();
     let e = titan
         .cbor(
             MAKE_CREDENTIAL,
@@ -158,5 +149,5 @@ fn the_titan_waits_for_a_touch_when_the_protocol_is_sent() {
         started.elapsed() >= Duration::from_millis(300),
         "after the touch"
     );
-    fidoctl::device::selection::request_touch(&mut titan).unwrap();
+    selection::request_touch(&mut titan).unwrap();
 }

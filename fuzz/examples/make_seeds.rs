@@ -13,15 +13,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fidoctl::cbor;
-use fidoctl::device::Device;
-use fidoctl::device::ctap2::client_pin::{self, Permissions, permission};
-use fidoctl::device::ctap2::{AuthenticatorInfo, CommandSet};
-use fidoctl::device::ctaphid::{BROADCAST_CID, command};
+use fidoctl::ctap::client_pin::permission;
+use fidoctl::ctap::hid::{BROADCAST_CID, command};
+use fidoctl::ctap::reports::Report;
+use fidoctl::device::ctap2::client_pin;
+use fidoctl::device::link::record::Recorder;
+use fidoctl::device::link::transcript::{Frame, Line, Transcript};
 use fidoctl::device::pin::Pin;
-use fidoctl::device::record::Recorder;
-use fidoctl::device::transcript::{Frame, Line, Transcript};
-use fidoctl::device::transport::Report;
-use fidoctl::sim::{self, Profile};
+use fidoctl::device::session::Permissions;
+use fidoctl::device::{Device, DeviceSpec};
+use fidoctl::sim::{self, Profile, SimOptions};
 use fidoctl_fuzz::{CID, answers_flow};
 
 /// The placeholder channel of the sim_request target.
@@ -169,9 +170,20 @@ fn record<T>(
     run: impl FnOnce(&mut Device) -> T,
 ) -> Vec<Line> {
     let lines = Arc::new(Mutex::new(Vec::new()));
-    let key = sim::open_scripted(profile, state.to_path_buf(), touches).unwrap();
+    let options = SimOptions {
+        state: Some(state.to_path_buf()),
+        touches: Some(touches.to_string()),
+        quirks: Some(profile.quirks()),
+    };
+    let key = sim::open_with(profile, options).unwrap();
     let recorder = Recorder::new(key, lines.clone());
-    let mut device = Device::new(Box::new(recorder), "sim", Duration::from_secs(5)).unwrap();
+    let Ok(mut device) = fidoctl::keys::open::over_transport(
+        Box::new(recorder),
+        DeviceSpec::Sim(profile.name().into()),
+        Default::default(),
+    ) else {
+        return Arc::try_unwrap(lines).unwrap().into_inner().unwrap();
+    };
     let _ = run(&mut device);
     drop(device);
     Arc::try_unwrap(lines).unwrap().into_inner().unwrap()
@@ -183,7 +195,7 @@ fn from_simulator(seeds: &mut Seeds) {
         let profile = *profile;
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("state.json");
-        let lines = record(profile, &state, "", |d| d.get_info().cloned());
+        let lines = record(profile, &state, "", |_| ());
         let replies = messages(&key_reports(&lines));
         let Some(body) = replies
             .iter()
@@ -193,40 +205,35 @@ fn from_simulator(seeds: &mut Seeds) {
             continue; // U2F only: nothing CTAP2 to record
         };
         seeds.add("get_info", body.to_vec());
-        let info = AuthenticatorInfo::decode(&cbor::decode(body).unwrap()).unwrap();
+        let info = fidoctl::device::ctap2::AuthenticatorInfo::decode(&cbor::decode(body).unwrap())
+            .unwrap();
         // Flows on a key without a PIN first (setPIN), then with one.
         let lines = record(profile, &state, "", |d| {
             answers_flow(d, 2, &dummy_token(), &pin)
         });
         harvest(seeds, 2, &lines, index as u8);
-        let preview = |set: Option<CommandSet>| u8::from(set == Some(CommandSet::Preview)) << 4;
-        let bio = preview(CommandSet::for_bio(&info));
-        let credman = preview(CommandSet::for_credentials(&info));
         if info.option("credMgmt") == Some(true)
             || info.option("credentialMgmtPreview") == Some(true)
         {
             let _ = sim_add_credential(profile, &state);
         }
-        for which in [0u8, 1, 3, 4, 5 | bio, 6 | bio, 7 | credman, 8, 9] {
+        for which in [0u8, 1, 3, 4, 5, 6, 7, 8, 9] {
             let touches = "good,too-high,good,good,good,good,good";
             let lines = record(profile, &state, touches, |d| {
-                let protocol = client_pin::protocol_for(d)?;
                 let bits = if which & 0x0F == 7 {
                     permission::CREDENTIAL_MANAGEMENT
                 } else {
                     permission::BIO_ENROLLMENT
                 };
-                let token =
-                    client_pin::pin_token(d, protocol, &pin, Permissions { bits, rp_id: None })
-                        .unwrap_or_else(|_| dummy_token());
+                let token = client_pin::pin_token(d, &pin, &Permissions::new(bits))
+                    .unwrap_or_else(|_| dummy_token());
                 answers_flow(d, which, &token, &pin)
             });
             harvest(seeds, which, &lines, index as u8);
         }
         // A changed PIN goes back, so the next flows find the PIN they know.
         let _ = record(profile, &state, "", |d| {
-            let protocol = client_pin::protocol_for(d)?;
-            client_pin::change_pin(d, protocol, &Pin::new("654321", 4).unwrap(), &pin)
+            client_pin::change_pin(d, &Pin::new("654321", 4).unwrap(), &pin)
         });
     }
 }
@@ -237,9 +244,9 @@ fn sim_add_credential(profile: Profile, state: &Path) -> Result<(), sim::SimErro
     sim::add_credential(profile, "example.com", "alice", Some("Alice")).map(|_| ())
 }
 
-fn dummy_token() -> fidoctl::device::pin_protocol::PinUvAuthToken {
-    fidoctl::device::pin_protocol::PinUvAuthToken::new(
-        fidoctl::device::pin_protocol::PinProtocol::V2,
+fn dummy_token() -> fidoctl::ctap::pin_protocol::PinUvAuthToken {
+    fidoctl::ctap::pin_protocol::PinUvAuthToken::new(
+        fidoctl::ctap::pin_protocol::PinProtocol::V2,
         zeroize::Zeroizing::new(vec![7u8; 32]),
     )
 }
@@ -268,7 +275,7 @@ fn from_real_keys(seeds: &mut Seeds, path: &Path) {
             framing.extend_from_slice(&with_cid(*r, CID));
             transcript.push_str(&format!(
                 "< {}\n",
-                fidoctl::device::transcript::trimmed_hex(r)
+                fidoctl::device::link::transcript::trimmed_hex(r)
             ));
         }
         seeds.add("ctaphid_reassembly", framing);
@@ -303,10 +310,19 @@ fn from_attestation(seeds: &mut Seeds) {
     use fidoctl::device::ctap2::make_credential;
     let dir = tempfile::tempdir().unwrap();
     for profile in Profile::ALL.into_iter().filter(|p| p.speaks_cbor()) {
-        let t = sim::open_with_state(profile, dir.path().join(profile.name())).unwrap();
-        let mut device = Device::new(Box::new(t), "sim", Duration::from_secs(2)).unwrap();
+        let options = SimOptions {
+            state: Some(dir.path().join(profile.name())),
+            ..Default::default()
+        };
+        let t = sim::open_with(profile, options).unwrap();
+        let mut device = fidoctl::keys::open::over_transport(
+            Box::new(t),
+            DeviceSpec::Sim(profile.name().into()),
+            Default::default(),
+        )
+        .unwrap();
         let Ok(object) =
-            make_credential::attest(&mut device, [7; 32], None, Duration::from_secs(5), &mut |_| {})
+            make_credential::attest(&mut device, None, Duration::from_secs(5), &mut |_| {})
         else {
             continue;
         };

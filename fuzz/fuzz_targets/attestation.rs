@@ -19,9 +19,17 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let fmt = m.int(1).and_then(Value::as_text).unwrap_or("packed");
-    let auth = m.int(2).and_then(Value::as_bytes).cloned().unwrap_or_default();
+    let auth = m
+        .int(2)
+        .and_then(Value::as_bytes)
+        .cloned()
+        .unwrap_or_default();
     let stmt = m.int(3).cloned().unwrap_or(Value::Null);
-    let cdh = m.int(4).and_then(Value::as_bytes).cloned().unwrap_or(vec![0; 32]);
+    let cdh = m
+        .int(4)
+        .and_then(Value::as_bytes)
+        .cloned()
+        .unwrap_or(vec![0; 32]);
     if let Ok(verified) = statement::verify(fmt, &auth, &stmt, &cdh) {
         for cert in &verified.x5c {
             let _ = (cert.subject(), cert.der().len());

@@ -6,12 +6,9 @@
 //! result or an error with a sentence for the user, never a panic.
 #![no_main]
 
-use std::time::Duration;
-
-use fidoctl::device::Device;
+use fidoctl::ctap::pin_protocol::{PinProtocol, PinUvAuthToken};
 use fidoctl::device::pin::Pin;
-use fidoctl::device::pin_protocol::{PinProtocol, PinUvAuthToken};
-use fidoctl_fuzz::{Answer, ScriptedKey, answers_flow, messages};
+use fidoctl_fuzz::{Answer, ScriptedKey, answers_flow, messages, open};
 use libfuzzer_sys::fuzz_target;
 use zeroize::Zeroizing;
 
@@ -20,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let key = ScriptedKey::new(messages(rest).into_iter().map(Answer::Message));
-    let Ok(mut device) = Device::new(Box::new(key), "fuzz", Duration::from_secs(5)) else {
+    let Ok(mut device) = open(key) else {
         return;
     };
     let token = PinUvAuthToken::new(PinProtocol::V2, Zeroizing::new(vec![7u8; 32]));

@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use fidoctl::device::ctaphid::{Channel, command};
+use fidoctl::ctap::hid::{MAX_MESSAGE, command};
+use fidoctl::device::link::ctaphid::Channel;
 use fidoctl_fuzz::{Answer, ScriptedKey, reports};
 use libfuzzer_sys::fuzz_target;
 
@@ -22,6 +23,6 @@ fuzz_target!(|data: &[u8]| {
     };
     let request = vec![0x04; usize::from(which >> 2) * 13];
     if let Ok(reply) = channel.transact(cmd, &request, Duration::from_secs(5), &mut |_| {}) {
-        assert!(reply.len() <= fidoctl::device::ctaphid::MAX_MESSAGE);
+        assert!(reply.len() <= MAX_MESSAGE);
     }
 });

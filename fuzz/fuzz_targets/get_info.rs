@@ -4,8 +4,9 @@
 #![no_main]
 
 use fidoctl::cbor;
-use fidoctl::device::ctap2::client_pin::{Counters, Reading};
-use fidoctl::device::ctap2::{AuthenticatorInfo, CommandSet};
+use fidoctl::device::Capabilities;
+use fidoctl::device::ctap2::AuthenticatorInfo;
+use fidoctl::device::ctap2::client_pin::{Counters, Reading, Unread};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -16,14 +17,17 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let counters = Counters {
-        pin: Reading::Unknown,
+        pin: Reading::Unknown(Unread::Malformed("fuzz".into())),
         uv: Reading::Known(2),
     };
-    let _ = fidoctl::ui::info_view::render("fuzz", Some("key"), &Default::default(), &info, &counters);
+    let _ =
+        fidoctl::ui::info_view::render("fuzz", Some("key"), &Default::default(), &info, &counters);
     let _ = serde_json::to_string(&info).expect("serializes");
+    let caps = Capabilities::of(&info);
     let _ = (
-        CommandSet::for_bio(&info),
-        CommandSet::for_credentials(&info),
+        caps.bio_command(),
+        caps.credentials_command(),
+        caps.protocol(),
         info.effective_min_pin_length(),
         info.supports_config(),
         info.pin_is_set(),

@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use fidoctl::device::ctaphid::{BROADCAST_CID, command};
-use fidoctl::device::transport::{Report, Transport, TransportError};
+use fidoctl::ctap::hid::{BROADCAST_CID, command};
+use fidoctl::ctap::reports::{Report, Transport, TransportError};
 use fidoctl::sim::{self, Profile};
 use fidoctl_fuzz::reports;
 use libfuzzer_sys::fuzz_target;

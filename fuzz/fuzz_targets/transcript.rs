@@ -4,11 +4,8 @@
 //! panic or a wait.
 #![no_main]
 
-use std::time::Duration;
-
-use fidoctl::device::Device;
-use fidoctl::device::replay::ReplayTransport;
-use fidoctl::device::transcript::Transcript;
+use fidoctl::device::link::replay::ReplayTransport;
+use fidoctl::device::link::transcript::Transcript;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -23,7 +20,10 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(frames(&again), frames(&transcript));
     assert_eq!(again.key, transcript.key);
     let replay = ReplayTransport::new("fuzz".into(), transcript.lines);
-    if let Ok(mut device) = Device::new(Box::new(replay), "replay", Duration::from_secs(5)) {
-        let _ = device.get_info();
-    }
+    // Opening reads getInfo: the replayed key answers it, or the open fails.
+    let _ = fidoctl::keys::open::over_transport(
+        Box::new(replay),
+        fidoctl::device::DeviceSpec::Replay("fuzz".into()),
+        Default::default(),
+    );
 });

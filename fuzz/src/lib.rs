@@ -9,15 +9,13 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use fidoctl::device::ctap2::bio_enrollment::{Bio, CommandSet};
-use fidoctl::device::ctap2::client_pin::{self, Permissions, permission};
-use fidoctl::device::ctap2::credential_management::CredMan;
-use fidoctl::device::ctap2::make_credential;
-use fidoctl::device::ctaphid::{self, BROADCAST_CID, MAX_MESSAGE, command};
+use fidoctl::ctap::hid::{self as ctaphid, BROADCAST_CID, MAX_MESSAGE, command};
+use fidoctl::ctap::pin_protocol::PinUvAuthToken;
+use fidoctl::ctap::reports::{REPORT_LEN, Report, Transport, TransportError};
+use fidoctl::device::ctap2::{bio_enrollment, client_pin, credential_management, make_credential};
 use fidoctl::device::pin::Pin;
-use fidoctl::device::pin_protocol::PinUvAuthToken;
-use fidoctl::device::transport::{REPORT_LEN, Report, Transport, TransportError};
-use fidoctl::device::{Device, Error};
+use fidoctl::device::session::{Permissions, Session};
+use fidoctl::device::{Device, DeviceSpec, Error, KeyIdentity};
 
 /// The channel the scripted key allocates.
 pub const CID: u32 = 0x1122_3344;
@@ -122,72 +120,79 @@ pub fn messages(mut data: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
-/// One flow of CTAP2 commands, chosen by `which` (low nibble: the flow; bit
-/// 0x10: the 2.1-PRE command set), as the commands run it. `token` and `pin`
-/// are what the flows that need them use.
+/// A `Device` on a scripted key: INIT, then getInfo from the script's first answer.
+pub fn open(key: ScriptedKey) -> Result<Device, Error> {
+    fidoctl::keys::open::over_transport(
+        Box::new(key),
+        DeviceSpec::Replay("fuzz".into()),
+        KeyIdentity::default(),
+    )
+}
+
+/// One flow of CTAP2 commands, chosen by `which` (its low nibble), as the
+/// commands run it; the command set and PIN protocol are the ones the
+/// device chose from the scripted getInfo. `token` and `pin` are what the
+/// flows that need them use.
 pub fn answers_flow(
     device: &mut Device,
     which: u8,
     token: &PinUvAuthToken,
     pin: &Pin,
 ) -> Result<(), Error> {
-    let set = if which & 0x10 != 0 {
-        CommandSet::Preview
-    } else {
-        CommandSet::Final
-    };
-    let permissions = Permissions {
-        bits: permission::BIO_ENROLLMENT,
-        rp_id: None,
-    };
+    let mut session = Session::with_token(token.clone(), Permissions::bio_enrollment());
     match which & 0x0F {
         0 => {
             let counters = client_pin::counters(device);
-            let info = device.get_info()?.clone();
-            let _ = fidoctl::ui::info_view::render("fuzz", None, &Default::default(), &info, &counters);
+            let info = device.info()?.clone();
+            let _ =
+                fidoctl::ui::info_view::render("fuzz", None, &Default::default(), &info, &counters);
         }
         1 => {
-            let protocol = client_pin::protocol_for(device)?;
-            client_pin::pin_token(device, protocol, pin, permissions)?;
+            client_pin::pin_token(device, pin, &Permissions::bio_enrollment())?;
         }
         2 => {
-            let protocol = client_pin::protocol_for(device)?;
-            client_pin::set_pin(device, protocol, pin)?;
+            client_pin::set_pin(device, pin)?;
         }
         3 => {
-            let protocol = client_pin::protocol_for(device)?;
             let new_pin = Pin::new("654321", 4).expect("a valid PIN");
-            client_pin::change_pin(device, protocol, pin, &new_pin)?;
+            client_pin::change_pin(device, pin, &new_pin)?;
         }
         4 => {
-            let protocol = client_pin::protocol_for(device)?;
-            client_pin::uv_token(device, protocol, permissions, &mut |_| {})?;
+            client_pin::uv_token(device, &Permissions::bio_enrollment(), &mut |_| {})?;
         }
         5 => {
-            let bio = Bio {
-                set,
-                token: Some(token),
-            };
-            bio.sensor_info(device)?;
-            bio.enumerate(device)?;
+            bio_enrollment::sensor_info(device)?;
+            bio_enrollment::enumerate(device, &mut session)?;
         }
         6 => {
-            let bio = Bio {
-                set,
-                token: Some(token),
-            };
-            let first = bio.enroll_begin(device, Duration::from_secs(1), &mut |_| {})?;
+            let first = bio_enrollment::enroll_begin(
+                device,
+                &mut session,
+                Duration::from_secs(1),
+                &mut |_| {},
+            )?;
             let id = first.template_id.unwrap_or_default();
             for _ in 0..first.remaining.min(8) {
-                bio.enroll_capture_next(device, &id, Duration::from_secs(1), &mut |_| {})?;
+                bio_enrollment::enroll_capture_next(
+                    device,
+                    token,
+                    &id,
+                    Duration::from_secs(1),
+                    &mut |_| {},
+                )?;
             }
         }
         7 => {
-            let credman = CredMan { set, token };
-            credman.metadata(device)?;
-            for rp in credman.relying_parties(device)? {
-                for credential in credman.credentials(device, &rp)? {
-                    credman.update_user(device, &credential, Some("x"), None)?;
+            credential_management::metadata(device, &mut session)?;
+            for rp in credential_management::relying_parties(device, &mut session)? {
+                for credential in credential_management::credentials(device, &mut session, &rp)? {
+                    credential_management::update_user(
+                        device,
+                        &mut session,
+                        &credential,
+                        Some("x"),
+                        None,
+                    )?;
                 }
             }
         }

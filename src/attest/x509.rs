@@ -299,7 +299,7 @@ impl Cert {
     }
 
     pub fn sha256_hex(&self) -> String {
-        crate::cbor::hex(&crate::device::pin_protocol::sha256(&self.der))
+        crate::cbor::hex(&crate::ctap::pin_protocol::sha256(&self.der))
     }
 }
 

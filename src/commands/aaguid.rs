@@ -10,8 +10,8 @@ use super::Context;
 use crate::aaguid::allow_list::{self, Changes};
 use crate::aaguid::{self, Format, KeyEntry, Registry};
 use crate::cli::{AaguidArgs, AaguidFormat};
-use crate::device::Error as DeviceError;
-use crate::device::discovery::{self, DeviceSpec};
+use crate::device::{DeviceSpec, Error as DeviceError, KeyIdentity};
+use crate::keys;
 use crate::ui::errors::{self, UsageError};
 
 const GRAPH_FIDO2_POLICY: &str = "https://graph.microsoft.com/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2";
@@ -67,18 +67,21 @@ fn read_keys(ctx: &Context, args: &AaguidArgs) -> Result<Vec<KeyEntry>> {
         if ctx.device.is_some() {
             return Err(UsageError("use either --all or --device, not both".into()).into());
         }
-        let keys = discovery::hid_keys()?;
-        if keys.is_empty() {
+        let found = keys::usb::connected()?;
+        if found.is_empty() {
             return Err(DeviceError::NoKey.into());
         }
-        keys.into_iter().map(|k| DeviceSpec::Hid(k.path)).collect()
+        found
+            .into_iter()
+            .map(|(spec, identity)| (spec, Some(identity)))
+            .collect::<Vec<(DeviceSpec, Option<KeyIdentity>)>>()
     } else {
         vec![ctx.device_spec()?]
     };
 
     let mut entries = Vec::new();
-    for spec in &specs {
-        let summary = match ctx.probe(spec) {
+    for (spec, known) in specs {
+        let device = match ctx.probe(&spec, known) {
             Ok(s) => s,
             // With --all one bad key must not hide the others; alone, it is the error.
             Err(e) if args.all => {
@@ -91,13 +94,13 @@ fn read_keys(ctx: &Context, args: &AaguidArgs) -> Result<Vec<KeyEntry>> {
             }
             Err(e) => return Err(e),
         };
-        match summary.info {
-            Some(info) => entries.push(entry(&registry, info.aaguid, spec.label())),
-            None if args.all => eprintln!(
+        match device.info() {
+            Ok(info) => entries.push(entry(&registry, info.aaguid, spec.label())),
+            Err(_) if args.all => eprintln!(
                 "fidoctl: skipping {}: a U2F-only key has no AAGUID",
                 spec.label()
             ),
-            None => return Err(DeviceError::U2fOnly.into()),
+            Err(e) => return Err(e.into()),
         }
     }
     if entries.is_empty() {

@@ -8,11 +8,12 @@ use anyhow::Result;
 
 use super::{Context, auth};
 use crate::attest::{self, Evidence, Outcome};
-use crate::device::Device;
-use crate::device::ctap2::CtapStatus;
-use crate::device::ctap2::client_pin::{Permissions, UV_WAIT, permission};
+use crate::ctap::CtapStatus;
+use crate::ctap::client_pin::permission;
+use crate::device::ctap2::client_pin::UV_WAIT;
 use crate::device::ctap2::make_credential::{self, AttestationObject, THROWAWAY_RP};
-use crate::device::{Error as DeviceError, Event};
+use crate::device::session::Permissions;
+use crate::device::{Device, Error as DeviceError};
 use crate::ui::{attest_view, errors, output, progress};
 
 const TOUCH: &str =
@@ -26,7 +27,7 @@ pub fn run(ctx: &Context) -> Result<()> {
     if device.is_u2f_only() {
         return Err(DeviceError::U2fOnly.into());
     }
-    let get_info_aaguid = device.get_info()?.aaguid;
+    let get_info_aaguid = device.info()?.aaguid;
     let object = make_throwaway(&mut device)?;
     ctx.done_with(&device);
     let verdict = attest::assess(
@@ -65,32 +66,33 @@ pub fn run(ctx: &Context) -> Result<()> {
 /// makeCredential without the PIN where the key allows it, with it where
 /// the key requires it (or says so when asked without).
 fn make_throwaway(device: &mut Device) -> Result<AttestationObject> {
-    let cdh = make_credential::random_client_data_hash()?;
-    if !auth::make_credential_needs_pin(device)? {
+    if !make_credential::needs_pin(device.info()?) {
         let mut touch = progress::touch_prompt(TOUCH);
-        match make_credential::attest(device, cdh, None, UV_WAIT, &mut touch) {
+        match make_credential::attest(device, None, UV_WAIT, &mut touch) {
             Ok(object) => return Ok(object),
             Err(e) if e.needs_user_verification() => {
-                if device.get_info()?.pin_is_set() != Some(true) {
-                    if e.status() == Some(CtapStatus::PuatRequired) {
-                        auth::require_pin_set(device)?;
+                match device.info()?.pin_is_set() {
+                    Some(true) => {}
+                    // PUAT_REQUIRED on a key without a PIN: it wants one set first.
+                    None if e.status() == Some(CtapStatus::PuatRequired) => {
+                        return Err(DeviceError::Unsupported(crate::device::Feature::Pin).into());
                     }
-                    return Err(e.into());
+                    Some(false) if e.status() == Some(CtapStatus::PuatRequired) => {
+                        return Err(DeviceError::PinNotSet.into());
+                    }
+                    _ => return Err(e.into()),
                 }
             }
             Err(e) => return Err(e.into()),
         }
     }
-    let permissions = Permissions {
-        bits: permission::MAKE_CREDENTIAL,
-        rp_id: Some(THROWAWAY_RP),
-    };
+    let permissions = Permissions::for_rp(permission::MAKE_CREDENTIAL, THROWAWAY_RP);
     let mut session = auth::pin_session(device, permissions)?;
-    let protocol = session.protocol().version();
     let mut touch = progress::touch_prompt(TOUCH);
-    let mut on_event = |e: Event| touch(e);
-    Ok(session.run(device, |d, token| {
-        let param = token.authenticate(&cdh);
-        make_credential::attest(d, cdh, Some((&param, protocol)), UV_WAIT, &mut on_event)
-    })?)
+    Ok(make_credential::attest(
+        device,
+        Some(&mut session),
+        UV_WAIT,
+        &mut touch,
+    )?)
 }

@@ -7,17 +7,15 @@ use serde_json::json;
 
 use super::Context;
 use crate::cli::CaptureArgs;
-use crate::device::ctap2::CommandSet;
-use crate::device::ctap2::bio_enrollment::Bio;
-use crate::device::ctap2::client_pin::{self, Permissions, permission};
-use crate::device::ctap2::credential_management::CredMan;
-use crate::device::discovery::{self, DeviceSpec};
-use crate::device::record::{self, Recorder, Recording};
-use crate::device::transcript::{Frame, RecordedKey, Transcript};
+use crate::device::ctap2::{bio_enrollment, client_pin, credential_management};
+use crate::device::link::record::{self, Recorder, Recording};
+use crate::device::link::transcript::{Frame, Transcript};
+use crate::device::session::Permissions;
+use crate::device::{Feature, KeyIdentity};
 use crate::ui::{errors, output};
 
 pub fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
-    let spec = ctx.device_spec()?;
+    let (spec, known) = ctx.device_spec()?;
     if let Some(path) = &args.output
         && path.exists()
         && !args.force
@@ -32,34 +30,35 @@ pub fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
     }
     let recording = Recording::default();
     let tap = recording.clone();
-    let mut device = ctx.open_wrapped(&spec, move |t| Box::new(Recorder::new(t, tap.clone())))?;
+    let mut device = ctx.open_wrapped(&spec, known, &move |t| {
+        Box::new(Recorder::new(t, tap.clone()))
+    })?;
     let mut read = vec!["init"];
     if device.is_u2f_only() {
         device.u2f_version()?;
         read.push("U2F version");
     } else {
         // The reads of `fidoctl info`, in its order, so a replay serves it.
-        let info = device.get_info()?.clone();
         client_pin::counters(&mut device);
         read.extend(["getInfo", "retry counters"]);
-        if let Some(set) = CommandSet::for_bio(&info)
-            && (Bio { set, token: None }).sensor_info(&mut device).is_ok()
+        if device.require(Feature::Fingerprints).is_ok()
+            && bio_enrollment::sensor_info(&mut device).is_ok()
         {
             read.push("fingerprint sensor");
         }
-        if args.with_pin
-            && let Some(set) = CommandSet::for_credentials(&info)
-        {
-            let permissions = Permissions {
-                bits: permission::CREDENTIAL_MANAGEMENT,
-                rp_id: None,
-            };
-            let mut session = super::auth::pin_session(&mut device, permissions)?;
-            session.run(&mut device, |d, token| CredMan { set, token }.metadata(d))?;
+        if args.with_pin && device.require(Feature::CredentialManagement).is_ok() {
+            let mut session =
+                super::auth::pin_session(&mut device, Permissions::credential_management())?;
+            credential_management::metadata(&mut device, &mut session)?;
             read.push("passkey count");
         }
     }
     ctx.done_with(&device);
+    // The USB identity the header records: the OS's for a real key.
+    let device_identity = KeyIdentity {
+        identifier: None,
+        ..device.identity().clone()
+    };
     drop(device);
 
     let lines = record::redact(recording.lock().map(|l| l.clone()).unwrap_or_default());
@@ -68,14 +67,12 @@ pub fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
         .filter(|l| l.frame == Frame::AnyRequest)
         .count();
     let transcript = Transcript {
-        key: RecordedKey {
-            captured: Some(format!(
-                "{} by fidoctl {}",
-                output::utc_now(),
-                env!("CARGO_PKG_VERSION")
-            )),
-            ..identity(&spec)
-        },
+        key: device_identity,
+        captured: Some(format!(
+            "{} by fidoctl {}",
+            output::utc_now(),
+            env!("CARGO_PKG_VERSION")
+        )),
         lines,
     };
     let text = transcript.render();
@@ -120,22 +117,4 @@ pub fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
         eprintln!("Replay it without the key: fidoctl --device replay:{f} info");
     }
     Ok(())
-}
-
-/// The USB identity to write in the header: the OS's for a real key.
-fn identity(spec: &DeviceSpec) -> RecordedKey {
-    if let DeviceSpec::Hid(path) = spec
-        && let Some(key) = discovery::hid_keys()
-            .ok()
-            .and_then(|keys| keys.into_iter().find(|k| &k.path == path))
-    {
-        return RecordedKey {
-            vendor_id: Some(key.vendor_id),
-            product_id: Some(key.product_id),
-            manufacturer: key.manufacturer,
-            product: key.product,
-            captured: None,
-        };
-    }
-    spec.stand_in_identity().unwrap_or_default()
 }

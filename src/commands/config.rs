@@ -10,23 +10,17 @@ use super::{Context, auth};
 use crate::cli::{ConfigCommand, OnOff};
 use crate::device::Device;
 use crate::device::ctap2::AuthenticatorInfo;
-use crate::device::ctap2::client_pin::{Permissions, permission};
-use crate::device::ctap2::config::{self, sub};
+use crate::device::ctap2::config::{self, Setting};
 use crate::device::pin::MAX_PIN_BYTES;
-use crate::device::pin_protocol::PinUvAuthToken;
+use crate::device::session::{Permissions, Session};
 use crate::ui::errors::{self, UsageError, exit};
 
 pub fn run(ctx: &Context, cmd: ConfigCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
-    let info = device.get_info()?.clone();
-    if !info.supports_config() {
-        return Err(refused(
-            "this key has no configurable security policy (getInfo lists no authnrCfg)",
-        ));
-    }
-    if let Err(e) = refuse_unlisted(&info, subcommand_of(&cmd)) {
+    let info = device.info()?.clone();
+    if let Err(e) = config::check_offered(&device, setting_of(&cmd)) {
         ctx.done_with(&device);
-        return Err(e);
+        return Err(e.into());
     }
     let result = match cmd {
         ConfigCommand::AlwaysUv { state } => always_uv(&mut device, &info, state),
@@ -47,54 +41,19 @@ fn refused(message: &str) -> anyhow::Error {
     errors::user(message, exit::REFUSED)
 }
 
-/// The authenticatorConfig subcommand each `config` command sends.
-fn subcommand_of(cmd: &ConfigCommand) -> i64 {
+/// What each `config` command changes.
+fn setting_of(cmd: &ConfigCommand) -> Setting {
     match cmd {
-        ConfigCommand::AlwaysUv { .. } => sub::TOGGLE_ALWAYS_UV,
-        ConfigCommand::MinPinLength { .. } | ConfigCommand::ForcePinChange => {
-            sub::SET_MIN_PIN_LENGTH
-        }
-        ConfigCommand::EnterpriseAttestation => sub::ENABLE_ENTERPRISE_ATTESTATION,
-        ConfigCommand::LongTouchReset => sub::ENABLE_LONG_TOUCH_FOR_RESET,
+        ConfigCommand::AlwaysUv { .. } => Setting::AlwaysUv,
+        ConfigCommand::MinPinLength { .. } | ConfigCommand::ForcePinChange => Setting::MinPinLength,
+        ConfigCommand::EnterpriseAttestation => Setting::EnterpriseAttestation,
+        ConfigCommand::LongTouchReset => Setting::LongTouchForReset,
     }
 }
 
-/// CTAP 2.3 authenticatorConfigCommands: what the key does not list is not sent.
-fn refuse_unlisted(info: &AuthenticatorInfo, subcommand: i64) -> Result<()> {
-    if info.lists_config_command(subcommand as u64) {
-        return Ok(());
-    }
-    let name = |n: u64| sub::name(n).map_or_else(|| format!("{n:#04x}"), str::to_string);
-    let listed: Vec<String> = info
-        .authenticator_config_commands
-        .iter()
-        .flatten()
-        .map(|&n| name(n))
-        .collect();
-    Err(refused(&format!(
-        "this key does not offer {} (authenticatorConfig {subcommand:#04x}): its getInfo lists only {}. Nothing was sent",
-        name(subcommand as u64),
-        if listed.is_empty() {
-            "none".to_string()
-        } else {
-            listed.join(", ")
-        }
-    )))
-}
-
-/// One authenticatorConfig step with a token from the PIN (`acfg` permission).
-fn with_config_token(
-    device: &mut Device,
-    step: impl FnMut(&mut Device, &PinUvAuthToken) -> Result<(), crate::device::Error>,
-) -> Result<()> {
-    let mut session = auth::pin_session(
-        device,
-        Permissions {
-            bits: permission::AUTHENTICATOR_CONFIG,
-            rp_id: None,
-        },
-    )?;
-    Ok(session.run(device, step)?)
+/// A session with the `acfg` permission, from the PIN.
+fn config_session(device: &mut Device) -> Result<Session> {
+    auth::pin_session(device, Permissions::config())
 }
 
 fn always_uv(device: &mut Device, info: &AuthenticatorInfo, wanted: OnOff) -> Result<()> {
@@ -108,7 +67,8 @@ fn always_uv(device: &mut Device, info: &AuthenticatorInfo, wanted: OnOff) -> Re
         eprintln!("Always-UV is already {}.", if now { "on" } else { "off" });
         return Ok(());
     }
-    with_config_token(device, config::toggle_always_uv)?;
+    let mut session = config_session(device)?;
+    config::toggle_always_uv(device, &mut session)?;
     let after = device.refresh_info()?.option("alwaysUv");
     eprintln!(
         "Always-UV is now {}.",
@@ -156,18 +116,17 @@ fn min_pin_length(
         ))
         .into());
     }
-    with_config_token(device, |d, t| {
-        config::set_min_pin_length(
-            d,
-            t,
-            &config::MinPinLength {
-                length: Some(length),
-                rp_ids: rps,
-                complexity_policy,
-                ..Default::default()
-            },
-        )
-    })?;
+    let mut session = config_session(device)?;
+    config::set_min_pin_length(
+        device,
+        &mut session,
+        &config::MinPinLength {
+            length: Some(length),
+            rp_ids: rps,
+            complexity_policy,
+            ..Default::default()
+        },
+    )?;
     let after = device.refresh_info()?.clone();
     eprintln!(
         "The minimum PIN length is now {}.",
@@ -199,16 +158,15 @@ fn force_pin_change(device: &mut Device, info: &AuthenticatorInfo) -> Result<()>
             "this key cannot force a PIN change (getInfo lists no setMinPINLength)",
         ));
     }
-    with_config_token(device, |d, t| {
-        config::set_min_pin_length(
-            d,
-            t,
-            &config::MinPinLength {
-                force_change: true,
-                ..Default::default()
-            },
-        )
-    })?;
+    let mut session = config_session(device)?;
+    config::set_min_pin_length(
+        device,
+        &mut session,
+        &config::MinPinLength {
+            force_change: true,
+            ..Default::default()
+        },
+    )?;
     eprintln!("The key will ask for a new PIN before its next use (fidoctl pin change).");
     Ok(())
 }
@@ -226,7 +184,8 @@ fn long_touch_reset(device: &mut Device, info: &AuthenticatorInfo) -> Result<()>
         }
         Some(false) => {}
     }
-    with_config_token(device, config::enable_long_touch_for_reset)?;
+    let mut session = config_session(device)?;
+    config::enable_long_touch_for_reset(device, &mut session)?;
     let now = device.refresh_info()?.long_touch_for_reset == Some(true);
     if now {
         eprintln!(
@@ -247,7 +206,8 @@ fn enterprise_attestation(device: &mut Device, info: &AuthenticatorInfo) -> Resu
             "this key does not offer enterprise attestation (getInfo lists no ep)",
         ));
     }
-    with_config_token(device, config::enable_enterprise_attestation)?;
+    let mut session = config_session(device)?;
+    config::enable_enterprise_attestation(device, &mut session)?;
     eprintln!("Enterprise attestation is enabled.");
     Ok(())
 }

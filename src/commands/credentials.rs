@@ -6,14 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{Context, auth, key};
 use crate::cli::CredentialsCommand;
-use crate::device::Device;
-use crate::device::ctap2::client_pin::{Permissions, permission};
-use crate::device::ctap2::credential_management::{
-    CommandSet, CredMan, Credential, Metadata, RelyingParty,
-};
-use crate::device::ctap2::{AuthenticatorInfo, CtapStatus};
+use crate::device::ctap2::AuthenticatorInfo;
+use crate::device::ctap2::credential_management::{self as cm, Credential, Metadata, RelyingParty};
 use crate::device::identity;
-use crate::device::pin_session::PinSession;
+use crate::device::session::{Permissions, Session};
+use crate::device::{Device, Feature};
 use crate::ui::errors::{self, UsageError, exit};
 use crate::ui::output;
 use crate::ui::prompt;
@@ -23,47 +20,28 @@ const SHORT_ID: usize = 8;
 
 pub fn run(ctx: &Context, cmd: CredentialsCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
-    let info = device.get_info()?.clone();
-    let set = CommandSet::for_credentials(&info).ok_or_else(|| {
-        errors::user(
-            "this key cannot list the accounts stored on it (getInfo lists no credential management)",
-            exit::REFUSED,
-        )
-    })?;
-    if let CredentialsCommand::Rename { .. } = &cmd
-        && set == CommandSet::Preview
-    {
-        return Err(errors::user(
-            "this key cannot rename accounts: its prototype credential management has no updateUserInformation",
-            exit::REFUSED,
-        ));
+    device.require(Feature::CredentialManagement)?;
+    if let CredentialsCommand::Rename { .. } = &cmd {
+        device.require(Feature::UpdateUserInformation)?;
     }
     if let CredentialsCommand::List = &cmd
-        && set == CommandSet::Final
-        && info.supports_persistent_token()
-        && let Some(listing) = list_without_pin(ctx, &mut device, &info)?
+        && device.caps().reads_credentials_with_persistent_token()
+        && let Some(listing) = list_without_pin(ctx, &mut device)?
     {
         ctx.done_with(&device);
         return print_listing(ctx, &listing);
     }
-    let session = auth::pin_session(
-        &mut device,
-        Permissions {
-            bits: permission::CREDENTIAL_MANAGEMENT,
-            rp_id: None,
-        },
-    )?;
-    let mut creds = Creds { set, session };
+    let mut session = auth::pin_session(&mut device, Permissions::credential_management())?;
     let result = match cmd {
-        CredentialsCommand::List => list(ctx, &mut device, &mut creds),
-        CredentialsCommand::Delete { ids, yes } => delete(&mut device, &mut creds, &ids, yes),
+        CredentialsCommand::List => list(ctx, &mut device, &mut session),
+        CredentialsCommand::Delete { ids, yes } => delete(&mut device, &mut session, &ids, yes),
         CredentialsCommand::Rename {
             id,
             name,
             display_name,
         } => rename(
             &mut device,
-            &mut creds,
+            &mut session,
             &id,
             name.as_deref(),
             display_name.as_deref(),
@@ -73,31 +51,18 @@ pub fn run(ctx: &Context, cmd: CredentialsCommand) -> Result<()> {
     result
 }
 
-/// Credential management with a PIN session: each step gets a working token.
-struct Creds<'p> {
-    set: CommandSet,
-    session: PinSession<'p>,
-}
-
-impl Creds<'_> {
-    fn step<T>(
-        &mut self,
-        device: &mut Device,
-        step: impl Fn(&CredMan<'_>, &mut Device) -> Result<T, crate::device::Error>,
-    ) -> Result<T> {
-        let set = self.set;
-        Ok(self
-            .session
-            .run(device, |d, token| step(&CredMan { set, token }, d))?)
-    }
-
-    fn metadata(&mut self, device: &mut Device) -> Result<Metadata> {
-        self.step(device, |cm, d| cm.metadata(d))
-    }
-
-    fn everything(&mut self, device: &mut Device) -> Result<Vec<(RelyingParty, Vec<Credential>)>> {
-        self.step(device, |cm, d| cm.everything(d))
-    }
+/// The count and every account: a key that says it holds none needs no
+/// enumeration (one round trip less).
+fn read_listing(
+    device: &mut Device,
+    session: &mut Session,
+) -> Result<Listing, crate::device::Error> {
+    let meta = cm::metadata(device, session)?;
+    let all = match meta.existing {
+        Some(0) => Vec::new(),
+        _ => cm::everything(device, session)?,
+    };
+    Ok(Listing::of(&meta, &all))
 }
 
 /// credProtect levels (CTAP 2.1 §12.1).
@@ -161,14 +126,8 @@ impl Listing {
     }
 }
 
-fn list(ctx: &Context, device: &mut Device, creds: &mut Creds<'_>) -> Result<()> {
-    let meta = creds.metadata(device)?;
-    // A key that says it holds none needs no enumeration (one round trip less).
-    let all = match meta.existing {
-        Some(0) => Vec::new(),
-        _ => creds.everything(device)?,
-    };
-    print_listing(ctx, &Listing::of(&meta, &all))
+fn list(ctx: &Context, device: &mut Device, session: &mut Session) -> Result<()> {
+    print_listing(ctx, &read_listing(device, session)?)
 }
 
 /// `credentials list` on a named key (CTAP 2.2): its stored persistent token
@@ -176,14 +135,11 @@ fn list(ctx: &Context, device: &mut Device, creds: &mut Creds<'_>) -> Result<()>
 /// decrypted encCredStoreState is the one of the cached listing, nothing
 /// changed since fidoctl last looked, and the cache answers. `None` when the
 /// key is not named, or its token no longer works (then the name is dropped).
-fn list_without_pin(
-    ctx: &Context,
-    device: &mut Device,
-    info: &AuthenticatorInfo,
-) -> Result<Option<Listing>> {
+fn list_without_pin(ctx: &Context, device: &mut Device) -> Result<Option<Listing>> {
     let Some(mut keystore) = key::keystore_for_reading() else {
         return Ok(None);
     };
+    let info: &AuthenticatorInfo = device.info()?;
     let Some(known) = keystore.recognise(info) else {
         return Ok(None);
     };
@@ -197,17 +153,8 @@ fn list_without_pin(
         }
         return Ok(Some(listing));
     }
-    let cm = CredMan {
-        set: CommandSet::Final,
-        token: &known.token,
-    };
-    let read = cm.metadata(device).and_then(|meta| {
-        let all = match meta.existing {
-            Some(0) => Vec::new(),
-            _ => cm.everything(device)?,
-        };
-        Ok(Listing::of(&meta, &all))
-    });
+    let mut session = Session::with_token(known.token.clone(), Permissions::persistent_read_only());
+    let read = read_listing(device, &mut session);
     match read {
         Ok(listing) => {
             if let Some(state) = state {
@@ -312,14 +259,14 @@ fn describe(rp: &RelyingParty, c: &Credential) -> String {
     )
 }
 
-fn delete(device: &mut Device, creds: &mut Creds<'_>, ids: &[String], yes: bool) -> Result<()> {
+fn delete(device: &mut Device, session: &mut Session, ids: &[String], yes: bool) -> Result<()> {
     if ids.is_empty() {
         return Err(UsageError(
             "name the accounts to delete by id (see fidoctl credentials list)".into(),
         )
         .into());
     }
-    let all = creds.everything(device)?;
+    let all = cm::everything(device, session)?;
     let targets = ids
         .iter()
         .map(|id| resolve(id, &all))
@@ -333,7 +280,7 @@ fn delete(device: &mut Device, creds: &mut Creds<'_>, ids: &[String], yes: bool)
         return Err(errors::user("nothing was deleted", exit::CANCELLED));
     }
     for ((_, c), name) in targets.iter().zip(&names) {
-        creds.step(device, |cm, d| cm.delete(d, c))?;
+        cm::delete(device, session, c)?;
         eprintln!("Deleted {name}.");
     }
     Ok(())
@@ -341,7 +288,7 @@ fn delete(device: &mut Device, creds: &mut Creds<'_>, ids: &[String], yes: bool)
 
 fn rename(
     device: &mut Device,
-    creds: &mut Creds<'_>,
+    session: &mut Session,
     id: &str,
     name: Option<&str>,
     display: Option<&str>,
@@ -349,17 +296,9 @@ fn rename(
     if name.is_none() && display.is_none() {
         return Err(UsageError("give --name, --display-name or both".into()).into());
     }
-    let all = creds.everything(device)?;
+    let all = cm::everything(device, session)?;
     let (rp, c) = resolve(id, &all)?;
-    creds
-        .step(device, |cm, d| cm.update_user(d, c, name, display))
-        .map_err(|e| match errors::status_of(&e) {
-            Some(CtapStatus::InvalidSubcommand) => errors::user(
-                "this key cannot rename accounts: it lists credMgmt but does not know updateUserInformation (a firmware update may add it)",
-                exit::REFUSED,
-            ),
-            _ => e,
-        })?;
+    cm::update_user(device, session, c, name, display)?;
     eprintln!("Updated {}.", describe(rp, c));
     Ok(())
 }

@@ -3,10 +3,9 @@
 use anyhow::Result;
 
 use super::Context;
-use crate::device::Error as DeviceError;
+use crate::device::{DeviceSpec, Error as DeviceError, KeyIdentity};
 #[cfg(not(target_os = "linux"))]
-use crate::device::discovery;
-use crate::device::discovery::DeviceSpec;
+use crate::keys;
 use crate::system::hid_access::Probe;
 #[cfg(not(target_os = "linux"))]
 use crate::ui::doctor_view::Severity;
@@ -14,11 +13,11 @@ use crate::ui::doctor_view::{self, Line};
 use crate::ui::output;
 
 /// INIT + getInfo on one key, as doctor reports it.
-fn probe(ctx: &Context, spec: &DeviceSpec) -> Probe {
-    match ctx.probe(spec) {
-        Ok(s) if s.u2f_only => Probe::U2fOnly,
-        Ok(s) => Probe::Ctap2 {
-            versions: s.info.map(|i| i.versions).unwrap_or_default(),
+fn probe(ctx: &Context, spec: &DeviceSpec, known: Option<KeyIdentity>) -> Probe {
+    match ctx.probe(spec, known) {
+        Ok(d) if d.is_u2f_only() => Probe::U2fOnly,
+        Ok(d) => Probe::Ctap2 {
+            versions: d.info().map(|i| i.versions.clone()).unwrap_or_default(),
         },
         Err(e) if is_refused(&e) => Probe::Blocked,
         Err(e) => Probe::Failed(crate::ui::errors::report(&e).message),
@@ -52,7 +51,7 @@ fn platform_lines(ctx: &Context) -> Vec<Line> {
             let spec = DeviceSpec::Hid(node.dev_path.display().to_string());
             lines.push(doctor_view::probe_line(
                 &format!("/dev/{}", node.name),
-                &probe(ctx, &spec),
+                &probe(ctx, &spec, Some(node.identity.clone())),
             ));
         }
     }
@@ -65,7 +64,7 @@ fn platform_lines(ctx: &Context) -> Vec<Line> {
 fn platform_lines(ctx: &Context) -> Vec<Line> {
     use crate::system::hid_access::{self, Key, Platform};
 
-    let keys = match discovery::hid_keys() {
+    let found = match keys::usb::connected() {
         Ok(keys) => keys,
         Err(e) => {
             return vec![Line {
@@ -75,11 +74,11 @@ fn platform_lines(ctx: &Context) -> Vec<Line> {
             }];
         }
     };
-    let keys = keys
-        .iter()
-        .map(|k| Key {
-            label: discovery::describe(k),
-            probe: probe(ctx, &DeviceSpec::Hid(k.path.clone())),
+    let keys = found
+        .into_iter()
+        .map(|(spec, identity)| Key {
+            label: keys::usb::describe(&spec, &identity),
+            probe: probe(ctx, &spec, Some(identity)),
         })
         .collect();
     hid_access::diagnose(&Platform::current(), keys)

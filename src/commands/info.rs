@@ -24,16 +24,12 @@ pub fn run(ctx: &Context) -> Result<()> {
         println!("  but has no PIN, no fingerprints and no AAGUID for fidoctl to manage.");
         return Ok(());
     }
-    let info = device.get_info()?.clone();
+    let info = device.info()?.clone();
     let counters = client_pin::counters(&mut device);
     ctx.done_with(&device);
     let name = registry.name(&info.aaguid);
     let keystore = key::keystore_for_reading();
-    let naming = key::naming(
-        keystore.as_ref(),
-        Some(&info),
-        key::serial_of(device.label()),
-    );
+    let naming = key::naming(keystore.as_ref(), &device);
     if ctx.json {
         let mut value = serde_json::to_value(&info)?;
         let obj = value
@@ -56,7 +52,7 @@ pub fn run(ctx: &Context) -> Result<()> {
     }
     print!(
         "{}",
-        info_view::render(device.label(), name.as_deref(), &naming, &info, &counters)
+        info_view::render(&device.label(), name.as_deref(), &naming, &info, &counters)
     );
     Ok(())
 }

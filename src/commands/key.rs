@@ -10,12 +10,11 @@ use serde::Serialize;
 use super::{Context, auth};
 use crate::cbor;
 use crate::cli::KeyCommand;
-use crate::device::Device;
-use crate::device::ctap2::{AuthenticatorInfo, CtapStatus};
-use crate::device::discovery::{self, DeviceSpec};
+use crate::ctap::CtapStatus;
+use crate::device::ctap2::AuthenticatorInfo;
 use crate::device::identity;
 use crate::device::pin::Pin;
-use crate::device::pin_protocol::PinProtocol;
+use crate::device::{Device, Feature};
 use crate::keystore::{Entry, Keystore, Known, MAX_NICKNAME};
 use crate::ui::errors::{self, UsageError, exit};
 use crate::ui::info_view::Naming;
@@ -46,18 +45,15 @@ pub(super) fn keystore_for_reading() -> Option<Keystore> {
 }
 
 /// How this key is told apart: its nickname where a stored token recognises it.
-pub(super) fn naming(
-    keystore: Option<&Keystore>,
-    info: Option<&AuthenticatorInfo>,
-    serial: Option<String>,
-) -> Naming {
+pub(super) fn naming(keystore: Option<&Keystore>, device: &Device) -> Naming {
+    let info = device.info().ok();
     Naming {
         nickname: keystore
             .zip(info)
             .and_then(|(ks, info)| ks.recognise(info))
             .map(|k| k.entry.nickname),
-        serial,
-        nameable: info.is_some_and(nameable),
+        serial: device.identity().serial.clone(),
+        nameable: device.caps().key_identifier,
     }
 }
 
@@ -87,23 +83,6 @@ pub(super) fn drop_dead_name(keystore: &mut Keystore, entry: &Entry) {
             ""
         }
     );
-}
-
-/// The USB serial number of the HID key at this label, where it has one.
-pub(super) fn serial_of(label: &str) -> Option<String> {
-    let DeviceSpec::Hid(path) = DeviceSpec::parse(label).ok()? else {
-        return None;
-    };
-    discovery::hid_keys()
-        .ok()?
-        .into_iter()
-        .find(|k| k.path == path)?
-        .serial
-}
-
-/// CTAP 2.2's persistent token and the identifier it decrypts.
-fn nameable(info: &AuthenticatorInfo) -> bool {
-    info.supports_persistent_token() && info.enc_identifier.is_some()
 }
 
 fn check_nickname(raw: &str) -> Result<String> {
@@ -139,9 +118,12 @@ fn name(ctx: &Context, raw: &str) -> Result<()> {
 }
 
 fn name_device(ctx: &Context, device: &mut Device, nickname: &str) -> Result<()> {
-    let info = device.get_info()?.clone();
-    if !nameable(&info) {
-        let serial = serial_of(device.label())
+    let info = device.info()?.clone();
+    if device.require(Feature::KeyIdentifier).is_err() {
+        let serial = device
+            .identity()
+            .serial
+            .clone()
             .map(|s| format!(" fidoctl shows its USB serial number instead ({s})."))
             .unwrap_or_else(|| " It has no USB serial number either, so it cannot be told apart from another key of its model.".into());
         return Err(errors::user(
@@ -184,17 +166,12 @@ fn name_device(ctx: &Context, device: &mut Device, nickname: &str) -> Result<()>
 /// A PIN change ends the key's persistent token (CTAP 2.2 §6.5.5.6): for a
 /// named key, take a new one with the new PIN, so the name stays. An optional
 /// step: if it fails, the name is dropped and the person told.
-pub(super) fn keep_name_after_pin_change(
-    device: &mut Device,
-    protocol: PinProtocol,
-    new_pin: &Pin,
-    known: Option<Known>,
-) {
+pub(super) fn keep_name_after_pin_change(device: &mut Device, new_pin: &Pin, known: Option<Known>) {
     let Some(known) = known else { return };
     let Some(mut keystore) = keystore_for_reading() else {
         return;
     };
-    let renewed = auth::persistent_token_with(device, protocol, new_pin)
+    let renewed = auth::persistent_token_with(device, new_pin)
         .ok()
         .and_then(|token| {
             let info = device.refresh_info().ok()?;
@@ -217,8 +194,8 @@ fn forget(ctx: &Context, nickname: Option<&str>) -> Result<()> {
             .map(|e| e.identifier.clone())
             .ok_or_else(|| UsageError(format!("no key is named \"{n}\" (see fidoctl key list)")))?,
         None => {
-            let mut device = ctx.open_selected()?;
-            let info = device.get_info()?.clone();
+            let device = ctx.open_selected()?;
+            let info = device.info()?.clone();
             ctx.done_with(&device);
             keystore
                 .recognise(&info)

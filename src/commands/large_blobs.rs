@@ -11,24 +11,19 @@ use serde::Serialize;
 use super::{Context, auth};
 use crate::cbor::Value;
 use crate::cli::LargeBlobsCommand;
-use crate::device::Device;
-use crate::device::ctap2::client_pin::{Permissions, permission};
-use crate::device::ctap2::credential_management::{CommandSet, CredMan};
+use crate::ctap::client_pin::permission;
+use crate::device::ctap2::credential_management as cm;
 use crate::device::ctap2::large_blobs::{self, Entry};
-use crate::device::pin_session::PinSession;
+use crate::device::session::{Permissions, Session};
+use crate::device::{Device, Feature};
 use crate::ui::errors::{self, exit};
 use crate::ui::output::{self, Section};
 use crate::ui::prompt;
 
 pub fn run(ctx: &Context, cmd: LargeBlobsCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
-    let info = device.get_info()?.clone();
-    if info.option("largeBlobs") != Some(true) {
-        return Err(errors::user(
-            "this key has no large-blob storage (getInfo lists no largeBlobs)",
-            exit::REFUSED,
-        ));
-    }
+    device.require(Feature::LargeBlobs)?;
+    let info = device.info()?.clone();
     let serialized = large_blobs::read_array(&mut device)?;
     let entries = match (large_blobs::parse(&serialized), &cmd) {
         (Ok(entries), _) => entries,
@@ -110,14 +105,14 @@ struct Owner {
 }
 
 /// The passkeys with a largeBlobKey, read with the PIN through `session`.
-fn owners(device: &mut Device, session: &mut PinSession<'_>) -> Result<Vec<Owner>> {
-    let set = CommandSet::for_credentials(device.get_info()?).ok_or_else(|| {
-        errors::user(
+fn owners(device: &mut Device, session: &mut Session) -> Result<Vec<Owner>> {
+    if device.require(Feature::CredentialManagement).is_err() {
+        return Err(errors::user(
             "this key cannot list its passkeys, so it cannot say whose entries these are",
             exit::REFUSED,
-        )
-    })?;
-    let all = session.run(device, |d, token| CredMan { set, token }.everything(d))?;
+        ));
+    }
+    let all = cm::everything(device, session)?;
     Ok(all
         .into_iter()
         .flat_map(|(rp, creds)| {
@@ -143,8 +138,8 @@ fn owner_of<'o>(entry: &Value, owners: &'o [Owner]) -> Option<&'o Owner> {
     owners.iter().find(|o| entry.open(&o.key).is_some())
 }
 
-fn session(device: &mut Device, bits: u8) -> Result<PinSession<'static>> {
-    auth::pin_session(device, Permissions { bits, rp_id: None })
+fn session(device: &mut Device, bits: u8) -> Result<Session> {
+    auth::pin_session(device, Permissions::new(bits))
 }
 
 #[derive(Serialize)]
@@ -160,16 +155,17 @@ struct EntryJson {
 
 fn list(ctx: &Context, device: &mut Device, store: &Store) -> Result<()> {
     // The owners are an optional read: without a way to get the PIN they stay unknown.
-    let info = device.get_info()?;
+    let info = device.info()?;
+    let listable_key = device.caps().credentials.is_some();
     // Why the owners would stay unknown, if they do.
-    let unknown = if CommandSet::for_credentials(info).is_none() {
+    let unknown = if !listable_key {
         "unknown (the key cannot list its passkeys)"
     } else if info.pin_is_set() != Some(true) {
         "unknown (listing passkeys needs a PIN: fidoctl pin set)"
     } else {
         "unknown (needs the PIN)"
     };
-    let listable = info.pin_is_set() == Some(true) && CommandSet::for_credentials(info).is_some();
+    let listable = info.pin_is_set() == Some(true) && listable_key;
     let can_name = !store.entries.is_empty() && listable && prompt::pin_available();
     let found = if can_name {
         let mut s = session(device, permission::CREDENTIAL_MANAGEMENT)?;
@@ -236,7 +232,7 @@ fn list(ctx: &Context, device: &mut Device, store: &Store) -> Result<()> {
 /// large-blob-write; a key with neither takes writes without one (§6.10.2).
 fn write(
     device: &mut Device,
-    session: Option<&mut PinSession<'_>>,
+    session: Option<&mut Session>,
     entries: &[Value],
     max: Option<u64>,
 ) -> Result<()> {
@@ -252,17 +248,12 @@ fn write(
             exit::REFUSED,
         ));
     }
-    match session {
-        Some(s) => s.run(device, |d, token| {
-            large_blobs::write_array(d, Some(token), &serialized)
-        })?,
-        None => large_blobs::write_array(device, None, &serialized)?,
-    }
+    large_blobs::write_array(device, session, &serialized)?;
     Ok(())
 }
 
 fn protected(device: &mut Device) -> Result<bool> {
-    let info = device.get_info()?;
+    let info = device.info()?;
     Ok(info.pin_is_set() == Some(true) || info.option("alwaysUv") == Some(true))
 }
 
@@ -284,7 +275,7 @@ fn delete(device: &mut Device, mut store: Store, entry: usize, yes: bool) -> Res
         None
     };
     let owner = match session.as_mut() {
-        Some(s) if CommandSet::for_credentials(device.get_info()?).is_some() => {
+        Some(s) if device.caps().credentials.is_some() => {
             let found = owners(device, s)?;
             owner_of(&store.entries[entry - 1], &found).map(|o| format!(" ({}/{})", o.rp, o.user))
         }

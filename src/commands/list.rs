@@ -7,8 +7,9 @@ use uuid::Uuid;
 use super::{Context, key};
 use crate::aaguid::Registry;
 use crate::cli::ListArgs;
-use crate::device::discovery::{self, DeviceSpec};
-use crate::device::transport::hid;
+use crate::device::link::hid;
+use crate::device::{DeviceSpec, KeyIdentity};
+use crate::keys;
 use crate::keystore::Keystore;
 use crate::ui::errors;
 use crate::ui::info_view::{self, Naming};
@@ -16,6 +17,10 @@ use crate::ui::output::{self, Section};
 
 #[derive(Debug, Serialize)]
 struct Row {
+    #[serde(skip)]
+    spec: DeviceSpec,
+    #[serde(skip)]
+    identity: Option<KeyIdentity>,
     path: String,
     vendor_id: Option<String>,
     product_id: Option<String>,
@@ -35,17 +40,11 @@ struct Row {
 
 pub fn run(ctx: &Context, args: &ListArgs) -> Result<()> {
     let mut rows = match &ctx.device {
-        Some(dev) => vec![blank_row(&DeviceSpec::parse(dev)?)],
-        None => discovery::hid_keys()?
+        // A simulated or replayed key shows the USB identity of the key it stands for.
+        Some(spec) => vec![row(spec.clone(), keys::open::stand_in_identity(spec))],
+        None => keys::usb::connected()?
             .into_iter()
-            .map(|k| Row {
-                vendor_id: Some(format!("{:04x}", k.vendor_id)),
-                product_id: Some(format!("{:04x}", k.product_id)),
-                manufacturer: k.manufacturer,
-                product: k.product,
-                serial: k.serial,
-                ..blank_row(&DeviceSpec::Hid(k.path))
-            })
+            .map(|(spec, identity)| row(spec, Some(identity)))
             .collect(),
     };
     // --no-probe: enumeration alone (what `fido2-token -L` does), no key is opened.
@@ -77,40 +76,38 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<()> {
     Ok(())
 }
 
-fn blank_row(spec: &DeviceSpec) -> Row {
-    // A simulated or replayed key shows the USB identity of the key it stands for.
-    let key = spec.stand_in_identity().unwrap_or_default();
+fn row(spec: DeviceSpec, identity: Option<KeyIdentity>) -> Row {
+    let key = identity.clone().unwrap_or_default();
     Row {
         path: spec.label(),
+        spec,
         vendor_id: key.vendor_id.map(|v| format!("{v:04x}")),
         product_id: key.product_id.map(|p| format!("{p:04x}")),
         manufacturer: key.manufacturer,
         product: key.product,
+        serial: key.serial,
+        identity,
         u2f_only: None,
         versions: None,
         aaguid: None,
         name: None,
         nickname: None,
-        serial: None,
         nameable: None,
         error: None,
     }
 }
 
 fn fill(ctx: &Context, registry: &Registry, keystore: Option<&Keystore>, row: &mut Row) {
-    let probe = DeviceSpec::parse(&row.path)
-        .map_err(anyhow::Error::from)
-        .and_then(|spec| ctx.probe(&spec));
-    match probe {
-        Ok(summary) => {
-            row.u2f_only = Some(summary.u2f_only);
-            let naming = key::naming(keystore, summary.info.as_ref(), row.serial.clone());
+    match ctx.probe(&row.spec, row.identity.clone()) {
+        Ok(device) => {
+            row.u2f_only = Some(device.is_u2f_only());
+            let naming = key::naming(keystore, &device);
             row.nickname = naming.nickname;
             row.nameable = Some(naming.nameable);
-            if let Some(info) = summary.info {
+            if let Ok(info) = device.info() {
                 row.name = registry.name(&info.aaguid);
                 row.aaguid = Some(info.aaguid);
-                row.versions = Some(info.versions);
+                row.versions = Some(info.versions.clone());
             }
         }
         Err(e) => row.error = Some(errors::report(&e).message),

@@ -2,7 +2,6 @@
 //! Security Key page. Without a terminal it prints help instead.
 
 use anyhow::Result;
-use dialoguer::Select;
 
 use crate::cli::{
     Command, CredentialsCommand, FingerprintCommand, PinCommand, ResetArgs, SetupArgs,
@@ -43,10 +42,6 @@ pub fn choose() -> Result<Option<Command>> {
     ];
     let mut labels: Vec<&str> = items.iter().map(|(l, _)| *l).collect();
     labels.push("Quit");
-    let picked = Select::new()
-        .with_prompt("What would you like to do?")
-        .items(&labels)
-        .default(0)
-        .interact_opt()?;
+    let picked = crate::ui::prompt::choose("What would you like to do?", &labels)?;
     Ok(picked.and_then(|i| items.get(i)).map(|(_, make)| make()))
 }

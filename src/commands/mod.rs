@@ -7,11 +7,10 @@ use anyhow::Result;
 
 use crate::aaguid::Registry;
 use crate::cli::{Cli, Command};
-use crate::device::discovery::{self, DeviceSpec, Summary};
-use crate::device::selection;
-use crate::device::transport::Transport;
-use crate::device::transport::trace::Traced;
-use crate::device::{CancelToken, Device};
+use crate::ctap::reports::Transport;
+use crate::device::link::trace::Traced;
+use crate::device::{CancelToken, Device, DeviceSpec, KeyIdentity};
+use crate::keys::{self, open::TransportHook};
 
 mod aaguid;
 mod attest;
@@ -35,7 +34,8 @@ mod sim;
 
 /// What every command gets: the global options and shared services.
 pub struct Context {
-    pub device: Option<String>,
+    /// `--device`, parsed by clap.
+    pub device: Option<DeviceSpec>,
     pub json: bool,
     pub verbose: bool,
     pub trace: bool,
@@ -59,11 +59,14 @@ impl Context {
         }
     }
 
-    /// `--device`, or the one key connected.
-    pub fn device_spec(&self) -> Result<DeviceSpec> {
+    /// `--device`, or the one key connected (with the identity the OS gives it).
+    pub fn device_spec(&self) -> Result<(DeviceSpec, Option<KeyIdentity>)> {
         Ok(match &self.device {
-            Some(s) => DeviceSpec::parse(s)?,
-            None => discovery::default_spec()?,
+            Some(spec) => (spec.clone(), None),
+            None => {
+                let (spec, identity) = keys::usb::only_key(keys::usb::connected()?)?;
+                (spec, Some(identity))
+            }
         })
     }
 
@@ -75,17 +78,18 @@ impl Context {
         }
     }
 
-    pub fn open(&self, spec: &DeviceSpec) -> Result<Device> {
-        self.open_wrapped(spec, |t| t)
+    pub fn open(&self, spec: &DeviceSpec, known: Option<KeyIdentity>) -> Result<Device> {
+        self.open_wrapped(spec, known, &|t| t)
     }
 
     /// Opens with `wrap` around the transport, inside `--trace` (for capture).
     pub fn open_wrapped(
         &self,
         spec: &DeviceSpec,
-        wrap: impl Fn(Box<dyn Transport>) -> Box<dyn Transport>,
+        known: Option<KeyIdentity>,
+        wrap: &TransportHook<'_>,
     ) -> Result<Device> {
-        let mut device = discovery::open(spec, &|t| self.wrap_transport(wrap(t)))?;
+        let mut device = keys::open::open(spec, known, &|t| self.wrap_transport(wrap(t)))?;
         device.set_cancel_token(self.cancel.clone());
         Ok(device)
     }
@@ -105,29 +109,30 @@ impl Context {
         });
     }
 
-    /// INIT + getInfo on a key, counted for `--verbose`.
-    pub fn probe(&self, spec: &DeviceSpec) -> Result<Summary> {
-        let summary = discovery::probe(spec, &|t| self.wrap_transport(t))?;
-        self.add_round_trips(summary.round_trips);
-        Ok(summary)
+    /// Opens a key for a quick look (INIT + getInfo), counted for `--verbose`.
+    pub fn probe(&self, spec: &DeviceSpec, known: Option<KeyIdentity>) -> Result<Device> {
+        let device = self.open(spec, known)?;
+        self.done_with(&device);
+        Ok(device)
     }
 
     /// Opens the key this command is about: `--device`, the only key, or, with
     /// several keys and a person at the terminal, the one they touch.
     pub fn open_selected(&self) -> Result<Device> {
-        if self.device.is_some() {
-            return self.open(&self.device_spec()?);
+        if let Some(spec) = &self.device {
+            return self.open(spec, None);
         }
-        let keys = discovery::hid_keys()?;
-        if keys.len() < 2 || !crate::ui::prompt::interactive() {
-            return self.open(&discovery::only_key(keys)?);
+        let found = keys::usb::connected()?;
+        if found.len() < 2 || !crate::ui::prompt::interactive() {
+            let (spec, identity) = keys::usb::only_key(found)?;
+            return self.open(&spec, Some(identity));
         }
-        let mut devices = keys
-            .iter()
-            .map(|k| self.open(&DeviceSpec::Hid(k.path.clone())))
+        let devices = found
+            .into_iter()
+            .map(|(spec, identity)| self.open(&spec, Some(identity)))
             .collect::<Result<Vec<_>>>()?;
         // Which is which, by the names given with `fidoctl key name` (no PIN).
-        let choices = self.choices(&mut devices, &keys);
+        let choices = self.choices(&devices);
         let waiting = crate::ui::progress::Waiting::new(&format!(
             "{} keys are connected: touch the one you want to use\n{}",
             devices.len(),
@@ -137,7 +142,7 @@ impl Context {
                 .collect::<Vec<_>>()
                 .join("\n")
         ));
-        let (winner, devices) = selection::select_by_touch(devices, &self.cancel)?;
+        let (winner, devices) = keys::select::select_by_touch(devices, &self.cancel)?;
         drop(waiting);
         eprintln!("Using {}.", choices[winner]);
         let mut device = devices
@@ -149,23 +154,17 @@ impl Context {
     }
 
     /// "Security Key by Yubico — backup key" for each key, from getInfo alone.
-    fn choices(
-        &self,
-        devices: &mut [Device],
-        keys: &[crate::device::transport::hid::HidKey],
-    ) -> Vec<String> {
+    fn choices(&self, devices: &[Device]) -> Vec<String> {
         let registry = self.registry().ok();
         let keystore = key::keystore_for_reading();
         devices
-            .iter_mut()
-            .zip(keys)
-            .map(|(device, k)| {
-                let info = device.get_info().ok().cloned();
+            .iter()
+            .map(|device| {
+                let info = device.info().ok();
                 let model = info
-                    .as_ref()
                     .and_then(|i| registry.as_ref()?.name(&i.aaguid))
-                    .or_else(|| k.product.clone());
-                let naming = key::naming(keystore.as_ref(), info.as_ref(), k.serial.clone());
+                    .or_else(|| device.identity().product.clone());
+                let naming = key::naming(keystore.as_ref(), device);
                 crate::ui::info_view::key_choice(model.as_deref(), &naming)
             })
             .collect()
@@ -225,7 +224,7 @@ impl Context {
 
 pub fn run(cli: Cli) -> Result<()> {
     if cli.trace {
-        crate::device::transport::trace::start_clock();
+        crate::device::link::trace::start_clock();
     }
     let ctx = Context::from_cli(&cli);
     ctx.install_ctrl_c();

@@ -3,15 +3,15 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{Context, auth, key};
+use super::{Context, key};
 use crate::cli::PinCommand;
-use crate::device::Device;
-use crate::device::ctap2::client_pin;
-use crate::device::ctap2::{AuthenticatorInfo, CtapStatus};
+use crate::ctap::CtapStatus;
+use crate::device::ctap2::{AuthenticatorInfo, client_pin};
 use crate::device::pin::{MAX_PIN_BYTES, Pin, PinRules};
-use crate::ui::info_view;
+use crate::device::{Device, Feature};
 use crate::ui::output::{self, Section};
 use crate::ui::{errors, prompt};
+use crate::ui::{info_view, pin_view};
 
 pub fn run(ctx: &Context, cmd: PinCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
@@ -49,7 +49,7 @@ struct Status {
 }
 
 fn status(ctx: &Context, device: &mut Device) -> Result<()> {
-    let info = device.get_info()?.clone();
+    let info = device.info()?.clone();
     let mut s = Status {
         pin_supported: info.pin_is_set().is_some(),
         pin_set: info.pin_is_set() == Some(true),
@@ -67,7 +67,7 @@ fn status(ctx: &Context, device: &mut Device) -> Result<()> {
         counters: None,
     };
     if s.pin_supported {
-        s.pin_uv_auth_protocol = client_pin::protocol_for(device).ok().map(|p| p.version());
+        s.pin_uv_auth_protocol = device.caps().pin_protocol.map(|p| p.version());
         let counters = client_pin::counters(device);
         if let Some(retries) = counters.pin.known() {
             s.pin_retries = Some(retries.retries);
@@ -87,7 +87,7 @@ fn status(ctx: &Context, device: &mut Device) -> Result<()> {
 
 fn render_status(s: &Status) -> String {
     let mut sec = Section::new("PIN");
-    let Some(counters) = s.counters.filter(|_| s.pin_supported) else {
+    let Some(counters) = s.counters.as_ref().filter(|_| s.pin_supported) else {
         sec.row("PIN", "not supported by this key");
         return sec.render();
     };
@@ -101,7 +101,7 @@ fn render_status(s: &Status) -> String {
     );
     sec.row_opt(
         "tries",
-        info_view::reading(counters.pin, |r| info_view::pin_tries(r, s.pin_set)),
+        info_view::reading(&counters.pin, |r| info_view::pin_tries(r, s.pin_set)),
     );
     sec.row(
         "change required",
@@ -129,7 +129,7 @@ fn render_status(s: &Status) -> String {
     );
     sec.row_opt(
         "fingerprint tries",
-        info_view::reading(counters.uv, |n| format!("{n} left")),
+        info_view::reading(&counters.uv, |n| format!("{n} left")),
     );
     sec.render()
 }
@@ -149,9 +149,9 @@ pub(super) fn read_new_pin(info: &AuthenticatorInfo) -> Result<Pin> {
 }
 
 fn set(device: &mut Device) -> Result<()> {
-    let info = device.get_info()?.clone();
+    let info = device.info()?.clone();
     match info.pin_is_set() {
-        None => return Err(errors::user(errors::NO_PIN_SUPPORT, errors::exit::REFUSED)),
+        None => return Err(crate::device::Error::Unsupported(Feature::Pin).into()),
         Some(true) => {
             return Err(errors::user(
                 "this key already has a PIN: use `fidoctl pin change`",
@@ -161,38 +161,34 @@ fn set(device: &mut Device) -> Result<()> {
         Some(false) => {}
     }
     let new_pin = read_new_pin(&info)?;
-    let protocol = client_pin::protocol_for(device)?;
-    client_pin::set_pin(device, protocol, &new_pin).map_err(|e| {
-        match errors::lost_contact(&e) {
-            true => errors::interrupted(errors::Change::PinSet, e),
-            false => explain_new_pin_refusal(&info, e),
-        }
+    client_pin::set_pin(device, &new_pin).map_err(|e| match e.lost_contact() {
+        true => errors::interrupted(errors::Change::PinSet, e),
+        false => explain_new_pin_refusal(&info, e),
     })?;
     eprintln!("PIN set.");
     Ok(())
 }
 
 fn change(device: &mut Device) -> Result<()> {
-    auth::require_pin_set(device)?;
-    let info = device.get_info()?.clone();
-    let protocol = client_pin::protocol_for(device)?;
-    auth::check_retries(device, protocol)?;
+    let retries = device.pin_change_precheck()?;
+    if let Some(warning) = retries.and_then(pin_view::few_tries_warning) {
+        eprintln!("fidoctl: {warning}");
+    }
+    let info = device.info()?.clone();
     let current = Pin::existing(&prompt::current_pin("Current PIN")?);
     let new_pin = read_new_pin(&info)?;
     let known = key::keystore_for_reading().and_then(|ks| ks.recognise(&info));
-    match client_pin::change_pin(device, protocol, &current, &new_pin) {
+    match client_pin::change_pin(device, &current, &new_pin) {
         Ok(()) => {
             eprintln!("PIN changed.");
-            key::keep_name_after_pin_change(device, protocol, &new_pin, known);
+            key::keep_name_after_pin_change(device, &new_pin, known);
             Ok(())
         }
         Err(e) if e.status() == Some(CtapStatus::PinPolicyViolation) => {
             Err(explain_new_pin_refusal(&info, e))
         }
-        Err(e) if errors::lost_contact(&e) => {
-            Err(errors::interrupted(errors::Change::PinChange, e))
-        }
-        Err(e) => Err(auth::explain_pin_failure(device, protocol, e)),
+        Err(e) if e.lost_contact() => Err(errors::interrupted(errors::Change::PinChange, e)),
+        Err(e) => Err(device.explain_pin_failure(e).into()),
     }
 }
 

@@ -13,12 +13,11 @@ use anyhow::Result;
 
 use super::{Context, key};
 use crate::cli::ResetArgs;
-use crate::device::Device;
-use crate::device::ctap2::{AuthenticatorInfo, CtapStatus, reset};
-use crate::device::discovery::{self, DeviceSpec};
-use crate::device::identity::{self, Fingerprint};
-use crate::keystore::{Keystore, Known};
-use crate::sim;
+use crate::ctap::CtapStatus;
+use crate::device::ctap2::reset;
+use crate::device::identity::SameKey;
+use crate::device::{Device, DeviceSpec};
+use crate::keys;
 use crate::ui::errors::{self, exit};
 use crate::ui::info_view;
 use crate::ui::progress::{self, Waiting};
@@ -27,34 +26,10 @@ use crate::ui::prompt;
 /// How long we wait for the user to pull or plug the key.
 const REPLUG_WAIT: Duration = Duration::from_secs(60);
 
-/// What the key was before the re-plug, to compare with what is plugged in after.
-enum Identity {
-    /// Its identifier, decrypted with the stored persistent token.
-    Known(Known, [u8; 16]),
-    Model(Box<Fingerprint>),
-}
-
-impl Identity {
-    fn of(info: &AuthenticatorInfo, keystore: Option<&Keystore>) -> Self {
-        let known = keystore.and_then(|ks| ks.recognise(info));
-        match known.and_then(|k| identity::identifier(info, &k.token).map(|id| (k, id))) {
-            Some((k, id)) => Identity::Known(k, id),
-            None => Identity::Model(Box::new(Fingerprint::of(info))),
-        }
-    }
-
-    fn matches(&self, info: &AuthenticatorInfo) -> bool {
-        match self {
-            Identity::Known(k, id) => identity::identifier(info, &k.token) == Some(*id),
-            Identity::Model(fingerprint) => Fingerprint::of(info) == **fingerprint,
-        }
-    }
-}
-
 pub fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
-    let mut device = ctx.open_selected()?;
-    let spec = DeviceSpec::parse(device.label())?;
-    let info = device.get_info()?.clone();
+    let device = ctx.open_selected()?;
+    let spec = device.spec().clone();
+    let info = device.info()?.clone();
     let name = ctx
         .registry()?
         .name(&info.aaguid)
@@ -75,10 +50,16 @@ pub fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
         ));
     }
     let mut keystore = key::keystore_for_reading();
-    let before = Identity::of(&info, keystore.as_ref());
-    let title = match &before {
-        Identity::Known(k, _) => info_view::key_title(Some(&name), Some(&k.entry.nickname)),
-        Identity::Model(_) => name.clone(),
+    // A named key is checked by its identifier, any other by its getInfo.
+    let known = keystore.as_ref().and_then(|ks| ks.recognise(&info));
+    let before = SameKey::of(&info, known.as_ref().map(|k| &k.token));
+    let named = match (&before, &known) {
+        (SameKey::Identifier(..), Some(k)) => Some(k),
+        _ => None,
+    };
+    let title = match named {
+        Some(k) => info_view::key_title(Some(&name), Some(&k.entry.nickname)),
+        None => name.clone(),
     };
 
     prompt::confirm_by_typing(
@@ -90,12 +71,12 @@ pub fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
     )?;
 
     let mut device = replug(ctx, &spec)?;
-    let fresh = device.get_info()?.clone();
+    let fresh = device.info()?.clone();
     if !before.matches(&fresh) {
         ctx.done_with(&device);
-        let which = match &before {
-            Identity::Known(k, _) => format!("it is not \"{}\"", k.entry.nickname),
-            Identity::Model(_) => "it differs from the one checked before".to_string(),
+        let which = match named {
+            Some(k) => format!("it is not \"{}\"", k.entry.nickname),
+            None => "it differs from the one checked before".to_string(),
         };
         return Err(errors::user(
             format!(
@@ -121,7 +102,7 @@ pub fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
     match result {
         Ok(()) => {
             eprintln!("The key is reset: its PIN, fingerprints and accounts are erased.");
-            if let (Identity::Known(k, _), Some(ks)) = (&before, keystore.as_mut()) {
+            if let (Some(k), Some(ks)) = (named, keystore.as_mut()) {
                 // A reset key has a new identifier and persistent token: the old ones are dead.
                 ks.forget(&k.entry.identifier);
                 if ks.save().is_ok() {
@@ -154,10 +135,10 @@ pub fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
 /// by the simulator for `sim:`; a key over UDP cannot be re-plugged from here.
 fn replug(ctx: &Context, spec: &DeviceSpec) -> Result<Device> {
     match spec {
-        DeviceSpec::Sim(profile) => {
-            sim::replug(*profile)?;
+        DeviceSpec::Sim(_) => {
+            keys::open::replug_simulated(spec)?;
             eprintln!("(simulated key removed and re-inserted)");
-            ctx.open(spec)
+            ctx.open(spec, None)
         }
         DeviceSpec::Replay(_) => Err(errors::user(
             "a replayed key is a recording: it cannot be reset; nothing was sent",
@@ -165,79 +146,33 @@ fn replug(ctx: &Context, spec: &DeviceSpec) -> Result<Device> {
         )),
         DeviceSpec::Udp(_) => {
             eprintln!("(a key over UDP cannot be re-plugged from here; sending the reset now)");
-            ctx.open(spec)
+            ctx.open(spec, None)
         }
-        DeviceSpec::Hid(path) => {
+        DeviceSpec::Hid(_) => {
             if !prompt::interactive() {
                 eprintln!("fidoctl: remove the key and insert it again now");
             }
             let wait = Waiting::new("Remove the key now");
-            if !discovery::wait_for_removal(path, REPLUG_WAIT)? {
+            if !keys::usb::wait_for_removal(spec, REPLUG_WAIT)? {
                 return Err(errors::user(
                     "the key was not removed within a minute; nothing was erased",
                     exit::REFUSED,
                 ));
             }
             wait.set_message("Now insert it again");
-            let present: Vec<String> = discovery::hid_keys()?.into_iter().map(|k| k.path).collect();
-            let Some(key) = discovery::wait_for_insertion(&present, REPLUG_WAIT)? else {
+            let present: Vec<DeviceSpec> = keys::usb::connected()?
+                .into_iter()
+                .map(|(spec, _)| spec)
+                .collect();
+            let Some((inserted, identity)) = keys::usb::wait_for_insertion(&present, REPLUG_WAIT)?
+            else {
                 return Err(errors::user(
                     "no key was inserted within a minute; nothing was erased",
                     exit::REFUSED,
                 ));
             };
             drop(wait);
-            ctx.open(&DeviceSpec::Hid(key.path))
+            ctx.open(&inserted, Some(identity))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::device::ctap2::get_info::HexBytes;
-    use crate::device::pin_protocol::{PinProtocol, PinUvAuthToken};
-
-    fn key(identifier: [u8; 16], token: &[u8], iv: u8) -> AuthenticatorInfo {
-        AuthenticatorInfo {
-            versions: vec!["FIDO_2_3".into()],
-            enc_identifier: Some(HexBytes(identity::encrypt_member(
-                token,
-                identity::IDENTIFIER,
-                &identifier,
-                &[iv; 16],
-            ))),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn a_named_key_is_checked_by_its_identifier() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut ks = Keystore::load_from(dir.path()).unwrap();
-        let token = PinUvAuthToken::new(PinProtocol::V2, vec![3u8; 32].into());
-        ks.remember("backup key", &[1; 16], uuid::Uuid::nil(), &token);
-        let before = Identity::of(&key([1; 16], &[3; 32], 1), Some(&ks));
-        assert!(matches!(before, Identity::Known(..)));
-        assert!(
-            before.matches(&key([1; 16], &[3; 32], 2)),
-            "a new IV, the same key"
-        );
-        // Another key of the same model: same getInfo but its own identifier and token.
-        assert!(!before.matches(&key([2; 16], &[4; 32], 2)));
-        assert!(!before.matches(&key([1; 16], &[4; 32], 2)));
-    }
-
-    #[test]
-    fn an_unnamed_key_is_checked_by_its_stable_getinfo() {
-        let before = Identity::of(&key([1; 16], &[3; 32], 1), None);
-        assert!(matches!(before, Identity::Model(_)));
-        assert!(
-            before.matches(&key([2; 16], &[4; 32], 2)),
-            "encIdentifier is volatile"
-        );
-        let mut other = key([1; 16], &[3; 32], 1);
-        other.firmware_version = Some(7);
-        assert!(!before.matches(&other));
     }
 }

@@ -9,17 +9,19 @@ use anyhow::Result;
 
 use super::{Context, auth, fingerprint, pin};
 use crate::cli::SetupArgs;
-use crate::device::Device;
-use crate::device::ctap2::bio_enrollment::{Bio, CommandSet};
-use crate::device::ctap2::client_pin::{self, Permissions, Reading, permission};
+use crate::ctap::CtapStatus;
+use crate::ctap::client_pin::permission;
+use crate::device::ctap2::bio_enrollment;
+use crate::device::ctap2::client_pin::{self, Reading};
 use crate::device::ctap2::make_credential::THROWAWAY_RP;
-use crate::device::discovery;
 use crate::device::pin::PinRules;
-use crate::device::pin_session::PinSession;
-use crate::ui::errors::UserError;
+use crate::device::session::{Permissions, Session};
+use crate::device::{Device, Error as DeviceError};
+use crate::keys;
+use crate::ui::errors;
 use crate::ui::output::Section;
 use crate::ui::progress::Waiting;
-use crate::ui::{info_view, prompt};
+use crate::ui::{fingerprint_view, info_view, prompt};
 
 /// How long we wait for a key to be plugged in.
 const INSERT_WAIT: Duration = Duration::from_secs(120);
@@ -52,10 +54,10 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<()> {
 
 /// `--device`, or waits for a key to be plugged in (touch selection with several).
 fn find_key(ctx: &Context) -> Result<Device> {
-    if ctx.device.is_none() && discovery::hid_keys()?.is_empty() {
+    if ctx.device.is_none() && keys::usb::connected()?.is_empty() {
         let _w = Waiting::new("Insert your security key");
-        if discovery::wait_for_insertion(&[], INSERT_WAIT)?.is_none() {
-            return Err(crate::device::Error::NoKey.into());
+        if keys::usb::wait_for_insertion(&[], INSERT_WAIT)?.is_none() {
+            return Err(DeviceError::NoKey.into());
         }
     }
     ctx.open_selected()
@@ -69,12 +71,12 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
         );
         return Ok(());
     }
-    let info = device.get_info()?.clone();
+    let info = device.info()?.clone();
     let name = ctx
         .registry()?
         .name(&info.aaguid)
         .unwrap_or_else(|| "Security key".into());
-    let bio = CommandSet::for_bio(&info);
+    let bio = device.caps().bio.is_some();
     let pin_state = match info.pin_is_set() {
         None => "no PIN support",
         Some(true) => "PIN set",
@@ -82,7 +84,7 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
     };
     eprintln!(
         "{name} ({}, {pin_state})",
-        if bio.is_some() {
+        if bio {
             "fingerprint sensor"
         } else {
             "no fingerprint sensor"
@@ -96,14 +98,8 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
     }
 
     let permissions = match bio {
-        Some(_) => Permissions {
-            bits: permission::BIO_ENROLLMENT,
-            rp_id: None,
-        },
-        None => Permissions {
-            bits: permission::GET_ASSERTION,
-            rp_id: Some(THROWAWAY_RP),
-        },
+        true => Permissions::bio_enrollment(),
+        false => Permissions::for_rp(permission::GET_ASSERTION, THROWAWAY_RP),
     };
     let mut session = if info.pin_is_set() == Some(false) {
         eprintln!(
@@ -112,12 +108,10 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
             info_view::pin_length_words(&PinRules::of(&info))
         );
         let pin = pin::read_new_pin(&info)?;
-        let protocol = client_pin::protocol_for(device)?;
-        client_pin::set_pin(device, protocol, &pin)
-            .map_err(|e| pin::explain_new_pin_refusal(&info, e))?;
+        client_pin::set_pin(device, &pin).map_err(|e| pin::explain_new_pin_refusal(&info, e))?;
         done.pin = Some("set");
         eprintln!("PIN set.");
-        PinSession::new(protocol, pin, permissions)
+        Session::with_pin(pin, permissions)
     } else {
         // An optional read: a key that will not say is "unknown", and set-up goes on.
         match client_pin::counters(device).pin {
@@ -127,7 +121,7 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
                     info_view::pin_tries(r, true)
                 )
             }
-            Reading::Unknown => {
+            Reading::Unknown(_) => {
                 eprintln!("The key has a PIN (it does not say how many tries are left).")
             }
             Reading::NotApplicable => {}
@@ -138,8 +132,8 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
         session
     };
     match bio {
-        Some(set) => enroll_fingers(device, set, &mut session, args, done),
-        None => Ok(()),
+        true => enroll_fingers(device, &mut session, args, done),
+        false => Ok(()),
     }
 }
 
@@ -149,19 +143,12 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
 /// §6.5.2.1); the session takes a fresh one when the key refuses the old.
 fn enroll_fingers(
     device: &mut Device,
-    set: CommandSet,
-    session: &mut PinSession<'_>,
+    session: &mut Session,
     args: &SetupArgs,
     done: &mut Done,
 ) -> Result<()> {
-    let limits = fingerprint::sensor_limits(device, set);
-    let mut known = session.run(device, |d, token| {
-        Bio {
-            set,
-            token: Some(token),
-        }
-        .enumerate(d)
-    })?;
+    let max_name = fingerprint::max_name_bytes(device);
+    let mut known = bio_enrollment::enumerate(device, session)?;
     if !known.is_empty() {
         let names: Vec<String> = known
             .iter()
@@ -196,12 +183,12 @@ fn enroll_fingers(
         eprintln!(
             "Enrolling a finger: touch the sensor, lift, and touch again until it is complete."
         );
-        match fingerprint::enroll_one(device, set, session, &limits, None, suggestion, &known) {
+        match fingerprint::enroll_one(device, session, max_name, None, suggestion, &known) {
             Ok(enrolled) => {
                 done.fingers.push(enrolled.name);
                 known = enrolled.templates;
             }
-            Err(e) if is_database_full(&e) => {
+            Err(e) if errors::status_of(&e) == Some(CtapStatus::FpDatabaseFull) => {
                 eprintln!("The key has no room for more fingerprints.");
                 return Ok(());
             }
@@ -215,20 +202,12 @@ fn enroll_fingers(
         if test {
             match fingerprint::check_finger(device)? {
                 (true, _) => eprintln!("Recognised."),
-                (false, left) => eprintln!(
-                    "Not recognised{}. You can test again later with `fidoctl fingerprint test`.",
-                    left.known()
-                        .map(|n| format!(" ({n} tries left before the key asks for the PIN)"))
-                        .unwrap_or_default()
-                ),
+                (false, left) => {
+                    eprintln!("{}", fingerprint_view::not_recognised_note(left.known()))
+                }
             }
         }
     }
-}
-
-fn is_database_full(e: &anyhow::Error) -> bool {
-    e.downcast_ref::<UserError>()
-        .is_some_and(|u| u.message == fingerprint::NO_ROOM)
 }
 
 fn summary(done: &Done) -> Section {

@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::SimCommand;
-use crate::device::discovery::DeviceSpec;
+use crate::device::DeviceSpec;
+use crate::keys;
 use crate::sim::{self, Profile};
 use crate::ui::errors::UsageError;
 use crate::ui::output::{self, Section};
@@ -75,7 +76,7 @@ pub fn run(ctx: &Context, cmd: SimCommand) -> Result<()> {
                 }
                 Target::Udp(addr) => {
                     let spec = DeviceSpec::Udp(addr.clone());
-                    let mut device = ctx.open(&spec)?;
+                    let mut device = ctx.open(&spec, None)?;
                     device.power_cycle_simulator().map_err(|e| {
                         anyhow::Error::from(e).context(format!(
                             "udp:{addr} is not fidoctl's simulator, or it could not be re-plugged"
@@ -106,22 +107,25 @@ fn target(ctx: &Context, profile: Option<&str>) -> Result<Target> {
     let Some(device) = &ctx.device else {
         return Ok(Target::InProcess(profile.unwrap_or(Profile::BioPass)));
     };
-    match DeviceSpec::parse(device)? {
-        DeviceSpec::Sim(p) => match profile {
+    match device {
+        DeviceSpec::Sim(_) => {
+            let p = keys::spec::profile_of(device).expect("checked when parsed");
+            match profile {
             Some(other) if other != p => Err(UsageError(format!(
                 "--profile {} contradicts --device {device}: give just one of them",
                 other.name()
             ))
             .into()),
             _ => Ok(Target::InProcess(p)),
-        },
+            }
+        }
         DeviceSpec::Udp(addr) => match profile {
             Some(p) => Err(UsageError(format!(
                 "--profile {} does not apply to --device {device}: the simulator there has its own profile",
                 p.name()
             ))
             .into()),
-            None => Ok(Target::Udp(addr)),
+            None => Ok(Target::Udp(addr.clone())),
         },
         _ => Err(UsageError(format!(
             "--device {device} is not a simulated key: this works on sim:PROFILE (and replug on udp:HOST:PORT)"

@@ -1,12 +1,21 @@
-use super::ctap2::CtapStatus;
-use super::ctaphid::HidError;
-use super::transport::TransportError;
+use super::caps::Feature;
+use super::link::LinkError;
+use crate::ctap::CtapStatus;
+use crate::ctap::reports::TransportError;
+
+/// The retry counter the key gives (getPINRetries, CTAP 2.1 §6.5.5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PinRetries {
+    pub retries: u64,
+    /// `Some(true)`: three wrong PINs in a row, the key must be power-cycled first.
+    pub power_cycle_required: Option<bool>,
+}
 
 /// Everything that can go wrong talking to a key. The wording users read is in `ui::errors`.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
-    Hid(#[from] HidError),
+    Link(#[from] LinkError),
     #[error("command {command:#04x} failed: {status}")]
     Status { command: u8, status: CtapStatus },
     #[error("the key's answer could not be read: {0}")]
@@ -15,6 +24,18 @@ pub enum Error {
     U2fOnly,
     #[error("request of {len} bytes exceeds the key's limit of {max}")]
     RequestTooLarge { len: usize, max: usize },
+    #[error("the key does not offer {0:?}")]
+    Unsupported(Feature),
+    #[error("the key has no PIN yet")]
+    PinNotSet,
+    #[error("the key requires a new PIN first")]
+    PinChangeRequired,
+    /// A PIN the key refused, with the counter read after it where the key gives it.
+    #[error("wrong PIN")]
+    WrongPin(Option<PinRetries>),
+    /// The key kept asking for more fingerprint samples than any key needs.
+    #[error("the key kept asking for more samples")]
+    EndlessEnrollment,
     #[error("no security key found")]
     NoKey,
     #[error("several security keys are connected")]
@@ -31,14 +52,20 @@ pub enum Error {
 
 impl From<TransportError> for Error {
     fn from(e: TransportError) -> Self {
-        Error::Hid(HidError::Transport(e))
+        Error::Link(LinkError::Transport(e))
+    }
+}
+
+impl From<Feature> for Error {
+    fn from(f: Feature) -> Self {
+        Error::Unsupported(f)
     }
 }
 
 impl Error {
     /// The user cancelled (Ctrl-C): the key answered KEEPALIVE_CANCEL, or we stopped waiting.
     pub fn is_cancelled(&self) -> bool {
-        matches!(self, Error::Hid(HidError::Cancelled))
+        matches!(self, Error::Link(LinkError::Cancelled))
             || self.status() == Some(CtapStatus::KeepaliveCancel)
     }
 
@@ -53,12 +80,37 @@ impl Error {
         )
     }
 
+    /// The key no longer accepts a token it gave (it never says more than that).
+    pub fn token_refused(&self) -> bool {
+        matches!(
+            self.status(),
+            Some(CtapStatus::PinAuthInvalid | CtapStatus::PinTokenExpired)
+        )
+    }
+
+    /// The user did not put a finger on the sensor in time.
+    pub fn no_finger(&self) -> bool {
+        matches!(
+            self.status(),
+            Some(CtapStatus::UserActionTimeout | CtapStatus::ActionTimeout)
+        )
+    }
+
     /// The CTAP status, if the key refused the command.
     pub fn status(&self) -> Option<CtapStatus> {
         match self {
             Error::Status { status, .. } => Some(*status),
             _ => None,
         }
+    }
+
+    /// The key went away (unplugged, silent, or talking nonsense) rather than refusing.
+    pub fn lost_contact(&self) -> bool {
+        matches!(
+            self,
+            Error::Link(LinkError::Transport(_) | LinkError::Timeout(_) | LinkError::Protocol(_))
+                | Error::Malformed(_)
+        )
     }
 }
 

@@ -5,9 +5,11 @@
 //! firmware 5.6, which stopped listing uvToken) a non-discoverable
 //! makeCredential with uv=true (§6.1.2), which leaves nothing on the key.
 
-use super::ctap2::client_pin::{self, Permissions, permission};
-use super::ctap2::{CtapStatus, make_credential};
-use super::{Device, Error, Event};
+use super::ctap2::{client_pin, make_credential};
+use super::session::Permissions;
+use super::{Device, Error, Event, Feature};
+use crate::ctap::CtapStatus;
+use crate::ctap::client_pin::permission;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FingerCheck {
@@ -19,18 +21,24 @@ pub enum FingerCheck {
     NothingEnrolled,
 }
 
+/// Whether a finger is enrolled that the key could check against: getInfo's
+/// `uv` is true once one is (§6.4).
+pub fn has_enrolled_finger(device: &Device) -> Result<bool, Error> {
+    let info = device.info()?;
+    if !info.is_biometric() {
+        return Err(Feature::Fingerprints.into());
+    }
+    Ok(info.option("uv") == Some(true))
+}
+
 pub fn check_finger(
     device: &mut Device,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<FingerCheck, Error> {
-    let info = device.get_info()?.clone();
-    let outcome = if info.supports_uv_token() {
-        let protocol = client_pin::protocol_for(device)?;
-        let perms = Permissions {
-            bits: permission::GET_ASSERTION,
-            rp_id: Some(make_credential::THROWAWAY_RP),
-        };
-        client_pin::uv_token(device, protocol, perms, on_event).map(|_| true)
+    let outcome = if device.caps().uv_token {
+        let permissions =
+            Permissions::for_rp(permission::GET_ASSERTION, make_credential::THROWAWAY_RP);
+        client_pin::uv_token(device, &permissions, on_event).map(|_| true)
     } else {
         make_credential::verify_user_builtin(device, client_pin::UV_WAIT, on_event)
     };

@@ -1,65 +1,41 @@
-//! Which key is this: getInfo's encIdentifier (0x19, CTAP 2.2 §6.4) and
-//! encCredStoreState (0x1E, CTAP 2.3), both IV(16) ‖ AES-128-CBC(16 bytes)
-//! under a key derived from the persistent PIN/UV auth token:
-//! HKDF-SHA-256(token, salt = 32 zero bytes, info = "encIdentifier" /
-//! "encCredStoreState", 16 bytes) (shared/real-keys/README.md; python-fido2
-//! `Info.get_identifier`, libfido2 `fido2-token -I -t`). Both sides are here,
-//! as in `pin_protocol`: the client decrypts, the simulator encrypts.
-//!
-//! Without such a token, a key is told apart from another by getInfo without
-//! its volatile members ([`Fingerprint`]), which two keys of one model share.
-
-use aes::Aes128;
-use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit, block_padding::NoPadding};
-use hkdf::Hkdf;
-use sha2::Sha256;
-use zeroize::Zeroizing;
+//! Which key is this: the CTAP 2.2 identifier and credential-store state a
+//! persistent token decrypts (`ctap::identity`), and, without such a token,
+//! getInfo without its volatile members ([`Fingerprint`]), which two keys of
+//! one model share.
 
 use super::ctap2::AuthenticatorInfo;
-use super::pin_protocol::PinUvAuthToken;
-
-/// The HKDF info strings of the two members.
-pub const IDENTIFIER: &[u8] = b"encIdentifier";
-pub const CRED_STORE_STATE: &[u8] = b"encCredStoreState";
+use crate::ctap::identity::{CRED_STORE_STATE, IDENTIFIER, decrypt_member};
+use crate::ctap::pin_protocol::PinUvAuthToken;
 
 const BLOCK: usize = 16;
 
-fn member_key(token: &[u8], info: &[u8]) -> Zeroizing<[u8; BLOCK]> {
-    let mut key = Zeroizing::new([0u8; BLOCK]);
-    Hkdf::<Sha256>::new(Some(&[0u8; 32]), token)
-        .expand(info, key.as_mut())
-        .expect("16 bytes is a valid HKDF length");
-    key
+/// Who a key is, as far as anything outside CTAP tells: the USB identity the
+/// OS gives (a simulated or replayed key gives the one of the key it stands
+/// for), and the CTAP 2.2 identifier where a stored persistent token decrypts
+/// it. The one description of a key's identity that list, capture, key names
+/// and reset use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyIdentity {
+    pub vendor_id: Option<u16>,
+    pub product_id: Option<u16>,
+    pub manufacturer: Option<String>,
+    pub product: Option<String>,
+    /// The USB serial number, where the key has one (most FIDO keys do not).
+    pub serial: Option<String>,
+    /// CTAP 2.2's identifier (getInfo encIdentifier, decrypted), once known.
+    pub identifier: Option<[u8; BLOCK]>,
 }
 
-/// IV ‖ ciphertext of one block (the key's side).
-pub fn encrypt_member(
-    token: &[u8],
-    info: &[u8],
-    plaintext: &[u8; BLOCK],
-    iv: &[u8; BLOCK],
-) -> Vec<u8> {
-    let key = member_key(token, info);
-    let enc =
-        cbc::Encryptor::<Aes128>::new_from_slices(key.as_ref(), iv).expect("16-byte key and IV");
-    let mut out = iv.to_vec();
-    out.extend(enc.encrypt_padded_vec::<NoPadding>(plaintext));
-    out
-}
-
-/// The plaintext block; `None` when the member is not IV plus one block.
-/// Any token "decrypts" — only a comparison with a known value says it was the right one.
-pub fn decrypt_member(token: &[u8], info: &[u8], encrypted: &[u8]) -> Option<[u8; BLOCK]> {
-    if encrypted.len() != 2 * BLOCK {
-        return None;
+impl KeyIdentity {
+    /// "Yubico YubiKey", from the USB strings.
+    pub fn usb_name(&self) -> Option<String> {
+        let name = [self.manufacturer.as_deref(), self.product.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        (!name.is_empty()).then_some(name)
     }
-    let (iv, body) = encrypted.split_at(BLOCK);
-    let key = member_key(token, info);
-    let dec = cbc::Decryptor::<Aes128>::new_from_slices(key.as_ref(), iv).ok()?;
-    dec.decrypt_padded_vec::<NoPadding>(body)
-        .ok()?
-        .try_into()
-        .ok()
 }
 
 /// The key's identifier, decrypted with a persistent token.
@@ -93,53 +69,77 @@ impl Fingerprint {
     }
 }
 
+/// Whether a key plugged in again is the one seen before (`fidoctl reset`):
+/// by its CTAP 2.2 identifier where a stored persistent token decrypts it,
+/// else by getInfo without its volatile members, so a different key is
+/// never taken for it.
+#[derive(Clone)]
+pub enum SameKey {
+    Identifier([u8; BLOCK], PinUvAuthToken),
+    Model(Box<Fingerprint>),
+}
+
+impl SameKey {
+    pub fn of(info: &AuthenticatorInfo, token: Option<&PinUvAuthToken>) -> Self {
+        match token.and_then(|t| identifier(info, t).map(|id| (id, t.clone()))) {
+            Some((id, t)) => SameKey::Identifier(id, t),
+            None => SameKey::Model(Box::new(Fingerprint::of(info))),
+        }
+    }
+
+    pub fn matches(&self, info: &AuthenticatorInfo) -> bool {
+        match self {
+            SameKey::Identifier(id, token) => identifier(info, token) == Some(*id),
+            SameKey::Model(fingerprint) => Fingerprint::of(info) == **fingerprint,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ctap::identity::encrypt_member;
+    use crate::ctap::pin_protocol::PinProtocol;
+    use crate::device::ctap2::get_info::HexBytes;
 
-    fn token() -> Vec<u8> {
-        (1..=32).collect()
-    }
-
-    // Produced with Python `cryptography` (HKDF-SHA256, AES-CBC), the primitives
-    // python-fido2's Info.get_identifier uses: token 01..20, IV 10..1f,
-    // plaintext 00112233445566778899aabbccddeeff.
-    const IV: [u8; 16] = [
-        0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e,
-        0x1f,
-    ];
-    const PLAIN: &str = "00112233445566778899aabbccddeeff";
-
-    #[test]
-    fn matches_the_python_vectors_both_ways() {
-        let plain: [u8; 16] = crate::cbor::unhex(PLAIN).unwrap().try_into().unwrap();
-        for (info, expected) in [
-            (
+    fn key(identifier: [u8; 16], token: &[u8], iv: u8) -> AuthenticatorInfo {
+        AuthenticatorInfo {
+            versions: vec!["FIDO_2_3".into()],
+            enc_identifier: Some(HexBytes(encrypt_member(
+                token,
                 IDENTIFIER,
-                "101112131415161718191a1b1c1d1e1ffc69067e1fea0daffb6817e0afb350a5",
-            ),
-            (
-                CRED_STORE_STATE,
-                "101112131415161718191a1b1c1d1e1fe1ecb045f321c302d75d700e9c56bfe8",
-            ),
-        ] {
-            let enc = encrypt_member(&token(), info, &plain, &IV);
-            assert_eq!(crate::cbor::hex(&enc), expected);
-            assert_eq!(decrypt_member(&token(), info, &enc), Some(plain));
+                &identifier,
+                &[iv; 16],
+            ))),
+            ..Default::default()
         }
     }
 
     #[test]
-    fn a_wrong_token_or_length_gives_no_identifier() {
-        let plain = [7u8; 16];
-        let enc = encrypt_member(&token(), IDENTIFIER, &plain, &IV);
-        let other: Vec<u8> = (2..=33).collect();
-        assert_ne!(decrypt_member(&other, IDENTIFIER, &enc), Some(plain));
-        assert_ne!(
-            decrypt_member(&token(), CRED_STORE_STATE, &enc),
-            Some(plain)
+    fn a_key_with_a_known_token_is_checked_by_its_identifier() {
+        let token = PinUvAuthToken::new(PinProtocol::V2, vec![3u8; 32].into());
+        let before = SameKey::of(&key([1; 16], &[3; 32], 1), Some(&token));
+        assert!(matches!(before, SameKey::Identifier(..)));
+        assert!(
+            before.matches(&key([1; 16], &[3; 32], 2)),
+            "a new IV, the same key"
         );
-        assert_eq!(decrypt_member(&token(), IDENTIFIER, &enc[..31]), None);
+        // Another key of the same model: same getInfo but its own identifier and token.
+        assert!(!before.matches(&key([2; 16], &[4; 32], 2)));
+        assert!(!before.matches(&key([1; 16], &[4; 32], 2)));
+    }
+
+    #[test]
+    fn an_unknown_key_is_checked_by_its_stable_getinfo() {
+        let before = SameKey::of(&key([1; 16], &[3; 32], 1), None);
+        assert!(matches!(before, SameKey::Model(_)));
+        assert!(
+            before.matches(&key([2; 16], &[4; 32], 2)),
+            "encIdentifier is volatile"
+        );
+        let mut other = key([1; 16], &[3; 32], 1);
+        other.firmware_version = Some(7);
+        assert!(!before.matches(&other));
     }
 
     #[test]

@@ -1,94 +1,181 @@
-//! The device layer: transports, CTAPHID framing, CTAP2 commands.
+//! The device layer: one open key ([`Device`]) over a message [`link`], what
+//! it can do ([`caps`], decided once from getInfo), PIN/UV sessions
+//! ([`session`]), the one helper every command that needs a pinUvAuthToken
+//! goes through ([`authenticated`]), one thin typed module per CTAP2 command
+//! ([`ctap2`]), and the fingerprint enrollment driver ([`enroll`]).
 //! It never prints or prompts; "touch your key" moments travel up as [`Event`]s.
 
 use std::time::Duration;
 
+pub mod authenticated;
+pub mod caps;
 pub mod ctap2;
-pub mod ctaphid;
-pub mod discovery;
+pub mod enroll;
 mod error;
 pub mod finger_check;
 pub mod identity;
+pub mod link;
 pub mod pin;
-pub mod pin_protocol;
-pub mod pin_session;
-pub mod record;
-pub mod replay;
-pub mod selection;
-pub mod transcript;
-pub mod transport;
+pub mod session;
+pub mod spec;
 
-pub use ctaphid::{CancelToken, Keepalive};
-pub use error::Error;
+pub use caps::{Capabilities, CommandSet, Feature};
+pub use error::{Error, PinRetries};
+pub use identity::KeyIdentity;
+pub use link::{CancelToken, Event, Link};
+pub use spec::DeviceSpec;
 
 use crate::cbor::{self, Value};
-use ctap2::{AuthenticatorInfo, CtapStatus};
-use ctaphid::{Channel, InitInfo, command};
-use transport::Transport;
+use crate::ctap::pin_protocol::PinProtocol;
+use crate::ctap::{CtapStatus, command};
+use ctap2::AuthenticatorInfo;
 
 /// How long a command that needs no user action may take.
 pub const QUICK: Duration = Duration::from_secs(5);
 /// CTAP 2.0's default maxMsgSize when a key does not state one (§6.4).
 const DEFAULT_MAX_MSG_SIZE: usize = 1024;
 
-/// What happens on the key while we wait, for the UI to show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    /// The key waits for a touch (or a finger on the sensor).
-    TouchNeeded,
-    /// The key is working.
-    Processing,
-}
-
-/// An open key: a CTAPHID channel plus what the key said about itself.
+/// An open key: a link, what the key said about itself (getInfo, read once
+/// when it was opened) and what that makes it able to do.
 pub struct Device {
-    channel: Channel<Box<dyn Transport>>,
-    label: String,
+    link: Box<dyn Link>,
+    spec: DeviceSpec,
+    identity: KeyIdentity,
+    /// `None` on a U2F-only key, which has no getInfo.
     info: Option<AuthenticatorInfo>,
+    caps: Capabilities,
+    /// `use_pin_protocol` overrode the choice (kept across getInfo refreshes).
+    protocol_chosen_by_caller: bool,
     cancel: CancelToken,
 }
 
 impl std::fmt::Debug for Device {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Device")
-            .field("label", &self.label)
+            .field("spec", &self.spec)
             .finish_non_exhaustive()
     }
 }
 
 impl Device {
-    /// Opens a CTAPHID channel (CTAPHID_INIT) on `transport`.
-    pub fn new(
-        transport: Box<dyn Transport>,
-        label: impl Into<String>,
-        timeout: Duration,
+    /// A key on `link`: reads getInfo (a CTAP2 key) and decides its capabilities.
+    pub fn open(
+        link: Box<dyn Link>,
+        spec: DeviceSpec,
+        identity: KeyIdentity,
     ) -> Result<Self, Error> {
-        let channel = Channel::open(transport, timeout)?;
-        Ok(Self {
-            channel,
-            label: label.into(),
+        let mut device = Self {
+            link,
+            spec,
+            identity,
             info: None,
+            caps: Capabilities::default(),
+            protocol_chosen_by_caller: false,
             cancel: CancelToken::default(),
-        })
+        };
+        if device.link.speaks_cbor() {
+            device.refresh_info()?;
+        }
+        Ok(device)
     }
 
-    /// Where the key is: a hidraw path, `sim:PROFILE` or `udp:HOST:PORT`.
-    pub fn label(&self) -> &str {
-        &self.label
+    /// Where the key is, as `--device` names it.
+    pub fn spec(&self) -> &DeviceSpec {
+        &self.spec
     }
 
-    pub fn hid_info(&self) -> InitInfo {
-        self.channel.info()
+    /// The spec as shown: a hidraw path, `sim:PROFILE`, `udp:HOST:PORT`, ...
+    pub fn label(&self) -> String {
+        self.spec.label()
+    }
+
+    pub fn identity(&self) -> &KeyIdentity {
+        &self.identity
+    }
+
+    /// Records the CTAP 2.2 identifier a persistent token decrypted.
+    pub fn set_identifier(&mut self, identifier: [u8; 16]) {
+        self.identity.identifier = Some(identifier);
     }
 
     /// A key without the CBOR capability speaks only U2F (CTAP1).
     pub fn is_u2f_only(&self) -> bool {
-        !self.channel.info().capabilities.cbor()
+        self.info.is_none()
+    }
+
+    /// authenticatorGetInfo as read when the key was opened (or last refreshed).
+    pub fn info(&self) -> Result<&AuthenticatorInfo, Error> {
+        self.info.as_ref().ok_or(Error::U2fOnly)
+    }
+
+    /// What the key can do (nothing, on a U2F-only key).
+    pub fn caps(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    /// Refuses, typed, what the key lacks.
+    pub fn require(&self, feature: Feature) -> Result<(), Error> {
+        self.info()?;
+        if self.caps.has(&feature) {
+            Ok(())
+        } else {
+            Err(Error::Unsupported(feature))
+        }
+    }
+
+    /// Reads getInfo again (after a command that changes the key's options).
+    pub fn refresh_info(&mut self) -> Result<&AuthenticatorInfo, Error> {
+        let value = self
+            .cbor(command::GET_INFO, None, QUICK, &mut |_| {})?
+            .ok_or_else(|| Error::Malformed("getInfo answered nothing".into()))?;
+        let info =
+            AuthenticatorInfo::decode(&value).map_err(|e| Error::Malformed(e.to_string()))?;
+        let chosen = self.caps.pin_protocol;
+        self.caps = Capabilities::of(&info);
+        if self.protocol_chosen_by_caller {
+            self.caps.pin_protocol = chosen;
+        }
+        Ok(self.info.insert(info))
+    }
+
+    /// After setPIN succeeded the key's clientPin option is true (CTAP 2.1
+    /// §6.4): the cached getInfo says so without another round trip.
+    pub(crate) fn note_pin_set(&mut self) {
+        if let Some(info) = self.info.as_mut() {
+            info.options
+                .get_or_insert_with(Default::default)
+                .insert("clientPin".into(), true);
+            self.caps.pin = true;
+        }
+    }
+
+    /// Uses `protocol` for PIN/UV sessions instead of the one chosen from
+    /// getInfo, if the key lists it (CTAP 2.1 §6.5.4 lets the platform use
+    /// any listed protocol): for tests of both protocols against one key.
+    pub fn use_pin_protocol(&mut self, protocol: PinProtocol) -> Result<(), Error> {
+        let listed = self
+            .info()?
+            .pin_uv_auth_protocols
+            .as_deref()
+            .unwrap_or(&[1])
+            .contains(&protocol.version());
+        if !listed {
+            return Err(Error::Unsupported(Feature::PinUvAuthProtocol {
+                listed: self
+                    .info()?
+                    .pin_uv_auth_protocols
+                    .clone()
+                    .unwrap_or_default(),
+            }));
+        }
+        self.caps.pin_protocol = Some(protocol);
+        self.protocol_chosen_by_caller = true;
+        Ok(())
     }
 
     pub fn set_cancel_token(&mut self, token: CancelToken) {
         self.cancel = token.clone();
-        self.channel.set_cancel_token(token);
+        self.link.set_cancel_token(token);
     }
 
     /// After a cancelled wait: clears the request so clean-up commands can run.
@@ -96,9 +183,9 @@ impl Device {
         self.cancel.clear();
     }
 
-    /// CTAPHID round trips so far, INIT included.
+    /// Round trips so far, the link's opening included.
     pub fn round_trips(&self) -> u32 {
-        self.channel.round_trips()
+        self.link.round_trips()
     }
 
     /// Sends one CTAP2 command and returns its decoded answer (`None` if empty).
@@ -109,7 +196,7 @@ impl Device {
         timeout: Duration,
         on_event: &mut dyn FnMut(Event),
     ) -> Result<Option<Value>, Error> {
-        if self.is_u2f_only() {
+        if !self.link.speaks_cbor() {
             return Err(Error::U2fOnly);
         }
         let mut request = vec![cmd];
@@ -123,13 +210,7 @@ impl Device {
                 max,
             });
         }
-        let mut keepalive = |k: Keepalive| match k {
-            Keepalive::UserPresenceNeeded => on_event(Event::TouchNeeded),
-            Keepalive::Processing | Keepalive::Other(_) => on_event(Event::Processing),
-        };
-        let reply = self
-            .channel
-            .transact(command::CBOR, &request, timeout, &mut keepalive)?;
+        let reply = self.link.cbor(&request, timeout, on_event)?;
         let (&status, body) = reply
             .split_first()
             .ok_or_else(|| Error::Malformed("empty CTAP2 reply".into()))?;
@@ -147,32 +228,11 @@ impl Device {
             .map_err(|e| Error::Malformed(e.to_string()))
     }
 
-    /// authenticatorGetInfo, cached for the life of this handle.
-    pub fn get_info(&mut self) -> Result<&AuthenticatorInfo, Error> {
-        if self.info.is_none() {
-            let value = self
-                .cbor(ctap2::command::GET_INFO, None, QUICK, &mut |_| {})?
-                .ok_or_else(|| Error::Malformed("getInfo answered nothing".into()))?;
-            let info =
-                AuthenticatorInfo::decode(&value).map_err(|e| Error::Malformed(e.to_string()))?;
-            self.info = Some(info);
-        }
-        Ok(self.info.as_ref().expect("just set"))
-    }
-
-    /// Forgets the cached getInfo (after commands that change options).
-    pub fn refresh_info(&mut self) -> Result<&AuthenticatorInfo, Error> {
-        self.info = None;
-        self.get_info()
-    }
-
-    /// U2F_VERSION over CTAPHID_MSG (FIDO U2F Raw Message Formats §6.1).
+    /// U2F_VERSION (FIDO U2F Raw Message Formats §6.1).
     pub fn u2f_version(&mut self) -> Result<String, Error> {
         // Extended-length APDU with no data, as U2F over HID requires.
         let apdu = [0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00];
-        let reply = self
-            .channel
-            .transact(command::MSG, &apdu, QUICK, &mut |_| {})?;
+        let reply = self.link.u2f(&apdu, QUICK)?;
         match reply.len().checked_sub(2).map(|n| reply.split_at(n)) {
             Some((version, [0x90, 0x00])) => Ok(String::from_utf8_lossy(version).into_owned()),
             _ => Err(Error::Malformed(format!(
@@ -182,19 +242,16 @@ impl Device {
         }
     }
 
-    /// CTAPHID_WINK: the key blinks, if it can.
+    /// The key blinks, if it can.
     pub fn wink(&mut self) -> Result<(), Error> {
-        self.channel
-            .transact(command::WINK, &[], QUICK, &mut |_| {})?;
-        Ok(())
+        Ok(self.link.wink()?)
     }
 
-    /// Power-cycles fidoctl's own simulator through its vendor CTAPHID command
-    /// (the way `sim replug` reaches a `sim serve` over UDP). Real keys answer
-    /// ERR_INVALID_CMD.
+    /// Power-cycles fidoctl's own simulator through its vendor command (the
+    /// way `sim replug` reaches a `sim serve` over UDP). Real keys refuse it.
     pub fn power_cycle_simulator(&mut self) -> Result<(), Error> {
-        self.channel
-            .transact(crate::sim::POWER_CYCLE_COMMAND, &[], QUICK, &mut |_| {})?;
+        self.link
+            .vendor(crate::ctap::hid::command::VENDOR_POWER_CYCLE, &[])?;
         Ok(())
     }
 
@@ -205,6 +262,6 @@ impl Device {
             .and_then(|i| i.max_msg_size)
             .map(|m| m as usize)
             .unwrap_or(DEFAULT_MAX_MSG_SIZE)
-            .min(ctaphid::MAX_MESSAGE)
+            .min(self.link.max_message())
     }
 }

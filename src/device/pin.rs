@@ -11,8 +11,8 @@ use zeroize::Zeroizing;
 
 use super::ctap2::AuthenticatorInfo;
 
-/// Longest PIN in UTF-8 bytes: the padded block is 64 bytes and needs a final zero.
-pub const MAX_PIN_BYTES: usize = 63;
+pub use crate::ctap::client_pin::MAX_PIN_BYTES;
+use crate::ctap::client_pin::PADDED_PIN_LEN;
 /// CTAP's floor for minPINLength.
 pub const MIN_PIN_CODE_POINTS: usize = 4;
 
@@ -106,7 +106,7 @@ impl Pin {
 
     /// paddedPin: the UTF-8 bytes zero-padded to 64 (§6.5.5.5).
     pub fn padded(&self) -> Zeroizing<Vec<u8>> {
-        let mut block = Zeroizing::new(vec![0u8; 64]);
+        let mut block = Zeroizing::new(vec![0u8; PADDED_PIN_LEN]);
         let bytes = self.0.as_bytes();
         let n = bytes.len().min(MAX_PIN_BYTES);
         block[..n].copy_from_slice(&bytes[..n]);

@@ -21,7 +21,7 @@ use p256::ecdsa::signature::Signer;
 
 use super::profiles::Profile;
 use crate::cbor::{self, Value};
-use crate::device::pin_protocol::KeyPair;
+use crate::ctap::pin_protocol::KeyPair;
 
 const ENV: &str = "FIDOCTL_SIM_ATTESTATION";
 /// COSE ES256.

@@ -14,8 +14,8 @@ use super::quirks::{Quirk, Quirks};
 use super::sensor::{Sensor, Touch};
 use super::state::{self, State};
 use crate::cbor::{self, MapView, Value};
-use crate::device::ctap2::{CtapStatus, command};
-use crate::device::pin_protocol::KeyPair;
+use crate::ctap::pin_protocol::KeyPair;
+use crate::ctap::{CtapStatus, command};
 
 pub type Status = CtapStatus;
 
@@ -342,6 +342,16 @@ impl Authenticator {
             }
         }
     }
+}
+
+/// A sub-command number: MISSING_PARAMETER when absent, INVALID_SUBCOMMAND
+/// when it is no byte (§6.7, §6.8, §6.11 number them 0x01..=0xFF).
+pub(super) fn subcommand_param(p: &MapView<'_>, key: i64) -> Result<u8, Status> {
+    let n = p
+        .int(key)
+        .and_then(cbor::as_i64)
+        .ok_or(Status::MissingParameter)?;
+    u8::try_from(n).map_err(|_| Status::InvalidSubcommand)
 }
 
 /// A required byte-string parameter (MISSING_PARAMETER when absent).

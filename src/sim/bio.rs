@@ -2,7 +2,7 @@
 //! command bytes (0x09 and the prototype 0x40). Enrollment in progress lives
 //! in memory only, so a key that loses power mid-enrollment keeps nothing of it.
 
-use super::authenticator::{Authenticator, Reply, Status, bytes_param};
+use super::authenticator::{Authenticator, Reply, Status, bytes_param, subcommand_param};
 use std::time::Duration;
 
 use super::hid::Presence;
@@ -10,8 +10,8 @@ use super::quirks::Quirk;
 use super::sensor::Touch;
 use super::state::Template;
 use crate::cbor::{self, MapView, Value};
-use crate::device::ctap2::bio_enrollment::sub;
-use crate::device::ctap2::client_pin::permission;
+use crate::ctap::bio::sub;
+use crate::ctap::client_pin::permission;
 
 pub struct Enrollment {
     id: Vec<u8>,
@@ -28,10 +28,7 @@ impl Authenticator {
         if p.int(6).and_then(Value::as_bool) == Some(true) {
             return Ok(Some(cbor::int_map([(1, Some(cbor::int(FINGERPRINT)))]))); // getModality
         }
-        let subcommand = p
-            .int(2)
-            .and_then(cbor::as_i64)
-            .ok_or(Status::MissingParameter)?;
+        let subcommand = subcommand_param(&p, 2)?;
         if p.int(1)
             .and_then(cbor::as_i64)
             .is_some_and(|m| m != FINGERPRINT)
@@ -55,7 +52,7 @@ impl Authenticator {
             _ => {
                 // Everything else needs pinUvAuthParam over modality || subCommand || params (§6.7.2).
                 let params = p.int(3);
-                let mut message = vec![FINGERPRINT as u8, subcommand as u8];
+                let mut message = vec![FINGERPRINT as u8, subcommand];
                 if let Some(v) = params {
                     message.extend(cbor::encode(v));
                 }

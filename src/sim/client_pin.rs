@@ -15,8 +15,8 @@ use super::hid::Presence;
 use super::quirks::Quirk;
 use super::state::{self, StoredPin, constant_time_eq};
 use crate::cbor::{self, MapView, Value};
-use crate::device::ctap2::client_pin::{permission, sub};
-use crate::device::pin_protocol::{self, KeyPair, PinProtocol, SharedSecret};
+use crate::ctap::client_pin::{permission, sub};
+use crate::ctap::pin_protocol::{self, KeyPair, PinProtocol, SharedSecret};
 
 /// The per-power-up pinUvAuthToken and what it may do.
 pub struct Token {

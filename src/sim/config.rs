@@ -3,27 +3,24 @@
 //! authenticatorConfigCommands (0x1F) lists, with enableLongTouchForReset and
 //! setMinPINLength's pinComplexityPolicy.
 
-use super::authenticator::{Authenticator, Reply, Status};
+use super::authenticator::{Authenticator, Reply, Status, subcommand_param};
 use crate::cbor::{self, MapView, Value};
-use crate::device::ctap2::client_pin::permission;
-use crate::device::ctap2::command::CONFIG;
-use crate::device::ctap2::config::sub;
-use crate::device::pin::MAX_PIN_BYTES;
+use crate::ctap::client_pin::MAX_PIN_BYTES;
+use crate::ctap::client_pin::permission;
+use crate::ctap::command::CONFIG;
+use crate::ctap::config::sub;
 
 impl Authenticator {
     pub(super) fn config(&mut self, p: MapView<'_>) -> Reply {
-        let subcommand = p
-            .int(1)
-            .and_then(cbor::as_i64)
-            .ok_or(Status::MissingParameter)?;
+        let subcommand = subcommand_param(&p, 1)?;
         let params = p.int(2);
         let mut message = vec![0xff; 32];
-        message.extend([CONFIG, subcommand as u8]);
+        message.extend([CONFIG, subcommand]);
         if let Some(v) = params {
             message.extend(cbor::encode(v));
         }
         if let Some(c23) = &self.model().ctap23
-            && !c23.config_commands.contains(&(subcommand as u64))
+            && !c23.config_commands.contains(&u64::from(subcommand))
         {
             return Err(Status::InvalidSubcommand);
         }

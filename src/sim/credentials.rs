@@ -4,13 +4,13 @@
 
 use std::collections::VecDeque;
 
-use super::authenticator::{Authenticator, Reply, Status, bytes_param};
+use super::authenticator::{Authenticator, Reply, Status, bytes_param, subcommand_param};
 use super::quirks::Quirk;
 use super::state::StoredCredential;
 use crate::cbor::{self, MapView, Value};
-use crate::device::ctap2::client_pin::permission;
-use crate::device::ctap2::credential_management::sub;
-use crate::device::pin_protocol::{KeyPair, sha256};
+use crate::ctap::client_pin::permission;
+use crate::ctap::cred_mgmt::sub;
+use crate::ctap::pin_protocol::{KeyPair, sha256};
 
 /// What a begin left for its "next" commands.
 pub enum Enumeration {
@@ -53,17 +53,14 @@ impl Authenticator {
     /// `final_command`: reached as 0x0A rather than the prototype 0x41, which
     /// has no updateUserInformation.
     pub(super) fn credential_management(&mut self, p: MapView<'_>, final_command: bool) -> Reply {
-        let subcommand = p
-            .int(1)
-            .and_then(cbor::as_i64)
-            .ok_or(Status::MissingParameter)?;
+        let subcommand = subcommand_param(&p, 1)?;
         match subcommand {
             sub::ENUMERATE_RPS_NEXT => return self.next(true),
             sub::ENUMERATE_CREDENTIALS_NEXT => return self.next(false),
             _ => self.enumeration = None,
         }
         let params = p.int(2);
-        let mut message = vec![subcommand as u8];
+        let mut message = vec![subcommand];
         if let Some(v) = params {
             message.extend(cbor::encode(v));
         }

@@ -7,22 +7,13 @@ use std::time::{Duration, Instant};
 use super::authenticator::Authenticator;
 use super::faults::Faults;
 use super::hostile::Plan;
-use crate::device::ctaphid::{BROADCAST_CID, MAX_MESSAGE, command, fragment};
-use crate::device::transport::{REPORT_LEN, Report, Transport};
+use crate::ctap::hid::{BROADCAST_CID, MAX_MESSAGE, command, error, fragment};
+use crate::ctap::reports::{REPORT_LEN, Report, Transport};
 
 /// A continuation packet later than this ends the message with ERR_MSG_TIMEOUT (§11.2.9.1.6 suggests 500 ms).
 const CONTINUATION_TIMEOUT: Duration = Duration::from_millis(500);
 /// KEEPALIVE cadence while waiting for the user (§11.2.9.1.5: every 100 ms).
 const KEEPALIVE_EVERY: Duration = Duration::from_millis(100);
-
-mod err {
-    pub const INVALID_CMD: u8 = 0x01;
-    pub const INVALID_LEN: u8 = 0x03;
-    pub const INVALID_SEQ: u8 = 0x04;
-    pub const MSG_TIMEOUT: u8 = 0x05;
-    pub const CHANNEL_BUSY: u8 = 0x06;
-    pub const INVALID_CHANNEL: u8 = 0x0B;
-}
 
 /// Why a wait for the user ended early.
 #[derive(Debug, PartialEq, Eq)]
@@ -30,11 +21,6 @@ pub enum Interrupted {
     Cancelled,
     Gone,
 }
-
-/// A vendor CTAPHID command (§11.2.9.3 leaves 0x40-0x7F to vendors) that only
-/// this simulator knows: a power cycle, so `fidoctl sim replug` reaches a key
-/// served over UDP. Real keys answer ERR_INVALID_CMD.
-pub const POWER_CYCLE_COMMAND: u8 = 0x7E;
 
 /// What the authenticator may do while handling a request: wait for the user.
 pub trait Presence {
@@ -115,7 +101,7 @@ impl Server {
                 Ok(Some(r)) => r,
                 Ok(None) => {
                     if let Some(p) = pending.take_if(|p| Instant::now() >= p.deadline) {
-                        send_error(io, p.cid, err::MSG_TIMEOUT);
+                        send_error(io, p.cid, error::MSG_TIMEOUT);
                     }
                     continue;
                 }
@@ -126,11 +112,11 @@ impl Server {
                 let len = u16::from_be_bytes([report[5], report[6]]) as usize;
                 if let Some(p) = &pending {
                     if p.cid != cid {
-                        send_error(io, cid, err::CHANNEL_BUSY);
+                        send_error(io, cid, error::CHANNEL_BUSY);
                         continue;
                     }
                     if cmd != command::INIT {
-                        send_error(io, cid, err::INVALID_SEQ);
+                        send_error(io, cid, error::INVALID_SEQ);
                         pending = None;
                         continue;
                     }
@@ -140,13 +126,13 @@ impl Server {
                     || (cid == BROADCAST_CID && cmd != command::INIT)
                     || (cid != BROADCAST_CID && !self.allocated(cid))
                 {
-                    send_error(io, cid, err::INVALID_CHANNEL);
+                    send_error(io, cid, error::INVALID_CHANNEL);
                     continue;
                 }
                 if len > MAX_MESSAGE
                     || (cmd == command::CBOR && len as u64 > self.key.max_msg_size())
                 {
-                    send_error(io, cid, err::INVALID_LEN);
+                    send_error(io, cid, error::INVALID_LEN);
                     continue;
                 }
                 let first = len.min(REPORT_LEN - 7);
@@ -170,7 +156,7 @@ impl Server {
                     continue; // a stray continuation packet: ignored
                 };
                 if report[4] != p.next_seq {
-                    send_error(io, cid, err::INVALID_SEQ);
+                    send_error(io, cid, error::INVALID_SEQ);
                     pending = None;
                     continue;
                 }
@@ -206,7 +192,7 @@ impl Server {
         match cmd {
             command::INIT => {
                 if data.len() != 8 {
-                    send_error(io, cid, err::INVALID_LEN);
+                    send_error(io, cid, error::INVALID_LEN);
                     return false;
                 }
                 let new_cid = if cid == BROADCAST_CID {
@@ -229,12 +215,12 @@ impl Server {
                 let reply = u2f_answer(data);
                 send_message(io, cid, command::MSG, &reply);
             }
-            POWER_CYCLE_COMMAND => {
+            command::VENDOR_POWER_CYCLE => {
                 self.key.power_cycle();
-                send_message(io, cid, POWER_CYCLE_COMMAND, &[]);
+                send_message(io, cid, command::VENDOR_POWER_CYCLE, &[]);
             }
             command::CBOR if self.key.speaks_cbor() => return self.cbor(io, cid, data),
-            _ => send_error(io, cid, err::INVALID_CMD),
+            _ => send_error(io, cid, error::INVALID_CMD),
         }
         false
     }
@@ -262,7 +248,7 @@ impl Server {
             return true;
         }
         if self.faults.take_busy_once() {
-            send_error(io, cid, err::CHANNEL_BUSY);
+            send_error(io, cid, error::CHANNEL_BUSY);
             return false;
         }
         if self.faults.drop_reply {
@@ -283,7 +269,7 @@ impl Server {
                 .handle(data, &mut presence, self.faults.garbled_info)
         };
         let Ok(reply) = reply else {
-            send_error(io, cid, err::CHANNEL_BUSY);
+            send_error(io, cid, error::CHANNEL_BUSY);
             return false;
         };
         if self.faults.keepalive_storm {
@@ -348,7 +334,7 @@ impl Presence for Waiter<'_> {
                             return Err(Interrupted::Cancelled);
                         }
                         if cid != self.cid {
-                            send_error(self.io, cid, err::CHANNEL_BUSY);
+                            send_error(self.io, cid, error::CHANNEL_BUSY);
                         }
                     }
                     Ok(Some(_)) => {}

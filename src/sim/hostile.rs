@@ -14,8 +14,8 @@
 use std::time::{Duration, Instant};
 
 use crate::cbor::{self, Value};
-use crate::device::ctaphid::{MAX_MESSAGE, command, fragment};
-use crate::device::transport::{Report, Transport};
+use crate::ctap::hid::{MAX_MESSAGE, command, fragment};
+use crate::ctap::reports::{Report, Transport};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -6,10 +6,10 @@
 
 use super::authenticator::{Authenticator, Reply, Status};
 use crate::cbor::{self, MapView, Value};
-use crate::device::ctap2::client_pin::permission;
-use crate::device::ctap2::command::LARGE_BLOBS;
-use crate::device::ctap2::large_blobs::TRAILER_LEN;
-use crate::device::pin_protocol::sha256;
+use crate::ctap::client_pin::permission;
+use crate::ctap::command::LARGE_BLOBS;
+use crate::ctap::large_blobs::TRAILER_LEN;
+use crate::ctap::pin_protocol::sha256;
 
 /// A write under way: the bytes so far and the length announced at offset 0.
 #[derive(Debug, Default)]

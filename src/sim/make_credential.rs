@@ -10,8 +10,8 @@ use super::hid::Presence;
 use super::quirks::Quirk;
 use super::state::StoredCredential;
 use crate::cbor::{self, MapView, Value};
-use crate::device::ctap2::client_pin::permission;
-use crate::device::pin_protocol::{KeyPair, sha256};
+use crate::ctap::client_pin::permission;
+use crate::ctap::pin_protocol::{KeyPair, sha256};
 
 /// authenticatorData flags (WebAuthn §6.1).
 const UP: u8 = 0x01;
@@ -38,6 +38,10 @@ fn options(p: &MapView<'_>) -> Options {
         uv: get("uv") == Some(true),
     }
 }
+
+/// Where the simulated Titan starts refusing user entities (bytes of CBOR):
+/// unverified, see `Quirk::LargeUserVendorError`.
+pub const LARGE_USER_MODEL: usize = 64;
 
 impl Authenticator {
     pub(super) fn make_credential(&mut self, p: MapView<'_>, presence: &mut dyn Presence) -> Reply {
@@ -82,8 +86,10 @@ impl Authenticator {
                 Ok(()) => Status::PinNotSet,
             });
         }
+        // systemd #43212 names the failing entity (systemd-cryptenroll's),
+        // not the Titan's limit: the 64 bytes here are a model, not evidence.
         if self.has(Quirk::LargeUserVendorError)
-            && cbor::encode(p.int(3).ok_or(Status::MissingParameter)?).len() > 64
+            && cbor::encode(p.int(3).ok_or(Status::MissingParameter)?).len() > LARGE_USER_MODEL
         {
             return Err(Status::Vendor(0xF1));
         }

@@ -17,8 +17,8 @@ use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::device::transport::channel::{self, ChannelTransport};
-use crate::device::transport::{REPORT_LEN, Report, Transport, TransportError};
+use crate::ctap::reports::{ChannelTransport, channel_pair};
+use crate::ctap::reports::{REPORT_LEN, Report, Transport, TransportError};
 
 mod attestation;
 mod authenticator;
@@ -39,7 +39,7 @@ mod state;
 #[cfg(target_os = "linux")]
 mod uhid;
 
-pub use hid::POWER_CYCLE_COMMAND;
+pub use make_credential::LARGE_USER_MODEL;
 pub use profiles::Profile;
 
 use authenticator::Authenticator;
@@ -55,19 +55,30 @@ pub enum SimError {
     Io(#[from] std::io::Error),
 }
 
-fn server(profile: Profile, state_path: PathBuf) -> Result<Server, SimError> {
-    let touches = std::env::var("FIDOCTL_SIM_TOUCHES").unwrap_or_default();
-    let quirks = quirks::Quirks::from_env(profile.quirks()).map_err(SimError::Config)?;
-    server_with(profile, state_path, &touches, quirks)
+/// How a simulated key is set up. What is left `None` comes from the
+/// environment, as for `--device sim:PROFILE`: the state file from
+/// `FIDOCTL_SIM_STATE` (else the profile's default), the touches from
+/// `FIDOCTL_SIM_TOUCHES`, the quirks from the profile and `FIDOCTL_SIM_QUIRKS`.
+#[derive(Debug, Clone, Default)]
+pub struct SimOptions {
+    pub state: Option<PathBuf>,
+    pub touches: Option<String>,
+    pub quirks: Option<quirks::Quirks>,
 }
 
-fn server_with(
-    profile: Profile,
-    state_path: PathBuf,
-    touches: &str,
-    quirks: quirks::Quirks,
-) -> Result<Server, SimError> {
-    let sensor = sensor::Sensor::parse(touches).map_err(SimError::Config)?;
+fn server(profile: Profile, options: SimOptions) -> Result<Server, SimError> {
+    let touches = match options.touches {
+        Some(t) => t,
+        None => std::env::var("FIDOCTL_SIM_TOUCHES").unwrap_or_default(),
+    };
+    let quirks = match options.quirks {
+        Some(q) => q,
+        None => quirks::Quirks::from_env(profile.quirks()).map_err(SimError::Config)?,
+    };
+    let state_path = options
+        .state
+        .unwrap_or_else(|| state::default_path(profile.name()));
+    let sensor = sensor::Sensor::parse(&touches).map_err(SimError::Config)?;
     let faults = faults::Faults::from_env().map_err(SimError::Config)?;
     attestation::Mode::from_env().map_err(SimError::Config)?;
     Ok(Server::new(
@@ -76,41 +87,21 @@ fn server_with(
     ))
 }
 
-/// Opens the simulated key whose state is in `FIDOCTL_SIM_STATE` (or the
-/// profile's default file): a key on its own thread, reached through the
-/// returned end of a report channel. The key stops when that end is dropped.
+/// Opens the simulated key `--device sim:PROFILE` names, set up from the
+/// environment: a key on its own thread, reached through the returned end of
+/// a report channel. The key stops when that end is dropped.
 pub fn open(profile: Profile) -> Result<ChannelTransport, SimError> {
-    open_with_state(profile, state::default_path(profile.name()))
+    open_with(profile, SimOptions::default())
 }
 
-pub fn open_with_state(
-    profile: Profile,
-    state_path: PathBuf,
-) -> Result<ChannelTransport, SimError> {
-    spawn(server(profile, state_path)?, profile)
-}
-
-/// A key with its own touch script (tests with several keys in one process).
-pub fn open_scripted(
-    profile: Profile,
-    state_path: PathBuf,
-    touches: &str,
-) -> Result<ChannelTransport, SimError> {
-    open_with_quirks(profile, state_path, touches, profile.quirks())
-}
-
-/// A key with its own touch script and quirks (library tests of one quirk).
-pub fn open_with_quirks(
-    profile: Profile,
-    state_path: PathBuf,
-    touches: &str,
-    quirks: quirks::Quirks,
-) -> Result<ChannelTransport, SimError> {
-    spawn(server_with(profile, state_path, touches, quirks)?, profile)
+/// A key set up as `options` says (tests with several keys in one process,
+/// a touch script or quirks of their own).
+pub fn open_with(profile: Profile, options: SimOptions) -> Result<ChannelTransport, SimError> {
+    spawn(server(profile, options)?, profile)
 }
 
 fn spawn(mut server: Server, profile: Profile) -> Result<ChannelTransport, SimError> {
-    let (ours, mut keys) = channel::pair();
+    let (ours, mut keys) = channel_pair();
     std::thread::Builder::new()
         .name(format!("sim:{}", profile.name()))
         // A pulled-out key ends the connection: the client reads "disconnected".
@@ -170,10 +161,10 @@ impl Transport for UdpIo {
     }
     fn send(&mut self, report: &Report) -> Result<(), TransportError> {
         let cid = u32::from_be_bytes([report[0], report[1], report[2], report[3]]);
-        let broadcast = cid == crate::device::ctaphid::BROADCAST_CID;
+        let broadcast = cid == crate::ctap::hid::BROADCAST_CID;
         let peer = if broadcast { None } else { self.owner(cid) }.or(self.last_peer);
         if broadcast
-            && report[4] == 0x80 | crate::device::ctaphid::command::INIT
+            && report[4] == 0x80 | crate::ctap::hid::command::INIT
             && let Some(peer) = peer
         {
             // An INIT reply allocates the channel in bytes 15..19 to whoever asked.
@@ -208,7 +199,7 @@ pub fn serve_udp(
     listen: SocketAddr,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), SimError> {
-    let mut server = server(profile, state::default_path(profile.name()))?;
+    let mut server = server(profile, SimOptions::default())?;
     let socket = UdpSocket::bind(listen)?;
     ready(socket.local_addr()?);
     let mut io = UdpIo {
@@ -246,9 +237,9 @@ pub fn add_credential(
         }
         let mut id = vec![0u8; 16];
         let _ = getrandom::fill(&mut id);
-        let user_id =
-            crate::device::pin_protocol::sha256(format!("{rp_id}/{user_name}").as_bytes())[..16]
-                .to_vec();
+        let user_id = crate::ctap::pin_protocol::sha256(format!("{rp_id}/{user_name}").as_bytes())
+            [..16]
+            .to_vec();
         s.credentials.push(state::StoredCredential {
             id: id.clone(),
             rp_id: rp_id.to_string(),
@@ -275,7 +266,7 @@ pub fn add_credential(
 /// Serves the key as a kernel HID device through /dev/uhid until the process ends (Linux).
 #[cfg(target_os = "linux")]
 pub fn serve_uhid(profile: Profile, ready: impl FnOnce()) -> Result<(), SimError> {
-    let mut server = server(profile, state::default_path(profile.name()))?;
+    let mut server = server(profile, SimOptions::default())?;
     let mut device = uhid::UhidDevice::create(profile)?;
     ready();
     while server.run(&mut device) == Ended::Unplugged {}

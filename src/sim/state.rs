@@ -48,7 +48,7 @@ pub struct State {
     #[serde(default)]
     pub min_pin_length_rp_ids: Vec<String>,
     /// The serialized large-blob array with its trailer (CTAP 2.1 §6.10).
-    #[serde(default = "crate::device::ctap2::large_blobs::empty_array")]
+    #[serde(default = "crate::ctap::large_blobs::empty_array")]
     pub large_blob_array: Vec<u8>,
     /// When the key was last powered up (ms since the Unix epoch).
     pub powered_up_at_ms: u64,
@@ -136,7 +136,7 @@ impl StoredPin {
     fn verifier(salt: &[u8], hash16: &[u8]) -> Vec<u8> {
         let mut input = zeroize::Zeroizing::new(salt.to_vec());
         input.extend_from_slice(hash16);
-        crate::device::pin_protocol::sha256(&input).to_vec()
+        crate::ctap::pin_protocol::sha256(&input).to_vec()
     }
 
     /// Whether `hash16` is this PIN's, in constant time.
@@ -174,7 +174,7 @@ impl State {
             // The YubiKey Bio ships with alwaysUv on.
             always_uv: profile == "yubikey-bio",
             min_pin_length_rp_ids: Vec::new(),
-            large_blob_array: crate::device::ctap2::large_blobs::empty_array(),
+            large_blob_array: crate::ctap::large_blobs::empty_array(),
             powered_up_at_ms: now_ms(),
             fresh_since_power_up: true,
             persistent_token: random_token(),
@@ -197,7 +197,7 @@ impl State {
     pub fn cred_store_state(&self) -> [u8; 16] {
         let mut data = self.identifier.clone();
         data.extend(serde_json::to_vec(&self.credentials).expect("credentials serialize"));
-        crate::device::pin_protocol::sha256(&data)[..16]
+        crate::ctap::pin_protocol::sha256(&data)[..16]
             .try_into()
             .expect("16 bytes")
     }

@@ -9,7 +9,7 @@ use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use super::{Profile, SimError};
-use crate::device::transport::{REPORT_LEN, Report, Transport, TransportError};
+use crate::ctap::reports::{REPORT_LEN, Report, Transport, TransportError};
 
 const UHID_OUTPUT: u32 = 6;
 const UHID_CREATE2: u32 = 11;

@@ -23,10 +23,11 @@ pub struct Line {
 
 #[cfg(unix)]
 fn node_label(n: &HidrawNode) -> String {
-    let ids = match (n.vendor_id, n.product_id) {
+    let ids = match (n.identity.vendor_id, n.identity.product_id) {
         (Some(v), Some(p)) => format!(
             " ({v:04x}:{p:04x}{})",
-            n.product
+            n.identity
+                .product
                 .as_deref()
                 .map(|p| format!(" {p}"))
                 .unwrap_or_default()
@@ -190,9 +191,12 @@ mod tests {
             name: "hidraw3".into(),
             dev_path: "/dev/hidraw3".into(),
             is_fido: true,
-            vendor_id: Some(0x096e),
-            product_id: Some(0x085d),
-            product: Some("FT BioPass FIDO2".into()),
+            identity: crate::device::KeyIdentity {
+                vendor_id: Some(0x096e),
+                product_id: Some(0x085d),
+                product: Some("FT BioPass FIDO2".into()),
+                ..Default::default()
+            },
             access: Some(Access {
                 mode: 0o600,
                 uid: 0,

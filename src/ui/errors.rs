@@ -1,10 +1,10 @@
 //! The wording of every failure, and the exit status that goes with it.
 //! docs/errors.md lists the same table for users; keep them in step.
 
-use crate::device::Error as DeviceError;
-use crate::device::ctap2::CtapStatus;
-use crate::device::ctaphid::{HidError, HidErrorCode};
-use crate::device::transport::TransportError;
+use crate::ctap::CtapStatus;
+use crate::ctap::reports::TransportError;
+use crate::device::link::{HidErrorCode, LinkError};
+use crate::device::{Error as DeviceError, Feature, PinRetries};
 
 /// Exit statuses (documented in docs/errors.md).
 pub mod exit {
@@ -80,8 +80,8 @@ pub const COMPLEXITY_ADVICE: &str =
     "not one character repeated (1111), not a sequence (1234, 4321) and not a commonly used PIN";
 
 /// "wrong PIN, 5 tries left", or what the counter says now.
-pub fn wrong_pin(retries: Option<crate::device::ctap2::client_pin::PinRetries>) -> anyhow::Error {
-    let message = match retries {
+fn wrong_pin(retries: Option<PinRetries>) -> String {
+    match retries {
         Some(r) if r.retries == 0 => {
             format!("wrong PIN. {}", status_sentence(CtapStatus::PinBlocked))
         }
@@ -97,8 +97,7 @@ pub fn wrong_pin(retries: Option<crate::device::ctap2::client_pin::PinRetries>) 
         }
         Some(r) => format!("wrong PIN, {} tries left", r.retries),
         None => "wrong PIN".to_string(),
-    };
-    user(message, exit::REFUSED)
+    }
 }
 
 /// A command that changes the key, for saying what a lost key may have kept.
@@ -110,19 +109,10 @@ pub enum Change {
     Reset,
 }
 
-/// The key went away (unplugged, silent, or talking nonsense) rather than refusing.
-pub fn lost_contact(err: &DeviceError) -> bool {
-    matches!(
-        err,
-        DeviceError::Hid(HidError::Transport(_) | HidError::Timeout(_) | HidError::Protocol(_))
-            | DeviceError::Malformed(_)
-    )
-}
-
 /// `err` with what the key may hold now, when it went away during `change`;
 /// any other error as it is.
 pub fn interrupted(change: Change, err: DeviceError) -> anyhow::Error {
-    if !lost_contact(&err) {
+    if !err.lost_contact() {
         return err.into();
     }
     let (what_happened, exit_code) = device_error(&err);
@@ -224,11 +214,75 @@ fn device_error(e: &DeviceError) -> (String, u8) {
             exit::COMMUNICATION,
         ),
         DeviceError::Status { status: CtapStatus::KeepaliveCancel, .. } => ("cancelled".into(), exit::CANCELLED),
+        DeviceError::Unsupported(feature) => (unsupported(feature), exit::REFUSED),
+        DeviceError::PinNotSet => (
+            "this key has no PIN yet: set one with `fidoctl pin set`".into(),
+            exit::REFUSED,
+        ),
+        DeviceError::PinChangeRequired => (
+            "the key requires a new PIN before it can be used: run `fidoctl pin change`".into(),
+            exit::REFUSED,
+        ),
+        DeviceError::WrongPin(retries) => (wrong_pin(*retries), exit::REFUSED),
+        DeviceError::EndlessEnrollment => (
+            "the key kept asking for more samples; enrollment stopped".into(),
+            exit::REFUSED,
+        ),
         DeviceError::Status { status, .. } => {
             let then = next_step(*status).map(|s| format!("; {s}")).unwrap_or_default();
             (format!("{}{then} [{status}]", status_sentence(*status)), exit::REFUSED)
         }
-        DeviceError::Hid(h) => hid_error(h),
+        DeviceError::Link(l) => link_error(l),
+    }
+}
+
+/// What a key lacks, in words: what it cannot do and which getInfo member says so.
+fn unsupported(feature: &Feature) -> String {
+    match feature {
+        Feature::Ctap2 => {
+            "this key speaks only U2F (FIDO 1): it has no PIN, fingerprints or AAGUID to manage"
+                .into()
+        }
+        Feature::Pin => NO_PIN_SUPPORT.into(),
+        Feature::PinUvAuthProtocol { listed } => format!(
+            "the key offers only PIN/UV auth protocols fidoctl does not know ({listed:?}); it cannot take a PIN from fidoctl"
+        ),
+        Feature::Fingerprints => {
+            "this key has no fingerprint sensor (getInfo lists no bio enrollment)".into()
+        }
+        Feature::CredentialManagement => {
+            "this key cannot list the accounts stored on it (getInfo lists no credential management)"
+                .into()
+        }
+        Feature::UpdateUserInformation => {
+            "this key cannot rename accounts: its credential management has no updateUserInformation (the CTAP 2.1 prototype lacks it; a firmware update may add it)"
+                .into()
+        }
+        Feature::LargeBlobs => {
+            "this key has no large-blob storage (getInfo lists no largeBlobs)".into()
+        }
+        Feature::Config => {
+            "this key has no configurable security policy (getInfo lists no authnrCfg)".into()
+        }
+        Feature::ConfigCommand { subcommand, listed } => {
+            let name = |n: u64| {
+                crate::ctap::config::sub::name(n).map_or_else(|| format!("{n:#04x}"), str::to_string)
+            };
+            let listed: Vec<String> = listed.iter().map(|&n| name(n)).collect();
+            format!(
+                "this key does not offer {} (authenticatorConfig {subcommand:#04x}): its getInfo lists only {}. Nothing was sent",
+                name(u64::from(*subcommand)),
+                if listed.is_empty() {
+                    "none".to_string()
+                } else {
+                    listed.join(", ")
+                }
+            )
+        }
+        Feature::KeyIdentifier => {
+            "this key cannot be named: it has no CTAP 2.2 persistent token and identifier (getInfo lists no perCredMgmtRO)"
+                .into()
+        }
     }
 }
 
@@ -247,15 +301,15 @@ pub fn access_hint(os: &str) -> &'static str {
     }
 }
 
-fn hid_error(e: &HidError) -> (String, u8) {
+fn link_error(e: &LinkError) -> (String, u8) {
     let message = match e {
-        HidError::Cancelled => return ("cancelled".into(), exit::CANCELLED),
-        HidError::Transport(TransportError::Disconnected) => {
+        LinkError::Cancelled => return ("cancelled".into(), exit::CANCELLED),
+        LinkError::Transport(TransportError::Disconnected) => {
             "the key was unplugged while fidoctl was talking to it; plug it in and try again"
                 .to_string()
         }
-        HidError::Transport(TransportError::Io(msg)) => format!("cannot talk to the key: {msg}"),
-        HidError::Transport(TransportError::AccessDenied(_)) => {
+        LinkError::Transport(TransportError::Io(msg)) => format!("cannot talk to the key: {msg}"),
+        LinkError::Transport(TransportError::AccessDenied(_)) => {
             return (
                 format!(
                     "the key refused access. {}",
@@ -264,16 +318,19 @@ fn hid_error(e: &HidError) -> (String, u8) {
                 exit::NO_KEY,
             );
         }
-        HidError::Timeout(t) => format!(
+        LinkError::Timeout(t) => format!(
             "the key did not answer within {:.0} s; unplug it, plug it in again and retry",
             t.as_secs_f32()
         ),
-        HidError::Device(code) => hid_code_sentence(*code),
-        HidError::Protocol(detail) => {
+        LinkError::Hid(code) => hid_code_sentence(*code),
+        LinkError::Protocol(detail) => {
             format!("the key broke the CTAPHID protocol ({detail}); unplug it and plug it in again")
         }
-        HidError::TooLong { len, max } => {
+        LinkError::TooLong { len, max } => {
             format!("message of {len} bytes is longer than CTAPHID allows ({max})")
+        }
+        LinkError::NotCarried => {
+            "this connection to the key cannot carry that request (it works only with fidoctl's simulator over udp:)".into()
         }
     };
     (message, exit::COMMUNICATION)
@@ -347,7 +404,7 @@ pub fn status_sentence(status: CtapStatus) -> String {
         LimitExceeded => "the request exceeds a limit of this key",
         UnsupportedExtension => "the key does not support a requested extension",
         FpDatabaseFull => {
-            "the key's fingerprint storage is full: delete a fingerprint (fidoctl fingerprint delete) and try again"
+            "the key has no room for another fingerprint: see them with `fidoctl fingerprint list` and remove one with `fidoctl fingerprint delete`"
         }
         LargeBlobStorageFull => "the key's large-blob storage is full",
         CredentialExcluded => "this key is already registered with this account",
@@ -442,7 +499,7 @@ mod tests {
         assert!(access_hint("windows").contains("1903"));
         assert!(access_hint("linux").contains("udev rules"));
         assert!(!access_hint("macos").contains("udev"));
-        let denied = anyhow::Error::new(DeviceError::Hid(HidError::Transport(
+        let denied = anyhow::Error::new(DeviceError::Link(LinkError::Transport(
             TransportError::AccessDenied("x".into()),
         )));
         assert_eq!(report(&denied).exit_code, exit::NO_KEY);
@@ -471,13 +528,13 @@ mod tests {
             report(&anyhow::Error::new(UsageError("x".into()))).exit_code,
             exit::USAGE
         );
-        let cancelled = anyhow::Error::new(DeviceError::Hid(HidError::Cancelled));
+        let cancelled = anyhow::Error::new(DeviceError::Link(LinkError::Cancelled));
         assert_eq!(report(&cancelled).exit_code, exit::CANCELLED);
     }
 
     #[test]
     fn a_lost_key_mid_change_says_what_it_may_hold() {
-        let gone = DeviceError::Hid(HidError::Transport(TransportError::Disconnected));
+        let gone = DeviceError::Link(LinkError::Transport(TransportError::Disconnected));
         let r = report(&interrupted(Change::PinChange, gone));
         assert_eq!(r.exit_code, exit::COMMUNICATION);
         assert!(

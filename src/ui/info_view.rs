@@ -1,8 +1,10 @@
 //! `fidoctl info` for people: getInfo in readable sections.
 
-use crate::device::ctap2::client_pin::{Counters, PinRetries, Reading};
-use crate::device::ctap2::{AuthenticatorInfo, CommandSet};
+use crate::ctap::CtapStatus;
+use crate::device::ctap2::AuthenticatorInfo;
+use crate::device::ctap2::client_pin::{Counters, Reading, Unread};
 use crate::device::pin::{Longest, PinRules};
+use crate::device::{Capabilities, CommandSet, PinRetries};
 use crate::ui::output::{self, Section, yes_no};
 
 /// How fidoctl tells a key from others of its model, for `list`, `info` and
@@ -122,7 +124,7 @@ fn capabilities(info: &AuthenticatorInfo, naming: &Naming) -> Section {
     s.row("passkeys (discoverable)", format!("{}{slots}", yes_no(rk)));
     s.row(
         "account management",
-        command_set(CommandSet::for_credentials(info)),
+        command_set(Capabilities::of(info).credentials),
     );
     s.row("security policy (config)", config_commands(info));
     s.row_opt(
@@ -187,7 +189,7 @@ fn capabilities(info: &AuthenticatorInfo, naming: &Naming) -> Section {
 /// "yes: always-UV, minimum PIN length, ..." from authenticatorConfigCommands
 /// (CTAP 2.3), or from the options on older keys.
 fn config_commands(info: &AuthenticatorInfo) -> String {
-    use crate::device::ctap2::config::sub;
+    use crate::ctap::config::sub;
     if !info.supports_config() {
         return "no".into();
     }
@@ -196,7 +198,7 @@ fn config_commands(info: &AuthenticatorInfo) -> String {
     };
     let words: Vec<String> = list
         .iter()
-        .map(|&n| match n as i64 {
+        .map(|&n| match n as u8 {
             sub::ENABLE_ENTERPRISE_ATTESTATION => "enterprise attestation".to_string(),
             sub::TOGGLE_ALWAYS_UV => "always-UV".to_string(),
             sub::SET_MIN_PIN_LENGTH => "minimum PIN length".to_string(),
@@ -312,7 +314,7 @@ fn pin(info: &AuthenticatorInfo, counters: &Counters) -> Section {
         );
         s.row_opt(
             "tries",
-            reading(counters.pin, |r| {
+            reading(&counters.pin, |r| {
                 pin_tries(r, info.pin_is_set() == Some(true))
             }),
         );
@@ -345,11 +347,33 @@ pub fn complexity_notice(info: &AuthenticatorInfo) -> Option<String> {
 
 /// A counter's row: its value in words, "unknown" when the key would not say,
 /// nothing when the key has no such counter.
-pub fn reading<T: Copy>(r: Reading<T>, words: impl Fn(T) -> String) -> Option<String> {
+pub fn reading<T: Copy>(r: &Reading<T>, words: impl Fn(T) -> String) -> Option<String> {
     match r {
-        Reading::Known(v) => Some(words(v)),
-        Reading::Unknown => Some("unknown (the key did not say)".into()),
+        Reading::Known(v) => Some(words(*v)),
+        Reading::Unknown(why) => Some(format!("unknown: {}", unread_words(why))),
         Reading::NotApplicable => None,
+    }
+}
+
+/// Why a counter stayed unknown: "the key could not parse the request (0x12)".
+pub fn unread_words(why: &Unread) -> String {
+    use CtapStatus::*;
+    match why {
+        Unread::Refused(status) => {
+            let what = match status {
+                CborParsing | CborUnexpectedType | InvalidCbor | InvalidCborType => {
+                    "the key could not parse the request"
+                }
+                InvalidCommand | InvalidSubcommand => "the key does not know the request",
+                InvalidParameter | MissingParameter | InvalidLength => {
+                    "the key refused the request's parameters"
+                }
+                _ => "the key refused the request",
+            };
+            format!("{what} ({:#04x})", status.code())
+        }
+        Unread::Malformed(_) => "the key's answer could not be read".into(),
+        Unread::NoAnswer(_) => "the key did not answer".into(),
     }
 }
 
@@ -379,7 +403,7 @@ pub fn pin_tries(retries: PinRetries, pin_set: bool) -> String {
 
 fn biometrics(info: &AuthenticatorInfo, counters: &Counters) -> Section {
     let mut s = Section::new("Fingerprints");
-    s.row("enrollment", command_set(CommandSet::for_bio(info)));
+    s.row("enrollment", command_set(Capabilities::of(info).bio));
     s.row(
         "enrolled",
         match info.option("uv") {
@@ -390,7 +414,7 @@ fn biometrics(info: &AuthenticatorInfo, counters: &Counters) -> Section {
     s.row_opt("verification", info.uv_modality.map(modality));
     s.row_opt(
         "fingerprint tries",
-        reading(counters.uv, |n| {
+        reading(&counters.uv, |n| {
             format!("{n} left before the key asks for the PIN")
         }),
     );

@@ -94,6 +94,32 @@ pub fn confirm_by_typing(warning: &str, expected: &str, yes: bool) -> anyhow::Re
     }
 }
 
+/// A line of text with a default: typed on a terminal (kept until `check`
+/// passes), else the default as it is.
+pub fn text(
+    question: &str,
+    default: &str,
+    check: &dyn Fn(&str) -> Result<(), String>,
+) -> anyhow::Result<String> {
+    if !interactive() {
+        return Ok(default.to_string());
+    }
+    Ok(Input::new()
+        .with_prompt(question)
+        .default(default.to_string())
+        .validate_with(|s: &String| check(s))
+        .interact_text()?)
+}
+
+/// One of `items`, picked on a terminal; `None` when the person leaves.
+pub fn choose(question: &str, items: &[&str]) -> anyhow::Result<Option<usize>> {
+    Ok(dialoguer::Select::new()
+        .with_prompt(question)
+        .items(items)
+        .default(0)
+        .interact_opt()?)
+}
+
 /// A yes/no question with a default, for non-destructive choices.
 pub fn confirm(question: &str, default: bool, yes: bool) -> anyhow::Result<bool> {
     if yes {

@@ -173,3 +173,83 @@ impl Drop for UdpSim {
         let _ = self.child.wait();
     }
 }
+
+/// A key in this test's process, for tests of the device layer: our simulator
+/// set up by one options type (its own state file, touches, quirks), opened
+/// the way `--device sim:` opens it.
+pub struct InProcess {
+    profile: fidoctl::sim::Profile,
+    options: fidoctl::sim::SimOptions,
+    _dir: TempDir,
+}
+
+impl InProcess {
+    /// A fresh key of `profile`, with its state in a directory of its own and
+    /// no touches scripted (the environment's are ignored).
+    pub fn new(profile: fidoctl::sim::Profile) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self {
+            profile,
+            options: fidoctl::sim::SimOptions {
+                state: Some(dir.path().join("state.json")),
+                touches: Some(String::new()),
+                quirks: Some(profile.quirks()),
+            },
+            _dir: dir,
+        }
+    }
+
+    /// The key keeps its state in `path` (to share it with the binary or another key).
+    pub fn state(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.options.state = Some(path.into());
+        self
+    }
+
+    /// What the next touches do (FIDOCTL_SIM_TOUCHES's syntax).
+    pub fn touches(mut self, touches: &str) -> Self {
+        self.options.touches = Some(touches.to_string());
+        self
+    }
+
+    pub fn quirks(mut self, quirks: fidoctl::sim::quirks::Quirks) -> Self {
+        self.options.quirks = Some(quirks);
+        self
+    }
+
+    pub fn state_file(&self) -> std::path::PathBuf {
+        self.options.state.clone().expect("set in new")
+    }
+
+    /// The key's report transport, to wrap (a recorder) or frame by hand.
+    pub fn transport(&self) -> fidoctl::ctap::reports::ChannelTransport {
+        fidoctl::sim::open_with(self.profile, self.options.clone()).unwrap()
+    }
+
+    /// The key as a `Device`: CTAPHID_INIT and getInfo done.
+    pub fn open(&self) -> fidoctl::device::Device {
+        over(
+            Box::new(self.transport()),
+            fidoctl::device::DeviceSpec::Sim(self.profile.name().into()),
+        )
+    }
+
+    /// The key with a PIN set (through fidoctl's own clientPIN).
+    pub fn with_pin(self, pin: &str) -> Self {
+        let mut device = self.open();
+        fidoctl::device::ctap2::client_pin::set_pin(
+            &mut device,
+            &fidoctl::device::pin::Pin::new(pin, 4).unwrap(),
+        )
+        .unwrap();
+        self
+    }
+}
+
+/// A `Device` over any report transport (a simulator, OpenSK, a recorder).
+pub fn over(
+    transport: Box<dyn fidoctl::ctap::reports::Transport>,
+    spec: fidoctl::device::DeviceSpec,
+) -> fidoctl::device::Device {
+    fidoctl::keys::open::over_transport(transport, spec, Default::default())
+        .expect("CTAPHID_INIT and getInfo")
+}

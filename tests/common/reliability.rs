@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use fidoctl::device::pin_protocol::sha256;
+use fidoctl::ctap::pin_protocol::sha256;
 
 /// Every command that only reads the key, as arguments after `--device`.
 pub const READ_ONLY: [&[&str]; 12] = [

@@ -1,4 +1,5 @@
-//! authenticatorClientPIN (0x06), CTAP 2.1 §6.5.5.
+//! authenticatorClientPIN (0x06), CTAP 2.1 §6.5.5, with the protocol the
+//! device chose when it was opened.
 //!
 //! Every sub-command that carries a PIN starts with getKeyAgreement and a fresh
 //! shared secret; nothing here retries a PIN on its own, since each wrong try
@@ -8,77 +9,69 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use super::command::CLIENT_PIN;
 use crate::cbor::{self, MapView, Value};
+use crate::ctap::CtapStatus;
+use crate::ctap::client_pin::{answer, param, sub};
+use crate::ctap::command::CLIENT_PIN;
+use crate::ctap::pin_protocol::{KeyPair, PinProtocol, PinUvAuthToken, SharedSecret};
 use crate::device::pin::Pin;
-use crate::device::pin_protocol::{KeyPair, PinProtocol, PinUvAuthToken, SharedSecret};
-use crate::device::{Device, Error, Event, QUICK};
-
-/// Sub-command numbers (§6.5.5, table "authenticatorClientPIN").
-pub mod sub {
-    pub const GET_PIN_RETRIES: i64 = 0x01;
-    pub const GET_KEY_AGREEMENT: i64 = 0x02;
-    pub const SET_PIN: i64 = 0x03;
-    pub const CHANGE_PIN: i64 = 0x04;
-    pub const GET_PIN_TOKEN: i64 = 0x05;
-    pub const GET_UV_TOKEN_WITH_PERMISSIONS: i64 = 0x06;
-    pub const GET_UV_RETRIES: i64 = 0x07;
-    pub const GET_PIN_TOKEN_WITH_PERMISSIONS: i64 = 0x09;
-}
-
-/// pinUvAuthToken permissions (§6.5.5.7).
-pub mod permission {
-    pub const MAKE_CREDENTIAL: u8 = 0x01;
-    pub const GET_ASSERTION: u8 = 0x02;
-    pub const CREDENTIAL_MANAGEMENT: u8 = 0x04;
-    pub const BIO_ENROLLMENT: u8 = 0x08;
-    pub const LARGE_BLOB_WRITE: u8 = 0x10;
-    pub const AUTHENTICATOR_CONFIG: u8 = 0x20;
-    /// pcmr (CTAP 2.2 §6.5.5.7): the persistent token, read-only credential
-    /// management; granted only on its own.
-    pub const PERSISTENT_CREDENTIAL_MANAGEMENT_READ_ONLY: u8 = 0x40;
-}
+use crate::device::session::Permissions;
+use crate::device::{Device, Error, Event, PinRetries, QUICK};
 
 /// How long a fingerprint check may wait for a finger.
 pub const UV_WAIT: Duration = Duration::from_secs(30);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PinRetries {
-    pub retries: u64,
-    /// `Some(true)`: three wrong PINs in a row, the key must be power-cycled first.
-    pub power_cycle_required: Option<bool>,
+/// Why an optional read came back empty: kept, so "unknown" can say why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unread {
+    /// The key refused the request with this status.
+    Refused(CtapStatus),
+    /// The key answered something that is not the counter.
+    Malformed(String),
+    /// The key did not answer (timeout, unplugged, framing error).
+    NoAnswer(String),
+}
+
+impl From<Error> for Unread {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Status { status, .. } => Unread::Refused(status),
+            Error::Malformed(m) => Unread::Malformed(m),
+            other => Unread::NoAnswer(other.to_string()),
+        }
+    }
 }
 
 /// A counter the key may or may not tell: reading it is optional, so a key
-/// that will not say makes it "unknown", never a failed command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// that will not say makes it "unknown" (with why), never a failed command.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reading<T> {
     /// The key has no such counter (no PIN support; no sensor or no finger).
     NotApplicable,
     /// The key has it but the read failed (e.g. FEITIAN keys and getUVRetries).
-    Unknown,
+    Unknown(Unread),
     Known(T),
 }
 
 impl<T: Copy> Reading<T> {
-    pub fn known(self) -> Option<T> {
+    pub fn known(&self) -> Option<T> {
         match self {
-            Reading::Known(v) => Some(v),
+            Reading::Known(v) => Some(*v),
             _ => None,
         }
     }
 
-    pub fn is_unknown(self) -> bool {
-        matches!(self, Reading::Unknown)
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Reading::Unknown(_))
     }
 
-    fn from_result<E>(r: Result<T, E>) -> Self {
-        r.map_or(Reading::Unknown, Reading::Known)
+    fn from_result(r: Result<T, Error>) -> Self {
+        r.map_or_else(|e| Reading::Unknown(e.into()), Reading::Known)
     }
 }
 
 /// The key's retry counters, where it has them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counters {
     pub pin: Reading<PinRetries>,
     /// Fingerprint tries: only on a key with a finger enrolled.
@@ -88,12 +81,11 @@ pub struct Counters {
 /// getPINRetries and, on a key with enrolled fingers, getUVRetries. Needs no
 /// PIN, and never fails: a counter the key will not give is `Unknown`.
 pub fn counters(device: &mut Device) -> Counters {
-    let unknown = Counters {
-        pin: Reading::Unknown,
-        uv: Reading::Unknown,
-    };
-    let Ok(info) = device.get_info().cloned() else {
-        return unknown;
+    let Ok(info) = device.info().cloned() else {
+        return Counters {
+            pin: Reading::NotApplicable,
+            uv: Reading::NotApplicable,
+        };
     };
     if info.pin_is_set().is_none() {
         return Counters {
@@ -101,12 +93,9 @@ pub fn counters(device: &mut Device) -> Counters {
             uv: Reading::NotApplicable,
         };
     }
-    let Ok(protocol) = protocol_for(device) else {
-        return unknown;
-    };
-    let pin = Reading::from_result(pin_retries(device, protocol));
+    let pin = Reading::from_result(pin_retries(device));
     let uv = if info.is_biometric() && info.option("uv") == Some(true) {
-        Reading::from_result(uv_retries(device, protocol))
+        uv_reading(device)
     } else {
         Reading::NotApplicable
     };
@@ -115,30 +104,35 @@ pub fn counters(device: &mut Device) -> Counters {
 
 /// getUVRetries as an optional read (after a fingerprint check).
 pub fn uv_reading(device: &mut Device) -> Reading<u64> {
-    match protocol_for(device) {
-        Ok(protocol) => Reading::from_result(uv_retries(device, protocol)),
-        Err(_) => Reading::Unknown,
-    }
+    Reading::from_result(uv_retries(device))
 }
 
-/// What a token may be used for; `None` for keys that only know getPinToken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Permissions<'a> {
-    pub bits: u8,
-    pub rp_id: Option<&'a str>,
+fn protocol(device: &Device) -> Result<PinProtocol, Error> {
+    Ok(device.caps().protocol()?)
 }
 
 fn request(protocol: PinProtocol, subcommand: i64, rest: Vec<(i64, Option<Value>)>) -> Value {
     let mut entries = vec![
-        (1, Some(cbor::int(protocol.version() as i64))),
-        (2, Some(cbor::int(subcommand))),
+        (
+            param::PIN_UV_AUTH_PROTOCOL,
+            Some(cbor::int(protocol.version() as i64)),
+        ),
+        (param::SUB_COMMAND, Some(cbor::int(subcommand))),
     ];
     entries.extend(rest);
     cbor::int_map(entries)
 }
 
-fn answer(value: Option<Value>) -> Result<Value, Error> {
-    value.ok_or_else(|| Error::Malformed("clientPIN answered nothing".into()))
+/// One clientPIN sub-command and its answer as a map.
+fn call(
+    device: &mut Device,
+    request: &Value,
+    timeout: Duration,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Value, Error> {
+    device
+        .cbor(CLIENT_PIN, Some(request), timeout, on_event)?
+        .ok_or_else(|| Error::Malformed("clientPIN answered nothing".into()))
 }
 
 fn member<'a>(map: &MapView<'a>, key: i64, what: &str) -> Result<&'a Value, Error> {
@@ -146,64 +140,37 @@ fn member<'a>(map: &MapView<'a>, key: i64, what: &str) -> Result<&'a Value, Erro
         .ok_or_else(|| Error::Malformed(format!("clientPIN answer lacks {what}")))
 }
 
-/// The key's PIN/UV protocol choice for this session: 2 if listed, else 1.
-pub fn protocol_for(device: &mut Device) -> Result<PinProtocol, Error> {
-    let listed = device
-        .get_info()?
-        .pin_uv_auth_protocols
-        .clone()
-        .unwrap_or_else(|| vec![1]);
-    PinProtocol::choose(&listed).ok_or_else(|| {
-        Error::Malformed(format!(
-            "the key offers only unknown PIN protocols {listed:?}"
-        ))
-    })
+fn as_map<'a>(value: &'a Value, what: &str) -> Result<MapView<'a>, Error> {
+    MapView::new(value).ok_or_else(|| Error::Malformed(format!("{what} answer is not a map")))
 }
 
-pub fn pin_retries(device: &mut Device, protocol: PinProtocol) -> Result<PinRetries, Error> {
-    let value = answer(device.cbor(
-        CLIENT_PIN,
-        Some(&request(protocol, sub::GET_PIN_RETRIES, vec![])),
-        QUICK,
-        &mut |_| {},
-    )?)?;
-    let map = MapView::new(&value)
-        .ok_or_else(|| Error::Malformed("getPINRetries answer is not a map".into()))?;
-    let retries = cbor::as_u64(member(&map, 3, "pinRetries")?)
+pub fn pin_retries(device: &mut Device) -> Result<PinRetries, Error> {
+    let req = request(protocol(device)?, sub::GET_PIN_RETRIES, vec![]);
+    let value = call(device, &req, QUICK, &mut |_| {})?;
+    let map = as_map(&value, "getPINRetries")?;
+    let retries = cbor::as_u64(member(&map, answer::PIN_RETRIES, "pinRetries")?)
         .ok_or_else(|| Error::Malformed("pinRetries is not a number".into()))?;
     Ok(PinRetries {
         retries,
-        power_cycle_required: map.int(4).and_then(Value::as_bool),
+        power_cycle_required: map.int(answer::POWER_CYCLE_STATE).and_then(Value::as_bool),
     })
 }
 
-pub fn uv_retries(device: &mut Device, protocol: PinProtocol) -> Result<u64, Error> {
-    let value = answer(device.cbor(
-        CLIENT_PIN,
-        Some(&request(protocol, sub::GET_UV_RETRIES, vec![])),
-        QUICK,
-        &mut |_| {},
-    )?)?;
-    let map = MapView::new(&value)
-        .ok_or_else(|| Error::Malformed("getUVRetries answer is not a map".into()))?;
-    cbor::as_u64(member(&map, 5, "uvRetries")?)
+pub fn uv_retries(device: &mut Device) -> Result<u64, Error> {
+    let req = request(protocol(device)?, sub::GET_UV_RETRIES, vec![]);
+    let value = call(device, &req, QUICK, &mut |_| {})?;
+    let map = as_map(&value, "getUVRetries")?;
+    cbor::as_u64(member(&map, answer::UV_RETRIES, "uvRetries")?)
         .ok_or_else(|| Error::Malformed("uvRetries is not a number".into()))
 }
 
 /// getKeyAgreement, then encapsulate: our public COSE key and the shared secret.
-fn key_agreement(
-    device: &mut Device,
-    protocol: PinProtocol,
-) -> Result<(Value, SharedSecret), Error> {
-    let value = answer(device.cbor(
-        CLIENT_PIN,
-        Some(&request(protocol, sub::GET_KEY_AGREEMENT, vec![])),
-        QUICK,
-        &mut |_| {},
-    )?)?;
-    let map = MapView::new(&value)
-        .ok_or_else(|| Error::Malformed("getKeyAgreement answer is not a map".into()))?;
-    let peer = member(&map, 1, "keyAgreement")?;
+fn key_agreement(device: &mut Device) -> Result<(Value, SharedSecret), Error> {
+    let protocol = protocol(device)?;
+    let req = request(protocol, sub::GET_KEY_AGREEMENT, vec![]);
+    let value = call(device, &req, QUICK, &mut |_| {})?;
+    let map = as_map(&value, "getKeyAgreement")?;
+    let peer = member(&map, answer::KEY_AGREEMENT, "keyAgreement")?;
     let ours = KeyPair::generate();
     let shared = ours
         .shared_secret(protocol, peer)
@@ -212,44 +179,40 @@ fn key_agreement(
 }
 
 /// setPIN (§6.5.5.5), for a key without a PIN.
-pub fn set_pin(device: &mut Device, protocol: PinProtocol, new_pin: &Pin) -> Result<(), Error> {
-    let (platform_key, shared) = key_agreement(device, protocol)?;
+pub fn set_pin(device: &mut Device, new_pin: &Pin) -> Result<(), Error> {
+    let (platform_key, shared) = key_agreement(device)?;
     let new_pin_enc = shared.encrypt(&new_pin.padded());
-    let param = shared.authenticate(&new_pin_enc);
+    let pin_auth = shared.authenticate(&new_pin_enc);
     let req = request(
-        protocol,
+        shared.protocol(),
         sub::SET_PIN,
         vec![
-            (3, Some(platform_key)),
-            (4, Some(cbor::bytes(&param))),
-            (5, Some(cbor::bytes(&new_pin_enc))),
+            (param::KEY_AGREEMENT, Some(platform_key)),
+            (param::PIN_UV_AUTH_PARAM, Some(cbor::bytes(&pin_auth))),
+            (param::NEW_PIN_ENC, Some(cbor::bytes(&new_pin_enc))),
         ],
     );
     device.cbor(CLIENT_PIN, Some(&req), QUICK, &mut |_| {})?;
+    device.note_pin_set();
     Ok(())
 }
 
 /// changePIN (§6.5.5.6).
-pub fn change_pin(
-    device: &mut Device,
-    protocol: PinProtocol,
-    current: &Pin,
-    new_pin: &Pin,
-) -> Result<(), Error> {
-    let (platform_key, shared) = key_agreement(device, protocol)?;
+pub fn change_pin(device: &mut Device, current: &Pin, new_pin: &Pin) -> Result<(), Error> {
+    let (platform_key, shared) = key_agreement(device)?;
     let pin_hash_enc = shared.encrypt(&current.hash16());
     let new_pin_enc = shared.encrypt(&new_pin.padded());
     let mut message = Zeroizing::new(new_pin_enc.clone());
     message.extend_from_slice(&pin_hash_enc);
-    let param = shared.authenticate(&message);
+    let pin_auth = shared.authenticate(&message);
     let req = request(
-        protocol,
+        shared.protocol(),
         sub::CHANGE_PIN,
         vec![
-            (3, Some(platform_key)),
-            (4, Some(cbor::bytes(&param))),
-            (5, Some(cbor::bytes(&new_pin_enc))),
-            (6, Some(cbor::bytes(&pin_hash_enc))),
+            (param::KEY_AGREEMENT, Some(platform_key)),
+            (param::PIN_UV_AUTH_PARAM, Some(cbor::bytes(&pin_auth))),
+            (param::NEW_PIN_ENC, Some(cbor::bytes(&new_pin_enc))),
+            (param::PIN_HASH_ENC, Some(cbor::bytes(&pin_hash_enc))),
         ],
     );
     device.cbor(CLIENT_PIN, Some(&req), QUICK, &mut |_| {})?;
@@ -261,63 +224,51 @@ pub fn change_pin(
 /// prototype keys such as the BioPass use (§6.5.5.7, §6.5.5.4).
 pub fn pin_token(
     device: &mut Device,
-    protocol: PinProtocol,
     pin: &Pin,
-    permissions: Permissions<'_>,
+    permissions: &Permissions,
 ) -> Result<PinUvAuthToken, Error> {
-    let with_permissions = device.get_info()?.option("pinUvAuthToken") == Some(true);
-    let (platform_key, shared) = key_agreement(device, protocol)?;
+    let with_permissions = device.caps().token_with_permissions;
+    let (platform_key, shared) = key_agreement(device)?;
     let pin_hash_enc = shared.encrypt(&pin.hash16());
-    let req = if with_permissions {
-        request(
-            protocol,
-            sub::GET_PIN_TOKEN_WITH_PERMISSIONS,
-            vec![
-                (3, Some(platform_key)),
-                (6, Some(cbor::bytes(&pin_hash_enc))),
-                (9, Some(cbor::int(permissions.bits as i64))),
-                (10, permissions.rp_id.map(cbor::text)),
-            ],
-        )
+    let mut rest = vec![
+        (param::KEY_AGREEMENT, Some(platform_key)),
+        (param::PIN_HASH_ENC, Some(cbor::bytes(&pin_hash_enc))),
+    ];
+    let subcommand = if with_permissions {
+        rest.push((param::PERMISSIONS, Some(cbor::int(permissions.bits as i64))));
+        rest.push((param::RP_ID, permissions.rp_id.as_deref().map(cbor::text)));
+        sub::GET_PIN_TOKEN_WITH_PERMISSIONS
     } else {
-        request(
-            protocol,
-            sub::GET_PIN_TOKEN,
-            vec![
-                (3, Some(platform_key)),
-                (6, Some(cbor::bytes(&pin_hash_enc))),
-            ],
-        )
+        sub::GET_PIN_TOKEN
     };
-    let value = answer(device.cbor(CLIENT_PIN, Some(&req), QUICK, &mut |_| {})?)?;
+    let req = request(shared.protocol(), subcommand, rest);
+    let value = call(device, &req, QUICK, &mut |_| {})?;
     decrypt_token(&value, &shared)
 }
 
 /// A token from built-in user verification (a finger on the sensor), §6.5.5.8.
 pub fn uv_token(
     device: &mut Device,
-    protocol: PinProtocol,
-    permissions: Permissions<'_>,
+    permissions: &Permissions,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<PinUvAuthToken, Error> {
-    let (platform_key, shared) = key_agreement(device, protocol)?;
+    let (platform_key, shared) = key_agreement(device)?;
     let req = request(
-        protocol,
+        shared.protocol(),
         sub::GET_UV_TOKEN_WITH_PERMISSIONS,
         vec![
-            (3, Some(platform_key)),
-            (9, Some(cbor::int(permissions.bits as i64))),
-            (10, permissions.rp_id.map(cbor::text)),
+            (param::KEY_AGREEMENT, Some(platform_key)),
+            (param::PERMISSIONS, Some(cbor::int(permissions.bits as i64))),
+            (param::RP_ID, permissions.rp_id.as_deref().map(cbor::text)),
         ],
     );
-    let value = answer(device.cbor(CLIENT_PIN, Some(&req), UV_WAIT, on_event)?)?;
+    let value = call(device, &req, UV_WAIT, on_event)?;
     decrypt_token(&value, &shared)
 }
 
 fn decrypt_token(value: &Value, shared: &SharedSecret) -> Result<PinUvAuthToken, Error> {
-    let map =
-        MapView::new(value).ok_or_else(|| Error::Malformed("token answer is not a map".into()))?;
-    let encrypted = member(&map, 2, "pinUvAuthToken")?
+    let map = as_map(value, "token")?;
+    let encrypted = member(&map, answer::PIN_UV_AUTH_TOKEN, "pinUvAuthToken")?
         .as_bytes()
         .ok_or_else(|| Error::Malformed("pinUvAuthToken is not a byte string".into()))?;
     let token = shared

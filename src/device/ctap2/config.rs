@@ -1,80 +1,97 @@
 //! authenticatorConfig (0x0D), CTAP 2.1 §6.11: always-UV, minimum PIN length
 //! (with the RPs that may read it, a forced PIN change and, in CTAP 2.3, the
-//! PIN complexity policy), enterprise attestation, and CTAP 2.3's long touch for reset.
+//! PIN complexity policy), enterprise attestation, and CTAP 2.2's long touch
+//! for reset. A CTAP 2.3 key lists the subcommands it implements
+//! (authenticatorConfigCommands); the others are refused before anything is sent.
 
-use super::command::CONFIG;
 use crate::cbor::{self, Value};
-use crate::device::pin_protocol::PinUvAuthToken;
-use crate::device::{Device, Error, QUICK};
+use crate::ctap::command::CONFIG;
+use crate::ctap::config::{min_pin_param, sub};
+use crate::device::authenticated::{Authorization, Layout, SubCommand};
+use crate::device::session::Session;
+use crate::device::{Device, Error, Feature, QUICK};
 
-pub mod sub {
-    pub const ENABLE_ENTERPRISE_ATTESTATION: i64 = 0x01;
-    pub const TOGGLE_ALWAYS_UV: i64 = 0x02;
-    pub const SET_MIN_PIN_LENGTH: i64 = 0x03;
-    /// CTAP 2.3: authenticatorReset then wants a long touch (getInfo 0x18).
-    pub const ENABLE_LONG_TOUCH_FOR_RESET: i64 = 0x04;
-    pub const VENDOR_PROTOTYPE: i64 = 0xFF;
+/// What authenticatorConfig changes, one subcommand each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    AlwaysUv,
+    /// setMinPINLength, which also forces a PIN change and turns on the complexity policy.
+    MinPinLength,
+    EnterpriseAttestation,
+    LongTouchForReset,
+}
 
-    /// The spec's name of a subcommand, for messages.
-    pub fn name(subcommand: u64) -> Option<&'static str> {
-        Some(match subcommand as i64 {
-            ENABLE_ENTERPRISE_ATTESTATION => "enableEnterpriseAttestation",
-            TOGGLE_ALWAYS_UV => "toggleAlwaysUv",
-            SET_MIN_PIN_LENGTH => "setMinPINLength",
-            ENABLE_LONG_TOUCH_FOR_RESET => "enableLongTouchForReset",
-            VENDOR_PROTOTYPE => "vendorPrototype",
-            _ => return None,
-        })
+impl Setting {
+    fn subcommand(self) -> u8 {
+        match self {
+            Setting::AlwaysUv => sub::TOGGLE_ALWAYS_UV,
+            Setting::MinPinLength => sub::SET_MIN_PIN_LENGTH,
+            Setting::EnterpriseAttestation => sub::ENABLE_ENTERPRISE_ATTESTATION,
+            Setting::LongTouchForReset => sub::ENABLE_LONG_TOUCH_FOR_RESET,
+        }
     }
 }
 
-/// setMinPINLength parameters (§6.11.4; pinComplexityPolicy is CTAP 2.3's).
-pub mod min_pin_param {
-    pub const NEW_MIN_PIN_LENGTH: i64 = 0x01;
-    pub const RP_IDS: i64 = 0x02;
-    pub const FORCE_CHANGE_PIN: i64 = 0x03;
-    pub const PIN_COMPLEXITY_POLICY: i64 = 0x04;
+/// Whether the key offers `setting`: it must have authenticatorConfig and,
+/// if it lists its subcommands (CTAP 2.3), list this one.
+pub fn check_offered(device: &Device, setting: Setting) -> Result<(), Error> {
+    let subcommand = setting.subcommand();
+    let info = device.info()?;
+    if !device.caps().config {
+        return Err(Feature::Config.into());
+    }
+    if info.lists_config_command(u64::from(subcommand)) {
+        return Ok(());
+    }
+    Err(Feature::ConfigCommand {
+        subcommand,
+        listed: info
+            .authenticator_config_commands
+            .clone()
+            .unwrap_or_default(),
+    }
+    .into())
 }
 
-/// One authenticatorConfig request; pinUvAuthParam is over 32×0xff || 0x0d ||
-/// subCommand || subCommandParams (§6.11.1).
-pub fn call(
+/// One authenticatorConfig request with the session's token.
+fn call(
     device: &mut Device,
-    token: &PinUvAuthToken,
-    subcommand: i64,
+    session: &mut Session,
+    setting: Setting,
     params: Option<Value>,
 ) -> Result<(), Error> {
-    let mut message = vec![0xff; 32];
-    message.extend([CONFIG, subcommand as u8]);
-    if let Some(p) = &params {
-        message.extend(cbor::encode(p));
-    }
-    let request = cbor::int_map([
-        (1, Some(cbor::int(subcommand))),
-        (2, params),
-        (3, Some(cbor::int(token.protocol().version() as i64))),
-        (4, Some(cbor::bytes(&token.authenticate(&message)))),
-    ]);
-    device.cbor(CONFIG, Some(&request), QUICK, &mut |_| {})?;
+    check_offered(device, setting)?;
+    let request = SubCommand {
+        command: CONFIG,
+        layout: Layout::Config,
+        sub: setting.subcommand(),
+        params,
+    };
+    device.authenticated(
+        &request,
+        Authorization::Session(session),
+        QUICK,
+        &mut |_| {},
+    )?;
     Ok(())
 }
 
-pub fn toggle_always_uv(device: &mut Device, token: &PinUvAuthToken) -> Result<(), Error> {
-    call(device, token, sub::TOGGLE_ALWAYS_UV, None)
+pub fn toggle_always_uv(device: &mut Device, session: &mut Session) -> Result<(), Error> {
+    call(device, session, Setting::AlwaysUv, None)
 }
 
 pub fn enable_enterprise_attestation(
     device: &mut Device,
-    token: &PinUvAuthToken,
+    session: &mut Session,
 ) -> Result<(), Error> {
-    call(device, token, sub::ENABLE_ENTERPRISE_ATTESTATION, None)
+    call(device, session, Setting::EnterpriseAttestation, None)
 }
 
 pub fn enable_long_touch_for_reset(
     device: &mut Device,
-    token: &PinUvAuthToken,
+    session: &mut Session,
 ) -> Result<(), Error> {
-    call(device, token, sub::ENABLE_LONG_TOUCH_FOR_RESET, None)
+    call(device, session, Setting::LongTouchForReset, None)
 }
 
 /// What setMinPINLength changes; everything left at its default stays as it is.
@@ -92,7 +109,7 @@ pub struct MinPinLength<'a> {
 /// change, the complexity policy.
 pub fn set_min_pin_length(
     device: &mut Device,
-    token: &PinUvAuthToken,
+    session: &mut Session,
     change: &MinPinLength<'_>,
 ) -> Result<(), Error> {
     use min_pin_param::*;
@@ -116,5 +133,5 @@ pub fn set_min_pin_length(
             change.complexity_policy.then_some(Value::Bool(true)),
         ),
     ]);
-    call(device, token, sub::SET_MIN_PIN_LENGTH, Some(params))
+    call(device, session, Setting::MinPinLength, Some(params))
 }

@@ -1,27 +1,17 @@
-//! authenticatorCredentialManagement, CTAP 2.1 §6.8: the final command 0x0A
-//! (option `credMgmt`) and the 2.1-PRE prototype 0x41 (`credentialMgmtPreview`).
+//! authenticatorCredentialManagement, CTAP 2.1 §6.8, in whichever command set
+//! the key speaks (the final 0x0A or the 2.1-PRE prototype 0x41).
 //! Enumeration is stateful on the key: begin, then the "next" commands with
 //! nothing else in between, so each listing runs as one uninterrupted loop here.
 //! "Nothing stored" comes three ways: NO_CREDENTIALS (spec), `{5: 0}`
 //! (YubiKey 5), or success with an empty body (FEITIAN; shared/real-keys:
 //! kanidm `ctap21_cred.rs`); all three are an empty list here.
 
-pub use super::CommandSet;
-use super::CtapStatus;
-use super::command::{CREDENTIAL_MANAGEMENT, CREDENTIAL_MANAGEMENT_PREVIEW};
 use crate::cbor::{self, MapView, Value};
-use crate::device::pin_protocol::PinUvAuthToken;
-use crate::device::{Device, Error, QUICK};
-
-pub mod sub {
-    pub const GET_CREDS_METADATA: i64 = 0x01;
-    pub const ENUMERATE_RPS_BEGIN: i64 = 0x02;
-    pub const ENUMERATE_RPS_NEXT: i64 = 0x03;
-    pub const ENUMERATE_CREDENTIALS_BEGIN: i64 = 0x04;
-    pub const ENUMERATE_CREDENTIALS_NEXT: i64 = 0x05;
-    pub const DELETE_CREDENTIAL: i64 = 0x06;
-    pub const UPDATE_USER_INFORMATION: i64 = 0x07;
-}
+use crate::ctap::CtapStatus;
+use crate::ctap::cred_mgmt::{answer, sub, sub_param};
+use crate::device::authenticated::{Authorization, Layout, SubCommand};
+use crate::device::session::Session;
+use crate::device::{Device, Error, Feature, QUICK};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metadata {
@@ -54,153 +44,182 @@ pub struct Credential {
     user: Value,
 }
 
-pub struct CredMan<'a> {
-    pub set: CommandSet,
-    pub token: &'a PinUvAuthToken,
+/// One credential management request.
+fn call(
+    device: &mut Device,
+    authorization: Authorization<'_>,
+    subcommand: u8,
+    params: Option<Value>,
+) -> Result<Option<Value>, Error> {
+    let request = SubCommand {
+        command: device.caps().credentials_command()?,
+        layout: Layout::Credentials,
+        sub: subcommand,
+        params,
+    };
+    device.authenticated(&request, authorization, QUICK, &mut |_| {})
 }
 
-impl CredMan<'_> {
-    /// Requests that carry pinUvAuthParam over subCommand || subCommandParams (§6.8.1).
-    fn authed(
-        &self,
-        device: &mut Device,
-        subcommand: i64,
-        params: Option<Value>,
-    ) -> Result<Option<Value>, Error> {
-        let mut message = vec![subcommand as u8];
-        if let Some(p) = &params {
-            message.extend(cbor::encode(p));
-        }
-        let request = cbor::int_map([
-            (1, Some(cbor::int(subcommand))),
-            (2, params),
-            (3, Some(cbor::int(self.token.protocol().version() as i64))),
-            (4, Some(cbor::bytes(&self.token.authenticate(&message)))),
-        ]);
-        device.cbor(
-            self.set
-                .byte(CREDENTIAL_MANAGEMENT, CREDENTIAL_MANAGEMENT_PREVIEW),
-            Some(&request),
-            QUICK,
-            &mut |_| {},
-        )
-    }
+/// The "next" commands carry nothing but the sub-command.
+fn next(device: &mut Device, subcommand: u8) -> Result<Value, Error> {
+    call(device, Authorization::Unauthenticated, subcommand, None)?.ok_or_else(nothing)
+}
 
-    /// The "next" commands carry nothing but the sub-command.
-    fn next(&self, device: &mut Device, subcommand: i64) -> Result<Value, Error> {
-        let request = cbor::int_map([(1, Some(cbor::int(subcommand)))]);
-        device
-            .cbor(
-                self.set
-                    .byte(CREDENTIAL_MANAGEMENT, CREDENTIAL_MANAGEMENT_PREVIEW),
-                Some(&request),
-                QUICK,
-                &mut |_| {},
-            )?
-            .ok_or_else(nothing)
-    }
+/// getCredsMetadata; an empty answer is a key with nothing stored.
+pub fn metadata(device: &mut Device, session: &mut Session) -> Result<Metadata, Error> {
+    let Some(v) = call(
+        device,
+        Authorization::Session(session),
+        sub::GET_CREDS_METADATA,
+        None,
+    )?
+    else {
+        return Ok(Metadata {
+            existing: None,
+            remaining: None,
+        });
+    };
+    let m = map(&v)?;
+    Ok(Metadata {
+        existing: m
+            .int(answer::EXISTING_RESIDENT_CREDENTIALS_COUNT)
+            .and_then(cbor::as_u64),
+        remaining: m
+            .int(answer::MAX_POSSIBLE_REMAINING_RESIDENT_CREDENTIALS_COUNT)
+            .and_then(cbor::as_u64),
+    })
+}
 
-    /// getCredsMetadata; an empty answer is a key with nothing stored.
-    pub fn metadata(&self, device: &mut Device) -> Result<Metadata, Error> {
-        let Some(v) = self.authed(device, sub::GET_CREDS_METADATA, None)? else {
-            return Ok(Metadata {
-                existing: None,
-                remaining: None,
-            });
-        };
-        let m = map(&v)?;
-        Ok(Metadata {
-            existing: m.int(1).and_then(cbor::as_u64),
-            remaining: m.int(2).and_then(cbor::as_u64),
+/// Every relying party with a discoverable credential.
+pub fn relying_parties(
+    device: &mut Device,
+    session: &mut Session,
+) -> Result<Vec<RelyingParty>, Error> {
+    let begun = call(
+        device,
+        Authorization::Session(session),
+        sub::ENUMERATE_RPS_BEGIN,
+        None,
+    );
+    let Some(first) = none_if_empty(begun)? else {
+        return Ok(Vec::new());
+    };
+    let total = map(&first)?
+        .int(answer::TOTAL_RPS)
+        .and_then(cbor::as_u64)
+        .unwrap_or(1);
+    if total == 0 {
+        return Ok(Vec::new());
+    }
+    let mut rps = vec![relying_party(&first)?];
+    for _ in 1..total {
+        rps.push(relying_party(&next(device, sub::ENUMERATE_RPS_NEXT)?)?);
+    }
+    Ok(rps)
+}
+
+pub fn credentials(
+    device: &mut Device,
+    session: &mut Session,
+    rp: &RelyingParty,
+) -> Result<Vec<Credential>, Error> {
+    let params = cbor::int_map([(sub_param::RP_ID_HASH, Some(cbor::bytes(&rp.id_hash)))]);
+    let begun = call(
+        device,
+        Authorization::Session(session),
+        sub::ENUMERATE_CREDENTIALS_BEGIN,
+        Some(params),
+    );
+    let Some(first) = none_if_empty(begun)? else {
+        return Ok(Vec::new());
+    };
+    let total = map(&first)?
+        .int(answer::TOTAL_CREDENTIALS)
+        .and_then(cbor::as_u64)
+        .unwrap_or(1);
+    if total == 0 {
+        return Ok(Vec::new());
+    }
+    let mut creds = vec![credential(&first)?];
+    for _ in 1..total {
+        creds.push(credential(&next(device, sub::ENUMERATE_CREDENTIALS_NEXT)?)?);
+    }
+    Ok(creds)
+}
+
+/// Every relying party with its credentials, one enumeration after another.
+pub fn everything(
+    device: &mut Device,
+    session: &mut Session,
+) -> Result<Vec<(RelyingParty, Vec<Credential>)>, Error> {
+    let rps = relying_parties(device, session)?;
+    rps.into_iter()
+        .map(|rp| {
+            let creds = credentials(device, session, &rp)?;
+            Ok((rp, creds))
         })
-    }
+        .collect()
+}
 
-    /// Every relying party with a discoverable credential.
-    pub fn relying_parties(&self, device: &mut Device) -> Result<Vec<RelyingParty>, Error> {
-        let Some(first) = none_if_empty(self.authed(device, sub::ENUMERATE_RPS_BEGIN, None))?
-        else {
-            return Ok(Vec::new());
-        };
-        let total = map(&first)?.int(5).and_then(cbor::as_u64).unwrap_or(1);
-        if total == 0 {
-            return Ok(Vec::new());
-        }
-        let mut rps = vec![relying_party(&first)?];
-        for _ in 1..total {
-            rps.push(relying_party(&self.next(device, sub::ENUMERATE_RPS_NEXT)?)?);
-        }
-        Ok(rps)
-    }
+pub fn delete(
+    device: &mut Device,
+    session: &mut Session,
+    credential: &Credential,
+) -> Result<(), Error> {
+    let params = cbor::int_map([(
+        sub_param::CREDENTIAL_ID,
+        Some(credential.descriptor.clone()),
+    )]);
+    call(
+        device,
+        Authorization::Session(session),
+        sub::DELETE_CREDENTIAL,
+        Some(params),
+    )?;
+    Ok(())
+}
 
-    pub fn credentials(
-        &self,
-        device: &mut Device,
-        rp: &RelyingParty,
-    ) -> Result<Vec<Credential>, Error> {
-        let params = cbor::int_map([(1, Some(cbor::bytes(&rp.id_hash)))]);
-        let Some(first) =
-            none_if_empty(self.authed(device, sub::ENUMERATE_CREDENTIALS_BEGIN, Some(params)))?
-        else {
-            return Ok(Vec::new());
-        };
-        let total = map(&first)?.int(9).and_then(cbor::as_u64).unwrap_or(1);
-        if total == 0 {
-            return Ok(Vec::new());
+/// updateUserInformation: the user entity keeps its id; names change (§6.8.6).
+/// The 2.1-PRE prototype has no such sub-command: refused before anything is sent.
+pub fn update_user(
+    device: &mut Device,
+    session: &mut Session,
+    credential: &Credential,
+    name: Option<&str>,
+    display_name: Option<&str>,
+) -> Result<(), Error> {
+    if !device.caps().updates_user() {
+        return Err(Error::Unsupported(Feature::UpdateUserInformation));
+    }
+    let mut user: Vec<(Value, Value)> = match &credential.user {
+        Value::Map(entries) => entries.clone(),
+        _ => Vec::new(),
+    };
+    for (key, value) in [("name", name), ("displayName", display_name)] {
+        if let Some(v) = value {
+            user.retain(|(k, _)| k.as_text() != Some(key));
+            user.push((cbor::text(key), cbor::text(v)));
         }
-        let mut creds = vec![credential(&first)?];
-        for _ in 1..total {
-            creds.push(credential(
-                &self.next(device, sub::ENUMERATE_CREDENTIALS_NEXT)?,
-            )?);
-        }
-        Ok(creds)
     }
-
-    /// Every relying party with its credentials, one enumeration after another.
-    pub fn everything(
-        &self,
-        device: &mut Device,
-    ) -> Result<Vec<(RelyingParty, Vec<Credential>)>, Error> {
-        let rps = self.relying_parties(device)?;
-        rps.into_iter()
-            .map(|rp| {
-                let creds = self.credentials(device, &rp)?;
-                Ok((rp, creds))
-            })
-            .collect()
-    }
-
-    pub fn delete(&self, device: &mut Device, credential: &Credential) -> Result<(), Error> {
-        let params = cbor::int_map([(2, Some(credential.descriptor.clone()))]);
-        self.authed(device, sub::DELETE_CREDENTIAL, Some(params))?;
-        Ok(())
-    }
-
-    /// updateUserInformation: the user entity keeps its id; names change (§6.8.6).
-    pub fn update_user(
-        &self,
-        device: &mut Device,
-        credential: &Credential,
-        name: Option<&str>,
-        display_name: Option<&str>,
-    ) -> Result<(), Error> {
-        let mut user: Vec<(Value, Value)> = match &credential.user {
-            Value::Map(entries) => entries.clone(),
-            _ => Vec::new(),
-        };
-        for (key, value) in [("name", name), ("displayName", display_name)] {
-            if let Some(v) = value {
-                user.retain(|(k, _)| k.as_text() != Some(key));
-                user.push((cbor::text(key), cbor::text(v)));
-            }
-        }
-        let params = cbor::int_map([
-            (2, Some(credential.descriptor.clone())),
-            (3, Some(Value::Map(user))),
-        ]);
-        self.authed(device, sub::UPDATE_USER_INFORMATION, Some(params))?;
-        Ok(())
-    }
+    let params = cbor::int_map([
+        (
+            sub_param::CREDENTIAL_ID,
+            Some(credential.descriptor.clone()),
+        ),
+        (sub_param::USER, Some(Value::Map(user))),
+    ]);
+    call(
+        device,
+        Authorization::Session(session),
+        sub::UPDATE_USER_INFORMATION,
+        Some(params),
+    )
+    .map_err(|e| match e.status() {
+        // A key that lists credMgmt but does not know the sub-command (older firmware).
+        Some(CtapStatus::InvalidSubcommand) => Error::Unsupported(Feature::UpdateUserInformation),
+        _ => e,
+    })?;
+    Ok(())
 }
 
 fn nothing() -> Error {
@@ -227,14 +246,14 @@ fn text_of(m: &MapView<'_>, key: &str) -> Option<String> {
 fn relying_party(v: &Value) -> Result<RelyingParty, Error> {
     let m = map(v)?;
     let rp = m
-        .int(3)
+        .int(answer::RP)
         .and_then(MapView::new)
         .ok_or_else(|| Error::Malformed("an RP without rp".into()))?;
     Ok(RelyingParty {
         id: text_of(&rp, "id").ok_or_else(|| Error::Malformed("an RP without id".into()))?,
         name: text_of(&rp, "name"),
         id_hash: m
-            .int(4)
+            .int(answer::RP_ID_HASH)
             .and_then(Value::as_bytes)
             .cloned()
             .ok_or_else(|| Error::Malformed("an RP without rpIDHash".into()))?,
@@ -244,11 +263,11 @@ fn relying_party(v: &Value) -> Result<RelyingParty, Error> {
 fn credential(v: &Value) -> Result<Credential, Error> {
     let m = map(v)?;
     let user_value = m
-        .int(6)
+        .int(answer::USER)
         .cloned()
         .ok_or_else(|| Error::Malformed("a credential without user".into()))?;
     let descriptor = m
-        .int(7)
+        .int(answer::CREDENTIAL_ID)
         .cloned()
         .ok_or_else(|| Error::Malformed("a credential without credentialID".into()))?;
     let user =
@@ -267,9 +286,9 @@ fn credential(v: &Value) -> Result<Credential, Error> {
             .unwrap_or_default(),
         user_name: text_of(&user, "name"),
         display_name: text_of(&user, "displayName"),
-        protection: m.int(10).and_then(cbor::as_u64),
+        protection: m.int(answer::CRED_PROTECT).and_then(cbor::as_u64),
         large_blob_key: m
-            .int(11)
+            .int(answer::LARGE_BLOB_KEY)
             .and_then(Value::as_bytes)
             .map(|k| zeroize::Zeroizing::new(k.clone())),
         descriptor: descriptor.clone(),

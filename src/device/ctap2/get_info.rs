@@ -9,6 +9,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::cbor::{self, MapView, Value};
+use crate::ctap::info as member;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AuthenticatorInfo {
@@ -63,43 +64,7 @@ pub enum InfoError {
     BadRequired(&'static str),
 }
 
-/// The spec's names, for messages and `malformed_members`.
-pub fn member_name(key: i64) -> Option<&'static str> {
-    Some(match key {
-        0x01 => "versions",
-        0x02 => "extensions",
-        0x03 => "aaguid",
-        0x04 => "options",
-        0x05 => "maxMsgSize",
-        0x06 => "pinUvAuthProtocols",
-        0x07 => "maxCredentialCountInList",
-        0x08 => "maxCredentialIdLength",
-        0x09 => "transports",
-        0x0A => "algorithms",
-        0x0B => "maxSerializedLargeBlobArray",
-        0x0C => "forcePINChange",
-        0x0D => "minPINLength",
-        0x0E => "firmwareVersion",
-        0x0F => "maxCredBlobLength",
-        0x10 => "maxRPIDsForSetMinPINLength",
-        0x11 => "preferredPlatformUvAttempts",
-        0x12 => "uvModality",
-        0x13 => "certifications",
-        0x14 => "remainingDiscoverableCredentials",
-        0x15 => "vendorPrototypeConfigCommands",
-        0x16 => "attestationFormats",
-        0x17 => "uvCountSinceLastPinEntry",
-        0x18 => "longTouchForReset",
-        0x19 => "encIdentifier",
-        0x1A => "transportsForReset",
-        0x1B => "pinComplexityPolicy",
-        0x1C => "pinComplexityPolicyURL",
-        0x1D => "maxPINLength",
-        0x1E => "encCredStoreState",
-        0x1F => "authenticatorConfigCommands",
-        _ => return None,
-    })
-}
+pub use crate::ctap::info::member_name;
 
 fn strings(v: &Value) -> Option<Vec<String>> {
     v.as_array()?
@@ -160,11 +125,16 @@ impl AuthenticatorInfo {
     pub fn decode(value: &Value) -> Result<Self, InfoError> {
         let map = MapView::new(value).ok_or(InfoError::NotAMap)?;
         let mut info = AuthenticatorInfo {
-            versions: strings(map.int(0x01).ok_or(InfoError::Missing("versions (0x01)"))?)
-                .ok_or(InfoError::BadRequired("versions (0x01)"))?,
+            versions: strings(
+                map.int(member::VERSIONS)
+                    .ok_or(InfoError::Missing("versions (0x01)"))?,
+            )
+            .ok_or(InfoError::BadRequired("versions (0x01)"))?,
             ..Default::default()
         };
-        let aaguid = map.int(0x03).ok_or(InfoError::Missing("aaguid (0x03)"))?;
+        let aaguid = map
+            .int(member::AAGUID)
+            .ok_or(InfoError::Missing("aaguid (0x03)"))?;
         info.aaguid = aaguid
             .as_bytes()
             .and_then(|b| Uuid::from_slice(b).ok())
@@ -177,42 +147,62 @@ impl AuthenticatorInfo {
                 continue;
             };
             let ok = match key {
-                0x01 | 0x03 => true,
-                0x02 => set(&mut info.extensions, strings(v)),
-                0x04 => set(&mut info.options, options(v)),
-                0x05 => set(&mut info.max_msg_size, cbor::as_u64(v)),
-                0x06 => set(&mut info.pin_uv_auth_protocols, uints(v)),
-                0x07 => set(&mut info.max_credential_count_in_list, cbor::as_u64(v)),
-                0x08 => set(&mut info.max_credential_id_length, cbor::as_u64(v)),
-                0x09 => set(&mut info.transports, strings(v)),
-                0x0A => set(&mut info.algorithms, algorithms(v)),
-                0x0B => set(&mut info.max_serialized_large_blob_array, cbor::as_u64(v)),
-                0x0C => set(&mut info.force_pin_change, v.as_bool()),
-                0x0D => set(&mut info.min_pin_length, cbor::as_u64(v)),
-                0x0E => set(&mut info.firmware_version, cbor::as_u64(v)),
-                0x0F => set(&mut info.max_cred_blob_length, cbor::as_u64(v)),
-                0x10 => set(&mut info.max_rpids_for_set_min_pin_length, cbor::as_u64(v)),
-                0x11 => set(&mut info.preferred_platform_uv_attempts, cbor::as_u64(v)),
-                0x12 => set(&mut info.uv_modality, cbor::as_u64(v)),
-                0x13 => set(
+                member::VERSIONS | member::AAGUID => true,
+                member::EXTENSIONS => set(&mut info.extensions, strings(v)),
+                member::OPTIONS => set(&mut info.options, options(v)),
+                member::MAX_MSG_SIZE => set(&mut info.max_msg_size, cbor::as_u64(v)),
+                member::PIN_UV_AUTH_PROTOCOLS => set(&mut info.pin_uv_auth_protocols, uints(v)),
+                member::MAX_CREDENTIAL_COUNT_IN_LIST => {
+                    set(&mut info.max_credential_count_in_list, cbor::as_u64(v))
+                }
+                member::MAX_CREDENTIAL_ID_LENGTH => {
+                    set(&mut info.max_credential_id_length, cbor::as_u64(v))
+                }
+                member::TRANSPORTS => set(&mut info.transports, strings(v)),
+                member::ALGORITHMS => set(&mut info.algorithms, algorithms(v)),
+                member::MAX_SERIALIZED_LARGE_BLOB_ARRAY => {
+                    set(&mut info.max_serialized_large_blob_array, cbor::as_u64(v))
+                }
+                member::FORCE_PIN_CHANGE => set(&mut info.force_pin_change, v.as_bool()),
+                member::MIN_PIN_LENGTH => set(&mut info.min_pin_length, cbor::as_u64(v)),
+                member::FIRMWARE_VERSION => set(&mut info.firmware_version, cbor::as_u64(v)),
+                member::MAX_CRED_BLOB_LENGTH => {
+                    set(&mut info.max_cred_blob_length, cbor::as_u64(v))
+                }
+                member::MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH => {
+                    set(&mut info.max_rpids_for_set_min_pin_length, cbor::as_u64(v))
+                }
+                member::PREFERRED_PLATFORM_UV_ATTEMPTS => {
+                    set(&mut info.preferred_platform_uv_attempts, cbor::as_u64(v))
+                }
+                member::UV_MODALITY => set(&mut info.uv_modality, cbor::as_u64(v)),
+                member::CERTIFICATIONS => set(
                     &mut info.certifications,
                     MapView::new(v).map(|_| cbor::to_json(v)),
                 ),
-                0x14 => set(
+                member::REMAINING_DISCOVERABLE_CREDENTIALS => set(
                     &mut info.remaining_discoverable_credentials,
                     cbor::as_u64(v),
                 ),
-                0x15 => set(&mut info.vendor_prototype_config_commands, uints(v)),
-                0x16 => set(&mut info.attestation_formats, strings(v)),
-                0x17 => set(&mut info.uv_count_since_last_pin_entry, cbor::as_u64(v)),
-                0x18 => set(&mut info.long_touch_for_reset, v.as_bool()),
-                0x19 => set(&mut info.enc_identifier, hex_bytes(v)),
-                0x1A => set(&mut info.transports_for_reset, strings(v)),
-                0x1B => set(&mut info.pin_complexity_policy, v.as_bool()),
-                0x1C => set(&mut info.pin_complexity_policy_url, bytes_shown(v)),
-                0x1D => set(&mut info.max_pin_length, cbor::as_u64(v)),
-                0x1E => set(&mut info.enc_cred_store_state, hex_bytes(v)),
-                0x1F => set(&mut info.authenticator_config_commands, uints(v)),
+                member::VENDOR_PROTOTYPE_CONFIG_COMMANDS => {
+                    set(&mut info.vendor_prototype_config_commands, uints(v))
+                }
+                member::ATTESTATION_FORMATS => set(&mut info.attestation_formats, strings(v)),
+                member::UV_COUNT_SINCE_LAST_PIN_ENTRY => {
+                    set(&mut info.uv_count_since_last_pin_entry, cbor::as_u64(v))
+                }
+                member::LONG_TOUCH_FOR_RESET => set(&mut info.long_touch_for_reset, v.as_bool()),
+                member::ENC_IDENTIFIER => set(&mut info.enc_identifier, hex_bytes(v)),
+                member::TRANSPORTS_FOR_RESET => set(&mut info.transports_for_reset, strings(v)),
+                member::PIN_COMPLEXITY_POLICY => set(&mut info.pin_complexity_policy, v.as_bool()),
+                member::PIN_COMPLEXITY_POLICY_URL => {
+                    set(&mut info.pin_complexity_policy_url, bytes_shown(v))
+                }
+                member::MAX_PIN_LENGTH => set(&mut info.max_pin_length, cbor::as_u64(v)),
+                member::ENC_CRED_STORE_STATE => set(&mut info.enc_cred_store_state, hex_bytes(v)),
+                member::AUTHENTICATOR_CONFIG_COMMANDS => {
+                    set(&mut info.authenticator_config_commands, uints(v))
+                }
                 _ => {
                     info.unknown_members
                         .insert(format!("0x{key:02x}"), cbor::to_json(v));

@@ -13,54 +13,18 @@ use aes_gcm::{Aes256Gcm, Nonce};
 
 type GcmNonce = Nonce<U12>;
 
-use super::command::LARGE_BLOBS;
 use crate::cbor::{self, MapView, Value};
-use crate::device::pin_protocol::{PinUvAuthToken, sha256};
+use crate::ctap::command::LARGE_BLOBS;
+use crate::ctap::config::AUTH_PREFIX;
+use crate::ctap::large_blobs::{ANSWER_CONFIG, AUTH_TAG, param};
+pub use crate::ctap::large_blobs::{ArrayError, TRAILER_LEN, empty_array, parse, serialize};
+use crate::ctap::pin_protocol::sha256;
+use crate::device::authenticated::{AuthParam, Authenticated, Authorization};
+use crate::device::session::Session;
 use crate::device::{Device, Error, QUICK};
 
-/// The truncated SHA-256 after the CBOR array (§6.10.2).
-pub const TRAILER_LEN: usize = 16;
 /// A fragment's size: maxMsgSize minus 64 bytes of room for the rest (§6.10.2).
 const FRAGMENT_OVERHEAD: usize = 64;
-
-/// What a key holds before anything is written: an empty array and its hash.
-pub fn empty_array() -> Vec<u8> {
-    serialize(&[])
-}
-
-/// The CBOR array of `entries` with its SHA-256 trailer.
-pub fn serialize(entries: &[Value]) -> Vec<u8> {
-    let mut out = cbor::encode(&Value::Array(entries.to_vec()));
-    let hash = sha256(&out);
-    out.extend_from_slice(&hash[..TRAILER_LEN]);
-    out
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ArrayError {
-    #[error("the large-blob array is {0} bytes, shorter than its 16-byte checksum")]
-    TooShort(usize),
-    #[error("the large-blob array's checksum does not match its content")]
-    BadChecksum,
-    #[error("the large-blob array is not a CBOR array: {0}")]
-    NotAnArray(String),
-}
-
-/// The entries of a serialized array, after its trailer is checked.
-pub fn parse(serialized: &[u8]) -> Result<Vec<Value>, ArrayError> {
-    if serialized.len() < TRAILER_LEN + 1 {
-        return Err(ArrayError::TooShort(serialized.len()));
-    }
-    let (data, trailer) = serialized.split_at(serialized.len() - TRAILER_LEN);
-    if sha256(data)[..TRAILER_LEN] != *trailer {
-        return Err(ArrayError::BadChecksum);
-    }
-    match cbor::decode_lenient(data) {
-        Ok(Value::Array(entries)) => Ok(entries),
-        Ok(_) => Err(ArrayError::NotAnArray("another type".into())),
-        Err(e) => Err(ArrayError::NotAnArray(e.to_string())),
-    }
-}
 
 fn fragment_len(device: &Device) -> usize {
     device
@@ -76,14 +40,14 @@ pub fn read_array(device: &mut Device) -> Result<Vec<u8>, Error> {
     let mut out = Vec::new();
     loop {
         let request = cbor::int_map([
-            (1, Some(cbor::int(step as i64))),
-            (3, Some(cbor::int(out.len() as i64))),
+            (param::GET, Some(cbor::int(step as i64))),
+            (param::OFFSET, Some(cbor::int(out.len() as i64))),
         ]);
         let answer = device
             .cbor(LARGE_BLOBS, Some(&request), QUICK, &mut |_| {})?
             .ok_or_else(|| Error::Malformed("largeBlobs answered nothing to a read".into()))?;
         let fragment = MapView::new(&answer)
-            .and_then(|m| m.int(1))
+            .and_then(|m| m.int(ANSWER_CONFIG))
             .and_then(Value::as_bytes)
             .ok_or_else(|| Error::Malformed("largeBlobs answer without config".into()))?;
         if fragment.len() > step {
@@ -99,33 +63,69 @@ pub fn read_array(device: &mut Device) -> Result<Vec<u8>, Error> {
     }
 }
 
-/// Writes `serialized` over the key's array in fragments. With a token, each
-/// fragment carries authenticate(token, 32×0xff || 0x0c 0x00 ||
-/// uint32LE(offset) || SHA-256(fragment)) (§6.10.2); a key without a PIN and
-/// without alwaysUv takes them without one.
+/// One fragment of a write (§6.10.2): its pinUvAuthParam is over 32×0xff ‖
+/// 0x0c 0x00 ‖ uint32LE(offset) ‖ SHA-256(fragment).
+struct FragmentWrite<'a> {
+    fragment: &'a [u8],
+    offset: usize,
+    /// The whole array's length, sent with the first fragment.
+    total: usize,
+}
+
+impl Authenticated for FragmentWrite<'_> {
+    fn command(&self) -> u8 {
+        LARGE_BLOBS
+    }
+
+    fn auth_message(&self) -> Vec<u8> {
+        let mut message = AUTH_PREFIX.to_vec();
+        message.extend(AUTH_TAG);
+        message.extend((self.offset as u32).to_le_bytes());
+        message.extend(sha256(self.fragment));
+        message
+    }
+
+    fn request(&self, auth: Option<&AuthParam>) -> Value {
+        cbor::int_map([
+            (param::SET, Some(cbor::bytes(self.fragment))),
+            (param::OFFSET, Some(cbor::int(self.offset as i64))),
+            (
+                param::LENGTH,
+                (self.offset == 0).then(|| cbor::int(self.total as i64)),
+            ),
+            (
+                param::PIN_UV_AUTH_PARAM,
+                auth.map(|a| cbor::bytes(&a.param)),
+            ),
+            (
+                param::PIN_UV_AUTH_PROTOCOL,
+                auth.map(|a| cbor::int(a.protocol as i64)),
+            ),
+        ])
+    }
+}
+
+/// Writes `serialized` over the key's array in fragments, each authenticated
+/// with the session's token; without a session (a key with neither a PIN nor
+/// alwaysUv) the key takes them without one.
 pub fn write_array(
     device: &mut Device,
-    token: Option<&PinUvAuthToken>,
+    mut session: Option<&mut Session>,
     serialized: &[u8],
 ) -> Result<(), Error> {
     let step = fragment_len(device);
     let mut offset = 0;
     for fragment in serialized.chunks(step) {
-        let auth = token.map(|t| {
-            let mut message = vec![0xff; 32];
-            message.extend([LARGE_BLOBS, 0x00]);
-            message.extend((offset as u32).to_le_bytes());
-            message.extend(sha256(fragment));
-            (t.authenticate(&message), t.protocol().version())
-        });
-        let request = cbor::int_map([
-            (2, Some(cbor::bytes(fragment))),
-            (3, Some(cbor::int(offset as i64))),
-            (4, (offset == 0).then(|| cbor::int(serialized.len() as i64))),
-            (5, auth.as_ref().map(|(param, _)| cbor::bytes(param))),
-            (6, auth.as_ref().map(|(_, v)| cbor::int(*v as i64))),
-        ]);
-        device.cbor(LARGE_BLOBS, Some(&request), QUICK, &mut |_| {})?;
+        let write = FragmentWrite {
+            fragment,
+            offset,
+            total: serialized.len(),
+        };
+        let authorization = match session.as_deref_mut() {
+            Some(s) => Authorization::Session(s),
+            None => Authorization::Unauthenticated,
+        };
+        device.authenticated(&write, authorization, QUICK, &mut |_| {})?;
         offset += fragment.len();
     }
     Ok(())
@@ -209,32 +209,6 @@ pub fn seal(key: &[u8], data: &[u8]) -> Result<Value, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_empty_array_is_the_specs() {
-        // CTAP 2.1 §6.10.2: 0x80 followed by LEFT(SHA-256(0x80), 16).
-        assert_eq!(
-            cbor::hex(&empty_array()),
-            "8076be8b528d0075f7aae98d6fa57a6d3c"
-        );
-        assert_eq!(parse(&empty_array()), Ok(vec![]));
-    }
-
-    #[test]
-    fn a_bad_checksum_or_a_short_array_is_refused() {
-        let mut a = serialize(&[cbor::int(1)]);
-        assert_eq!(parse(&a), Ok(vec![cbor::int(1)]));
-        *a.last_mut().unwrap() ^= 1;
-        assert_eq!(parse(&a), Err(ArrayError::BadChecksum));
-        assert_eq!(parse(&[0x80]), Err(ArrayError::TooShort(1)));
-        let not_array = {
-            let mut v = cbor::encode(&cbor::int(5));
-            let h = sha256(&v);
-            v.extend_from_slice(&h[..16]);
-            v
-        };
-        assert!(matches!(parse(&not_array), Err(ArrayError::NotAnArray(_))));
-    }
 
     #[test]
     fn an_entry_opens_with_its_key_only() {

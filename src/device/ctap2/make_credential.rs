@@ -1,76 +1,133 @@
-//! authenticatorMakeCredential (0x01) for a throwaway relying party: to test a
-//! fingerprint on keys without getPinUvAuthTokenUsingUvWithPermissions (CTAP
-//! 2.1-PRE prototypes), and to get the key's attestation statement (`attest`).
-//! The credential is non-discoverable: it lives in the returned id, so nothing
-//! is stored on the key (CTAP 2.1 §6.1.2, option rk = false).
+//! authenticatorMakeCredential (0x01), CTAP 2.1 §6.1. fidoctl makes throwaway
+//! credentials for a relying party that cannot exist: to test a fingerprint
+//! on keys without getPinUvAuthTokenUsingUvWithPermissions (CTAP 2.1-PRE
+//! prototypes), and to get the key's attestation statement (`attest`). They
+//! are non-discoverable: they live in the returned id, so nothing is stored
+//! on the key (option rk = false).
 
 use std::time::Duration;
 
-use super::command::MAKE_CREDENTIAL;
 use crate::cbor::{self, MapView, Value};
+use crate::ctap::command::MAKE_CREDENTIAL;
+use crate::ctap::make_credential::{answer, flag, param};
+use crate::device::authenticated::{AuthParam, Authenticated, Authorization};
+use crate::device::session::Session;
 use crate::device::{Device, Error, Event};
 
 /// A relying party id that can never be real (RFC 2606 reserves .invalid).
 pub const THROWAWAY_RP: &str = "fidoctl.invalid";
-/// authenticatorData flags (WebAuthn §6.1): user present, user verified.
-const FLAG_UV: u8 = 0x04;
+/// COSE algorithm ES256 (RFC 8152 §8.1), which every FIDO2 key offers.
+const ES256: i64 = -7;
 
-/// A makeCredential request (ES256) for the relying party that cannot exist,
-/// with `options` and an optional (pinUvAuthParam, protocol) pair.
-pub fn throwaway_request(
-    client_data_hash: &[u8],
-    user_id: &[u8],
-    options: Option<Value>,
-    pin_auth: Option<(&[u8], u64)>,
-) -> Value {
-    cbor::int_map([
-        (1, Some(cbor::bytes(client_data_hash))),
-        (
-            2,
-            Some(cbor::text_map(&[
-                ("id", cbor::text(THROWAWAY_RP)),
-                ("name", cbor::text("fidoctl")),
-            ])),
-        ),
-        (
-            3,
-            Some(cbor::text_map(&[
-                ("id", cbor::bytes(user_id)),
-                ("name", cbor::text("fidoctl")),
-            ])),
-        ),
-        (
-            4,
-            Some(Value::Array(vec![cbor::text_map(&[
-                ("alg", cbor::int(-7)),
-                ("type", cbor::text("public-key")),
-            ])])),
-        ),
-        (7, options),
-        (8, pin_auth.map(|(param, _)| cbor::bytes(param))),
-        (9, pin_auth.map(|(_, protocol)| cbor::int(protocol as i64))),
-    ])
+/// A makeCredential request; the pinUvAuthParam is over clientDataHash (§6.1.1).
+#[derive(Debug, Clone)]
+pub struct MakeCredential {
+    pub client_data_hash: [u8; 32],
+    /// PublicKeyCredentialRpEntity as a CBOR map (id, name).
+    pub rp: Value,
+    /// PublicKeyCredentialUserEntity as a CBOR map (id, name, displayName).
+    pub user: Value,
+    /// COSE algorithms, in order of preference.
+    pub algorithms: Vec<i64>,
+    /// Credential descriptors the key must not already hold.
+    pub exclude_list: Vec<Value>,
+    pub extensions: Option<Value>,
+    /// rk, uv (up is not sent: CTAP 2.1 §6.1.2 step 4 refuses up=false here).
+    pub options: Vec<(&'static str, bool)>,
 }
 
-/// Asks the key to verify the user with its own sensor. `Ok(true)` when the
-/// key says it verified the user (the UV flag).
-pub fn verify_user_builtin(
-    device: &mut Device,
-    wait: Duration,
-    on_event: &mut dyn FnMut(Event),
-) -> Result<bool, Error> {
-    let object = throwaway(
-        device,
-        random_client_data_hash()?,
-        true,
-        None,
-        wait,
-        on_event,
-    )?;
-    Ok(object
-        .auth_data
-        .get(32)
-        .is_some_and(|flags| flags & FLAG_UV != 0))
+impl MakeCredential {
+    /// ES256 for the relying party that cannot exist, with a fresh random
+    /// user id and nothing stored on the key.
+    pub fn throwaway(client_data_hash: [u8; 32], user_id: &[u8]) -> Self {
+        MakeCredential {
+            client_data_hash,
+            rp: cbor::text_map(&[
+                ("id", cbor::text(THROWAWAY_RP)),
+                ("name", cbor::text("fidoctl")),
+            ]),
+            user: cbor::text_map(&[
+                ("id", cbor::bytes(user_id)),
+                ("name", cbor::text("fidoctl")),
+            ]),
+            algorithms: vec![ES256],
+            exclude_list: Vec::new(),
+            extensions: None,
+            options: vec![("rk", false)],
+        }
+    }
+
+    /// The relying party's id, for the token's permission (mc is bound to one RP).
+    pub fn rp_id(&self) -> Option<&str> {
+        MapView::new(&self.rp)?.text("id")?.as_text()
+    }
+
+    fn options_value(&self) -> Option<Value> {
+        (!self.options.is_empty()).then(|| {
+            cbor::text_map(
+                &self
+                    .options
+                    .iter()
+                    .map(|(k, v)| (*k, Value::Bool(*v)))
+                    .collect::<Vec<_>>(),
+            )
+        })
+    }
+}
+
+impl Authenticated for MakeCredential {
+    fn command(&self) -> u8 {
+        MAKE_CREDENTIAL
+    }
+
+    fn auth_message(&self) -> Vec<u8> {
+        self.client_data_hash.to_vec()
+    }
+
+    fn request(&self, auth: Option<&AuthParam>) -> Value {
+        let algorithms = self
+            .algorithms
+            .iter()
+            .map(|alg| {
+                cbor::text_map(&[("alg", cbor::int(*alg)), ("type", cbor::text("public-key"))])
+            })
+            .collect();
+        cbor::int_map([
+            (
+                param::CLIENT_DATA_HASH,
+                Some(cbor::bytes(&self.client_data_hash)),
+            ),
+            (param::RP, Some(self.rp.clone())),
+            (param::USER, Some(self.user.clone())),
+            (param::PUB_KEY_CRED_PARAMS, Some(Value::Array(algorithms))),
+            (
+                param::EXCLUDE_LIST,
+                (!self.exclude_list.is_empty()).then(|| Value::Array(self.exclude_list.clone())),
+            ),
+            (param::EXTENSIONS, self.extensions.clone()),
+            (param::OPTIONS, self.options_value()),
+            (
+                param::PIN_UV_AUTH_PARAM,
+                auth.map(|a| cbor::bytes(&a.param)),
+            ),
+            (
+                param::PIN_UV_AUTH_PROTOCOL,
+                auth.map(|a| cbor::int(a.protocol as i64)),
+            ),
+        ])
+    }
+}
+
+/// Whether a non-discoverable makeCredential needs the PIN on this key (CTAP
+/// 2.1 §6.1.2 steps 6-11): always with alwaysUv; with a PIN set unless the
+/// key lists makeCredUvNotRqd (CTAP 2.0 keys never do). A key that says so
+/// anyway is caught by `Error::needs_user_verification`.
+pub fn needs_pin(info: &crate::device::ctap2::AuthenticatorInfo) -> bool {
+    let pin_set = info.pin_is_set() == Some(true);
+    if info.option("alwaysUv") == Some(true) {
+        return pin_set;
+    }
+    pin_set && info.option("makeCredUvNotRqd") != Some(true)
 }
 
 /// What a key answers to makeCredential: the attestation object (CTAP 2.1
@@ -81,74 +138,100 @@ pub struct AttestationObject {
     pub auth_data: Vec<u8>,
     pub att_stmt: Value,
     pub client_data_hash: [u8; 32],
+    /// The largeBlobKey (0x05), when the request asked for one.
+    pub large_blob_key: Option<Vec<u8>>,
+}
+
+impl AttestationObject {
+    /// The key says it verified the user (the UV flag of authenticatorData).
+    pub fn user_verified(&self) -> bool {
+        self.auth_data.get(32).is_some_and(|f| f & flag::UV != 0)
+    }
+}
+
+/// 32 random bytes from the OS (a clientDataHash with no web client behind it, a user id).
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], Error> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| Error::Malformed(e.to_string()))?;
+    Ok(bytes)
 }
 
 /// A fresh random clientDataHash (there is no web client: the challenge is ours).
 pub fn random_client_data_hash() -> Result<[u8; 32], Error> {
-    let mut hash = [0u8; 32];
-    getrandom::fill(&mut hash).map_err(|e| Error::Malformed(e.to_string()))?;
-    Ok(hash)
+    random_bytes()
 }
 
-/// A throwaway credential, to read the attestation the key gives with it.
-/// `pin_auth` is (pinUvAuthParam over `client_data_hash`, protocol) when the
-/// key wants user verification; never sent together with uv = true (RK).
-pub fn attest(
+/// Sends `request`, authorised as given, and reads the attestation object.
+pub fn make_credential(
     device: &mut Device,
-    client_data_hash: [u8; 32],
-    pin_auth: Option<(&[u8], u64)>,
+    request: &MakeCredential,
+    authorization: Authorization<'_>,
     wait: Duration,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<AttestationObject, Error> {
-    throwaway(device, client_data_hash, false, pin_auth, wait, on_event)
-}
-
-/// One non-discoverable makeCredential for the throwaway RP, with a fresh
-/// random user id, `uv` from the key's own sensor or a pinUvAuthParam.
-fn throwaway(
-    device: &mut Device,
-    client_data_hash: [u8; 32],
-    uv: bool,
-    pin_auth: Option<(&[u8], u64)>,
-    wait: Duration,
-    on_event: &mut dyn FnMut(Event),
-) -> Result<AttestationObject, Error> {
-    let mut user_id = [0u8; 16];
-    getrandom::fill(&mut user_id).map_err(|e| Error::Malformed(e.to_string()))?;
-    let mut options = vec![("rk", Value::Bool(false))];
-    if uv {
-        options.push(("uv", Value::Bool(true)));
-    }
-    let request = throwaway_request(
-        &client_data_hash,
-        &user_id,
-        Some(cbor::text_map(&options)),
-        pin_auth,
-    );
     let answer = device
-        .cbor(MAKE_CREDENTIAL, Some(&request), wait, on_event)?
+        .authenticated(request, authorization, wait, on_event)?
         .ok_or_else(|| Error::Malformed("makeCredential answered nothing".into()))?;
     let map = MapView::new(&answer)
         .ok_or_else(|| Error::Malformed("makeCredential answer is not a map".into()))?;
     let format = map
-        .int(1)
+        .int(answer::FMT)
         .and_then(Value::as_text)
         .ok_or_else(|| Error::Malformed("makeCredential answer lacks fmt".into()))?
         .to_string();
     let auth_data = map
-        .int(2)
+        .int(answer::AUTH_DATA)
         .and_then(Value::as_bytes)
         .filter(|d| d.len() >= 37)
         .ok_or_else(|| Error::Malformed("makeCredential answer lacks authData".into()))?
         .clone();
     let att_stmt = map
-        .int(3)
+        .int(answer::ATT_STMT)
         .cloned()
         .ok_or_else(|| Error::Malformed("makeCredential answer lacks attStmt".into()))?;
     Ok(AttestationObject {
         format,
         auth_data,
         att_stmt,
-        client_data_hash,
+        client_data_hash: request.client_data_hash,
+        large_blob_key: map
+            .int(answer::LARGE_BLOB_KEY)
+            .and_then(Value::as_bytes)
+            .cloned(),
     })
+}
+
+/// Asks the key to verify the user with its own sensor (uv = true, no
+/// pinUvAuthParam: never both, §6.1.2). `Ok(true)` when it says it did.
+pub fn verify_user_builtin(
+    device: &mut Device,
+    wait: Duration,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<bool, Error> {
+    let mut request = MakeCredential::throwaway(random_client_data_hash()?, &random_bytes::<16>()?);
+    request.options.push(("uv", true));
+    let object = make_credential(
+        device,
+        &request,
+        Authorization::Unauthenticated,
+        wait,
+        on_event,
+    )?;
+    Ok(object.user_verified())
+}
+
+/// A throwaway credential, to read the attestation the key gives with it;
+/// with the session's token when the key wants user verification.
+pub fn attest(
+    device: &mut Device,
+    session: Option<&mut Session>,
+    wait: Duration,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<AttestationObject, Error> {
+    let request = MakeCredential::throwaway(random_client_data_hash()?, &random_bytes::<16>()?);
+    let authorization = match session {
+        Some(s) => Authorization::Session(s),
+        None => Authorization::Unauthenticated,
+    };
+    make_credential(device, &request, authorization, wait, on_event)
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::command::RESET;
+use crate::ctap::command::RESET;
 use crate::device::{Device, Error, Event};
 
 /// How long a key waits for the confirming touch; 30 s is what keys use.

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 
 use super::*;
-use crate::device::transport::TransportError;
+use crate::ctap::reports::TransportError;
 use crate::sim::Profile;
 use crate::sim::sensor::Sensor;
 

@@ -5,7 +5,7 @@ use std::io::ErrorKind;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::time::Duration;
 
-use super::{REPORT_LEN, Report, Transport, TransportError};
+use crate::ctap::reports::{REPORT_LEN, Report, Transport, TransportError};
 
 pub struct UdpTransport {
     socket: UdpSocket,

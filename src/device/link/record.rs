@@ -4,12 +4,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::ctap2::client_pin::sub;
-use super::ctap2::command;
-use super::ctaphid::{self, command::CBOR};
 use super::transcript::{Frame, Line, Message};
-use super::transport::{Report, Transport, TransportError};
 use crate::cbor::{self, MapView, Value};
+use crate::ctap::client_pin::sub;
+use crate::ctap::command;
+use crate::ctap::hid::{self as ctaphid, command::CBOR};
+use crate::ctap::reports::{Report, Transport, TransportError};
 
 /// Lines recorded so far, shared with whoever writes them out.
 pub type Recording = Arc<Mutex<Vec<Line>>>;

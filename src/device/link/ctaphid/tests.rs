@@ -3,6 +3,8 @@
 use std::collections::VecDeque;
 
 use super::*;
+use crate::ctap::hid::fragment;
+use crate::ctap::reports::{Report, TransportError};
 
 type Responder = Box<dyn FnMut(&Report) -> Vec<Report> + Send>;
 
@@ -133,7 +135,7 @@ fn fragment_boundaries() {
     );
     assert!(matches!(
         fragment(CID, 0x10, &payload(MAX_MESSAGE + 1)),
-        Err(HidError::TooLong { .. })
+        Err(crate::ctap::hid::TooLong { .. })
     ));
 }
 
@@ -223,7 +225,7 @@ fn wrong_sequence_is_a_protocol_error() {
         .transact(command::CBOR, &[0x04], T, &mut |_| {})
         .unwrap_err();
     assert!(
-        matches!(err, HidError::Protocol(ref m) if m.contains("out of order")),
+        matches!(err, LinkError::Protocol(ref m) if m.contains("out of order")),
         "{err:?}"
     );
 }
@@ -245,8 +247,8 @@ fn keepalive_storm_is_reported_then_reply_arrives() {
         .unwrap();
     assert_eq!(back, vec![0x00, 0xA0]);
     assert_eq!(seen.len(), 1000);
-    assert_eq!(seen[0], Keepalive::Processing);
-    assert_eq!(seen[1], Keepalive::UserPresenceNeeded);
+    assert_eq!(seen[0], Event::Processing);
+    assert_eq!(seen[1], Event::TouchNeeded);
 }
 
 #[test]
@@ -266,7 +268,7 @@ fn ctaphid_error_is_typed() {
             .transact(command::CBOR, &[0x04], T, &mut |_| {})
             .unwrap_err();
         assert!(
-            matches!(err, HidError::Device(c) if c == code),
+            matches!(err, LinkError::Hid(c) if c == code),
             "{byte:#x}: {err:?}"
         );
     }
@@ -302,7 +304,7 @@ fn busy_channel_gives_up_after_bounded_retries() {
     let err = ch
         .transact(command::CBOR, &[0x04], T, &mut |_| {})
         .unwrap_err();
-    assert!(matches!(err, HidError::Device(HidErrorCode::ChannelBusy)));
+    assert!(matches!(err, LinkError::Hid(HidErrorCode::ChannelBusy)));
     assert_eq!(ch.transport.sent.len() as u32, BUSY_RETRIES + 1);
 }
 
@@ -318,7 +320,7 @@ fn silence_times_out_instead_of_hanging() {
             &mut |_| {},
         )
         .unwrap_err();
-    assert!(matches!(err, HidError::Timeout(_)), "{err:?}");
+    assert!(matches!(err, LinkError::Timeout(_)), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
 }
 
@@ -354,7 +356,7 @@ fn cancel_without_an_answer_ends_promptly() {
     let err = ch
         .transact(command::CBOR, &[0x09], Duration::from_secs(30), &mut |_| {})
         .unwrap_err();
-    assert!(matches!(err, HidError::Cancelled));
+    assert!(matches!(err, LinkError::Cancelled));
     assert!(started.elapsed() < Duration::from_secs(3));
 }
 
@@ -421,7 +423,7 @@ fn oversized_announcement_is_refused() {
     }));
     assert!(matches!(
         ch.transact(command::CBOR, &[4], T, &mut |_| {}),
-        Err(HidError::Protocol(_))
+        Err(LinkError::Protocol(_))
     ));
 }
 
@@ -489,7 +491,7 @@ fn endless_keepalives_end_at_twice_the_timeout() {
     let err = ch
         .transact(command::CBOR, &[0x04], timeout, &mut |_| {})
         .unwrap_err();
-    assert!(matches!(err, HidError::Timeout(_)), "{err:?}");
+    assert!(matches!(err, LinkError::Timeout(_)), "{err:?}");
     let took = started.elapsed();
     assert!(
         took >= Duration::from_millis(550) && took < Duration::from_millis(900),

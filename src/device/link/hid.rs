@@ -1,7 +1,7 @@
 //! Real keys. FIDO interfaces are those with usage page 0xF1D0, usage 0x01
 //! (CTAP 2.1 §11.2.8.1).
 //!
-//! On Linux, /dev/hidraw directly: sysfs for the list (`system::linux`), and
+//! On Linux, /dev/hidraw directly: sysfs for the list (`sysfs`), and
 //! open/poll/read/write, the system calls hidapi's pure-Rust linux-native
 //! backend makes. hidapi 2.6's `HidApi::new()` enumerates every HID device,
 //! reading every sysfs attribute of each one and of every ancestor, even with
@@ -11,46 +11,28 @@
 
 use std::time::Duration;
 
-use super::{REPORT_LEN, Report, Transport, TransportError};
+use crate::ctap::reports::{REPORT_LEN, Report, Transport, TransportError};
+use crate::device::KeyIdentity;
 
 pub const FIDO_USAGE_PAGE: u16 = 0xF1D0;
 pub const FIDO_USAGE: u16 = 0x01;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HidKey {
-    pub path: String,
-    pub vendor_id: u16,
-    pub product_id: u16,
-    pub manufacturer: Option<String>,
-    pub product: Option<String>,
-    /// The USB serial number, where the key has one (most FIDO keys do not).
-    pub serial: Option<String>,
-}
-
-/// Every FIDO HID interface the OS shows, whether or not we may open it.
-/// On Linux from sysfs directly: the report descriptor, the uevent and the USB
-/// strings of each hidraw node, nothing more (see docs/performance.md).
+/// Every FIDO HID interface the OS shows, whether or not we may open it: its
+/// path and identity, sorted by path. On Linux from sysfs directly: the report
+/// descriptor, the uevent and the USB strings of each hidraw node, nothing
+/// more (see docs/performance.md).
 #[cfg(target_os = "linux")]
-pub fn enumerate() -> Result<Vec<HidKey>, TransportError> {
-    Ok(
-        crate::system::linux::fido_interfaces(std::path::Path::new("/"))
-            .into_iter()
-            .map(|i| HidKey {
-                path: i.dev_path.display().to_string(),
-                vendor_id: i.vendor_id,
-                product_id: i.product_id,
-                manufacturer: i.manufacturer,
-                product: i.product,
-                serial: i.serial,
-            })
-            .collect(),
-    )
+pub fn enumerate() -> Result<Vec<(String, KeyIdentity)>, TransportError> {
+    Ok(super::sysfs::fido_interfaces(std::path::Path::new("/"))
+        .into_iter()
+        .map(|(path, identity)| (path.display().to_string(), identity))
+        .collect())
 }
 
 /// Every FIDO HID interface the OS shows, whether or not we may open it.
 /// On Windows this includes keys a process that is not elevated may not open.
 #[cfg(not(target_os = "linux"))]
-pub fn enumerate() -> Result<Vec<HidKey>, TransportError> {
+pub fn enumerate() -> Result<Vec<(String, KeyIdentity)>, TransportError> {
     backend::enumerate()
 }
 
@@ -185,7 +167,7 @@ mod backend {
 
     use hidapi::{HidApi, HidDevice};
 
-    use super::{FIDO_USAGE, FIDO_USAGE_PAGE, HidKey, TransportError, io_error};
+    use super::{FIDO_USAGE, FIDO_USAGE_PAGE, KeyIdentity, TransportError, io_error};
 
     pub struct Device(HidDevice);
 
@@ -193,31 +175,28 @@ mod backend {
         HidApi::new().map_err(|e| TransportError::Io(format!("HID subsystem unavailable: {e}")))
     }
 
-    pub fn enumerate() -> Result<Vec<HidKey>, TransportError> {
+    pub fn enumerate() -> Result<Vec<(String, KeyIdentity)>, TransportError> {
         let api = api()?;
-        let mut keys: Vec<HidKey> = api
+        let text = |s: Option<&str>| s.map(str::to_string).filter(|s| !s.is_empty());
+        let mut keys: Vec<(String, KeyIdentity)> = api
             .device_list()
             .filter(|d| d.usage_page() == FIDO_USAGE_PAGE && d.usage() == FIDO_USAGE)
-            .map(|d| HidKey {
-                path: d.path().to_string_lossy().into_owned(),
-                vendor_id: d.vendor_id(),
-                product_id: d.product_id(),
-                manufacturer: d
-                    .manufacturer_string()
-                    .map(str::to_string)
-                    .filter(|s| !s.is_empty()),
-                product: d
-                    .product_string()
-                    .map(str::to_string)
-                    .filter(|s| !s.is_empty()),
-                serial: d
-                    .serial_number()
-                    .map(str::to_string)
-                    .filter(|s| !s.is_empty()),
+            .map(|d| {
+                (
+                    d.path().to_string_lossy().into_owned(),
+                    KeyIdentity {
+                        vendor_id: Some(d.vendor_id()),
+                        product_id: Some(d.product_id()),
+                        manufacturer: text(d.manufacturer_string()),
+                        product: text(d.product_string()),
+                        serial: text(d.serial_number()),
+                        identifier: None,
+                    },
+                )
             })
             .collect();
-        keys.sort_by(|a, b| a.path.cmp(&b.path));
-        keys.dedup_by(|a, b| a.path == b.path);
+        keys.sort_by(|a, b| a.0.cmp(&b.0));
+        keys.dedup_by(|a, b| a.0 == b.0);
         Ok(keys)
     }
 
@@ -255,9 +234,9 @@ mod backend {
 /// Linux: FIDO hidraw nodes this user may not open (for the udev-rules hint).
 #[cfg(target_os = "linux")]
 pub fn unreadable_fido_nodes() -> Vec<String> {
-    crate::system::linux::fido_interfaces(std::path::Path::new("/"))
+    super::sysfs::fido_interfaces(std::path::Path::new("/"))
         .into_iter()
-        .map(|i| i.dev_path.display().to_string())
+        .map(|(path, _)| path.display().to_string())
         .filter(|dev| {
             std::fs::OpenOptions::new()
                 .read(true)

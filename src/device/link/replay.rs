@@ -11,9 +11,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::ctaphid::{self, command};
-use super::transcript::{Frame, Line, RecordedKey, Transcript, trimmed_hex};
-use super::transport::{Report, Transport, TransportError};
+use super::transcript::{Frame, Line, Transcript, trimmed_hex};
+use crate::ctap::hid::{self as ctaphid, command};
+use crate::ctap::reports::{Report, Transport, TransportError};
+use crate::device::KeyIdentity;
 
 pub struct ReplayTransport {
     name: String,
@@ -27,7 +28,7 @@ pub struct ReplayTransport {
 }
 
 impl ReplayTransport {
-    pub fn open(path: &Path) -> Result<(Self, RecordedKey), TransportError> {
+    pub fn open(path: &Path) -> Result<(Self, KeyIdentity), TransportError> {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|e| TransportError::Io(format!("cannot read transcript {name}: {e}")))?;
@@ -156,6 +157,3 @@ impl Transport for ReplayTransport {
         Ok(Some(report))
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -17,16 +17,8 @@
 //! `> *` stands for one whole request (an init frame and its continuation
 //! frames) whose bytes depend on a session secret and so differ on every run.
 
-use super::transport::{REPORT_LEN, Report};
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RecordedKey {
-    pub vendor_id: Option<u16>,
-    pub product_id: Option<u16>,
-    pub manufacturer: Option<String>,
-    pub product: Option<String>,
-    pub captured: Option<String>,
-}
+use crate::ctap::reports::{REPORT_LEN, Report};
+use crate::device::KeyIdentity;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
@@ -48,7 +40,10 @@ pub struct Line {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Transcript {
-    pub key: RecordedKey,
+    /// The USB identity of the key recorded (the header's key, manufacturer, product).
+    pub key: KeyIdentity,
+    /// When and by what the capture was made.
+    pub captured: Option<String>,
     pub lines: Vec<Line>,
 }
 
@@ -100,7 +95,7 @@ impl Transcript {
                 }
                 "manufacturer" => key.manufacturer = Some(value),
                 "product" => key.product = Some(value),
-                "captured" => key.captured = Some(value),
+                "captured" => transcript.captured = Some(value),
                 "source" | "note" => {}
                 other => {
                     return Err(fail(&format!(
@@ -128,7 +123,7 @@ impl Transcript {
         for (word, value) in [
             ("manufacturer", &key.manufacturer),
             ("product", &key.product),
-            ("captured", &key.captured),
+            ("captured", &self.captured),
         ] {
             if let Some(value) = value {
                 out.push_str(&format!("{word} {value}\n"));

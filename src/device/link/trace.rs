@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use super::{Report, Transport, TransportError};
+use crate::ctap::reports::{Report, Transport, TransportError};
 
 static EPOCH: OnceLock<Instant> = OnceLock::new();
 
@@ -80,7 +80,7 @@ mod tests {
     fn stamps_grow_through_a_session() {
         let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
         let sink = lines.clone();
-        let (client, mut key) = super::super::channel::pair();
+        let (client, mut key) = crate::ctap::reports::channel_pair();
         let mut traced = Traced::new(
             client,
             Box::new(move |l| sink.lock().unwrap().push(l.to_string())),

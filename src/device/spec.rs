@@ -1,0 +1,35 @@
+//! What `--device` names, as data: clap turns the string into a
+//! [`DeviceSpec`] once (`keys::spec::parse`), and every opened [`Device`](super::Device)
+//! carries the spec it was opened from.
+
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceSpec {
+    /// A HID key by its OS path (/dev/hidrawN, or hidapi's path elsewhere).
+    Hid(String),
+    /// CTAPHID over UDP at HOST:PORT (`fidoctl sim serve`, other simulators).
+    Udp(String),
+    /// The built-in simulator with the named profile (checked when parsed).
+    Sim(String),
+    /// A transcript played back (`fidoctl capture` writes them).
+    Replay(PathBuf),
+}
+
+impl DeviceSpec {
+    /// How the spec is written on the command line (and shown).
+    pub fn label(&self) -> String {
+        match self {
+            DeviceSpec::Hid(path) => path.clone(),
+            DeviceSpec::Udp(target) => format!("udp:{target}"),
+            DeviceSpec::Sim(profile) => format!("sim:{profile}"),
+            DeviceSpec::Replay(file) => format!("replay:{}", file.display()),
+        }
+    }
+}
+
+impl std::fmt::Display for DeviceSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.label())
+    }
+}

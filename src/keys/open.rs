@@ -1,0 +1,122 @@
+//! The one opener: a [`DeviceSpec`] becomes a [`Device`]. USB keys through
+//! hidraw (Linux) or hidapi, `sim:` as an in-process key on its own thread,
+//! `udp:` for simulators in other processes, `replay:` for transcripts; a
+//! hook may wrap the report transport (`--trace`, `capture`'s recorder).
+
+use std::time::Duration;
+
+use crate::ctap::reports::{Transport, TransportError};
+use crate::device::link::hid::HidTransport;
+use crate::device::link::replay::ReplayTransport;
+use crate::device::link::udp::UdpTransport;
+use crate::device::link::{CtapHid, LinkError};
+use crate::device::{Device, DeviceSpec, Error, KeyIdentity};
+use crate::sim::Profile;
+
+/// How long a key may take to answer CTAPHID_INIT.
+pub const INIT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Wraps every report transport, e.g. to trace reports; identity by default.
+pub type TransportHook<'a> = dyn Fn(Box<dyn Transport>) -> Box<dyn Transport> + 'a;
+
+/// Opens the key `spec` names. `known` is its identity when enumeration just
+/// gave it; otherwise the OS is asked (USB keys) or the stand-in's is used.
+pub fn open(
+    spec: &DeviceSpec,
+    known: Option<KeyIdentity>,
+    hook: &TransportHook<'_>,
+) -> Result<Device, Error> {
+    let label = spec.label();
+    let refused = |reason: String| Error::Open {
+        path: label.clone(),
+        reason,
+        permission_denied: false,
+    };
+    let (transport, identity): (Box<dyn Transport>, KeyIdentity) = match spec {
+        DeviceSpec::Hid(path) => (
+            Box::new(HidTransport::open(path).map_err(|e| open_error(path, e))?),
+            known.unwrap_or_else(|| super::usb::identity_of(path)),
+        ),
+        DeviceSpec::Udp(target) => (
+            Box::new(UdpTransport::connect(target)?),
+            known.unwrap_or_default(),
+        ),
+        DeviceSpec::Sim(_) => {
+            let profile = super::spec::profile_of(spec)
+                .ok_or_else(|| refused("no such simulator profile".into()))?;
+            (
+                Box::new(crate::sim::open(profile).map_err(|e| refused(e.to_string()))?),
+                stand_in(profile),
+            )
+        }
+        DeviceSpec::Replay(file) => {
+            let (replay, identity) =
+                ReplayTransport::open(file).map_err(|e| refused(e.to_string()))?;
+            (Box::new(replay), identity)
+        }
+    };
+    over_transport(hook(transport), spec.clone(), identity).map_err(|e| match (spec, e) {
+        // Windows opens a blocked key without read/write access; the first write says so.
+        (
+            DeviceSpec::Hid(path),
+            Error::Link(LinkError::Transport(e @ TransportError::AccessDenied(_))),
+        ) => open_error(path, e),
+        (_, e) => e,
+    })
+}
+
+/// A key on a report transport: CTAPHID_INIT, then getInfo. Also how tests
+/// open the simulator or OpenSK in-process, or a recorder around them.
+pub fn over_transport(
+    transport: Box<dyn Transport>,
+    spec: DeviceSpec,
+    identity: KeyIdentity,
+) -> Result<Device, Error> {
+    let link = CtapHid::open(transport, INIT_TIMEOUT)?;
+    Device::open(Box::new(link), spec, identity)
+}
+
+fn open_error(path: &str, e: TransportError) -> Error {
+    Error::Open {
+        path: path.to_string(),
+        permission_denied: matches!(e, TransportError::AccessDenied(_)),
+        reason: e.to_string(),
+    }
+}
+
+/// The USB identity of the key a simulator profile stands for.
+pub fn stand_in(profile: Profile) -> KeyIdentity {
+    let (vendor_id, product_id) = profile.usb_ids();
+    KeyIdentity {
+        vendor_id: Some(vendor_id),
+        product_id: Some(product_id),
+        manufacturer: Some(profile.manufacturer().to_string()),
+        product: Some(profile.product().to_string()),
+        ..Default::default()
+    }
+}
+
+/// The identity a spec stands for without opening it: a simulated or
+/// replayed key's (for `list --no-probe`), `None` for a real key.
+pub fn stand_in_identity(spec: &DeviceSpec) -> Option<KeyIdentity> {
+    match spec {
+        DeviceSpec::Sim(_) => super::spec::profile_of(spec).map(stand_in),
+        DeviceSpec::Replay(file) => ReplayTransport::open(file).ok().map(|(_, key)| key),
+        DeviceSpec::Hid(_) | DeviceSpec::Udp(_) => None,
+    }
+}
+
+/// A power cycle of a `sim:` key, as if it were pulled and re-inserted (its
+/// state file says so to the next process that opens it).
+pub fn replug_simulated(spec: &DeviceSpec) -> Result<(), Error> {
+    let profile = super::spec::profile_of(spec).ok_or_else(|| Error::Open {
+        path: spec.label(),
+        reason: "not a simulated key".into(),
+        permission_denied: false,
+    })?;
+    crate::sim::replug(profile).map_err(|e| Error::Open {
+        path: spec.label(),
+        reason: e.to_string(),
+        permission_denied: false,
+    })
+}
