@@ -393,3 +393,24 @@ def test_the_simulator_refuses_vendor_prototype_it_does_not_list(sim_factory):
         c.config(Config.CMD.VENDOR_PROTOTYPE, {1: 1}, pin.protocol.VERSION, b"\0" * 32)
     assert e.value.code == ERR.INVALID_SUBCOMMAND
     c.device.close()
+
+
+# --- the longest PIN, in the simulator's setMinPINLength ---
+
+def test_the_minimum_pin_length_stops_at_the_longest_pin_python_fido2_assumes(sim_factory):
+    from fido2.ctap2.config import Config
+    sim = sim_factory("ctap21")
+    c = Ctap2(sim.device())
+    assert 0x1D not in c.send_cbor(Ctap2.CMD.GET_INFO), "no maxPINLength: the default applies"
+    # Without getInfo's maxPINLength (0x1D), python-fido2 takes the spec's
+    # default: 63 bytes (CTAP 2.2 §6.4; the 64-byte padded block needs a zero).
+    longest = c.info.max_pin_length
+    pin = ClientPin(c)
+    pin.set_pin(PIN)
+    cfg = Config(c, pin.protocol, pin.get_pin_token(PIN, ClientPin.PERMISSION.AUTHENTICATOR_CFG))
+    with pytest.raises(CtapError) as e:
+        cfg.set_min_pin_length(min_pin_length=longest + 1)
+    assert e.value.code == ERR.PIN_POLICY_VIOLATION
+    cfg.set_min_pin_length(min_pin_length=longest)
+    assert c.get_info().min_pin_length == longest
+    c.device.close()
