@@ -2,8 +2,9 @@
 src/device/ctap2/...), checked against a source that is not ours: python-fido2
 sends and reads every one of them with its own constants (fido2.hid.CTAPHID,
 fido2.ctap.STATUS, fido2.ctap.CtapError.ERR, fido2.ctap2.Ctap2.CMD,
-fido2.ctap2.pin.ClientPin.CMD, fido2.ctap2.config.Config.CMD). A byte that
-were wrong on both sides would pass every Rust test and fail here.
+fido2.ctap2.pin.ClientPin.CMD, fido2.ctap2.config.Config.CMD). A byte wrong
+on both sides fails here; changed on both sides on 2026-12-02, all but two of
+them (KEEPALIVE_CANCEL, enableLongTouchForReset) still passed the Rust suite.
 
 Where a situation also reaches the fidoctl client (a full fingerprint store,
 blocked fingerprint matching), the client's bracket `[CTAP2_ERR_X (0xNN)]` is
@@ -44,12 +45,12 @@ def waiting(sim_factory, profile, touches="pause:30000"):
 
 # --- CTAPHID CANCEL (0x11), KEEPALIVE (0x3B) and KEEPALIVE_CANCEL (0x2D) ---
 
-def cancel_selection(sim):
+def start_selection(sim):
     c = Ctap2(sim.device())
     return c, lambda event, on_keepalive: c.selection(event=event, on_keepalive=on_keepalive)
 
 
-def cancel_make_credential(sim):
+def start_make_credential(sim):
     c = Ctap2(sim.device())
 
     def call(event, on_keepalive):
@@ -59,7 +60,7 @@ def cancel_make_credential(sim):
     return c, call
 
 
-def cancel_enrollment(sim):
+def start_enrollment(sim):
     c = Ctap2(sim.device())
     pin = ClientPin(c)
     pin.set_pin(PIN)
@@ -71,9 +72,9 @@ def cancel_enrollment(sim):
 
 
 @pytest.mark.parametrize("profile,request_kind,start", [
-    ("ctap21", "selection", cancel_selection),
-    ("ctap21", "makeCredential", cancel_make_credential),
-    ("biopass", "enrollBegin", cancel_enrollment),
+    ("ctap21", "selection", start_selection),
+    ("ctap21", "makeCredential", start_make_credential),
+    ("biopass", "enrollBegin", start_enrollment),
 ], ids=["ctap21-selection", "ctap21-makeCredential", "biopass-enrollBegin-prototype-0x40"])
 def test_a_request_cancelled_while_the_key_waits_for_a_touch_ends_with_keepalive_cancel(
         sim_factory, profile, request_kind, start):
@@ -156,7 +157,7 @@ def test_keys_before_ctap_2_1_do_not_know_selection(sim_factory, profile):
 @pytest.mark.parametrize("request_kind", ["selection", "makeCredential"])
 def test_no_touch_in_time_is_user_action_timeout(sim_factory, request_kind):
     sim = waiting(sim_factory, "ctap21", touches="timeout")
-    c, call = {"selection": cancel_selection, "makeCredential": cancel_make_credential}[request_kind](sim)
+    c, call = {"selection": start_selection, "makeCredential": start_make_credential}[request_kind](sim)
     with pytest.raises(CtapError) as e:
         call(None, None)
     assert e.value.code == ERR.USER_ACTION_TIMEOUT
