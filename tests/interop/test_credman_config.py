@@ -25,8 +25,11 @@ def session(sim, permission):
     return c, pin.protocol, pin.get_pin_token("1234", perms)
 
 
-@pytest.mark.parametrize("profile", ["biopass", "yubikey-bio", "ctap21"])
-def test_credential_management(sim_factory, profile):
+# The BioPass speaks the 2.1-PRE prototype (0x41), which has no
+# updateUserInformation: its run renames nothing, and says so in its id.
+@pytest.mark.parametrize("profile,renames", [("biopass", False), ("yubikey-bio", True), ("ctap21", True)],
+                         ids=["biopass-prototype-no-rename", "yubikey-bio", "ctap21"])
+def test_credential_management(sim_factory, profile, renames):
     sim = sim_factory(profile)
     c = Ctap2(sim.device())
     ClientPin(c).set_pin("1234")
@@ -43,11 +46,20 @@ def test_credential_management(sim_factory, profile):
     assert sorted(cr[CredentialManagement.RESULT.USER]["name"] for cr in creds) == ["alice", "bob"]
 
     alice = creds[0][CredentialManagement.RESULT.CREDENTIAL_ID]
-    if cm.is_update_supported(c.info):
-        user = dict(creds[0][CredentialManagement.RESULT.USER], name="alice2")
+    assert cm.is_update_supported(c.info) == renames
+    user = dict(creds[0][CredentialManagement.RESULT.USER], name="alice2")
+    if renames:
         cm.update_user_info(alice, user)
-        names = [cr[CredentialManagement.RESULT.USER]["name"] for cr in cm.enumerate_creds(rps[0][CredentialManagement.RESULT.RP_ID_HASH])]
-        assert "alice2" in names
+    else:
+        with pytest.raises(ValueError):
+            cm.update_user_info(alice, user)  # python-fido2 does not send it
+        with pytest.raises(CtapError) as e:  # and the key refuses it when sent
+            cm._call(CredentialManagement.CMD.UPDATE_USER_INFO,
+                     {CredentialManagement.PARAM.CREDENTIAL_ID: dict(alice),
+                      CredentialManagement.PARAM.USER: user})
+        assert e.value.code == ERR.INVALID_SUBCOMMAND, "the prototype has no updateUserInformation"
+    names = [cr[CredentialManagement.RESULT.USER]["name"] for cr in cm.enumerate_creds(rps[0][CredentialManagement.RESULT.RP_ID_HASH])]
+    assert ("alice2" in names) == renames
     cm.delete_cred(alice)
     assert cm.get_metadata()[CredentialManagement.RESULT.EXISTING_CRED_COUNT] == 2
     c.device.close()

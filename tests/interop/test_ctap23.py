@@ -13,6 +13,7 @@ from fido2.ctap2.credman import CredentialManagement
 from fido2.ctap2.pin import ClientPin
 
 from conftest import BIN
+from spec import ENABLE_LONG_TOUCH_FOR_RESET
 
 ERR = CtapError.ERR
 P = ClientPin.PERMISSION
@@ -154,11 +155,12 @@ def test_config_follows_authenticator_config_commands(sim_factory):
     c = with_pin(sim)
     pin = ClientPin(c)
     cfg = Config(c, pin.protocol, pin.get_pin_token(PIN, P.AUTHENTICATOR_CFG))
-    assert c.info.authenticator_config_commands == [1, 2, 3]
+    assert c.info.authenticator_config_commands == [
+        Config.CMD.ENABLE_ENTERPRISE_ATT, Config.CMD.TOGGLE_ALWAYS_UV, Config.CMD.SET_MIN_PIN_LENGTH]
     with pytest.raises(ValueError):
-        cfg._call(4)  # python-fido2 refuses what getInfo does not list
+        cfg._call(ENABLE_LONG_TOUCH_FOR_RESET)  # python-fido2 refuses what getInfo does not list
     with pytest.raises(CtapError) as e:
-        c.config(4, pin_uv_protocol=pin.protocol.VERSION, pin_uv_param=b"\0" * 32)
+        c.config(ENABLE_LONG_TOUCH_FOR_RESET, pin_uv_protocol=pin.protocol.VERSION, pin_uv_param=b"\0" * 32)
     assert e.value.code == ERR.INVALID_SUBCOMMAND, "and so does the key"
     assert c.info.options["ep"] is False
     cfg.enable_enterprise_attestation()
@@ -172,7 +174,8 @@ def test_long_touch_and_complexity_policy_are_switched_on(sim_factory):
     pin = ClientPin(c)
     assert c.info.long_touch_for_reset is False and c.info.pin_complexity_policy is False
     cfg = Config(c, pin.protocol, pin.get_pin_token(PIN, P.AUTHENTICATOR_CFG))
-    cfg._call(4)  # enableLongTouchForReset (CTAP 2.3)
+    assert ENABLE_LONG_TOUCH_FOR_RESET in c.info.authenticator_config_commands
+    cfg._call(ENABLE_LONG_TOUCH_FOR_RESET)
     assert c.get_info().long_touch_for_reset is True
     cfg.set_min_pin_length(min_pin_length=6, pin_complexity_policy=True)
     info = c.get_info()
