@@ -33,6 +33,9 @@ pub enum Error {
     /// A PIN the key refused, with the counter read after it where the key gives it.
     #[error("wrong PIN")]
     WrongPin(Option<PinRetries>),
+    /// The key kept sending its large-blob array past the size it says it holds.
+    #[error("the key's large-blob array runs past {limit} bytes")]
+    LargeBlobArrayTooLong { limit: usize },
     /// The key kept asking for more fingerprint samples than any key needs.
     #[error("the key kept asking for more samples")]
     EndlessEnrollment,

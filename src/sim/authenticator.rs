@@ -44,6 +44,8 @@ pub struct Authenticator {
     pub(super) enrollment: Option<super::bio::Enrollment>,
     pub(super) enumeration: Option<super::credentials::Enumeration>,
     pub(super) large_blob_write: Option<super::large_blobs::PendingWrite>,
+    /// The `endless-large-blob` fault: reads never reach the array's end.
+    pub(super) endless_large_blob: bool,
     /// Whether the current request came within the reset window, as the first command.
     reset_window_open: bool,
     /// The power-up this instance has seen; another one means a re-plug happened.
@@ -71,6 +73,7 @@ impl Authenticator {
             enrollment: None,
             enumeration: None,
             large_blob_write: None,
+            endless_large_blob: false,
             reset_window_open: false,
         })
     }

@@ -4,6 +4,9 @@
 //! - `keepalive-storm`: 30 KEEPALIVE packets before each CBOR reply;
 //! - `drop-reply`: CBOR requests are never answered;
 //! - `garbled-info`: getInfo answers truncated CBOR;
+//! - `endless-large-blob`: a largeBlobs read gets a full fragment of zeros at
+//!   every offset, so the array never ends (a key that must not make the
+//!   client read and grow without end);
 //! - `hostile:SEED[:KIND+KIND...]`: a key that lies at random (see [`super::hostile`]);
 //! - `unplug-after:N`: the key is pulled out when the CBOR request after the
 //!   first N arrives, before handling it (and re-inserted at once: the next
@@ -27,6 +30,7 @@ pub struct Faults {
     pub keepalive_storm: bool,
     pub drop_reply: bool,
     pub garbled_info: bool,
+    pub endless_large_blob: bool,
     pub hostile: Option<Hostile>,
     pub unplug: Option<Unplug>,
     pub crash_after: Option<u32>,
@@ -74,6 +78,7 @@ impl Faults {
                     "keepalive-storm" => f.keepalive_storm = true,
                     "drop-reply" => f.drop_reply = true,
                     "garbled-info" => f.garbled_info = true,
+                    "endless-large-blob" => f.endless_large_blob = true,
                     other => {
                         return Err(format!("unknown fault '{other}' in FIDOCTL_SIM_FAULTS"));
                     }

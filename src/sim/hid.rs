@@ -73,7 +73,8 @@ fn send_error(io: &mut dyn Transport, cid: u32, code: u8) {
 }
 
 impl Server {
-    pub fn new(key: Authenticator, faults: Faults) -> Self {
+    pub fn new(mut key: Authenticator, faults: Faults) -> Self {
+        key.endless_large_blob = faults.endless_large_blob;
         let mut seed = [0u8; 2];
         let _ = getrandom::fill(&mut seed);
         // Channel ids start somewhere random, like a key's.

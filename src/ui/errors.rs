@@ -224,6 +224,13 @@ fn device_error(e: &DeviceError) -> (String, u8) {
             exit::REFUSED,
         ),
         DeviceError::WrongPin(retries) => (wrong_pin(*retries), exit::REFUSED),
+        DeviceError::LargeBlobArrayTooLong { limit } => (
+            format!(
+                "the key kept sending its large-blob array past {limit} bytes, more than it says it holds; fidoctl stopped reading and changed nothing. {}",
+                capitalised(REPORT_IT)
+            ),
+            exit::COMMUNICATION,
+        ),
         DeviceError::EndlessEnrollment => (
             "the key kept asking for more samples; enrollment stopped".into(),
             exit::REFUSED,
@@ -234,6 +241,14 @@ fn device_error(e: &DeviceError) -> (String, u8) {
         }
         DeviceError::Link(l) => link_error(l),
     }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// What a key lacks, in words: what it cannot do and which getInfo member says so.

@@ -33,10 +33,21 @@ fn fragment_len(device: &Device) -> usize {
         .max(1)
 }
 
+/// The most fidoctl reads of a key that does not say how large its array may
+/// be. CTAP 2.1 §6.4 wants maxSerializedLargeBlobArray (at least 1024) from
+/// every key with largeBlobs; the keys in shared/real-keys state 4096 at most.
+pub const UNSTATED_ARRAY_CAP: usize = 64 * 1024;
+
 /// The whole serialized array, fragment by fragment; no PIN needed (§6.10.2).
-/// Returns the bytes and the number of requests it took.
+/// A key that keeps sending full fragments past the size it says it holds
+/// (getInfo maxSerializedLargeBlobArray, else [`UNSTATED_ARRAY_CAP`]) is
+/// stopped there, so it cannot make fidoctl read and grow without end.
 pub fn read_array(device: &mut Device) -> Result<Vec<u8>, Error> {
     let step = fragment_len(device);
+    let limit = device
+        .info()?
+        .max_serialized_large_blob_array
+        .map_or(UNSTATED_ARRAY_CAP, |m| m as usize);
     let mut out = Vec::new();
     loop {
         let request = cbor::int_map([
@@ -57,6 +68,9 @@ pub fn read_array(device: &mut Device) -> Result<Vec<u8>, Error> {
             )));
         }
         out.extend_from_slice(fragment);
+        if out.len() > limit {
+            return Err(Error::LargeBlobArrayTooLong { limit });
+        }
         if fragment.len() < step {
             return Ok(out);
         }
