@@ -146,7 +146,7 @@ pub enum MdsCommand {
     /// Download the BLOB into the cache, with the CRLs of its signer chain; verified before it is kept
     Update {
         /// Where to download from (an enterprise's own metadata service)
-        #[arg(long, default_value = crate::aaguid::mds::FIDO_MDS_URL)]
+        #[arg(long, default_value = crate::mds::FIDO_MDS_URL)]
         url: String,
     },
 }

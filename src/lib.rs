@@ -14,6 +14,8 @@ pub mod ctap;
 pub mod device;
 pub mod keys;
 pub mod keystore;
+pub mod mds;
+pub mod pki;
 pub mod sim;
 pub mod system;
 pub mod ui;

@@ -515,6 +515,7 @@ fn attest_says_what_opensks_attestation_proves() {
             att_stmt: &object.att_stmt,
             client_data_hash: &object.client_data_hash,
             get_info_aaguid: aaguid,
+            claimed_model: None,
         },
         None,
         std::time::SystemTime::now(),

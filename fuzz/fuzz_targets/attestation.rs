@@ -4,7 +4,8 @@
 //! parsed and checked without a panic, whatever the bytes.
 #![no_main]
 
-use fidoctl::attest::{auth_data, statement, x509::Cert};
+use fidoctl::attest::{auth_data, statement};
+use fidoctl::pki::x509::Cert;
 use fidoctl::cbor::{self, MapView, Value};
 use libfuzzer_sys::fuzz_target;
 

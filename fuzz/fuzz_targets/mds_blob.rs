@@ -6,8 +6,8 @@
 use std::sync::OnceLock;
 use std::time::SystemTime;
 
-use fidoctl::aaguid::mds::{self, Trust};
-use fidoctl::attest::x509::Cert;
+use fidoctl::mds::{self, Trust};
+use fidoctl::pki::x509::Cert;
 use libfuzzer_sys::fuzz_target;
 
 fn roots() -> &'static [Cert] {

@@ -1,22 +1,18 @@
 //! AAGUID -> product name registry (built in, optionally overlaid by a
-//! verified FIDO MDS3 BLOB), the BLOB itself and its cache, and the
-//! allow-list output formats.
+//! verified FIDO MDS3 BLOB from [`crate::mds`]) and the allow-list output
+//! formats.
 
-use std::path::Path;
 use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use uuid::Uuid;
 
-use crate::attest::x509::{Cert, Crl};
+use crate::mds::Blob;
 
 pub mod allow_list;
-pub mod cache;
 mod formats;
-pub mod mds;
 
 pub use formats::{Format, KeyEntry, render};
-pub use mds::{Blob, MdsError};
 
 static TABLE: &str = include_str!("registry.tsv");
 
@@ -43,29 +39,6 @@ pub fn lookup(aaguid: &Uuid) -> Option<&'static str> {
         .binary_search_by_key(aaguid, |(id, _)| *id)
         .ok()
         .map(|i| table[i].1)
-}
-
-/// The roots an MDS BLOB's signer must chain to: those of `file` (PEM or
-/// DER; an enterprise's own metadata service), else the FIDO Alliance's.
-pub fn trusted_roots(file: Option<&Path>) -> Result<Vec<Cert>, MdsError> {
-    let bytes = match file {
-        Some(path) => std::fs::read(path)
-            .map_err(|e| MdsError::Io(format!("cannot read {}: {e}", path.display())))?,
-        None => mds::FIDO_MDS_ROOT_PEM.as_bytes().to_vec(),
-    };
-    Cert::load_many(&bytes).map_err(MdsError::Certificate)
-}
-
-/// Reads and verifies the BLOB at `path`.
-pub fn load_blob(
-    path: &Path,
-    roots: &[Cert],
-    crls: &[Crl],
-    now: SystemTime,
-) -> Result<Blob, MdsError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| MdsError::Io(format!("cannot read {}: {e}", path.display())))?;
-    mds::verify(&text, &mds::Trust { roots, crls, now })
 }
 
 /// Names from the built-in table, overlaid by a verified MDS BLOB's.
@@ -104,7 +77,7 @@ impl Registry {
         let Some(entry) = blob.entry_for_aaguid(aaguid) else {
             return Some("NOT_IN_MDS".to_string());
         };
-        let today = crate::attest::date(now);
+        let today = crate::pki::date(now);
         Some(
             entry
                 .certification(&today)

@@ -4,8 +4,8 @@
 
 use uuid::Uuid;
 
-use super::crypto::PublicKey;
 use crate::cbor::{self, MapView, Value};
+use crate::pki::crypto::PublicKey;
 
 /// Flags (WebAuthn §6.1).
 pub const FLAG_UP: u8 = 0x01;

@@ -1,14 +1,14 @@
 //! Attestation statement formats (WebAuthn §8): `packed` with a certificate
 //! chain (x5c) or self attestation, `fido-u2f`, and `none`. Each check here
 //! is about the statement alone; whether its certificates are trusted is
-//! [`super::chain`]'s and the metadata's business.
+//! [`crate::pki::chain`]'s and the metadata's business.
 
 use uuid::Uuid;
 
 use super::auth_data::{self, AuthData, AuthDataError};
-use super::crypto::{CryptoError, EcdsaEncoding, SigAlg};
-use super::x509::{Cert, CertError, attr};
 use crate::cbor::{self, MapView, Value};
+use crate::pki::crypto::{CryptoError, EcdsaEncoding, SigAlg};
+use crate::pki::x509::{Cert, CertError, attr};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
@@ -175,7 +175,7 @@ pub fn verify(
             data.extend_from_slice(&credential.id);
             data.extend_from_slice(&point);
             signature_check(key.verify(
-                SigAlg::Ecdsa(super::crypto::Hash::Sha256),
+                SigAlg::Ecdsa(crate::pki::crypto::Hash::Sha256),
                 EcdsaEncoding::Der,
                 &data,
                 sig,

@@ -6,11 +6,11 @@ use std::time::SystemTime;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::chain;
 use super::statement::{self, Kind, StatementError};
-use super::x509::Cert;
-use crate::aaguid::mds::{Blob, Entry, StatusReport, is_certification};
 use crate::cbor::Value;
+use crate::mds::blob::{Blob, Entry, StatusReport, is_certification};
+use crate::pki::chain;
+use crate::pki::x509::Cert;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -130,6 +130,9 @@ pub struct Evidence<'a> {
     pub att_stmt: &'a Value,
     pub client_data_hash: &'a [u8],
     pub get_info_aaguid: Uuid,
+    /// The name fidoctl knows for getInfo's AAGUID (the registry's), which
+    /// the verdict shows beside what the metadata proves.
+    pub claimed_model: Option<String>,
 }
 
 impl Verdict {
@@ -142,7 +145,7 @@ impl Verdict {
             attestation: None,
             aaguid: evidence.get_info_aaguid,
             model: None,
-            claimed_model: crate::aaguid::lookup(&evidence.get_info_aaguid).map(str::to_string),
+            claimed_model: evidence.claimed_model.clone(),
             chain: Vec::new(),
             certificate_aaguid: None,
             certification: None,
@@ -193,7 +196,7 @@ fn compromise_applies(report: &StatusReport, path: &[Cert]) -> bool {
 /// Decides whether the key is genuine from its statement and the metadata.
 pub fn assess(evidence: &Evidence<'_>, mds: Option<&Blob>, now: SystemTime) -> Verdict {
     let mut verdict = Verdict::new(evidence);
-    let today = super::date(now);
+    let today = crate::pki::date(now);
     let verified = match statement::verify(
         evidence.format,
         evidence.auth_data,

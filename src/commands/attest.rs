@@ -37,6 +37,7 @@ pub fn run(ctx: &Context) -> Result<()> {
             att_stmt: &object.att_stmt,
             client_data_hash: &object.client_data_hash,
             get_info_aaguid,
+            claimed_model: crate::aaguid::lookup(&get_info_aaguid).map(str::to_string),
         },
         metadata.as_ref(),
         SystemTime::now(),

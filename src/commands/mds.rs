@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime};
 use anyhow::Result;
 
 use super::Context;
-use crate::aaguid::{self, cache, mds};
 use crate::cli::MdsCommand;
+use crate::mds::{self, cache};
 use crate::ui::errors::{self, UsageError};
 use crate::ui::mds_view;
 
@@ -69,7 +69,7 @@ fn update(ctx: &Context, url: &str) -> Result<()> {
         )
     })?;
     let crl_dir = cache::crl_dir().expect("a cache dir gives a CRL dir");
-    let roots = aaguid::trusted_roots(ctx.mds_root.as_deref())
+    let roots = mds::trusted_roots(ctx.mds_root.as_deref())
         .map_err(|e| mds_view::bad_root(ctx.mds_root.as_deref().unwrap_or(&blob_path), &e))?;
     let agent = agent();
     let bytes = get(&agent, url, BLOB_LIMIT).map_err(|e| mds_view::download_failed(url, &e))?;
@@ -84,7 +84,7 @@ fn update(ctx: &Context, url: &str) -> Result<()> {
         urls.dedup();
         for crl_url in urls {
             match get(&agent, &crl_url, CRL_LIMIT) {
-                Ok(der) if crate::attest::x509::Crl::from_der(&der).is_ok() => {
+                Ok(der) if crate::pki::x509::Crl::from_der(&der).is_ok() => {
                     cache::write_atomic(&crl_dir.join(cache::crl_file_name(&crl_url)), &der)?;
                     crls_saved += 1;
                 }

@@ -192,26 +192,26 @@ impl Context {
     /// The verified MDS BLOB: `--mds FILE`, else the cached copy of `fidoctl
     /// mds update`, else none. With `strict` (attest), a cached BLOB that fails
     /// verification is an error too, not a warning.
-    pub fn metadata(&self, strict: bool) -> Result<Option<crate::aaguid::Blob>> {
+    pub fn metadata(&self, strict: bool) -> Result<Option<crate::mds::Blob>> {
         use crate::ui::mds_view;
-        let roots = crate::aaguid::trusted_roots(self.mds_root.as_deref()).map_err(|e| {
+        let roots = crate::mds::trusted_roots(self.mds_root.as_deref()).map_err(|e| {
             let path = self
                 .mds_root
                 .as_deref()
                 .unwrap_or(std::path::Path::new("?"));
             mds_view::bad_root(path, &e)
         })?;
-        let crls = crate::aaguid::cache::crls();
+        let crls = crate::mds::cache::crls();
         let now = std::time::SystemTime::now();
         if let Some(path) = &self.mds {
-            return crate::aaguid::load_blob(path, &roots, &crls, now)
+            return crate::mds::load_blob(path, &roots, &crls, now)
                 .map(Some)
                 .map_err(|e| mds_view::bad_blob(path, &e));
         }
-        let Some(cached) = crate::aaguid::cache::blob_path().filter(|p| p.exists()) else {
+        let Some(cached) = crate::mds::cache::blob_path().filter(|p| p.exists()) else {
             return Ok(None);
         };
-        match crate::aaguid::load_blob(&cached, &roots, &crls, now) {
+        match crate::mds::load_blob(&cached, &roots, &crls, now) {
             Ok(blob) => Ok(Some(blob)),
             Err(e) if strict => Err(mds_view::bad_blob(&cached, &e)),
             Err(e) => {

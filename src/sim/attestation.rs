@@ -201,7 +201,7 @@ pub fn statement(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attest::x509::Cert;
+    use crate::pki::x509::Cert;
 
     #[test]
     fn every_ctap2_profile_has_a_batch_certificate_for_its_aaguid() {

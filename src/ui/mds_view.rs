@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::errors::{self, exit};
 use super::output::Section;
-use crate::aaguid::{Blob, MdsError};
+use crate::mds::{Blob, MdsError};
 
 /// `--mds-root FILE` unreadable or not a certificate.
 pub fn bad_root(path: &Path, e: &MdsError) -> anyhow::Error {

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::attest::x509::Crl;
+use crate::pki::x509::Crl;
 
 const BLOB: &str = "mds3-blob.jwt";
 const CRLS: &str = "crl";

@@ -13,9 +13,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::attest::chain::{self, ChainError};
-use crate::attest::crypto::{CryptoError, EcdsaEncoding, SigAlg};
-use crate::attest::x509::{Cert, CertError, Crl};
+use crate::pki::chain::{self, ChainError};
+use crate::pki::crypto::{CryptoError, EcdsaEncoding, SigAlg};
+use crate::pki::x509::{Cert, CertError, Crl};
 
 /// Where the FIDO Alliance publishes the BLOB (fidoalliance.org/metadata).
 pub const FIDO_MDS_URL: &str = "https://mds3.fidoalliance.org/";
@@ -266,7 +266,7 @@ pub fn verify(text: &str, trust: &Trust<'_>) -> Result<Blob, MdsError> {
 
     let payload: Payload = serde_json::from_slice(&b64url(payload_b64, "payload")?)
         .map_err(|e| MdsError::Format(format!("the payload is not an MDS3 payload ({e})")))?;
-    if payload.next_update.as_str() < crate::attest::date(trust.now).as_str() {
+    if payload.next_update.as_str() < crate::pki::date(trust.now).as_str() {
         return Err(MdsError::Stale {
             next_update: payload.next_update,
         });
