@@ -5,13 +5,13 @@
 //! recognises the key later without a PIN, and lists its accounts.
 //!
 //! The token is a secret: the file is the user's alone (0600 in a 0700
-//! directory), written whole and renamed into place, never printed, and
-//! zeroized in memory. The account cache next to it holds no secret: what
+//! directory that no one else owns or can write), written whole through
+//! [`crate::paths::write_atomic`], never printed, and read and written
+//! through buffers that are zeroized. The account cache next to it holds no secret: what
 //! `credentials list` showed, and the decrypted encCredStoreState it showed
 //! it for, so an unchanged key need not be listed again.
 //!
-//! Where: `FIDOCTL_STATE_DIR`, else `$XDG_STATE_HOME/fidoctl`, else
-//! `~/.local/state/fidoctl` (the tests set the first).
+//! Where: [`crate::paths::state_dir`].
 
 use std::path::{Path, PathBuf};
 
@@ -23,8 +23,8 @@ use crate::cbor;
 use crate::ctap::pin_protocol::{PinProtocol, PinUvAuthToken, sha256};
 use crate::device::ctap2::AuthenticatorInfo;
 use crate::device::identity;
+use crate::paths::{self, Exposure, STATE_DIR_VAR, Tightened};
 
-pub const DIR_VAR: &str = "FIDOCTL_STATE_DIR";
 const FILE: &str = "keys.json";
 const CACHE_DIR: &str = "accounts";
 /// Longest nickname, in characters.
@@ -32,24 +32,17 @@ pub const MAX_NICKNAME: usize = 64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeystoreError {
-    #[error("no place for fidoctl's state: set {DIR_VAR}, XDG_STATE_HOME or HOME")]
+    #[error("no place for fidoctl's state: set {STATE_DIR_VAR}, XDG_STATE_HOME or HOME")]
     NoDirectory,
     #[error("{path}: {reason}")]
     Io { path: PathBuf, reason: String },
     #[error("{path} is unreadable ({reason}); move it away and name your keys again")]
     Unreadable { path: PathBuf, reason: String },
-}
-
-/// fidoctl's state directory.
-pub fn state_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os(DIR_VAR).filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir));
-    }
-    std::env::var_os("XDG_STATE_HOME")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .map(|base| base.join("fidoctl"))
+    /// The place could leak or forge the stored tokens (issue: a planted file).
+    #[error(
+        "{path} is not safe for key names: {why}; make it yours alone (chmod 700, or set {STATE_DIR_VAR} to a directory of your own)"
+    )]
+    Exposed { path: PathBuf, why: Exposure },
 }
 
 /// Hex that is wiped from memory when dropped.
@@ -131,17 +124,31 @@ pub struct Remembered {
 pub struct Keystore {
     dir: PathBuf,
     file: File,
+    tightened: Vec<PathBuf>,
 }
 
 impl Keystore {
     /// The keystore in fidoctl's state directory; empty when there is none yet.
     pub fn load() -> Result<Self, KeystoreError> {
-        Self::load_from(&state_dir().ok_or(KeystoreError::NoDirectory)?)
+        Self::load_from(&paths::state_dir().ok_or(KeystoreError::NoDirectory)?)
     }
 
+    /// Refuses a directory or file another user owns or can write, and
+    /// tightens one others can only read (see [`Keystore::tightened`]).
     pub fn load_from(dir: &Path) -> Result<Self, KeystoreError> {
         let path = dir.join(FILE);
-        let file = match std::fs::read_to_string(&path) {
+        let exposed = |path: &Path| {
+            let path = path.to_path_buf();
+            move |why| KeystoreError::Exposed { path, why }
+        };
+        let mut tightened = Vec::new();
+        if paths::secure_dir(dir).map_err(exposed(dir))? == Tightened::Yes {
+            tightened.push(dir.to_path_buf());
+        }
+        if paths::secure_file(&path).map_err(exposed(&path))? == Tightened::Yes {
+            tightened.push(path.clone());
+        }
+        let file = match read_secret(&path) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| KeystoreError::Unreadable {
                 path: path.clone(),
                 reason: e.to_string(),
@@ -157,7 +164,14 @@ impl Keystore {
         Ok(Self {
             dir: dir.to_path_buf(),
             file,
+            tightened,
         })
+    }
+
+    /// The directory and file that others could read, made the user's alone
+    /// when loading: worth a warning, since their tokens may have been copied.
+    pub fn tightened(&self) -> &[PathBuf] {
+        &self.tightened
     }
 
     pub fn entries(&self) -> &[Entry] {
@@ -290,31 +304,23 @@ struct Cache {
     accounts: serde_json::Value,
 }
 
-/// Writes `bytes` to `path` for the user's eyes only: a 0700 directory, a 0600
-/// file written beside it and renamed into place.
+/// Writes `bytes` to `path` for the user's eyes only (0600 in a 0700 directory).
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeystoreError> {
-    let err = |e: std::io::Error| KeystoreError::Io {
+    paths::write_atomic(path, bytes).map_err(|e| KeystoreError::Io {
         path: path.to_path_buf(),
         reason: e.to_string(),
-    };
-    let dir = path.parent().expect("a file in a directory");
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(err)?;
-    let tmp = path.with_extension("tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    {
-        use std::io::Write;
-        let mut f = options.open(&tmp).map_err(err)?;
-        f.write_all(bytes).map_err(err)?;
-        f.sync_all().map_err(err)?;
-    }
-    std::fs::rename(&tmp, path).map_err(err)
+    })
+}
+
+/// The file's text in a buffer that is wiped when dropped: it holds tokens.
+fn read_secret(path: &Path) -> std::io::Result<Zeroizing<String>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    // Room for all of it up front, so growing leaves no unwiped copy behind.
+    let size = file.metadata().map_or(0, |m| m.len() as usize);
+    let mut text = Zeroizing::new(String::with_capacity(size + 1));
+    file.read_to_string(&mut text)?;
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -383,6 +389,72 @@ mod tests {
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&dir.path().join("state/keys.json")), 0o600);
         assert_eq!(mode(&dir.path().join("state")), 0o700);
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_planted_temporary_file_does_not_receive_the_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        std::fs::create_dir(&state).unwrap();
+        let theirs = dir.path().join("theirs");
+        std::fs::write(&theirs, b"").unwrap();
+        // The fixed name the keystore used to write through.
+        std::os::unix::fs::symlink(&theirs, state.join("keys.tmp")).unwrap();
+        let mut ks = Keystore::load_from(&state).unwrap();
+        ks.remember("a", &[1; 16], Uuid::nil(), &token(7));
+        ks.save().unwrap();
+        assert_eq!(
+            std::fs::read(&theirs).unwrap(),
+            b"",
+            "written through the link"
+        );
+        let reloaded = Keystore::load_from(&state).unwrap();
+        assert_eq!(reloaded.entries().len(), 1);
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_state_directory_others_can_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let Err(err) = Keystore::load_from(dir.path()) else {
+            panic!("a world-writable state directory was used");
+        };
+        assert!(
+            matches!(
+                err,
+                KeystoreError::Exposed {
+                    why: Exposure::WritableByOthers,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("chmod 700"), "{err}");
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_keys_file_others_can_read_is_made_private_and_reported() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mut ks = Keystore::load_from(dir.path()).unwrap();
+        ks.remember("a", &[1; 16], Uuid::nil(), &token(1));
+        ks.save().unwrap();
+        let file = dir.path().join(FILE);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let ks = Keystore::load_from(dir.path()).unwrap();
+        assert_eq!(ks.tightened(), std::slice::from_ref(&file));
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(
+            Keystore::load_from(dir.path())
+                .unwrap()
+                .tightened()
+                .is_empty()
+        );
     }
 
     #[test]

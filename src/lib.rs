@@ -15,6 +15,7 @@ pub mod device;
 pub mod keys;
 pub mod keystore;
 pub mod mds;
+pub mod paths;
 pub mod pki;
 pub mod sim;
 pub mod system;

@@ -18,6 +18,7 @@ use crate::device::{Device, Feature};
 use crate::keystore::{Entry, Keystore, Known, MAX_NICKNAME};
 use crate::ui::errors::{self, UsageError, exit};
 use crate::ui::info_view::Naming;
+use crate::ui::key_view;
 use crate::ui::output::{self, Section};
 
 pub fn run(ctx: &Context, cmd: KeyCommand) -> Result<()> {
@@ -29,14 +30,26 @@ pub fn run(ctx: &Context, cmd: KeyCommand) -> Result<()> {
 }
 
 fn keystore() -> Result<Keystore> {
-    Keystore::load().map_err(|e| errors::user(format!("key names: {e}"), exit::FAILURE))
+    let keystore =
+        Keystore::load().map_err(|e| errors::user(format!("key names: {e}"), exit::FAILURE))?;
+    warn_tightened(&keystore);
+    Ok(keystore)
+}
+
+fn warn_tightened(keystore: &Keystore) {
+    for path in keystore.tightened() {
+        eprintln!("{}", key_view::tightened_warning(path));
+    }
 }
 
 /// The keystore for recognising keys: an optional read, so a missing or
 /// unreadable one only means no names are shown (said once, on stderr).
 pub(super) fn keystore_for_reading() -> Option<Keystore> {
     match Keystore::load() {
-        Ok(ks) => Some(ks),
+        Ok(ks) => {
+            warn_tightened(&ks);
+            Some(ks)
+        }
         Err(e) => {
             eprintln!("fidoctl: key names are not shown: {e}");
             None

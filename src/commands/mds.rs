@@ -85,7 +85,10 @@ fn update(ctx: &Context, url: &str) -> Result<()> {
         for crl_url in urls {
             match get(&agent, &crl_url, CRL_LIMIT) {
                 Ok(der) if crate::pki::x509::Crl::from_der(&der).is_ok() => {
-                    cache::write_atomic(&crl_dir.join(cache::crl_file_name(&crl_url)), &der)?;
+                    crate::paths::write_atomic(
+                        &crl_dir.join(cache::crl_file_name(&crl_url)),
+                        &der,
+                    )?;
                     crls_saved += 1;
                 }
                 Ok(_) => crl_failures.push(format!("{crl_url}: not a DER CRL")),
@@ -102,7 +105,7 @@ fn update(ctx: &Context, url: &str) -> Result<()> {
         },
     )
     .map_err(|e| mds_view::downloaded_blob_refused(url, &e))?;
-    cache::write_atomic(&blob_path, text.as_bytes())?;
+    crate::paths::write_atomic(&blob_path, text.as_bytes())?;
     print!(
         "{}",
         mds_view::updated(&blob, &blob_path, crls_saved, &crl_failures)

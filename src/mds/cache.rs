@@ -1,33 +1,16 @@
 //! Where `fidoctl mds update` keeps the MDS3 BLOB and the CRLs of its signer
-//! chain: the user's cache directory (XDG_CACHE_HOME or ~/.cache on Linux and
-//! other Unix, ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows), in
-//! `fidoctl/`. Nothing here is secret; every file is verified when read.
+//! chain: fidoctl's cache directory ([`crate::paths::cache_dir`]). Nothing here is secret; every file is verified when read.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::pki::x509::Crl;
 
 const BLOB: &str = "mds3-blob.jwt";
 const CRLS: &str = "crl";
 
-fn from_env(var: &str) -> Option<PathBuf> {
-    std::env::var_os(var)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-}
-
 /// `.../fidoctl`, or `None` when no home or cache directory is known.
 pub fn dir() -> Option<PathBuf> {
-    let base = from_env("XDG_CACHE_HOME").or_else(|| {
-        if cfg!(windows) {
-            from_env("LOCALAPPDATA")
-        } else if cfg!(target_os = "macos") {
-            from_env("HOME").map(|h| h.join("Library").join("Caches"))
-        } else {
-            from_env("HOME").map(|h| h.join(".cache"))
-        }
-    })?;
-    Some(base.join("fidoctl"))
+    crate::paths::cache_dir()
 }
 
 pub fn blob_path() -> Option<PathBuf> {
@@ -54,16 +37,6 @@ pub fn crls() -> Vec<Crl> {
         .filter_map(|p| std::fs::read(p).ok())
         .filter_map(|der| Crl::from_der(&der).ok())
         .collect()
-}
-
-/// Writes `bytes` to `path` through a temporary file, so a reader never sees half a file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
 }
 
 /// A file name for the CRL at `url`: its host and path, made safe.

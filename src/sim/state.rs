@@ -7,7 +7,6 @@
 
 use std::fs::TryLockError;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -222,16 +221,15 @@ impl State {
     }
 }
 
-/// Where a profile's state lives: `FIDOCTL_SIM_STATE`, else a per-profile file.
+/// Where a profile's state lives: `FIDOCTL_SIM_STATE`, else a per-profile
+/// file in fidoctl's state directory ([`crate::paths::state_dir`]).
 pub fn default_path(profile: &str) -> PathBuf {
     if let Some(p) = std::env::var_os("FIDOCTL_SIM_STATE") {
         return PathBuf::from(p);
     }
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("fidoctl").join(format!("sim-{profile}.json"))
+    crate::paths::state_dir()
+        .unwrap_or_else(|| std::env::temp_dir().join("fidoctl"))
+        .join(format!("sim-{profile}.json"))
 }
 
 pub fn load(path: &Path, profile: &str) -> Result<State, SimError> {
@@ -263,27 +261,11 @@ pub fn load(path: &Path, profile: &str) -> Result<State, SimError> {
 }
 
 pub fn save(path: &Path, state: &State) -> Result<(), SimError> {
-    let err = |reason: String| SimError::State {
-        path: path.to_path_buf(),
-        reason,
-    };
-    create_dir(path)?;
-    // A name of this process and this save: two writers never share a temporary file.
-    static SAVES: AtomicU64 = AtomicU64::new(0);
-    let tmp = suffixed(
-        path,
-        &format!(
-            "tmp.{}.{}",
-            std::process::id(),
-            SAVES.fetch_add(1, Ordering::Relaxed)
-        ),
-    );
     let text = serde_json::to_string_pretty(state).expect("state serializes");
-    let written = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written.map_err(|e| err(e.to_string()))
+    crate::paths::write_atomic(path, text.as_bytes()).map_err(|e| SimError::State {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
 }
 
 fn create_dir(path: &Path) -> Result<(), SimError> {

@@ -1,9 +1,10 @@
-//! Everything the user sees: wording of errors, output formats, (later) prompts and progress.
+//! Everything the user sees: every sentence (errors and one view per flow), prompts, progress and output formats.
 pub mod attest_view;
 pub mod doctor_view;
 pub mod errors;
 pub mod fingerprint_view;
 pub mod info_view;
+pub mod key_view;
 pub mod mds_view;
 pub mod output;
 pub mod pin_view;
