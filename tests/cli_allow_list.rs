@@ -272,4 +272,20 @@ fn mds_update_wants_https_except_from_this_machine() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("https://"));
+    // A prefix of "http://localhost:" whose host is elsewhere (userinfo "localhost:").
+    let out = fidoctl()
+        .args([
+            "mds",
+            "update",
+            "--url",
+            "http://localhost:@attacker.example/blob",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("user name or password"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

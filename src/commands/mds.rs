@@ -9,7 +9,6 @@ use anyhow::Result;
 use super::Context;
 use crate::cli::MdsCommand;
 use crate::mds::{self, cache};
-use crate::ui::errors::{self, UsageError};
 use crate::ui::mds_view;
 
 /// The BLOB is a few megabytes today; allow for growth, not for a runaway server.
@@ -20,25 +19,6 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 pub fn run(ctx: &Context, cmd: MdsCommand) -> Result<()> {
     match cmd {
         MdsCommand::Update { url } => update(ctx, &url),
-    }
-}
-
-/// HTTPS, or plain HTTP to this machine (a local mirror, the tests).
-fn check_url(url: &str) -> Result<()> {
-    let local = [
-        "http://127.0.0.1:",
-        "http://127.0.0.1/",
-        "http://localhost:",
-        "http://localhost/",
-        "http://[::1]",
-    ];
-    if url.starts_with("https://") || local.iter().any(|p| url.starts_with(p)) {
-        Ok(())
-    } else {
-        Err(UsageError(format!(
-            "--url {url}: the BLOB must come over https:// (plain http only from this machine)"
-        ))
-        .into())
     }
 }
 
@@ -61,13 +41,8 @@ fn get(agent: &ureq::Agent, url: &str, limit: u64) -> Result<Vec<u8>, String> {
 }
 
 fn update(ctx: &Context, url: &str) -> Result<()> {
-    check_url(url)?;
-    let blob_path = cache::blob_path().ok_or_else(|| {
-        errors::user(
-            "no cache directory: set XDG_CACHE_HOME or HOME",
-            errors::exit::USAGE,
-        )
-    })?;
+    mds::check_source_url(url).map_err(|why| mds_view::url_refused(url, why))?;
+    let blob_path = cache::blob_path().ok_or_else(mds_view::no_cache_dir)?;
     let crl_dir = cache::crl_dir().expect("a cache dir gives a CRL dir");
     let roots = mds::trusted_roots(ctx.mds_root.as_deref())
         .map_err(|e| mds_view::bad_root(ctx.mds_root.as_deref().unwrap_or(&blob_path), &e))?;

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::errors::{self, exit};
 use super::output::Section;
-use crate::mds::{Blob, MdsError};
+use crate::mds::{Blob, MdsError, UrlRefusal};
 
 /// `--mds-root FILE` unreadable or not a certificate.
 pub fn bad_root(path: &Path, e: &MdsError) -> anyhow::Error {
@@ -25,6 +25,26 @@ pub fn cached_blob_set_aside(path: &Path, e: &MdsError) -> String {
     format!(
         "not using the cached MDS BLOB {}: {e}. Built-in model names only; run `fidoctl mds update`",
         path.display()
+    )
+}
+
+/// `mds update --url` refused before anything is fetched.
+pub fn url_refused(url: &str, why: UrlRefusal) -> anyhow::Error {
+    let reason = match why {
+        UrlRefusal::Malformed => "not an http(s) URL",
+        UrlRefusal::Credentials => "a user name or password (\"@\") in the address is not allowed",
+        UrlRefusal::NotHttps => {
+            "the BLOB must come over https:// (plain http only from this machine)"
+        }
+    };
+    errors::UsageError(format!("--url {url}: {reason}")).into()
+}
+
+/// Neither XDG_CACHE_HOME nor HOME says where a cache could go.
+pub fn no_cache_dir() -> anyhow::Error {
+    errors::user(
+        "no cache directory: set XDG_CACHE_HOME or HOME",
+        exit::USAGE,
     )
 }
 
