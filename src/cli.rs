@@ -36,6 +36,14 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub mds_root: Option<PathBuf>,
 
+    /// With --mds-root: the DNS name or CN the BLOB's signing certificate must carry (else any certificate under that root signs)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub mds_signer: Option<String>,
+
+    /// Use an MDS BLOB without a current CRL for every certificate of its signer chain (attest then says so)
+    #[arg(long, global = true)]
+    pub no_revocation_check: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -1,11 +1,8 @@
-//! `aaguid --format entra|keycloak [--merge FILE] [--remove AAGUID]` and
-//! `mds update` end to end. The policy is a real-shaped Graph answer
-//! (tests/data/entra/README.md); the download comes from a server on 127.0.0.1.
+//! `aaguid --format entra|keycloak [--merge FILE] [--remove AAGUID]` end to
+//! end (`mds update`: tests/cli_mds.rs). The policy is a real-shaped Graph answer
+//! (tests/data/entra/README.md).
 
 mod common;
-
-use std::io::{Read, Write};
-use std::net::TcpListener;
 
 use common::{SimKey, fidoctl, json_of};
 
@@ -182,110 +179,4 @@ fn keycloak_bodies_set_both_webauthn_policies() {
         2
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("accepted every model"));
-}
-
-/// Serves `body` once per connection, `count` times, on 127.0.0.1.
-fn serve(body: Vec<u8>, count: usize) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(count) {
-            let mut s = stream.unwrap();
-            let mut buf = [0u8; 4096];
-            let _ = s.read(&mut buf);
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = s.write_all(head.as_bytes());
-            let _ = s.write_all(&body);
-        }
-    });
-    format!("http://{addr}/")
-}
-
-fn mds_data(file: &str) -> String {
-    format!("{}/tests/data/mds/{file}", env!("CARGO_MANIFEST_DIR"))
-}
-
-#[test]
-fn mds_update_verifies_then_caches_and_others_use_the_cache() {
-    let cache = tempfile::tempdir().unwrap();
-    let root = mds_data("test-mds-root.pem");
-    let url = serve(std::fs::read(mds_data("blob.jwt")).unwrap(), 1);
-    let out = fidoctl()
-        .env("XDG_CACHE_HOME", cache.path())
-        .args(["--mds-root", &root, "mds", "update", "--url", &url])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("next update") && text.contains("2099-12-31"),
-        "{text}"
-    );
-    let cached = cache.path().join("fidoctl/mds3-blob.jwt");
-    assert_eq!(
-        std::fs::read(&cached).unwrap(),
-        std::fs::read(mds_data("blob.jwt")).unwrap()
-    );
-    // attest now finds the metadata without --mds.
-    let key = SimKey::new("biopass");
-    let attest = key
-        .cmd(&["--mds-root", &root, "attest"])
-        .env("XDG_CACHE_HOME", cache.path())
-        .output()
-        .unwrap();
-    assert!(
-        attest.status.success(),
-        "{}",
-        String::from_utf8_lossy(&attest.stdout)
-    );
-
-    // A bad download is refused and leaves the cached copy alone.
-    let url = serve(
-        std::fs::read(mds_data("blob-bad-signature.jwt")).unwrap(),
-        1,
-    );
-    let out = fidoctl()
-        .env("XDG_CACHE_HOME", cache.path())
-        .args(["--mds-root", &root, "mds", "update", "--url", &url])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(5));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cached copy is unchanged"));
-    assert_eq!(
-        std::fs::read(&cached).unwrap(),
-        std::fs::read(mds_data("blob.jwt")).unwrap()
-    );
-}
-
-#[test]
-fn mds_update_wants_https_except_from_this_machine() {
-    let out = fidoctl()
-        .args(["mds", "update", "--url", "http://example.invalid/blob"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("https://"));
-    // A prefix of "http://localhost:" whose host is elsewhere (userinfo "localhost:").
-    let out = fidoctl()
-        .args([
-            "mds",
-            "update",
-            "--url",
-            "http://localhost:@attacker.example/blob",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("user name or password"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }

@@ -13,17 +13,33 @@ fn data(file: &str) -> String {
     format!("{DATA}/{file}")
 }
 
+/// A cache holding a current CRL of the test MDS root that lists nothing, as
+/// `mds update` leaves one: the BLOB signer is then proven unrevoked.
+fn cache_with_current_crl() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let crls = dir.path().join("fidoctl/crl");
+        std::fs::create_dir_all(&crls).unwrap();
+        std::fs::copy(data("crl-empty.crl"), crls.join("root.crl")).unwrap();
+        dir
+    })
+    .path()
+}
+
 /// `attest --json` with a BLOB, the test root, and an attestation mode.
 /// `fidoctl --json --mds BLOB --mds-root <test root> attest`.
 fn attest_cmd(key: &SimKey, blob: &str) -> assert_cmd::Command {
-    key.cmd(&[
+    let mut cmd = key.cmd(&[
         "--json",
         "--mds",
         &data(blob),
         "--mds-root",
         &data("test-mds-root.pem"),
         "attest",
-    ])
+    ]);
+    cmd.env("XDG_CACHE_HOME", cache_with_current_crl());
+    cmd
 }
 
 fn attest(key: &SimKey, blob: &str, mode: &str) -> std::process::Output {
@@ -181,6 +197,34 @@ fn an_expired_attestation_certificate_is_not_genuine() {
 }
 
 #[test]
+fn an_algorithm_fidoctl_cannot_check_proves_nothing_and_disproves_nothing() {
+    let key = SimKey::new("biopass");
+    let out = attest(&key, "blob.jwt", "eddsa");
+    assert_eq!(out.status.code(), Some(5));
+    let v = json_of(&out);
+    assert_eq!(v["outcome"], "cannot-prove", "{v}");
+    assert_eq!(v["reason"]["reason"], "unsupported-algorithm");
+    assert!(
+        v["reason"]["detail"].as_str().unwrap().contains("COSE -8"),
+        "{v}"
+    );
+}
+
+#[test]
+fn an_attestation_certificate_without_basic_constraints_is_not_genuine() {
+    let key = SimKey::new("biopass");
+    let out = attest(&key, "blob.jwt", "no-basic-constraints");
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(reason(&out), "statement");
+    assert!(
+        json_of(&out)["reason"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("basicConstraints")
+    );
+}
+
+#[test]
 fn a_bad_signature_is_not_genuine() {
     let key = SimKey::new("ctap21");
     let out = attest(&key, "blob.jwt", "bad-signature");
@@ -237,6 +281,7 @@ fn a_user_verification_bypass_is_genuine_but_not_safe() {
             &data("test-mds-root.pem"),
             "attest",
         ])
+        .env("XDG_CACHE_HOME", cache_with_current_crl())
         .env("FIDOCTL_PIN", "123456")
         .output()
         .unwrap();
@@ -349,12 +394,28 @@ fn the_cached_blob_is_used_and_a_revoked_signer_refused() {
             .output()
             .unwrap()
     };
-    assert!(run().status.success());
-    std::fs::copy(data("crl-empty.crl"), dir.join("crl/root.crl")).unwrap();
+    // No CRL: nothing shows the BLOB's signer unrevoked, so nothing is proven.
+    let out = run();
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(reason(&out), "metadata-revocation-unknown");
     assert!(
-        run().status.success(),
-        "a CRL that lists nothing changes nothing"
+        json_of(&out)["reason"]["certificates"][0]
+            .as_str()
+            .unwrap()
+            .contains("MDS BLOB signer")
     );
+    // An expired CRL proves nothing either.
+    std::fs::copy(data("crl-expired.crl"), dir.join("crl/root.crl")).unwrap();
+    assert_eq!(reason(&run()), "metadata-revocation-unknown");
+    // A current CRL that lists nothing: genuine.
+    std::fs::copy(data("crl-empty.crl"), dir.join("crl/root.crl")).unwrap();
+    let out = run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(json_of(&out)["metadata_revocation_checked"], true);
     std::fs::copy(data("crl-signer-revoked.crl"), dir.join("crl/root.crl")).unwrap();
     let out = run();
     assert_eq!(out.status.code(), Some(5));

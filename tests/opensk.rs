@@ -514,6 +514,7 @@ fn attest_says_what_opensks_attestation_proves() {
             auth_data: &object.auth_data,
             att_stmt: &object.att_stmt,
             client_data_hash: &object.client_data_hash,
+            rp_id: fidoctl::device::ctap2::make_credential::THROWAWAY_RP,
             get_info_aaguid: aaguid,
             claimed_model: None,
         },

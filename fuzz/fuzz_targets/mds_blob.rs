@@ -22,6 +22,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = mds::signer_chain(&text);
     let trust = Trust {
         roots: roots(),
+        signer: &mds::SignerRule::AnyUnderRoot,
         crls: &[],
         now: SystemTime::now(),
     };

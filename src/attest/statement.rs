@@ -220,8 +220,14 @@ pub fn check_packed_certificate(cert: &Cert, aaguid: Uuid) -> Result<(), Stateme
     if cert.subject_attr(attr::COMMON_NAME).is_empty() {
         return Err(req("the subject has no CN"));
     }
-    if cert.is_ca() == Some(true) {
-        return Err(req("it is a CA certificate (basicConstraints cA is true)"));
+    match cert.is_ca() {
+        Some(false) => {}
+        Some(true) => return Err(req("it is a CA certificate (basicConstraints cA is true)")),
+        None => {
+            return Err(req(
+                "it has no readable basicConstraints extension (cA must be false)",
+            ));
+        }
     }
     match cert.aaguid_extension()? {
         Some((_, true)) => Err(req("the AAGUID extension is marked critical")),
@@ -255,6 +261,13 @@ mod tests {
             check_packed_certificate(&leaf, Uuid::nil()),
             Err(StatementError::AaguidMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn a_certificate_without_basic_constraints_is_refused() {
+        let leaf = cert(&pki()["profiles"]["biopass"]["no_basic_constraints_cert"]);
+        let err = check_packed_certificate(&leaf, Uuid::parse_str(BIOPASS).unwrap()).unwrap_err();
+        assert!(err.to_string().contains("basicConstraints"), "{err}");
     }
 
     #[test]

@@ -65,6 +65,12 @@ pub enum Reason {
         status: String,
         effective_date: Option<String>,
     },
+    /// An algorithm or key type fidoctl cannot check (EdDSA, PS256, P-521):
+    /// nothing was disproven.
+    UnsupportedAlgorithm { detail: String },
+    /// The metadata's own signer chain was not shown unrevoked by a current
+    /// CRL (FIDO MDS3 §3.2), and `--no-revocation-check` was not given.
+    MetadataRevocationUnknown { certificates: Vec<String> },
 }
 
 /// A status report worth telling (not the certification history).
@@ -112,6 +118,9 @@ pub struct Verdict {
     /// Security-relevant reports in effect (not certifications).
     pub status_reports: Vec<ReportSummary>,
     pub problems: Vec<Problem>,
+    /// Whether the metadata's signer chain was checked against current CRLs
+    /// (false with `--no-revocation-check`); `None` without metadata.
+    pub metadata_revocation_checked: Option<bool>,
 }
 
 /// Statuses that deny a key is genuine (MDS3 §3.1.4 AuthenticatorStatus).
@@ -129,6 +138,8 @@ pub struct Evidence<'a> {
     pub auth_data: &'a [u8],
     pub att_stmt: &'a Value,
     pub client_data_hash: &'a [u8],
+    /// The RP id the credential was made for: authData's rpIdHash must be its SHA-256.
+    pub rp_id: &'a str,
     pub get_info_aaguid: Uuid,
     /// The name fidoctl knows for getInfo's AAGUID (the registry's), which
     /// the verdict shows beside what the metadata proves.
@@ -151,6 +162,7 @@ impl Verdict {
             certification: None,
             status_reports: Vec::new(),
             problems: Vec::new(),
+            metadata_revocation_checked: None,
         }
     }
 
@@ -223,6 +235,14 @@ pub fn assess(evidence: &Evidence<'_>, mds: Option<&Blob>, now: SystemTime) -> V
                 }),
             );
         }
+        Err(StatementError::Crypto(e)) if e.is_unsupported() => {
+            return verdict.end(
+                Outcome::CannotProve,
+                Some(Reason::UnsupportedAlgorithm {
+                    detail: e.to_string(),
+                }),
+            );
+        }
         Err(e) => {
             return verdict.end(
                 Outcome::NotGenuine,
@@ -232,6 +252,21 @@ pub fn assess(evidence: &Evidence<'_>, mds: Option<&Blob>, now: SystemTime) -> V
             );
         }
     };
+    // WebAuthn §7.1 steps 13-14: made for this RP, with the user present.
+    let made_here = verified.auth_data.rp_id_hash
+        == crate::ctap::pin_protocol::sha256(evidence.rp_id.as_bytes());
+    if !made_here || verified.auth_data.flags & super::auth_data::FLAG_UP == 0 {
+        let detail = if made_here {
+            "the key did not set the user-present flag: it made the credential without a touch"
+                .to_string()
+        } else {
+            format!(
+                "the credential's rpIdHash is not SHA-256 of {}: the key answered for another site",
+                evidence.rp_id
+            )
+        };
+        return verdict.end(Outcome::NotGenuine, Some(Reason::Statement { detail }));
+    }
     let credential = verified
         .auth_data
         .credential
@@ -272,8 +307,17 @@ pub fn assess(evidence: &Evidence<'_>, mds: Option<&Blob>, now: SystemTime) -> V
             }),
         );
     }
-    if mds.is_none() {
+    let Some(blob) = mds else {
         return verdict.end(Outcome::CannotProve, Some(Reason::NoMetadata));
+    };
+    verdict.metadata_revocation_checked = Some(!blob.revocation_skipped);
+    if !blob.revocation_settled() {
+        return verdict.end(
+            Outcome::CannotProve,
+            Some(Reason::MetadataRevocationUnknown {
+                certificates: blob.revocation.unchecked.clone(),
+            }),
+        );
     }
     let Some(entry) = entry else {
         return verdict.end(Outcome::CannotProve, Some(Reason::NotInMetadata { aaguid }));
@@ -325,5 +369,52 @@ pub fn assess(evidence: &Evidence<'_>, mds: Option<&Blob>, now: SystemTime) -> V
         verdict.end(Outcome::Genuine, None)
     } else {
         verdict.end(Outcome::GenuineWithProblems, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RP: &str = "fidoctl.invalid";
+
+    /// authData with attested credential data (and a COSE map), format none.
+    fn auth_data(rp: &str, flags: u8) -> Vec<u8> {
+        let mut a = crate::ctap::pin_protocol::sha256(rp.as_bytes()).to_vec();
+        a.push(flags);
+        a.extend_from_slice(&[0, 0, 0, 1]);
+        a.extend_from_slice(&[0x11; 16]);
+        a.extend_from_slice(&[0, 1, 0xAB]);
+        a.push(0xA0); // an empty CBOR map: the key is not read for format none
+        a
+    }
+
+    fn verdict_for(auth_data: &[u8]) -> Verdict {
+        let evidence = Evidence {
+            format: "none",
+            auth_data,
+            att_stmt: &Value::Map(vec![]),
+            client_data_hash: &[0; 32],
+            rp_id: RP,
+            get_info_aaguid: Uuid::from_bytes([0x11; 16]),
+            claimed_model: None,
+        };
+        assess(&evidence, None, SystemTime::now())
+    }
+
+    #[test]
+    fn a_credential_for_another_site_or_without_presence_is_not_genuine() {
+        let up_at = super::super::auth_data::FLAG_UP | 0x40;
+        assert_eq!(
+            verdict_for(&auth_data(RP, up_at)).reason,
+            Some(Reason::NoAttestation),
+            "the honest one goes on to the attestation"
+        );
+        let other = verdict_for(&auth_data("example.com", up_at));
+        assert_eq!(other.outcome, Outcome::NotGenuine);
+        assert!(format!("{:?}", other.reason).contains("rpIdHash"));
+        let absent = verdict_for(&auth_data(RP, 0x40));
+        assert_eq!(absent.outcome, Outcome::NotGenuine);
+        assert!(format!("{:?}", absent.reason).contains("user-present"));
     }
 }

@@ -36,6 +36,7 @@ pub fn run(ctx: &Context) -> Result<()> {
             auth_data: &object.auth_data,
             att_stmt: &object.att_stmt,
             client_data_hash: &object.client_data_hash,
+            rp_id: crate::device::ctap2::make_credential::THROWAWAY_RP,
             get_info_aaguid,
             claimed_model: crate::aaguid::lookup(&get_info_aaguid).map(str::to_string),
         },

@@ -44,46 +44,64 @@ fn update(ctx: &Context, url: &str) -> Result<()> {
     mds::check_source_url(url).map_err(|why| mds_view::url_refused(url, why))?;
     let blob_path = cache::blob_path().ok_or_else(mds_view::no_cache_dir)?;
     let crl_dir = cache::crl_dir().expect("a cache dir gives a CRL dir");
-    let roots = mds::trusted_roots(ctx.mds_root.as_deref())
-        .map_err(|e| mds_view::bad_root(ctx.mds_root.as_deref().unwrap_or(&blob_path), &e))?;
+    let settings = ctx.mds_settings()?;
     let agent = agent();
     let bytes = get(&agent, url, BLOB_LIMIT).map_err(|e| mds_view::download_failed(url, &e))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| mds_view::download_failed(url, "the answer is not text"))?;
+    let now = SystemTime::now();
+    let refused = |e: &mds::MdsError| mds_view::downloaded_blob_refused(url, e);
 
-    // The CRLs the signer chain names, fetched before verifying so they count.
-    let mut crl_failures = Vec::new();
-    let mut crls_saved = 0;
-    if let Ok(chain) = mds::signer_chain(&text) {
-        let mut urls: Vec<String> = chain.iter().flat_map(|c| c.crl_urls()).collect();
-        urls.dedup();
-        for crl_url in urls {
-            match get(&agent, &crl_url, CRL_LIMIT) {
-                Ok(der) if crate::pki::x509::Crl::from_der(&der).is_ok() => {
-                    crate::paths::write_atomic(
-                        &crl_dir.join(cache::crl_file_name(&crl_url)),
-                        &der,
-                    )?;
-                    crls_saved += 1;
+    // The signer's path first: CRLs are fetched only for a path that verified.
+    let mut crls = cache::crls();
+    let first = settings
+        .verify(&text, &crls, now)
+        .map_err(|e| refused(&e))?;
+    let held = cache::highest_seen(&first.root_fingerprint);
+    if let Some(highest) = held.filter(|&h| first.no <= h) {
+        if first.no == highest {
+            print!("{}", mds_view::already_current(first.no, &blob_path));
+            return Ok(());
+        }
+        return Err(refused(&mds::MdsError::Rollback {
+            no: first.no,
+            highest,
+        }));
+    }
+    let mut fetched = Vec::new();
+    let mut failures = Vec::new();
+    for (cert, issuer) in first.path.iter().zip(first.issuers()) {
+        for crl_url in cert.crl_urls() {
+            match get(&agent, &crl_url, CRL_LIMIT)
+                .map(|der| (crate::pki::x509::Crl::from_der(&der), der))
+            {
+                Ok((Ok(crl), der)) if crl.issued_by(issuer) => {
+                    fetched.push((crl_url, der));
+                    crls.push(crl);
                 }
-                Ok(_) => crl_failures.push(format!("{crl_url}: not a DER CRL")),
-                Err(e) => crl_failures.push(format!("{crl_url}: {e}")),
+                Ok((Ok(_), _)) => {
+                    failures.push(format!("{crl_url}: not signed by {}", issuer.subject()))
+                }
+                Ok((Err(_), _)) => failures.push(format!("{crl_url}: not a DER CRL")),
+                Err(e) => failures.push(format!("{crl_url}: {e}")),
             }
         }
     }
-    let blob = mds::verify(
-        &text,
-        &mds::Trust {
-            roots: &roots,
-            crls: &cache::crls(),
-            now: SystemTime::now(),
-        },
-    )
-    .map_err(|e| mds_view::downloaded_blob_refused(url, &e))?;
+    // Again with the fresh CRLs: a revoked signer is refused here.
+    let blob = settings
+        .verify(&text, &crls, now)
+        .map_err(|e| refused(&e))?;
+    if !blob.revocation_settled() {
+        return Err(mds_view::revocation_unproven(url, &blob, &failures));
+    }
+    for (crl_url, der) in &fetched {
+        crate::paths::write_atomic(&crl_dir.join(cache::crl_file_name(crl_url)), der)?;
+    }
     crate::paths::write_atomic(&blob_path, text.as_bytes())?;
+    cache::record_seen(&blob.root_fingerprint, blob.no);
     print!(
         "{}",
-        mds_view::updated(&blob, &blob_path, crls_saved, &crl_failures)
+        mds_view::updated(&blob, &blob_path, fetched.len(), &failures)
     );
     Ok(())
 }

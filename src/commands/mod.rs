@@ -41,6 +41,8 @@ pub struct Context {
     pub trace: bool,
     pub mds: Option<std::path::PathBuf>,
     pub mds_root: Option<std::path::PathBuf>,
+    pub mds_signer: Option<String>,
+    pub no_revocation_check: bool,
     round_trips: Cell<u32>,
     cancel: CancelToken,
 }
@@ -54,6 +56,8 @@ impl Context {
             trace: cli.trace,
             mds: cli.mds.clone(),
             mds_root: cli.mds_root.clone(),
+            mds_signer: cli.mds_signer.clone(),
+            no_revocation_check: cli.no_revocation_check,
             round_trips: Cell::new(0),
             cancel: CancelToken::default(),
         }
@@ -189,29 +193,38 @@ impl Context {
         })
     }
 
+    /// How MDS BLOBs are trusted: `--mds-root`, `--mds-signer`, `--no-revocation-check`.
+    pub fn mds_settings(&self) -> Result<crate::mds::Settings> {
+        crate::mds::Settings::new(
+            self.mds_root.as_deref(),
+            self.mds_signer.as_deref(),
+            !self.no_revocation_check,
+        )
+        .map_err(|e| {
+            let path = self
+                .mds_root
+                .as_deref()
+                .unwrap_or(std::path::Path::new("?"));
+            crate::ui::mds_view::bad_root(path, &e)
+        })
+    }
+
     /// The verified MDS BLOB: `--mds FILE`, else the cached copy of `fidoctl
     /// mds update`, else none. With `strict` (attest), a cached BLOB that fails
     /// verification is an error too, not a warning.
     pub fn metadata(&self, strict: bool) -> Result<Option<crate::mds::Blob>> {
         use crate::ui::mds_view;
-        let roots = crate::mds::trusted_roots(self.mds_root.as_deref()).map_err(|e| {
-            let path = self
-                .mds_root
-                .as_deref()
-                .unwrap_or(std::path::Path::new("?"));
-            mds_view::bad_root(path, &e)
-        })?;
-        let crls = crate::mds::cache::crls();
+        let settings = self.mds_settings()?;
         let now = std::time::SystemTime::now();
         if let Some(path) = &self.mds {
-            return crate::mds::load_blob(path, &roots, &crls, now)
+            return crate::mds::load_blob(path, &settings, now)
                 .map(Some)
                 .map_err(|e| mds_view::bad_blob(path, &e));
         }
         let Some(cached) = crate::mds::cache::blob_path().filter(|p| p.exists()) else {
             return Ok(None);
         };
-        match crate::mds::load_blob(&cached, &roots, &crls, now) {
+        match crate::mds::load_blob(&cached, &settings, now) {
             Ok(blob) => Ok(Some(blob)),
             Err(e) if strict => Err(mds_view::bad_blob(&cached, &e)),
             Err(e) => {

@@ -2,9 +2,13 @@
 //! Service v3.1 §3.2 "Metadata BLOB object processing rules"): the BLOB is a
 //! JWS (compact form) whose header carries the signer's chain in `x5c`; the
 //! chain must reach a trusted root (the FIDO Alliance's, embedded, or the one
-//! given with `--mds-root`), no certificate of it may be revoked by a CRL at
-//! hand, the signature must verify, and `nextUpdate` must not have passed.
-//! A BLOB that fails any of these is refused with the reason, never used.
+//! given with `--mds-root`), the signer must be the metadata service itself
+//! (not any certificate under a public web root), no certificate of it may be
+//! revoked by a CRL at hand, the signature must verify, and `nextUpdate` must
+//! not have passed. A BLOB that fails any of these is refused with the
+//! reason, never used. Whether every certificate was shown unrevoked by a
+//! current CRL is kept with the BLOB ([`Blob::revocation`]): `attest` proves
+//! nothing without it.
 
 use std::time::SystemTime;
 
@@ -44,6 +48,12 @@ pub enum MdsError {
     Stale { next_update: String },
     #[error("{0}")]
     Io(String),
+    #[error("the BLOB was signed by {subject}, not by {expected}")]
+    WrongSigner { subject: String, expected: String },
+    #[error(
+        "the BLOB is number {no}, older than number {highest} already seen: an old BLOB could hide a later revocation (FIDO MDS3 §3.1.7)"
+    )]
+    Rollback { no: u64, highest: u64 },
 }
 
 /// One statusReports member (MDS3 §3.1.3).
@@ -149,9 +159,35 @@ pub struct Blob {
     pub signer: String,
     /// The root its chain reached.
     pub root: String,
-    /// Certificates of the chain a CRL covered.
-    pub crl_checked: usize,
-    pub stale_crls: Vec<String>,
+    /// Which certificates of the signer's path a current CRL showed unrevoked.
+    pub revocation: chain::Revocation,
+    /// The certificates of the signer's path, leaf first, without the root
+    /// (whose CRLs `mds update` fetches).
+    pub path: Vec<Cert>,
+    /// The root the path reached.
+    pub anchor: Cert,
+    /// How the signer was recognised.
+    pub signer_rule: SignerRule,
+    /// SHA-256 of the root the path reached: BLOB numbers count per root.
+    pub root_fingerprint: String,
+    /// `--no-revocation-check`: revocation was not required (said in every verdict).
+    pub revocation_skipped: bool,
+}
+
+impl Blob {
+    /// Every certificate of the signer's path shown unrevoked by a current
+    /// CRL, or the user chose not to require it.
+    pub fn revocation_settled(&self) -> bool {
+        self.revocation_skipped || self.revocation.complete()
+    }
+
+    /// The issuer of each certificate of [`Blob::path`], in order.
+    pub fn issuers(&self) -> impl Iterator<Item = &Cert> {
+        self.path
+            .iter()
+            .skip(1)
+            .chain(std::iter::once(&self.anchor))
+    }
 }
 
 impl Blob {
@@ -207,9 +243,55 @@ fn split(text: &str) -> Result<(&str, &str, &str), MdsError> {
     }
 }
 
-/// What verification trusts: the roots, the CRLs at hand and the clock.
+/// The FIDO Alliance's BLOB signer: its TLS certificate for this name.
+pub const FIDO_SIGNER_NAME: &str = "mds.fidoalliance.org";
+/// Its organisation; written "FIDO ALLIANCE, INC." in 2021, "Fido Alliance, Inc." in 2026.
+const FIDO_ORGANISATION: &str = "fido alliance, inc.";
+
+/// Which certificate under the roots may sign a BLOB.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignerRule {
+    /// The built-in root: only the metadata service's own certificate
+    /// (dNSName or CN mds.fidoalliance.org, O FIDO Alliance, Inc., not a CA,
+    /// digitalSignature), since Root R46 also anchors every GlobalSign web site.
+    FidoAlliance,
+    /// `--mds-root` with `--mds-signer NAME`: a certificate with that DNS name or CN.
+    Named(String),
+    /// `--mds-root` alone: any certificate under that root (said in the output).
+    AnyUnderRoot,
+}
+
+impl SignerRule {
+    fn check(&self, signer: &Cert) -> Result<(), MdsError> {
+        use x509_cert::ext::pkix::KeyUsages;
+        let wrong = |expected: &str| MdsError::WrongSigner {
+            subject: signer.subject(),
+            expected: expected.to_string(),
+        };
+        match self {
+            SignerRule::AnyUnderRoot => Ok(()),
+            SignerRule::Named(name) if signer.is_named(name) => Ok(()),
+            SignerRule::Named(name) => Err(wrong(name)),
+            SignerRule::FidoAlliance => {
+                let expected = "the FIDO Alliance's metadata service (mds.fidoalliance.org, FIDO Alliance, Inc., not a CA, for digital signatures)";
+                let organisation = signer
+                    .subject_attr(crate::pki::x509::attr::ORGANIZATION)
+                    .iter()
+                    .any(|o| o.eq_ignore_ascii_case(FIDO_ORGANISATION));
+                let fits = signer.is_named(FIDO_SIGNER_NAME)
+                    && organisation
+                    && signer.is_ca() != Some(true)
+                    && signer.key_usage_allows(KeyUsages::DigitalSignature) == Some(true);
+                if fits { Ok(()) } else { Err(wrong(expected)) }
+            }
+        }
+    }
+}
+
+/// What verification trusts: the roots, the signer rule, the CRLs at hand and the clock.
 pub struct Trust<'a> {
     pub roots: &'a [Cert],
+    pub signer: &'a SignerRule,
     pub crls: &'a [Crl],
     pub now: SystemTime,
 }
@@ -246,17 +328,15 @@ pub fn verify(text: &str, trust: &Trust<'_>) -> Result<Blob, MdsError> {
         .map(|c| Cert::from_base64(c))
         .collect::<Result<_, _>>()?;
     let path = chain::build(&chain[0], &chain[1..], trust.roots, trust.now)?;
-    let crls = chain::check_crls(&path, trust.crls, trust.now)?;
+    trust.signer.check(&chain[0])?;
+    let revocation = chain::check_revocation(&path, trust.crls, trust.now)?;
+    let key = chain[0].public_key().map_err(MdsError::Crypto)?;
+    key.check_jws_curve(&header.alg).map_err(MdsError::Crypto)?;
 
     let signing_input = format!("{header_b64}.{payload_b64}");
     let signature = b64url(sig_b64, "signature")?;
     let encoding = EcdsaEncoding::Raw; // JWS ES256 is r ‖ s (RFC 7518 §3.4)
-    match chain[0].public_key().map_err(MdsError::Crypto)?.verify(
-        alg,
-        encoding,
-        signing_input.as_bytes(),
-        &signature,
-    ) {
+    match key.verify(alg, encoding, signing_input.as_bytes(), &signature) {
         Ok(()) => {}
         Err(CryptoError::BadSignature | CryptoError::MalformedSignature) => {
             return Err(MdsError::BadSignature);
@@ -278,8 +358,12 @@ pub fn verify(text: &str, trust: &Trust<'_>) -> Result<Blob, MdsError> {
         entries: payload.entries,
         signer: chain[0].subject(),
         root: path.anchor.subject(),
-        crl_checked: crls.checked,
-        stale_crls: crls.stale,
+        revocation,
+        path: path.certs,
+        anchor: path.anchor.clone(),
+        signer_rule: trust.signer.clone(),
+        root_fingerprint: path.anchor.sha256_hex(),
+        revocation_skipped: false,
     })
 }
 
@@ -309,15 +393,88 @@ mod tests {
     }
 
     fn verify_with_test_root(text: &str) -> Result<Blob, MdsError> {
+        verify_as(text, &SignerRule::AnyUnderRoot, &[])
+    }
+
+    fn verify_as(text: &str, signer: &SignerRule, crls: &[Crl]) -> Result<Blob, MdsError> {
         let roots = Cert::load_many(test_data("test-mds-root.pem").as_bytes()).unwrap();
         verify(
             text,
             &Trust {
                 roots: &roots,
-                crls: &[],
+                signer,
+                crls,
                 now: SystemTime::now(),
             },
         )
+    }
+
+    fn crl(file: &str) -> Crl {
+        let path = format!("{}/tests/data/mds/{file}", env!("CARGO_MANIFEST_DIR"));
+        Crl::from_der(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn under_the_fidoalliance_rule_only_the_metadata_service_signs() {
+        let fido = SignerRule::FidoAlliance;
+        // Named mds.fidoalliance.org, "Fido Alliance, Inc." in 2026's case.
+        verify_as(&test_data("blob-fido-named.jwt"), &fido, &[]).unwrap();
+        for (file, why) in [
+            ("blob.jwt", "another name"),
+            ("blob-other-leaf.jwt", "another name"),
+            ("blob-fido-named-wrong-org.jwt", "another organisation"),
+            ("blob-fido-named-ca.jwt", "a CA certificate"),
+        ] {
+            let err = verify_as(&test_data(file), &fido, &[]).unwrap_err();
+            assert!(
+                matches!(err, MdsError::WrongSigner { .. }),
+                "{file} ({why}): {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_named_signer_refuses_another_certificate_under_the_same_root() {
+        let named = SignerRule::Named("fidoctl TEST MDS BLOB signer".into());
+        verify_as(&test_data("blob.jwt"), &named, &[]).unwrap();
+        let err = verify_as(&test_data("blob-other-leaf.jwt"), &named, &[]).unwrap_err();
+        assert!(err.to_string().contains("some other service"), "{err}");
+        // Without a name, any certificate under the root signs (and the output says so).
+        let any = verify_with_test_root(&test_data("blob-other-leaf.jwt")).unwrap();
+        assert_eq!(any.signer_rule, SignerRule::AnyUnderRoot);
+    }
+
+    #[test]
+    fn only_a_current_crl_proves_the_signer_unrevoked() {
+        let any = SignerRule::AnyUnderRoot;
+        let none = verify_as(&test_data("blob.jwt"), &any, &[]).unwrap();
+        assert_eq!(none.revocation.checked, 0);
+        assert!(!none.revocation_settled());
+        assert!(none.revocation.unchecked[0].contains("MDS BLOB signer"));
+        let expired = verify_as(&test_data("blob.jwt"), &any, &[crl("crl-expired.crl")]).unwrap();
+        assert!(
+            !expired.revocation_settled(),
+            "an expired CRL proves nothing"
+        );
+        let current = verify_as(&test_data("blob.jwt"), &any, &[crl("crl-empty.crl")]).unwrap();
+        assert!(current.revocation_settled());
+        assert_eq!(current.revocation.checked, 1);
+    }
+
+    #[test]
+    fn jws_ties_es256_to_p256() {
+        // The ES256 test BLOB, its header claiming ES384 over the same P-256 key.
+        let text = test_data("blob-es256.jwt");
+        let (h, p, s) = split(&text).unwrap();
+        let header = String::from_utf8(b64url(h, "header").unwrap())
+            .unwrap()
+            .replace("ES256", "ES384");
+        let forged = format!("{}.{p}.{s}", URL_SAFE_NO_PAD.encode(header));
+        let err = verify_with_test_root(&forged).unwrap_err();
+        assert!(
+            err.to_string().contains("ES384 with an ECDSA P-256 key"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -381,6 +538,7 @@ mod tests {
             &test_data("blob.jwt"),
             &Trust {
                 roots: &roots,
+                signer: &SignerRule::AnyUnderRoot,
                 crls: &[crl],
                 now: SystemTime::now(),
             },

@@ -39,6 +39,33 @@ pub fn crls() -> Vec<Crl> {
         .collect()
 }
 
+const SEEN: &str = "mds3-seen.json";
+
+/// The highest BLOB number seen under a root (by its SHA-256), if any.
+pub fn highest_seen(root: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(dir()?.join(SEEN)).ok()?;
+    let seen: std::collections::BTreeMap<String, u64> = serde_json::from_str(&text).ok()?;
+    seen.get(root).copied()
+}
+
+/// Remembers `no` for `root` when it is the highest yet; failing to is no
+/// failure (the cached BLOB's own number still guards `mds update`).
+pub fn record_seen(root: &str, no: u64) {
+    let Some(path) = dir().map(|d| d.join(SEEN)) else {
+        return;
+    };
+    let mut seen: std::collections::BTreeMap<String, u64> = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    if seen.get(root).is_some_and(|&h| h >= no) {
+        return;
+    }
+    seen.insert(root.to_string(), no);
+    let text = serde_json::to_string_pretty(&seen).expect("numbers serialize");
+    let _ = crate::paths::write_atomic(&path, text.as_bytes());
+}
+
 /// A file name for the CRL at `url`: its host and path, made safe.
 pub fn crl_file_name(url: &str) -> String {
     let trimmed = url

@@ -10,29 +10,80 @@ use crate::pki::x509::{Cert, Crl};
 pub mod blob;
 pub mod cache;
 
-pub use blob::{Blob, Entry, FIDO_MDS_URL, MdsError, StatusReport, Trust, signer_chain, verify};
+pub use blob::{
+    Blob, Entry, FIDO_MDS_URL, MdsError, SignerRule, StatusReport, Trust, signer_chain, verify,
+};
 
-/// The roots an MDS BLOB's signer must chain to: those of `file` (PEM or
-/// DER; an enterprise's own metadata service), else the FIDO Alliance's.
-pub fn trusted_roots(file: Option<&Path>) -> Result<Vec<Cert>, MdsError> {
-    let bytes = match file {
-        Some(path) => std::fs::read(path)
-            .map_err(|e| MdsError::Io(format!("cannot read {}: {e}", path.display())))?,
-        None => blob::FIDO_MDS_ROOT_PEM.as_bytes().to_vec(),
-    };
-    Cert::load_many(&bytes).map_err(MdsError::Certificate)
+/// How BLOBs are trusted, from the command line: the roots (`--mds-root`,
+/// else the FIDO Alliance's), which signer under them (`--mds-signer`), and
+/// whether revocation must be proven (`--no-revocation-check` says not).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub roots: Vec<Cert>,
+    pub signer: SignerRule,
+    pub revocation_check: bool,
 }
 
-/// Reads and verifies the BLOB at `path`.
-pub fn load_blob(
-    path: &Path,
-    roots: &[Cert],
-    crls: &[Crl],
-    now: SystemTime,
-) -> Result<Blob, MdsError> {
+impl Settings {
+    /// The roots of `root_file` (PEM or DER; an enterprise's own metadata
+    /// service), else the FIDO Alliance's with its signer pinned.
+    pub fn new(
+        root_file: Option<&Path>,
+        signer_name: Option<&str>,
+        revocation_check: bool,
+    ) -> Result<Self, MdsError> {
+        let (bytes, signer) = match root_file {
+            Some(path) => (
+                std::fs::read(path)
+                    .map_err(|e| MdsError::Io(format!("cannot read {}: {e}", path.display())))?,
+                signer_name.map_or(SignerRule::AnyUnderRoot, |n| SignerRule::Named(n.into())),
+            ),
+            None => (
+                blob::FIDO_MDS_ROOT_PEM.as_bytes().to_vec(),
+                signer_name.map_or(SignerRule::FidoAlliance, |n| SignerRule::Named(n.into())),
+            ),
+        };
+        Ok(Self {
+            roots: Cert::load_many(&bytes).map_err(MdsError::Certificate)?,
+            signer,
+            revocation_check,
+        })
+    }
+
+    fn trust<'a>(&'a self, crls: &'a [Crl], now: SystemTime) -> Trust<'a> {
+        Trust {
+            roots: &self.roots,
+            signer: &self.signer,
+            crls,
+            now,
+        }
+    }
+
+    /// Verifies `text` with the CRLs at hand.
+    pub fn verify(&self, text: &str, crls: &[Crl], now: SystemTime) -> Result<Blob, MdsError> {
+        let mut blob = blob::verify(text, &self.trust(crls, now))?;
+        blob.revocation_skipped = !self.revocation_check;
+        Ok(blob)
+    }
+}
+
+/// Reads and verifies the BLOB at `path` (`--mds FILE` or the cached copy)
+/// with the cached CRLs, and refuses one older than the newest this
+/// machine has seen under the same root (FIDO MDS3 §3.1.7), which it records.
+pub fn load_blob(path: &Path, settings: &Settings, now: SystemTime) -> Result<Blob, MdsError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| MdsError::Io(format!("cannot read {}: {e}", path.display())))?;
-    blob::verify(&text, &Trust { roots, crls, now })
+    let blob = settings.verify(&text, &cache::crls(), now)?;
+    match cache::highest_seen(&blob.root_fingerprint) {
+        Some(highest) if blob.no < highest => Err(MdsError::Rollback {
+            no: blob.no,
+            highest,
+        }),
+        _ => {
+            cache::record_seen(&blob.root_fingerprint, blob.no);
+            Ok(blob)
+        }
+    }
 }
 
 /// Why a BLOB or CRL address is refused before anything is fetched.

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use super::date;
 use super::x509::{Cert, Crl};
+use x509_cert::ext::pkix::KeyUsages;
 
 /// Longest path tried; real attestation and MDS chains have 2 to 4 links.
 const MAX_DEPTH: usize = 8;
@@ -31,6 +32,40 @@ pub enum ChainError {
     },
     #[error("the chain is longer than {MAX_DEPTH} certificates")]
     TooLong,
+    #[error("{subject} may not sign certificates (its keyUsage lacks keyCertSign)")]
+    NoKeyCertSign { subject: String },
+    #[error(
+        "{subject} allows {allowed} CA certificate(s) below it (pathLenConstraint), the chain has {below}"
+    )]
+    PathTooLong {
+        subject: String,
+        allowed: u8,
+        below: usize,
+    },
+    #[error("{subject} has a critical extension fidoctl does not know ({oids})")]
+    UnknownCriticalExtension { subject: String, oids: String },
+    #[error("the certificate {subject}: {detail}")]
+    Key { subject: String, detail: String },
+}
+
+/// RFC 5280 §4.2: a critical extension the reader does not understand means the
+/// certificate must be refused. And a key fidoctl would not trust (RSA below
+/// 2048 bits) refuses the certificate whatever signed it.
+fn check_extensions_and_key(cert: &Cert) -> Result<(), ChainError> {
+    let unknown = cert.unknown_critical_extensions();
+    if !unknown.is_empty() {
+        return Err(ChainError::UnknownCriticalExtension {
+            subject: cert.subject(),
+            oids: unknown.join(", "),
+        });
+    }
+    match cert.public_key() {
+        Err(e @ super::crypto::CryptoError::WeakKey { .. }) => Err(ChainError::Key {
+            subject: cert.subject(),
+            detail: e.to_string(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// A path that reached an anchor: the certificates from the leaf up, and the anchor.
@@ -68,6 +103,7 @@ pub fn build(
     let mut current = leaf.clone();
     loop {
         check_dates(&current, now)?;
+        check_extensions_and_key(&current)?;
         // The anchor itself (or a copy of it) in the chain ends the path.
         if let Some(anchor) = anchors.iter().find(|a| a.same_entity(&current)) {
             certs.pop();
@@ -102,6 +138,23 @@ pub fn build(
                 subject: next.subject(),
             });
         }
+        // RFC 5280 §6.1.4 (k), (l), (n): a CA must be allowed to sign
+        // certificates, and no more CAs may sit below it than it allows.
+        if next.key_usage_allows(KeyUsages::KeyCertSign) == Some(false) {
+            return Err(ChainError::NoKeyCertSign {
+                subject: next.subject(),
+            });
+        }
+        let below = certs.len() - 1;
+        if let Some(allowed) = next.path_len()
+            && below > usize::from(allowed)
+        {
+            return Err(ChainError::PathTooLong {
+                subject: next.subject(),
+                allowed,
+                below,
+            });
+        }
         if certs.len() >= MAX_DEPTH {
             return Err(ChainError::TooLong);
         }
@@ -111,25 +164,33 @@ pub fn build(
 }
 
 /// What the CRLs at hand say about a path. A CRL counts only when its
-/// issuer's key, in the path, signed it.
+/// issuer's key, in the path, signed it. Any CRL that lists a certificate
+/// revokes it, however old; only a current one (nextUpdate not passed)
+/// proves a certificate is not revoked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CrlCheck {
-    /// Certificates of the path that some CRL covered.
+pub struct Revocation {
+    /// Certificates of the path a current CRL covered.
     pub checked: usize,
-    /// CRLs used although past their nextUpdate.
-    pub stale: Vec<String>,
+    /// Subjects of the certificates no current CRL covered.
+    pub unchecked: Vec<String>,
 }
 
-pub fn check_crls(path: &Path, crls: &[Crl], now: SystemTime) -> Result<CrlCheck, ChainError> {
-    let mut result = CrlCheck::default();
+impl Revocation {
+    pub fn complete(&self) -> bool {
+        self.unchecked.is_empty()
+    }
+}
+
+pub fn check_revocation(
+    path: &Path,
+    crls: &[Crl],
+    now: SystemTime,
+) -> Result<Revocation, ChainError> {
+    let mut result = Revocation::default();
     for (i, cert) in path.certs.iter().enumerate() {
         let issuer = path.certs.get(i + 1).unwrap_or(&path.anchor);
-        let mut covered = false;
+        let mut current = false;
         for crl in crls.iter().filter(|c| c.issued_by(issuer)) {
-            covered = true;
-            if crl.next_update().is_some_and(|t| t < now) {
-                result.stale.push(crl.issuer());
-            }
             if let Some(when) = crl.lists(cert) {
                 return Err(ChainError::Revoked {
                     subject: cert.subject(),
@@ -137,8 +198,68 @@ pub fn check_crls(path: &Path, crls: &[Crl], now: SystemTime) -> Result<CrlCheck
                     date: date(when),
                 });
             }
+            current |= crl.next_update().is_some_and(|t| t >= now);
         }
-        result.checked += usize::from(covered);
+        if current {
+            result.checked += 1;
+        } else {
+            result.unchecked.push(cert.subject());
+        }
     }
     Ok(result)
+}
+
+#[cfg(test)]
+mod path_rules {
+    //! The paths of tests/data/pki (scripts/gen-test-pki), each breaking one rule.
+    use super::*;
+
+    fn load(file: &str) -> Vec<Cert> {
+        let path = format!("{}/tests/data/pki/{file}", env!("CARGO_MANIFEST_DIR"));
+        Cert::load_many(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    fn build_from(file: &str) -> Result<Path, ChainError> {
+        let chain = load(file);
+        build(&chain[0], &chain[1..], &load("root.pem"), SystemTime::now())
+    }
+
+    #[test]
+    fn a_good_leaf_reaches_the_root() {
+        assert_eq!(build_from("fine.pem").unwrap().certs.len(), 1);
+    }
+
+    #[test]
+    fn path_len_constraint_is_enforced() {
+        let err = build_from("pathlen-chain.pem").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ChainError::PathTooLong {
+                    allowed: 0,
+                    below: 1,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_ca_without_key_cert_sign_signs_nothing() {
+        let err = build_from("no-keycertsign-chain.pem").unwrap_err();
+        assert!(matches!(err, ChainError::NoKeyCertSign { .. }), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_critical_extension_is_refused() {
+        let err = build_from("unknown-critical.pem").unwrap_err();
+        assert!(err.to_string().contains("1.3.6.1.4.1.99999.1"), "{err}");
+    }
+
+    #[test]
+    fn rsa_below_2048_bits_is_refused() {
+        let err = build_from("rsa-1024.pem").unwrap_err();
+        assert!(err.to_string().contains("1024 bits"), "{err}");
+    }
 }

@@ -56,7 +56,22 @@ pub enum CryptoError {
     BadSignature,
     #[error("the key ({key}) does not match the signature algorithm ({alg:?})")]
     KeyAlgorithmMismatch { key: &'static str, alg: SigAlg },
+    #[error("the RSA key has {bits} bits; at least {MIN_RSA_BITS} are required")]
+    WeakKey { bits: usize },
 }
+
+impl CryptoError {
+    /// An algorithm or key fidoctl cannot check: nothing is disproven by it.
+    pub fn is_unsupported(&self) -> bool {
+        matches!(
+            self,
+            CryptoError::UnsupportedAlgorithm(_) | CryptoError::UnsupportedKey(_)
+        )
+    }
+}
+
+/// RSA keys below this are refused (NIST SP 800-131A; the FIDO roots use 2048 and more).
+pub const MIN_RSA_BITS: usize = 2048;
 
 const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
@@ -117,9 +132,13 @@ impl PublicKey {
         let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|_| CryptoError::MalformedKey)?;
         let oid = spki.algorithm.oid;
         if oid == RSA_ENCRYPTION {
-            return rsa::PublicKey::try_from(spki)
-                .map(|k| PublicKey::Rsa(Box::new(k)))
-                .map_err(|_| CryptoError::MalformedKey);
+            use rsa::traits::PublicKeyParts;
+            let key = rsa::PublicKey::try_from(spki).map_err(|_| CryptoError::MalformedKey)?;
+            let bits = key.size() * 8;
+            if bits < MIN_RSA_BITS {
+                return Err(CryptoError::WeakKey { bits });
+            }
+            return Ok(PublicKey::Rsa(Box::new(key)));
         }
         if oid != EC_PUBLIC_KEY {
             return Err(CryptoError::UnsupportedKey(oid.to_string()));
@@ -167,6 +186,24 @@ impl PublicKey {
         match self {
             PublicKey::P256(k) => Some(k.to_sec1_point(false).as_bytes().to_vec()),
             _ => None,
+        }
+    }
+
+    /// JWS ties each ECDSA algorithm to one curve (RFC 7518 §3.4): ES256 to
+    /// P-256, ES384 to P-384; X.509 does not, so only JWS checks this.
+    pub fn check_jws_curve(&self, alg: &str) -> Result<(), CryptoError> {
+        let fits = match (self, alg) {
+            (PublicKey::P256(_), "ES256") | (PublicKey::P384(_), "ES384") => true,
+            (PublicKey::P256(_) | PublicKey::P384(_), _) => false,
+            (PublicKey::Rsa(_), _) => true,
+        };
+        if fits {
+            Ok(())
+        } else {
+            Err(CryptoError::UnsupportedAlgorithm(format!(
+                "{alg} with an {} key",
+                self.kind()
+            )))
         }
     }
 

@@ -13,7 +13,10 @@ use x509_cert::crl::CertificateList;
 use x509_cert::der::asn1::ObjectIdentifier;
 use x509_cert::der::{Decode, Encode, Tag, Tagged};
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
-use x509_cert::ext::pkix::{BasicConstraints, CrlDistributionPoints, SubjectKeyIdentifier};
+use x509_cert::ext::pkix::{
+    BasicConstraints, CrlDistributionPoints, KeyUsage, KeyUsages, SubjectAltName,
+    SubjectKeyIdentifier,
+};
 
 use super::crypto::{CryptoError, EcdsaEncoding, PublicKey, SigAlg};
 
@@ -223,6 +226,73 @@ impl Cert {
         BasicConstraints::from_der(ext.extn_value.as_bytes())
             .ok()
             .map(|b| b.ca)
+    }
+
+    /// basicConstraints pathLenConstraint, where given.
+    pub fn path_len(&self) -> Option<u8> {
+        let ext = self.extension(BASIC_CONSTRAINTS)?;
+        BasicConstraints::from_der(ext.extn_value.as_bytes())
+            .ok()?
+            .path_len_constraint
+    }
+
+    /// Whether keyUsage allows `usage`; `None` without the extension.
+    pub fn key_usage_allows(&self, usage: KeyUsages) -> Option<bool> {
+        let ext = self.extension(ObjectIdentifier::new_unwrap("2.5.29.15"))?;
+        Some(
+            KeyUsage::from_der(ext.extn_value.as_bytes())
+                .map(|k| k.0.contains(usage))
+                .unwrap_or(false),
+        )
+    }
+
+    /// The dNSName entries of subjectAltName.
+    pub fn dns_names(&self) -> Vec<String> {
+        let Some(ext) = self.extension(ObjectIdentifier::new_unwrap("2.5.29.17")) else {
+            return Vec::new();
+        };
+        let Ok(names) = SubjectAltName::from_der(ext.extn_value.as_bytes()) else {
+            return Vec::new();
+        };
+        names
+            .0
+            .iter()
+            .filter_map(|n| match n {
+                GeneralName::DnsName(name) => Some(name.to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether its DNS names or common name are `name` (DNS names compare
+    /// without regard to ASCII case).
+    pub fn is_named(&self, name: &str) -> bool {
+        self.dns_names()
+            .iter()
+            .chain(self.subject_attr(attr::COMMON_NAME).iter())
+            .any(|n| n.eq_ignore_ascii_case(name))
+    }
+
+    /// Critical extensions other than those fidoctl reads (RFC 5280 §4.2:
+    /// a certificate with a critical extension the reader does not know
+    /// must be refused).
+    pub fn unknown_critical_extensions(&self) -> Vec<String> {
+        const KNOWN: [&str; 6] = [
+            "2.5.29.19", // basicConstraints
+            "2.5.29.15", // keyUsage
+            "2.5.29.17", // subjectAltName
+            "2.5.29.37", // extKeyUsage
+            "2.5.29.32", // certificatePolicies
+            "2.5.29.14", // subjectKeyIdentifier
+        ];
+        self.tbs()
+            .extensions()
+            .into_iter()
+            .flatten()
+            .filter(|e| e.critical && e.extn_id != AAGUID_EXTENSION)
+            .map(|e| e.extn_id.to_string())
+            .filter(|oid| !KNOWN.contains(&oid.as_str()))
+            .collect()
     }
 
     /// The id-fido-gen-ce-aaguid extension: `Ok(None)` when absent,

@@ -11,7 +11,10 @@
 //! `packed` (default), `none`, `self`, `fido-u2f`, and the forgeries
 //! `wrong-aaguid` (another profile's genuine certificate and key),
 //! `rogue-ca` (a certificate from a CA no metadata lists), `expired` (the
-//! batch certificate, expired in 2021) and `bad-signature` (a flipped bit).
+//! batch certificate, expired in 2021), `bad-signature` (a flipped bit),
+//! `no-basic-constraints` (a batch certificate without the extension
+//! WebAuthn §8.2.1 requires) and `eddsa` (a statement claiming COSE alg -8,
+//! EdDSA, which fidoctl cannot check).
 
 use std::sync::OnceLock;
 
@@ -37,10 +40,12 @@ pub enum Mode {
     RogueCa,
     Expired,
     BadSignature,
+    NoBasicConstraints,
+    EdDsa,
 }
 
 impl Mode {
-    const NAMES: [(&'static str, Mode); 8] = [
+    const NAMES: [(&'static str, Mode); 10] = [
         ("packed", Mode::Packed),
         ("none", Mode::None),
         ("self", Mode::SelfSigned),
@@ -49,6 +54,8 @@ impl Mode {
         ("rogue-ca", Mode::RogueCa),
         ("expired", Mode::Expired),
         ("bad-signature", Mode::BadSignature),
+        ("no-basic-constraints", Mode::NoBasicConstraints),
+        ("eddsa", Mode::EdDsa),
     ];
 
     pub fn parse(s: &str) -> Result<Self, String> {
@@ -83,6 +90,7 @@ struct Batch {
     cert: String,
     expired_cert: String,
     rogue_cert: String,
+    no_basic_constraints_cert: String,
 }
 
 fn pki() -> &'static Pki {
@@ -151,18 +159,19 @@ pub fn statement(
     let Some(own) = batch(profile) else {
         return ("none", Value::Map(vec![]));
     };
-    let packed = |sig: Vec<u8>, leaf: &str| {
+    let packed_as = |alg: i64, sig: Vec<u8>, leaf: &str| {
         let x5c = Value::Array(vec![
             cbor::bytes(&der(leaf)),
             cbor::bytes(&der(&pki().intermediate)),
         ]);
         let stmt = cbor::text_map(&[
-            ("alg", cbor::int(ES256)),
+            ("alg", cbor::int(alg)),
             ("sig", cbor::bytes(&sig)),
             ("x5c", x5c),
         ]);
         ("packed", stmt)
     };
+    let packed = |sig: Vec<u8>, leaf: &str| packed_as(ES256, sig, leaf);
     match mode {
         Mode::None => ("none", Value::Map(vec![])),
         Mode::SelfSigned => (
@@ -175,6 +184,12 @@ pub fn statement(
         Mode::Packed => packed(sign(&signing_key(own), &signed), &own.cert),
         Mode::Expired => packed(sign(&signing_key(own), &signed), &own.expired_cert),
         Mode::RogueCa => packed(sign(&signing_key(own), &signed), &own.rogue_cert),
+        Mode::NoBasicConstraints => packed(
+            sign(&signing_key(own), &signed),
+            &own.no_basic_constraints_cert,
+        ),
+        // COSE -8 (EdDSA) over an ES256 signature: what matters is the claim.
+        Mode::EdDsa => packed_as(-8, sign(&signing_key(own), &signed), &own.cert),
         Mode::WrongAaguid => {
             let other = batch(other_profile(profile)).expect("has a batch");
             packed(sign(&signing_key(other), &signed), &other.cert)

@@ -55,6 +55,13 @@ pub fn reason(r: &Reason) -> String {
             "the FIDO Alliance reports {status}{} for this model",
             since(effective_date)
         ),
+        Reason::UnsupportedAlgorithm { detail } => format!(
+            "the attestation uses {detail}, which fidoctl cannot check: nothing is wrong with it, but nothing is proven"
+        ),
+        Reason::MetadataRevocationUnknown { certificates } => format!(
+            "no current CRL shows the metadata's signer ({}) unrevoked: run `fidoctl mds update` to fetch them, or add --no-revocation-check to go without",
+            certificates.join(", ")
+        ),
     }
 }
 
@@ -115,6 +122,12 @@ pub fn render(device: &str, v: &Verdict) -> String {
     s.row("attestation", attestation(v.attestation, &v.format));
     if let Some(id) = v.certificate_aaguid {
         s.row("certificate for", id.to_string());
+    }
+    if v.metadata_revocation_checked == Some(false) {
+        s.row(
+            "metadata CRLs",
+            "not checked (--no-revocation-check): a revoked metadata signer would go unseen",
+        );
     }
     for (i, subject) in v.chain.iter().enumerate() {
         let label = match i {

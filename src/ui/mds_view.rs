@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::errors::{self, exit};
 use super::output::Section;
-use crate::mds::{Blob, MdsError, UrlRefusal};
+use crate::mds::{Blob, MdsError, SignerRule, UrlRefusal};
 
 /// `--mds-root FILE` unreadable or not a certificate.
 pub fn bad_root(path: &Path, e: &MdsError) -> anyhow::Error {
@@ -79,19 +79,57 @@ pub fn updated(blob: &Blob, saved: &Path, crls: usize, crl_failures: &[String]) 
     );
     s.row("signed by", blob.signer.clone());
     s.row("root", blob.root.clone());
-    s.row(
-        "CRLs",
-        if crls == 0 {
-            "none listed by the signer chain".to_string()
-        } else {
-            format!(
-                "{crls} saved, covering {} certificate(s) of the chain",
-                blob.crl_checked
-            )
-        },
-    );
+    s.row("CRLs", revocation_row(blob, crls));
+    if let Some(note) = signer_note(blob) {
+        s.row("signer", note);
+    }
     for failure in crl_failures {
         s.row("CRL not fetched", failure.clone());
     }
     s.render()
+}
+
+fn revocation_row(blob: &Blob, fetched: usize) -> String {
+    if blob.revocation_skipped {
+        return "not checked (--no-revocation-check)".to_string();
+    }
+    format!(
+        "{fetched} fetched; all {} certificate(s) of the signer chain shown unrevoked by a current CRL",
+        blob.revocation.checked
+    )
+}
+
+/// With `--mds-root` and no `--mds-signer`, whoever holds a certificate under that root may sign.
+pub fn signer_note(blob: &Blob) -> Option<String> {
+    match &blob.signer_rule {
+        SignerRule::AnyUnderRoot => Some(
+            "any certificate under the --mds-root root is trusted to sign BLOBs; name the expected one with --mds-signer NAME".to_string(),
+        ),
+        SignerRule::Named(_) | SignerRule::FidoAlliance => None,
+    }
+}
+
+/// `mds update` found the BLOB it already holds.
+pub fn already_current(no: u64, cached: &Path) -> String {
+    format!(
+        "The cached MDS BLOB {} (number {no}) is the latest: nothing changed.\n",
+        cached.display()
+    )
+}
+
+/// `mds update` could not show every certificate of the signer's chain unrevoked.
+pub fn revocation_unproven(url: &str, blob: &Blob, failures: &[String]) -> anyhow::Error {
+    let mut why = format!(
+        "no current CRL shows {} unrevoked",
+        blob.revocation.unchecked.join(", ")
+    );
+    if !failures.is_empty() {
+        why.push_str(&format!(" ({})", failures.join("; ")));
+    }
+    errors::user(
+        format!(
+            "the BLOB downloaded from {url} was refused, the cached copy is unchanged: {why}. Try again later, or add --no-revocation-check to take it without"
+        ),
+        exit::REFUSED,
+    )
 }
