@@ -14,10 +14,7 @@ use crate::device::ctap2::client_pin::UV_WAIT;
 use crate::device::ctap2::make_credential::{self, AttestationObject, THROWAWAY_RP};
 use crate::device::session::Permissions;
 use crate::device::{Device, Error as DeviceError};
-use crate::ui::{attest_view, errors, output, progress};
-
-const TOUCH: &str =
-    "Touch your key: it makes a throwaway credential for fidoctl.invalid to show its attestation";
+use crate::ui::{attest_view, output, progress};
 
 pub fn run(ctx: &Context) -> Result<()> {
     // Refuse a stale or badly signed BLOB before the key is touched.
@@ -50,18 +47,7 @@ pub fn run(ctx: &Context) -> Result<()> {
     }
     match verdict.outcome {
         Outcome::Genuine => Ok(()),
-        Outcome::GenuineWithProblems => Err(errors::user(
-            "the key is genuine, but its model has a reported security problem",
-            errors::exit::REFUSED,
-        )),
-        Outcome::NotGenuine => Err(errors::user(
-            "the key is not genuine",
-            errors::exit::REFUSED,
-        )),
-        Outcome::CannotProve => Err(errors::user(
-            "the key could not be proven genuine",
-            errors::exit::REFUSED,
-        )),
+        outcome => Err(attest_view::not_proven(outcome)),
     }
 }
 
@@ -69,7 +55,7 @@ pub fn run(ctx: &Context) -> Result<()> {
 /// the key requires it (or says so when asked without).
 fn make_throwaway(device: &mut Device) -> Result<AttestationObject> {
     if !make_credential::needs_pin(device.info()?) {
-        let mut touch = progress::touch_prompt(TOUCH);
+        let mut touch = progress::touch_prompt(attest_view::TOUCH);
         match make_credential::attest(device, None, UV_WAIT, &mut touch) {
             Ok(object) => return Ok(object),
             Err(e) if e.needs_user_verification() => {
@@ -90,7 +76,7 @@ fn make_throwaway(device: &mut Device) -> Result<AttestationObject> {
     }
     let permissions = Permissions::for_rp(permission::MAKE_CREDENTIAL, THROWAWAY_RP);
     let mut session = auth::pin_session(device, permissions)?;
-    let mut touch = progress::touch_prompt(TOUCH);
+    let mut touch = progress::touch_prompt(attest_view::TOUCH);
     Ok(make_credential::attest(
         device,
         Some(&mut session),

@@ -79,11 +79,9 @@ fn update(ctx: &Context, url: &str) -> Result<()> {
                     fetched.push((crl_url, der));
                     crls.push(crl);
                 }
-                Ok((Ok(_), _)) => {
-                    failures.push(format!("{crl_url}: not signed by {}", issuer.subject()))
-                }
-                Ok((Err(_), _)) => failures.push(format!("{crl_url}: not a DER CRL")),
-                Err(e) => failures.push(format!("{crl_url}: {e}")),
+                Ok((Ok(_), _)) => failures.push(mds_view::crl_not_signed_by(&crl_url, issuer)),
+                Ok((Err(_), _)) => failures.push(mds_view::crl_unreadable(&crl_url)),
+                Err(e) => failures.push(mds_view::crl_not_fetched(&crl_url, &e)),
             }
         }
     }

@@ -167,3 +167,19 @@ pub fn render(device: &str, v: &Verdict) -> String {
     out.push_str(&s.render());
     out
 }
+
+/// What the key is asked to do for `attest`.
+pub const TOUCH: &str =
+    "Touch your key: it makes a throwaway credential for fidoctl.invalid to show its attestation";
+
+/// The command's error when the verdict is not GENUINE (the verdict itself is on stdout).
+pub fn not_proven(outcome: Outcome) -> anyhow::Error {
+    let message = match outcome {
+        Outcome::GenuineWithProblems => {
+            "the key is genuine, but its model has a reported security problem"
+        }
+        Outcome::NotGenuine => "the key is not genuine",
+        Outcome::Genuine | Outcome::CannotProve => "the key could not be proven genuine",
+    };
+    super::errors::user(message, super::errors::exit::REFUSED)
+}

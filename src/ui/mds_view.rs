@@ -133,3 +133,16 @@ pub fn revocation_unproven(url: &str, blob: &Blob, failures: &[String]) -> anyho
         exit::REFUSED,
     )
 }
+
+/// Why a CRL named by the signer's path did not count.
+pub fn crl_not_signed_by(url: &str, issuer: &crate::pki::x509::Cert) -> String {
+    format!("{url}: not signed by {}", issuer.subject())
+}
+
+pub fn crl_unreadable(url: &str) -> String {
+    format!("{url}: not a DER CRL")
+}
+
+pub fn crl_not_fetched(url: &str, reason: &str) -> String {
+    format!("{url}: {reason}")
+}
