@@ -434,6 +434,26 @@ mod tests {
     }
 
     #[test]
+    fn the_2026_chain_shape_verifies_and_stops_at_the_anchor() {
+        // x5c: leaf, intermediate CA, then the root cross-signed by an older root.
+        let blob = verify_with_test_root(&test_data("blob-cross-signed.jwt")).unwrap();
+        assert!(
+            blob.root.contains("fidoctl TEST MDS Root CA"),
+            "{}",
+            blob.root
+        );
+        assert_eq!(
+            blob.path.len(),
+            2,
+            "leaf and intermediate, not the cross-signed copy"
+        );
+        assert_eq!(
+            blob.issuers().map(Cert::subject).collect::<Vec<_>>()[1],
+            blob.anchor.subject()
+        );
+    }
+
+    #[test]
     fn a_named_signer_refuses_another_certificate_under_the_same_root() {
         let named = SignerRule::Named("fidoctl TEST MDS BLOB signer".into());
         verify_as(&test_data("blob.jwt"), &named, &[]).unwrap();
