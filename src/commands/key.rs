@@ -17,8 +17,7 @@ use crate::device::pin::Pin;
 use crate::device::{Device, Feature};
 use crate::keystore::{Entry, Keystore, Known, MAX_NICKNAME};
 use crate::ui::errors::{self, UsageError, exit};
-use crate::ui::info_view::Naming;
-use crate::ui::key_view;
+use crate::ui::key_view::{self, Naming};
 use crate::ui::output::{self, Section};
 
 pub fn run(ctx: &Context, cmd: KeyCommand) -> Result<()> {

@@ -165,7 +165,7 @@ impl Context {
                     .and_then(|i| registry.as_ref()?.name(&i.aaguid))
                     .or_else(|| device.identity().product.clone());
                 let naming = key::naming(keystore.as_ref(), device);
-                crate::ui::info_view::key_choice(model.as_deref(), &naming)
+                crate::ui::key_view::key_choice(model.as_deref(), &naming)
             })
             .collect()
     }

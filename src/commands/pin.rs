@@ -10,8 +10,8 @@ use crate::device::ctap2::{AuthenticatorInfo, client_pin};
 use crate::device::pin::{MAX_PIN_BYTES, Pin, PinRules};
 use crate::device::{Device, Feature};
 use crate::ui::output::{self, Section};
+use crate::ui::pin_view;
 use crate::ui::{errors, prompt};
-use crate::ui::{info_view, pin_view};
 
 pub fn run(ctx: &Context, cmd: PinCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
@@ -75,7 +75,7 @@ fn status(ctx: &Context, device: &mut Device) -> Result<()> {
             s.locked = s.pin_set && retries.retries == 0;
         }
         s.uv_retries = counters.uv.known();
-        s.unreadable = info_view::unreadable(&counters);
+        s.unreadable = pin_view::unreadable(&counters);
         s.counters = Some(counters);
     }
     if ctx.json {
@@ -101,7 +101,7 @@ fn render_status(s: &Status) -> String {
     );
     sec.row_opt(
         "tries",
-        info_view::reading(&counters.pin, |r| info_view::pin_tries(r, s.pin_set)),
+        pin_view::reading(&counters.pin, |r| pin_view::pin_tries(r, s.pin_set)),
     );
     sec.row(
         "change required",
@@ -113,7 +113,7 @@ fn render_status(s: &Status) -> String {
     );
     sec.row(
         "length",
-        info_view::pin_length_words(&PinRules {
+        pin_view::pin_length_words(&PinRules {
             min_code_points: s.min_pin_length as usize,
             max_code_points: s.max_pin_length.map(|n| n as usize),
         }),
@@ -129,7 +129,7 @@ fn render_status(s: &Status) -> String {
     );
     sec.row_opt(
         "fingerprint tries",
-        info_view::reading(&counters.uv, |n| format!("{n} left")),
+        pin_view::reading(&counters.uv, |n| format!("{n} left")),
     );
     sec.render()
 }
@@ -138,7 +138,7 @@ fn render_status(s: &Status) -> String {
 /// prompt on a terminal, else FIDOCTL_NEW_PIN. A key with a complexity
 /// policy says so first.
 pub(super) fn read_new_pin(info: &AuthenticatorInfo) -> Result<Pin> {
-    if let Some(notice) = info_view::complexity_notice(info) {
+    if let Some(notice) = pin_view::complexity_notice(info) {
         eprintln!("{notice}");
     }
     let rules = PinRules::of(info);

@@ -19,7 +19,7 @@ use crate::device::identity::SameKey;
 use crate::device::{Device, DeviceSpec};
 use crate::keys;
 use crate::ui::errors::{self, exit};
-use crate::ui::info_view;
+use crate::ui::key_view;
 use crate::ui::progress::{self, Waiting};
 use crate::ui::prompt;
 
@@ -58,7 +58,7 @@ pub fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
         _ => None,
     };
     let title = match named {
-        Some(k) => info_view::key_title(Some(&name), Some(&k.entry.nickname)),
+        Some(k) => key_view::key_title(Some(&name), Some(&k.entry.nickname)),
         None => name.clone(),
     };
 

@@ -21,7 +21,7 @@ use crate::keys;
 use crate::ui::errors;
 use crate::ui::output::Section;
 use crate::ui::progress::Waiting;
-use crate::ui::{fingerprint_view, info_view, prompt};
+use crate::ui::{fingerprint_view, pin_view, prompt};
 
 /// How long we wait for a key to be plugged in.
 const INSERT_WAIT: Duration = Duration::from_secs(120);
@@ -105,7 +105,7 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
         eprintln!(
             "First, a PIN: {} (letters, digits, anything).\n\
              Sites ask for it (or a fingerprint) when you sign in; 8 wrong PINs lock the key.",
-            info_view::pin_length_words(&PinRules::of(&info))
+            pin_view::pin_length_words(&PinRules::of(&info))
         );
         let pin = pin::read_new_pin(&info)?;
         client_pin::set_pin(device, &pin).map_err(|e| pin::explain_new_pin_refusal(&info, e))?;
@@ -118,7 +118,7 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
             Reading::Known(r) => {
                 eprintln!(
                     "The key has a PIN (tries: {}).",
-                    info_view::pin_tries(r, true)
+                    pin_view::pin_tries(r, true)
                 )
             }
             Reading::Unknown(_) => {
