@@ -5,6 +5,7 @@ pub mod errors;
 pub mod fingerprint_view;
 pub mod info_view;
 pub mod key_view;
+pub mod large_blobs_view;
 pub mod mds_view;
 pub mod output;
 pub mod pin_view;
