@@ -11,3 +11,4 @@ pub mod output;
 pub mod pin_view;
 pub mod progress;
 pub mod prompt;
+pub mod reset_view;
