@@ -12,7 +12,7 @@ use crate::device::link::record::{self, Recorder, Recording};
 use crate::device::link::transcript::{Frame, Transcript};
 use crate::device::session::Permissions;
 use crate::device::{Feature, KeyIdentity};
-use crate::ui::{errors, output};
+use crate::ui::{capture_view as view, output};
 
 pub fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
     let (spec, known) = ctx.device_spec()?;
@@ -20,13 +20,7 @@ pub fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
         && path.exists()
         && !args.force
     {
-        return Err(errors::user(
-            format!(
-                "{} exists: choose another file or add --force to replace it",
-                path.display()
-            ),
-            errors::exit::USAGE,
-        ));
+        return Err(view::file_exists(path));
     }
     let recording = Recording::default();
     let tap = recording.clone();
@@ -68,22 +62,13 @@ pub fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
         .count();
     let transcript = Transcript {
         key: device_identity,
-        captured: Some(format!(
-            "{} by fidoctl {}",
-            output::utc_now(),
-            env!("CARGO_PKG_VERSION")
-        )),
+        captured: Some(view::stamp(&output::utc_now())),
         lines,
     };
     let text = transcript.render();
     let reports = transcript.lines.len();
     match &args.output {
-        Some(path) => std::fs::write(path, &text).map_err(|e| {
-            errors::user(
-                format!("cannot write {}: {e}", path.display()),
-                errors::exit::FAILURE,
-            )
-        })?,
+        Some(path) => std::fs::write(path, &text).map_err(|e| view::cannot_write(path, &e))?,
         None => print!("{text}"),
     }
     let file = args.output.as_ref().map(|p| p.display().to_string());
@@ -101,20 +86,14 @@ pub fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
         return Ok(());
     }
     eprintln!(
-        "Captured {reports} reports from {} ({}){}.",
-        spec.label(),
-        read.join(", "),
-        file.as_ref()
-            .map(|f| format!(" into {f}"))
-            .unwrap_or_default()
+        "{}",
+        view::captured(reports, &spec.label(), &read, file.as_deref())
     );
     if wildcards > 0 {
-        eprintln!(
-            "{wildcards} requests that depend on the PIN session are recorded as '> *' and the key's token is zeroed: the file holds no PIN, PIN hash or token."
-        );
+        eprintln!("{}", view::redacted(wildcards));
     }
     if let Some(f) = file {
-        eprintln!("Replay it without the key: fidoctl --device replay:{f} info");
+        eprintln!("{}", view::replay_hint(&f));
     }
     Ok(())
 }
