@@ -1,6 +1,7 @@
 //! Everything the user sees: every sentence (errors and one view per flow), prompts, progress and output formats.
 pub mod attest_view;
 pub mod capture_view;
+pub mod config_view;
 pub mod credentials_view;
 pub mod doctor_view;
 pub mod errors;

@@ -5,7 +5,9 @@ use crate::ctap::CtapStatus;
 use crate::device::PinRetries;
 use crate::device::ctap2::AuthenticatorInfo;
 use crate::device::ctap2::client_pin::{Counters, Reading, Unread};
-use crate::device::pin::{Longest, PinRules};
+use crate::device::pin::{Longest, PinRuleError, PinRules};
+use crate::ui::errors::{self, UsageError, exit};
+use crate::ui::output::Section;
 
 /// Below this many tries left, say so before asking.
 const WARN_BELOW: u64 = 4;
@@ -19,6 +21,69 @@ pub fn few_tries_warning(retries: PinRetries) -> Option<String> {
             if retries.retries == 1 { "try" } else { "tries" }
         )
     })
+}
+
+pub const SET: &str = "PIN set.";
+pub const CHANGED: &str = "PIN changed.";
+
+pub fn already_set() -> anyhow::Error {
+    errors::user(
+        "this key already has a PIN: use `fidoctl pin change`",
+        exit::REFUSED,
+    )
+}
+
+/// A new PIN that breaks the key's rules, refused before anything is sent.
+pub fn bad_new_pin(e: &PinRuleError) -> anyhow::Error {
+    UsageError(e.to_string()).into()
+}
+
+/// What `pin status` shows; `counters` is `None` on a key without a PIN.
+pub struct Status<'a> {
+    pub pin_set: bool,
+    pub force_pin_change: bool,
+    pub rules: PinRules,
+    pub complexity_policy: Option<bool>,
+    pub protocol: Option<u64>,
+    pub counters: Option<&'a Counters>,
+}
+
+/// `fidoctl pin status`.
+pub fn render_status(s: &Status<'_>) -> String {
+    let mut sec = Section::new("PIN");
+    let Some(counters) = s.counters else {
+        sec.row("PIN", "not supported by this key");
+        return sec.render();
+    };
+    sec.row(
+        "PIN",
+        if s.pin_set {
+            "set"
+        } else {
+            "not set (fidoctl pin set)"
+        },
+    );
+    sec.row_opt("tries", reading(&counters.pin, |r| pin_tries(r, s.pin_set)));
+    sec.row(
+        "change required",
+        if s.force_pin_change {
+            "yes: fidoctl pin change"
+        } else {
+            "no"
+        },
+    );
+    sec.row("length", pin_length_words(&s.rules));
+    sec.row_opt(
+        "complexity policy",
+        s.complexity_policy
+            .map(|on| if on { "on" } else { "off" }.to_string()),
+    );
+    sec.row_opt("auth protocol", s.protocol.map(|p| p.to_string()));
+    sec.row_opt(
+        "fingerprint tries",
+        reading(&counters.uv, |n| format!("{n} left")),
+    );
+    sec.render()
 }
 
 /// "at least 4 characters, at most 63 bytes of UTF-8" (or the key's own maximum).
