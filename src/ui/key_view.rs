@@ -10,6 +10,8 @@ use crate::keystore::KeystoreError;
 
 /// What a key is called when no model name is known.
 pub const GENERIC_MODEL: &str = "security key";
+/// The same, as a title.
+pub const GENERIC_MODEL_TITLE: &str = "Security key";
 
 /// A keystore path others could read, now the user's alone.
 pub fn tightened_warning(path: &Path) -> String {

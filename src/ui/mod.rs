@@ -15,3 +15,4 @@ pub mod pin_view;
 pub mod progress;
 pub mod prompt;
 pub mod reset_view;
+pub mod setup_view;
