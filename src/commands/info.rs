@@ -18,9 +18,7 @@ pub fn run(ctx: &Context) -> Result<()> {
                 &json!({ "device": device.label(), "ctap2": false, "u2f_version": version }),
             );
         }
-        println!("{}", device.label());
-        println!("  This key speaks only U2F ({version}, FIDO 1): it works as a second factor,");
-        println!("  but has no PIN, no fingerprints and no AAGUID for fidoctl to manage.");
+        println!("{}", info_view::u2f_only(&device.label(), &version));
         return Ok(());
     }
     let info = device.info()?.clone();

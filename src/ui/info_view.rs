@@ -11,6 +11,13 @@ use crate::ui::pin_view::{pin_tries, reading};
 pub use crate::ui::key_view::{Naming, key_title, naming_row};
 pub use crate::ui::pin_view::pin_length_words;
 
+/// A key that speaks only U2F: what it is, and that there is little to show.
+pub fn u2f_only(label: &str, version: &str) -> String {
+    format!(
+        "{label}\n  This key speaks only U2F ({version}, FIDO 1): it works as a second factor,\n  but has no PIN, no fingerprints and no AAGUID for fidoctl to manage."
+    )
+}
+
 /// The human view of getInfo, in sections: identity, capabilities, PIN, fingerprints.
 pub fn render(
     label: &str,

@@ -10,6 +10,7 @@ pub mod info_view;
 pub mod key_view;
 pub mod large_blobs_view;
 pub mod mds_view;
+pub mod menu_view;
 pub mod output;
 pub mod pin_view;
 pub mod progress;
