@@ -12,7 +12,8 @@ use crate::device::link::record::{self, Recorder, Recording};
 use crate::device::link::transcript::{Frame, Transcript};
 use crate::device::session::Permissions;
 use crate::device::{Feature, KeyIdentity};
-use crate::ui::{capture_view as view, output};
+use crate::ui::capture_view::{self as view, reads};
+use crate::ui::output;
 
 pub fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
     let (spec, known) = ctx.device_spec()?;
@@ -27,24 +28,24 @@ pub fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
     let mut device = ctx.open_wrapped(&spec, known, &move |t| {
         Box::new(Recorder::new(t, tap.clone()))
     })?;
-    let mut read = vec!["init"];
+    let mut read = vec![reads::INIT];
     if device.is_u2f_only() {
         device.u2f_version()?;
-        read.push("U2F version");
+        read.push(reads::U2F_VERSION);
     } else {
         // The reads of `fidoctl info`, in its order, so a replay serves it.
         client_pin::counters(&mut device);
-        read.extend(["getInfo", "retry counters"]);
+        read.extend([reads::GET_INFO, reads::COUNTERS]);
         if device.require(Feature::Fingerprints).is_ok()
             && bio_enrollment::sensor_info(&mut device).is_ok()
         {
-            read.push("fingerprint sensor");
+            read.push(reads::SENSOR);
         }
         if args.with_pin && device.require(Feature::CredentialManagement).is_ok() {
             let mut session =
                 super::auth::pin_session(&mut device, Permissions::credential_management())?;
             credential_management::metadata(&mut device, &mut session)?;
-            read.push("passkey count");
+            read.push(reads::PASSKEY_COUNT);
         }
     }
     ctx.done_with(&device);

@@ -44,3 +44,13 @@ pub fn redacted(requests: usize) -> String {
 pub fn replay_hint(file: &str) -> String {
     format!("Replay it without the key: fidoctl --device replay:{file} info")
 }
+
+/// What a capture read, in the summary line and in `--json`'s "read".
+pub mod reads {
+    pub const INIT: &str = "init";
+    pub const U2F_VERSION: &str = "U2F version";
+    pub const GET_INFO: &str = "getInfo";
+    pub const COUNTERS: &str = "retry counters";
+    pub const SENSOR: &str = "fingerprint sensor";
+    pub const PASSKEY_COUNT: &str = "passkey count";
+}
