@@ -108,7 +108,7 @@ pub(super) fn read_new_pin(info: &AuthenticatorInfo) -> Result<Pin> {
     }
     let rules = PinRules::of(info);
     let typed = prompt::new_pin(&|p: &str| rules.check(p).map(|_| ()).map_err(|e| e.to_string()))?;
-    Ok(rules.check(&typed).map_err(|e| pin_view::bad_new_pin(&e))?)
+    rules.check(&typed).map_err(|e| pin_view::bad_new_pin(&e))
 }
 
 fn set(device: &mut Device) -> Result<()> {
