@@ -11,16 +11,16 @@ use crate::device::ctap2::client_pin;
 use crate::device::pin::Pin;
 use crate::device::session::{Permissions, Session};
 use crate::device::{Device, Event};
-use crate::ui::{pin_view, prompt};
+use crate::ui::{output, pin_view, prompt};
 
 /// Asks for the current PIN and opens a session with it: the PIN kept for the
 /// flow, and a first token with `permissions` (which proves the PIN right).
 pub fn pin_session(device: &mut Device, permissions: Permissions) -> Result<Session> {
     let retries = device.pin_precheck()?;
     if let Some(warning) = retries.and_then(pin_view::few_tries_warning) {
-        eprintln!("fidoctl: {warning}");
+        eprintln!("{}", output::warning(warning));
     }
-    let pin = Pin::existing(&prompt::current_pin("PIN")?);
+    let pin = Pin::existing(&prompt::current_pin(prompt::PIN)?);
     Ok(device.pin_session(pin, permissions)?)
 }
 

@@ -12,7 +12,8 @@ use crate::device::link::record::{self, Recorder, Recording};
 use crate::device::link::transcript::{Frame, Transcript};
 use crate::device::session::Permissions;
 use crate::device::{Feature, KeyIdentity};
-use crate::ui::{errors, output};
+use crate::ui::capture_view::{self as view, reads};
+use crate::ui::output;
 
 pub fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
     let (spec, known) = ctx.device_spec()?;
@@ -20,37 +21,31 @@ pub fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
         && path.exists()
         && !args.force
     {
-        return Err(errors::user(
-            format!(
-                "{} exists: choose another file or add --force to replace it",
-                path.display()
-            ),
-            errors::exit::USAGE,
-        ));
+        return Err(view::file_exists(path));
     }
     let recording = Recording::default();
     let tap = recording.clone();
     let mut device = ctx.open_wrapped(&spec, known, &move |t| {
         Box::new(Recorder::new(t, tap.clone()))
     })?;
-    let mut read = vec!["init"];
+    let mut read = vec![reads::INIT];
     if device.is_u2f_only() {
         device.u2f_version()?;
-        read.push("U2F version");
+        read.push(reads::U2F_VERSION);
     } else {
         // The reads of `fidoctl info`, in its order, so a replay serves it.
         client_pin::counters(&mut device);
-        read.extend(["getInfo", "retry counters"]);
+        read.extend([reads::GET_INFO, reads::COUNTERS]);
         if device.require(Feature::Fingerprints).is_ok()
             && bio_enrollment::sensor_info(&mut device).is_ok()
         {
-            read.push("fingerprint sensor");
+            read.push(reads::SENSOR);
         }
         if args.with_pin && device.require(Feature::CredentialManagement).is_ok() {
             let mut session =
                 super::auth::pin_session(&mut device, Permissions::credential_management())?;
             credential_management::metadata(&mut device, &mut session)?;
-            read.push("passkey count");
+            read.push(reads::PASSKEY_COUNT);
         }
     }
     ctx.done_with(&device);
@@ -68,22 +63,13 @@ pub fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
         .count();
     let transcript = Transcript {
         key: device_identity,
-        captured: Some(format!(
-            "{} by fidoctl {}",
-            output::utc_now(),
-            env!("CARGO_PKG_VERSION")
-        )),
+        captured: Some(view::stamp(&output::utc_now())),
         lines,
     };
     let text = transcript.render();
     let reports = transcript.lines.len();
     match &args.output {
-        Some(path) => std::fs::write(path, &text).map_err(|e| {
-            errors::user(
-                format!("cannot write {}: {e}", path.display()),
-                errors::exit::FAILURE,
-            )
-        })?,
+        Some(path) => std::fs::write(path, &text).map_err(|e| view::cannot_write(path, &e))?,
         None => print!("{text}"),
     }
     let file = args.output.as_ref().map(|p| p.display().to_string());
@@ -101,20 +87,14 @@ pub fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
         return Ok(());
     }
     eprintln!(
-        "Captured {reports} reports from {} ({}){}.",
-        spec.label(),
-        read.join(", "),
-        file.as_ref()
-            .map(|f| format!(" into {f}"))
-            .unwrap_or_default()
+        "{}",
+        view::captured(reports, &spec.label(), &read, file.as_deref())
     );
     if wildcards > 0 {
-        eprintln!(
-            "{wildcards} requests that depend on the PIN session are recorded as '> *' and the key's token is zeroed: the file holds no PIN, PIN hash or token."
-        );
+        eprintln!("{}", view::redacted(wildcards));
     }
     if let Some(f) = file {
-        eprintln!("Replay it without the key: fidoctl --device replay:{f} info");
+        eprintln!("{}", view::replay_hint(&f));
     }
     Ok(())
 }

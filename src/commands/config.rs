@@ -13,7 +13,7 @@ use crate::device::ctap2::AuthenticatorInfo;
 use crate::device::ctap2::config::{self, Setting};
 use crate::device::pin::MAX_PIN_BYTES;
 use crate::device::session::{Permissions, Session};
-use crate::ui::errors::{self, UsageError, exit};
+use crate::ui::config_view as view;
 
 pub fn run(ctx: &Context, cmd: ConfigCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
@@ -37,10 +37,6 @@ pub fn run(ctx: &Context, cmd: ConfigCommand) -> Result<()> {
     result
 }
 
-fn refused(message: &str) -> anyhow::Error {
-    errors::user(message, exit::REFUSED)
-}
-
 /// What each `config` command changes.
 fn setting_of(cmd: &ConfigCommand) -> Setting {
     match cmd {
@@ -58,22 +54,17 @@ fn config_session(device: &mut Device) -> Result<Session> {
 
 fn always_uv(device: &mut Device, info: &AuthenticatorInfo, wanted: OnOff) -> Result<()> {
     let Some(now) = info.option("alwaysUv") else {
-        return Err(refused(
-            "this key cannot require user verification always (getInfo lists no alwaysUv)",
-        ));
+        return Err(view::no_always_uv());
     };
     let wanted = wanted == OnOff::On;
     if now == wanted {
-        eprintln!("Always-UV is already {}.", if now { "on" } else { "off" });
+        eprintln!("{}", view::always_uv_already(now));
         return Ok(());
     }
     let mut session = config_session(device)?;
     config::toggle_always_uv(device, &mut session)?;
     let after = device.refresh_info()?.option("alwaysUv");
-    eprintln!(
-        "Always-UV is now {}.",
-        if after == Some(true) { "on" } else { "off" }
-    );
+    eprintln!("{}", view::always_uv_now(after == Some(true)));
     Ok(())
 }
 
@@ -85,36 +76,22 @@ fn min_pin_length(
     complexity_policy: bool,
 ) -> Result<()> {
     if complexity_policy && info.pin_complexity_policy.is_none() {
-        return Err(refused(
-            "this key has no PIN complexity policy to turn on (getInfo has no pinComplexityPolicy, a CTAP 2.3 member)",
-        ));
+        return Err(view::no_complexity_policy());
     }
     if info.option("setMinPINLength") != Some(true) {
-        return Err(refused(
-            "this key cannot change its minimum PIN length (getInfo lists no setMinPINLength)",
-        ));
+        return Err(view::no_min_pin_length());
     }
     let current = info.effective_min_pin_length();
     if length < current {
-        return Err(UsageError(format!(
-            "the minimum PIN length can only be raised: it is {current} now"
-        ))
-        .into());
+        return Err(view::only_raised(current));
     }
     let longest = info.max_pin_length.unwrap_or(MAX_PIN_BYTES as u64);
     if length > longest {
-        return Err(UsageError(match info.max_pin_length {
-            Some(n) => format!("this key takes PINs of at most {n} characters"),
-            None => format!("a PIN cannot be longer than {MAX_PIN_BYTES} bytes"),
-        })
-        .into());
+        return Err(view::too_long(info.max_pin_length));
     }
     let max_rps = info.max_rpids_for_set_min_pin_length.unwrap_or(0) as usize;
     if rps.len() > max_rps {
-        return Err(UsageError(format!(
-            "this key lets at most {max_rps} sites read the minimum PIN length"
-        ))
-        .into());
+        return Err(view::too_many_sites(max_rps));
     }
     let mut session = config_session(device)?;
     config::set_min_pin_length(
@@ -129,34 +106,26 @@ fn min_pin_length(
     )?;
     let after = device.refresh_info()?.clone();
     eprintln!(
-        "The minimum PIN length is now {}.",
-        after.effective_min_pin_length()
+        "{}",
+        view::min_pin_length_now(after.effective_min_pin_length())
     );
     match after.pin_complexity_policy {
         Some(true) if complexity_policy && info.pin_complexity_policy == Some(true) => {
-            eprintln!("The PIN complexity policy was on already.")
+            eprintln!("{}", view::COMPLEXITY_ALREADY_ON)
         }
-        Some(true) if complexity_policy => eprintln!(
-            "The PIN complexity policy is now on: new PINs must keep it (fidoctl info shows where it is described)."
-        ),
-        Some(false) if complexity_policy => {
-            eprintln!("The key kept its PIN complexity policy off, though it said it has one.")
-        }
+        Some(true) if complexity_policy => eprintln!("{}", view::COMPLEXITY_NOW_ON),
+        Some(false) if complexity_policy => eprintln!("{}", view::COMPLEXITY_KEPT_OFF),
         _ => {}
     }
     if after.force_pin_change == Some(true) {
-        eprintln!(
-            "The current PIN is shorter: the key now requires a new one (fidoctl pin change)."
-        );
+        eprintln!("{}", view::PIN_TOO_SHORT_NOW);
     }
     Ok(())
 }
 
 fn force_pin_change(device: &mut Device, info: &AuthenticatorInfo) -> Result<()> {
     if info.option("setMinPINLength") != Some(true) {
-        return Err(refused(
-            "this key cannot force a PIN change (getInfo lists no setMinPINLength)",
-        ));
+        return Err(view::no_force_pin_change());
     }
     let mut session = config_session(device)?;
     config::set_min_pin_length(
@@ -167,19 +136,17 @@ fn force_pin_change(device: &mut Device, info: &AuthenticatorInfo) -> Result<()>
             ..Default::default()
         },
     )?;
-    eprintln!("The key will ask for a new PIN before its next use (fidoctl pin change).");
+    eprintln!("{}", view::PIN_CHANGE_FORCED);
     Ok(())
 }
 
 fn long_touch_reset(device: &mut Device, info: &AuthenticatorInfo) -> Result<()> {
     match info.long_touch_for_reset {
         None => {
-            return Err(refused(
-                "this key has no long touch for reset (getInfo has no longTouchForReset, a CTAP 2.2 member)",
-            ));
+            return Err(view::no_long_touch());
         }
         Some(true) => {
-            eprintln!("The key already wants a long touch for a reset.");
+            eprintln!("{}", view::LONG_TOUCH_ALREADY);
             return Ok(());
         }
         Some(false) => {}
@@ -188,26 +155,19 @@ fn long_touch_reset(device: &mut Device, info: &AuthenticatorInfo) -> Result<()>
     config::enable_long_touch_for_reset(device, &mut session)?;
     let now = device.refresh_info()?.long_touch_for_reset == Some(true);
     if now {
-        eprintln!(
-            "A reset now needs the key pressed and held for 5 seconds (CTAP offers no command to turn this off)."
-        );
+        eprintln!("{}", view::LONG_TOUCH_NOW);
         Ok(())
     } else {
-        Err(errors::user(
-            "the key accepted the command but still does not ask for a long touch",
-            exit::REFUSED,
-        ))
+        Err(view::long_touch_not_taken())
     }
 }
 
 fn enterprise_attestation(device: &mut Device, info: &AuthenticatorInfo) -> Result<()> {
     if info.option("ep").is_none() {
-        return Err(refused(
-            "this key does not offer enterprise attestation (getInfo lists no ep)",
-        ));
+        return Err(view::no_enterprise_attestation());
     }
     let mut session = config_session(device)?;
     config::enable_enterprise_attestation(device, &mut session)?;
-    eprintln!("Enterprise attestation is enabled.");
+    eprintln!("{}", view::ENTERPRISE_ATTESTATION_ON);
     Ok(())
 }

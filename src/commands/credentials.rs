@@ -11,12 +11,9 @@ use crate::device::ctap2::credential_management::{self as cm, Credential, Metada
 use crate::device::identity;
 use crate::device::session::{Permissions, Session};
 use crate::device::{Device, Feature};
-use crate::ui::errors::{self, UsageError, exit};
+use crate::ui::credentials_view as view;
 use crate::ui::output;
 use crate::ui::prompt;
-
-/// Credential ids are shown this long; any unique prefix selects one.
-const SHORT_ID: usize = 8;
 
 pub fn run(ctx: &Context, cmd: CredentialsCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
@@ -63,16 +60,6 @@ fn read_listing(
         _ => cm::everything(device, session)?,
     };
     Ok(Listing::of(&meta, &all))
-}
-
-/// credProtect levels (CTAP 2.1 §12.1).
-fn protection(level: Option<u64>) -> &'static str {
-    match level {
-        Some(1) => "basic",
-        Some(2) => "UV or known id",
-        Some(3) => "UV required",
-        _ => "-",
-    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -149,7 +136,7 @@ fn list_without_pin(ctx: &Context, device: &mut Device) -> Result<Option<Listing
         && let Ok(listing) = serde_json::from_value::<Listing>(cached)
     {
         if ctx.verbose {
-            eprintln!("Accounts unchanged since fidoctl last listed them: shown from its cache.");
+            eprintln!("{}", view::FROM_CACHE);
         }
         return Ok(Some(listing));
     }
@@ -178,46 +165,19 @@ fn print_listing(ctx: &Context, listing: &Listing) -> Result<()> {
     if ctx.json {
         return output::print_json(listing);
     }
-    let room = listing
-        .remaining
-        .map(|r| format!(" ({r} more fit)"))
-        .unwrap_or_default();
-    match listing.existing {
-        0 => println!("No passkeys on this key{room}."),
-        n => println!(
-            "{n} passkey{} on the key{room}",
-            if n == 1 { "" } else { "s" }
-        ),
-    }
+    println!("{}", view::count(listing.existing, listing.remaining));
     for rp in &listing.relying_parties {
-        println!(
-            "\n{}{}",
-            rp.id,
-            rp.name
-                .as_ref()
-                .map(|n| format!(" ({n})"))
-                .unwrap_or_default()
-        );
-        let width = rp
+        let accounts: Vec<view::Account> = rp
             .credentials
             .iter()
-            .map(|c| c.user_name.as_deref().unwrap_or("-").chars().count())
-            .max()
-            .unwrap_or(4)
-            .max(4);
-        println!(
-            "  {:8}  {:width$}  {:20}  PROTECTION",
-            "ID", "USER", "DISPLAY NAME"
-        );
-        for c in &rp.credentials {
-            println!(
-                "  {:8}  {:width$}  {:20}  {}",
-                &c.id[..c.id.len().min(SHORT_ID)],
-                c.user_name.as_deref().unwrap_or("-"),
-                c.display_name.as_deref().unwrap_or("-"),
-                protection(c.protection)
-            );
-        }
+            .map(|c| view::Account {
+                id: &c.id,
+                user_name: c.user_name.as_deref(),
+                display_name: c.display_name.as_deref(),
+                protection: c.protection,
+            })
+            .collect();
+        print!("{}", view::site(&rp.id, rp.name.as_deref(), &accounts));
     }
     Ok(())
 }
@@ -235,36 +195,24 @@ fn resolve<'a>(
         .collect();
     match matches.as_slice() {
         [one] => Ok(*one),
-        [] => Err(UsageError(format!(
-            "no account has an id starting with \"{selector}\" (see fidoctl credentials list)"
-        ))
-        .into()),
-        many => Err(UsageError(format!(
-            "\"{selector}\" matches {} accounts; give more of the id: {}",
-            many.len(),
-            many.iter()
+        [] => Err(view::no_match(selector)),
+        many => Err(view::ambiguous(
+            selector,
+            &many
+                .iter()
                 .map(|(_, c)| crate::cbor::hex(&c.id))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-        .into()),
+                .collect::<Vec<_>>(),
+        )),
     }
 }
 
 fn describe(rp: &RelyingParty, c: &Credential) -> String {
-    format!(
-        "{} on {}",
-        c.user_name.as_deref().unwrap_or("(no user name)"),
-        rp.id
-    )
+    view::describe(c.user_name.as_deref(), &rp.id)
 }
 
 fn delete(device: &mut Device, session: &mut Session, ids: &[String], yes: bool) -> Result<()> {
     if ids.is_empty() {
-        return Err(UsageError(
-            "name the accounts to delete by id (see fidoctl credentials list)".into(),
-        )
-        .into());
+        return Err(view::name_accounts());
     }
     let all = cm::everything(device, session)?;
     let targets = ids
@@ -272,16 +220,12 @@ fn delete(device: &mut Device, session: &mut Session, ids: &[String], yes: bool)
         .map(|id| resolve(id, &all))
         .collect::<Result<Vec<_>>>()?;
     let names: Vec<String> = targets.iter().map(|(rp, c)| describe(rp, c)).collect();
-    let question = format!(
-        "Delete {}? The sites will no longer accept this key for these accounts",
-        names.join(", ")
-    );
-    if !prompt::confirm(&question, false, yes)? {
-        return Err(errors::user("nothing was deleted", exit::CANCELLED));
+    if !prompt::confirm(&view::delete_question(&names), false, yes)? {
+        return Err(view::nothing_deleted());
     }
     for ((_, c), name) in targets.iter().zip(&names) {
         cm::delete(device, session, c)?;
-        eprintln!("Deleted {name}.");
+        eprintln!("{}", view::deleted(name));
     }
     Ok(())
 }
@@ -294,11 +238,11 @@ fn rename(
     display: Option<&str>,
 ) -> Result<()> {
     if name.is_none() && display.is_none() {
-        return Err(UsageError("give --name, --display-name or both".into()).into());
+        return Err(view::name_or_display_name());
     }
     let all = cm::everything(device, session)?;
     let (rp, c) = resolve(id, &all)?;
     cm::update_user(device, session, c, name, display)?;
-    eprintln!("Updated {}.", describe(rp, c));
+    eprintln!("{}", view::updated(&describe(rp, c)));
     Ok(())
 }

@@ -12,7 +12,7 @@ use crate::device::finger_check::{self, FingerCheck};
 use crate::device::session::{Permissions, Session};
 use crate::device::{Device, Feature};
 use crate::ui::fingerprint_view::{self as view, id_hex};
-use crate::ui::output::{self, Section};
+use crate::ui::output;
 use crate::ui::progress::{self, Waiting};
 use crate::ui::prompt;
 
@@ -61,18 +61,15 @@ fn sensor(ctx: &Context, device: &mut Device) -> Result<()> {
     if ctx.json {
         return output::print_json(&s);
     }
-    let mut sec = Section::new("Fingerprint sensor");
-    sec.row("commands", s.command_set);
-    sec.row_opt("sensor", s.fingerprint_kind.map(|k| format!("{k} sensor")));
-    sec.row_opt(
-        "samples to enroll",
-        s.samples_to_enroll.map(|n| n.to_string()),
+    print!(
+        "{}",
+        view::render_sensor(
+            s.command_set,
+            s.fingerprint_kind,
+            s.samples_to_enroll,
+            s.max_name_bytes
+        )
     );
-    sec.row_opt(
-        "longest name",
-        s.max_name_bytes.map(|n| format!("{n} bytes")),
-    );
-    print!("{}", sec.render());
     Ok(())
 }
 

@@ -5,8 +5,7 @@ use serde_json::json;
 
 use super::{Context, key};
 use crate::device::ctap2::client_pin;
-use crate::ui::info_view;
-use crate::ui::output;
+use crate::ui::{info_view, output, pin_view};
 
 pub fn run(ctx: &Context) -> Result<()> {
     let mut device = ctx.open_selected()?;
@@ -19,9 +18,7 @@ pub fn run(ctx: &Context) -> Result<()> {
                 &json!({ "device": device.label(), "ctap2": false, "u2f_version": version }),
             );
         }
-        println!("{}", device.label());
-        println!("  This key speaks only U2F ({version}, FIDO 1): it works as a second factor,");
-        println!("  but has no PIN, no fingerprints and no AAGUID for fidoctl to manage.");
+        println!("{}", info_view::u2f_only(&device.label(), &version));
         return Ok(());
     }
     let info = device.info()?.clone();
@@ -47,7 +44,7 @@ pub fn run(ctx: &Context) -> Result<()> {
             json!(pin.and_then(|p| p.power_cycle_required)),
         );
         obj.insert("uv_retries".into(), json!(counters.uv.known()));
-        obj.insert("unreadable".into(), json!(info_view::unreadable(&counters)));
+        obj.insert("unreadable".into(), json!(pin_view::unreadable(&counters)));
         return output::print_json(&value);
     }
     print!(

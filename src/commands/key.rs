@@ -16,10 +16,8 @@ use crate::device::identity;
 use crate::device::pin::Pin;
 use crate::device::{Device, Feature};
 use crate::keystore::{Entry, Keystore, Known, MAX_NICKNAME};
-use crate::ui::errors::{self, UsageError, exit};
-use crate::ui::info_view::Naming;
-use crate::ui::key_view;
-use crate::ui::output::{self, Section};
+use crate::ui::key_view::{self, Naming};
+use crate::ui::output;
 
 pub fn run(ctx: &Context, cmd: KeyCommand) -> Result<()> {
     match cmd {
@@ -30,8 +28,7 @@ pub fn run(ctx: &Context, cmd: KeyCommand) -> Result<()> {
 }
 
 fn keystore() -> Result<Keystore> {
-    let keystore =
-        Keystore::load().map_err(|e| errors::user(format!("key names: {e}"), exit::FAILURE))?;
+    let keystore = Keystore::load().map_err(|e| key_view::keystore_failed(&e))?;
     warn_tightened(&keystore);
     Ok(keystore)
 }
@@ -51,7 +48,7 @@ pub(super) fn keystore_for_reading() -> Option<Keystore> {
             Some(ks)
         }
         Err(e) => {
-            eprintln!("fidoctl: key names are not shown: {e}");
+            eprintln!("{}", key_view::names_not_shown(&e));
             None
         }
     }
@@ -87,30 +84,19 @@ pub(super) fn token_refused(e: &crate::device::Error) -> bool {
 pub(super) fn drop_dead_name(keystore: &mut Keystore, entry: &Entry) {
     keystore.forget(&entry.identifier);
     let saved = keystore.save();
-    eprintln!(
-        "fidoctl: the key refused the token kept for \"{}\" (was it reset, or its PIN changed elsewhere?){}; name it again with fidoctl key name",
-        entry.nickname,
-        if saved.is_ok() {
-            ": the name is forgotten"
-        } else {
-            ""
-        }
-    );
+    eprintln!("{}", key_view::dead_name(&entry.nickname, saved.is_ok()));
 }
 
 fn check_nickname(raw: &str) -> Result<String> {
     let name = raw.trim();
     if name.is_empty() {
-        return Err(UsageError("a key's name cannot be empty".into()).into());
+        return Err(key_view::empty_nickname());
     }
     if name.chars().count() > MAX_NICKNAME {
-        return Err(UsageError(format!(
-            "a key's name has at most {MAX_NICKNAME} characters"
-        ))
-        .into());
+        return Err(key_view::long_nickname(MAX_NICKNAME));
     }
     if name.chars().any(char::is_control) {
-        return Err(UsageError("a key's name cannot contain control characters".into()).into());
+        return Err(key_view::control_in_nickname());
     }
     Ok(name.to_string())
 }
@@ -119,7 +105,7 @@ fn model_name(ctx: &Context, info: &AuthenticatorInfo) -> String {
     ctx.registry()
         .ok()
         .and_then(|r| r.name(&info.aaguid))
-        .unwrap_or_else(|| "security key".into())
+        .unwrap_or_else(|| key_view::GENERIC_MODEL.into())
 }
 
 fn name(ctx: &Context, raw: &str) -> Result<()> {
@@ -133,17 +119,8 @@ fn name(ctx: &Context, raw: &str) -> Result<()> {
 fn name_device(ctx: &Context, device: &mut Device, nickname: &str) -> Result<()> {
     let info = device.info()?.clone();
     if device.require(Feature::KeyIdentifier).is_err() {
-        let serial = device
-            .identity()
-            .serial
-            .clone()
-            .map(|s| format!(" fidoctl shows its USB serial number instead ({s})."))
-            .unwrap_or_else(|| " It has no USB serial number either, so it cannot be told apart from another key of its model.".into());
-        return Err(errors::user(
-            format!(
-                "this key cannot be named: it has no CTAP 2.2 persistent token and identifier (getInfo lists no perCredMgmtRO).{serial}"
-            ),
-            exit::REFUSED,
+        return Err(key_view::cannot_be_named(
+            device.identity().serial.as_deref(),
         ));
     }
     let mut keystore = keystore()?;
@@ -152,27 +129,19 @@ fn name_device(ctx: &Context, device: &mut Device, nickname: &str) -> Result<()>
     let first = identity::identifier(device.refresh_info()?, &token);
     let again = identity::identifier(device.refresh_info()?, &token);
     let (Some(id), true) = (first, first == again) else {
-        return Err(errors::user(
-            "the key's identifier does not decrypt with its persistent token (a firmware fault?); nothing was stored",
-            exit::COMMUNICATION,
-        ));
+        return Err(key_view::identifier_does_not_decrypt());
     };
     let outcome = keystore.remember(nickname, &id, info.aaguid, &token);
-    keystore
-        .save()
-        .map_err(|e| errors::user(format!("key names: {e}"), exit::FAILURE))?;
+    keystore.save().map_err(|e| key_view::keystore_failed(&e))?;
     let model = model_name(ctx, &info);
-    if let Some(old) = outcome.renamed_from {
-        eprintln!("Renamed this {model} from \"{old}\" to \"{nickname}\".");
-    } else {
-        eprintln!("This {model} is now \"{nickname}\".");
+    match outcome.renamed_from {
+        Some(old) => eprintln!("{}", key_view::renamed(&model, &old, nickname)),
+        None => eprintln!("{}", key_view::named(&model, nickname)),
     }
     if outcome.taken_from_another {
-        eprintln!("(\"{nickname}\" named another key before; it names this one now.)");
+        eprintln!("{}", key_view::taken_from_another(nickname));
     }
-    eprintln!(
-        "fidoctl list, info and the touch selection show the name without the PIN, and credentials list needs none."
-    );
+    eprintln!("{}", key_view::SHOWN_WITHOUT_PIN);
     Ok(())
 }
 
@@ -193,7 +162,7 @@ pub(super) fn keep_name_after_pin_change(device: &mut Device, new_pin: &Pin, kno
         });
     match renewed {
         Some((id, token)) if keystore.replace_token(&id, &token) && keystore.save().is_ok() => {
-            eprintln!("The name \"{}\" is kept.", known.entry.nickname);
+            eprintln!("{}", key_view::name_kept(&known.entry.nickname));
         }
         _ => drop_dead_name(&mut keystore, &known.entry),
     }
@@ -205,7 +174,7 @@ fn forget(ctx: &Context, nickname: Option<&str>) -> Result<()> {
         Some(n) => keystore
             .find_nickname(n)
             .map(|e| e.identifier.clone())
-            .ok_or_else(|| UsageError(format!("no key is named \"{n}\" (see fidoctl key list)")))?,
+            .ok_or_else(|| key_view::no_such_name(n))?,
         None => {
             let device = ctx.open_selected()?;
             let info = device.info()?.clone();
@@ -213,22 +182,12 @@ fn forget(ctx: &Context, nickname: Option<&str>) -> Result<()> {
             keystore
                 .recognise(&info)
                 .map(|k| k.entry.identifier)
-                .ok_or_else(|| {
-                    errors::user(
-                        "fidoctl has no name for this key (see fidoctl key list)",
-                        exit::REFUSED,
-                    )
-                })?
+                .ok_or_else(key_view::not_named)?
         }
     };
     let entry = keystore.forget(&identifier).expect("found above");
-    keystore
-        .save()
-        .map_err(|e| errors::user(format!("key names: {e}"), exit::FAILURE))?;
-    eprintln!(
-        "Forgot \"{}\": fidoctl no longer holds its token (the key's PIN still guards everything).",
-        entry.nickname
-    );
+    keystore.save().map_err(|e| key_view::keystore_failed(&e))?;
+    eprintln!("{}", key_view::forgot(&entry.nickname));
     Ok(())
 }
 
@@ -257,20 +216,17 @@ fn list(ctx: &Context) -> Result<()> {
         return output::print_json(&rows);
     }
     if rows.is_empty() {
-        println!("No key has a name yet: fidoctl key name NAME names the connected one.");
+        println!("{}", key_view::NO_NAMES);
         return Ok(());
     }
-    let mut s = Section::new("Named keys");
-    for r in &rows {
-        s.row(
-            r.nickname.clone(),
-            format!(
-                "{}, named {}",
-                r.model.as_deref().unwrap_or("unknown model"),
-                r.named
-            ),
-        );
-    }
-    print!("{}", s.render());
+    let keys: Vec<key_view::NamedKey> = rows
+        .iter()
+        .map(|r| key_view::NamedKey {
+            nickname: &r.nickname,
+            model: r.model.as_deref(),
+            named: &r.named,
+        })
+        .collect();
+    print!("{}", key_view::render_named(&keys));
     Ok(())
 }

@@ -16,8 +16,8 @@ use crate::device::ctap2::credential_management as cm;
 use crate::device::ctap2::large_blobs::{self, Entry};
 use crate::device::session::{Permissions, Session};
 use crate::device::{Device, Feature};
-use crate::ui::errors::{self, exit};
-use crate::ui::output::{self, Section};
+use crate::ui::large_blobs_view::{self as view, OwnersUnknown};
+use crate::ui::output;
 use crate::ui::prompt;
 
 pub fn run(ctx: &Context, cmd: LargeBlobsCommand) -> Result<()> {
@@ -34,12 +34,7 @@ pub fn run(ctx: &Context, cmd: LargeBlobsCommand) -> Result<()> {
             return result;
         }
         (Err(e), _) => {
-            return Err(errors::user(
-                format!(
-                    "the key's large-blob array cannot be used: {e}. Nothing was changed; `fidoctl large-blobs clean` can replace it with an empty one"
-                ),
-                exit::REFUSED,
-            ));
+            return Err(view::unusable(&e));
         }
     };
     let store = Store {
@@ -80,20 +75,10 @@ fn show_info(ctx: &Context, store: &Store) -> Result<()> {
     if ctx.json {
         return output::print_json(&j);
     }
-    let mut s = Section::new("Large blobs");
-    s.row("entries", j.entries.to_string());
-    s.row(
-        "space used",
-        match j.bytes_max {
-            Some(max) => format!(
-                "{} of {max} bytes ({} free)",
-                j.bytes_used,
-                max.saturating_sub(j.bytes_used as u64)
-            ),
-            None => format!("{} bytes", j.bytes_used),
-        },
+    print!(
+        "{}",
+        view::render_info(j.entries, j.bytes_used, j.bytes_max)
     );
-    print!("{}", s.render());
     Ok(())
 }
 
@@ -107,10 +92,7 @@ struct Owner {
 /// The passkeys with a largeBlobKey, read with the PIN through `session`.
 fn owners(device: &mut Device, session: &mut Session) -> Result<Vec<Owner>> {
     if device.require(Feature::CredentialManagement).is_err() {
-        return Err(errors::user(
-            "this key cannot list its passkeys, so it cannot say whose entries these are",
-            exit::REFUSED,
-        ));
+        return Err(view::cannot_list_owners());
     }
     let all = cm::everything(device, session)?;
     Ok(all
@@ -159,11 +141,11 @@ fn list(ctx: &Context, device: &mut Device, store: &Store) -> Result<()> {
     let listable_key = device.caps().credentials.is_some();
     // Why the owners would stay unknown, if they do.
     let unknown = if !listable_key {
-        "unknown (the key cannot list its passkeys)"
+        OwnersUnknown::KeyCannotList
     } else if info.pin_is_set() != Some(true) {
-        "unknown (listing passkeys needs a PIN: fidoctl pin set)"
+        OwnersUnknown::NoPin
     } else {
-        "unknown (needs the PIN)"
+        OwnersUnknown::PinNotGiven
     };
     let listable = info.pin_is_set() == Some(true) && listable_key;
     let can_name = !store.entries.is_empty() && listable && prompt::pin_available();
@@ -186,7 +168,7 @@ fn list(ctx: &Context, device: &mut Device, store: &Store) -> Result<()> {
                 owner: found
                     .as_deref()
                     .and_then(|o| owner_of(v, o))
-                    .map(|o| format!("{}/{}", o.rp, o.user)),
+                    .map(|o| view::owner(&o.rp, &o.user)),
                 owner_known: found.is_some(),
             }
         })
@@ -195,35 +177,25 @@ fn list(ctx: &Context, device: &mut Device, store: &Store) -> Result<()> {
         return output::print_json(&rows);
     }
     if rows.is_empty() {
-        println!("No large blobs on this key ({} bytes used).", store.used);
+        println!("{}", view::nothing_listed(store.used));
         return Ok(());
     }
-    println!(
-        "{} large blob{} ({} of {} bytes used)",
-        rows.len(),
-        if rows.len() == 1 { "" } else { "s" },
-        store.used,
-        store.max.map_or("?".to_string(), |m| m.to_string())
-    );
-    println!(
-        "  {:<5}  {:>7}  {:>8}  PASSKEY",
-        "ENTRY", "STORED", "ORIGINAL"
-    );
+    println!("{}", view::list_heading(rows.len(), store.used, store.max));
     for r in &rows {
-        let owner = match (&r.owner, r.owner_known) {
-            (Some(o), _) => o.clone(),
-            (None, true) => "none on this key".to_string(),
-            (None, false) => unknown.to_string(),
-        };
         println!(
-            "  {:<5}  {:>7}  {:>8}  {owner}",
-            r.entry,
-            r.stored_bytes.map_or("-".into(), |b| b.to_string()),
-            r.original_bytes.map_or("-".into(), |b| b.to_string()),
+            "{}",
+            view::list_row(
+                r.entry,
+                r.stored_bytes,
+                r.original_bytes,
+                r.owner.as_deref(),
+                r.owner_known,
+                unknown,
+            )
         );
     }
     if found.is_none() && listable {
-        eprintln!("To see whose entries these are, give the PIN (FIDOCTL_PIN without a terminal).");
+        eprintln!("{}", view::GIVE_PIN_FOR_OWNERS);
     }
     Ok(())
 }
@@ -240,13 +212,7 @@ fn write(
     if let Some(max) = max
         && serialized.len() as u64 > max
     {
-        return Err(errors::user(
-            format!(
-                "the new array would be {} bytes, more than the key's {max}; nothing was changed",
-                serialized.len()
-            ),
-            exit::REFUSED,
-        ));
+        return Err(view::too_large(serialized.len(), max));
     }
     large_blobs::write_array(device, session, &serialized)?;
     Ok(())
@@ -260,11 +226,7 @@ fn protected(device: &mut Device) -> Result<bool> {
 fn delete(device: &mut Device, mut store: Store, entry: usize, yes: bool) -> Result<()> {
     let count = store.entries.len();
     if entry == 0 || entry > count {
-        return Err(errors::UsageError(match count {
-            0 => "the key holds no large blobs".to_string(),
-            n => format!("there is no entry {entry}: the key holds entries 1 to {n} (see `fidoctl large-blobs list`)"),
-        })
-        .into());
+        return Err(view::no_entry(entry, count));
     }
     let mut session = if protected(device)? {
         Some(session(
@@ -277,23 +239,16 @@ fn delete(device: &mut Device, mut store: Store, entry: usize, yes: bool) -> Res
     let owner = match session.as_mut() {
         Some(s) if device.caps().credentials.is_some() => {
             let found = owners(device, s)?;
-            owner_of(&store.entries[entry - 1], &found).map(|o| format!(" ({}/{})", o.rp, o.user))
+            owner_of(&store.entries[entry - 1], &found).map(|o| view::owner(&o.rp, &o.user))
         }
         _ => None,
     };
-    if !prompt::confirm(
-        &format!(
-            "Delete large-blob entry {entry}{}? Its data is lost for good",
-            owner.unwrap_or_default()
-        ),
-        false,
-        yes,
-    )? {
-        return Err(errors::user("nothing was deleted", exit::CANCELLED));
+    if !prompt::confirm(&view::delete_question(entry, owner.as_deref()), false, yes)? {
+        return Err(view::nothing_deleted());
     }
     store.entries.remove(entry - 1);
     write(device, session.as_mut(), &store.entries, store.max)?;
-    eprintln!("Deleted entry {entry}; {} left.", store.entries.len());
+    eprintln!("{}", view::deleted(entry, store.entries.len()));
     Ok(())
 }
 
@@ -305,12 +260,8 @@ fn replace_corrupt(
     yes: bool,
     max: Option<u64>,
 ) -> Result<()> {
-    if !prompt::confirm(
-        &format!("The key's large-blob array is corrupt ({why}). Replace it with an empty one?"),
-        false,
-        yes,
-    )? {
-        return Err(errors::user("nothing was changed", exit::CANCELLED));
+    if !prompt::confirm(&view::replace_corrupt_question(why), false, yes)? {
+        return Err(view::nothing_changed());
     }
     let mut session = if protected(device)? {
         Some(session(device, permission::LARGE_BLOB_WRITE)?)
@@ -318,20 +269,17 @@ fn replace_corrupt(
         None
     };
     write(device, session.as_mut(), &[], max)?;
-    eprintln!("The large-blob array is empty again.");
+    eprintln!("{}", view::EMPTY_AGAIN);
     Ok(())
 }
 
 fn clean(device: &mut Device, store: Store, yes: bool) -> Result<()> {
     if store.entries.is_empty() {
-        eprintln!("No large blobs on this key: nothing to clean.");
+        eprintln!("{}", view::NOTHING_TO_CLEAN);
         return Ok(());
     }
     if !protected(device)? {
-        return Err(errors::user(
-            "telling which entries belong to a passkey needs the PIN: set one with `fidoctl pin set`; nothing was removed",
-            exit::REFUSED,
-        ));
+        return Err(view::clean_needs_pin());
     }
     let mut s = session(
         device,
@@ -340,35 +288,21 @@ fn clean(device: &mut Device, store: Store, yes: bool) -> Result<()> {
     let found = owners(device, &mut s)?;
     if found.is_empty() {
         // A key that gives no largeBlobKey for any passkey cannot say what is in use.
-        return Err(errors::user(
-            "no passkey on this key has a large-blob key, so fidoctl cannot tell which entries are in use; nothing was removed",
-            exit::REFUSED,
-        ));
+        return Err(view::no_large_blob_keys());
     }
     let (kept, orphans): (Vec<Value>, Vec<Value>) = store
         .entries
         .into_iter()
         .partition(|e| owner_of(e, &found).is_some());
     if orphans.is_empty() {
-        eprintln!("Every entry belongs to a passkey on this key: nothing to clean.");
+        eprintln!("{}", view::ALL_IN_USE);
         return Ok(());
     }
     let n = orphans.len();
-    if !prompt::confirm(
-        &format!(
-            "Remove {n} entr{} that no passkey on this key can open?",
-            if n == 1 { "y" } else { "ies" }
-        ),
-        false,
-        yes,
-    )? {
-        return Err(errors::user("nothing was removed", exit::CANCELLED));
+    if !prompt::confirm(&view::clean_question(n), false, yes)? {
+        return Err(view::nothing_removed());
     }
     write(device, Some(&mut s), &kept, store.max)?;
-    eprintln!(
-        "Removed {n} entr{}; {} kept.",
-        if n == 1 { "y" } else { "ies" },
-        kept.len()
-    );
+    eprintln!("{}", view::removed(n, kept.len()));
     Ok(())
 }

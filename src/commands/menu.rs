@@ -6,6 +6,7 @@ use anyhow::Result;
 use crate::cli::{
     Command, CredentialsCommand, FingerprintCommand, PinCommand, ResetArgs, SetupArgs,
 };
+use crate::ui::{menu_view as menu, prompt};
 
 /// A label and the command it runs.
 type MenuItem = (&'static str, fn() -> Command);
@@ -13,35 +14,33 @@ type MenuItem = (&'static str, fn() -> Command);
 /// What the user picked, as the command it stands for; `None` to quit.
 pub fn choose() -> Result<Option<Command>> {
     let items: [MenuItem; 11] = [
-        ("Set up a key (PIN and fingerprints)", || {
+        (menu::SET_UP, || {
             Command::Setup(SetupArgs {
                 yes: false,
                 fingerprints: None,
             })
         }),
-        ("Show what the key is", || Command::Info),
-        ("PIN status", || Command::Pin(PinCommand::Status)),
-        ("Set a PIN (new key)", || Command::Pin(PinCommand::Set)),
-        ("Change the PIN", || Command::Pin(PinCommand::Change)),
-        ("List fingerprints", || {
+        (menu::INFO, || Command::Info),
+        (menu::PIN_STATUS, || Command::Pin(PinCommand::Status)),
+        (menu::PIN_SET, || Command::Pin(PinCommand::Set)),
+        (menu::PIN_CHANGE, || Command::Pin(PinCommand::Change)),
+        (menu::FINGERPRINTS, || {
             Command::Fingerprint(FingerprintCommand::List)
         }),
-        ("Add a fingerprint", || {
+        (menu::ENROLL, || {
             Command::Fingerprint(FingerprintCommand::Enroll { name: None })
         }),
-        ("Test a fingerprint", || {
+        (menu::TEST, || {
             Command::Fingerprint(FingerprintCommand::Test)
         }),
-        ("Accounts stored on the key", || {
+        (menu::ACCOUNTS, || {
             Command::Credentials(CredentialsCommand::List)
         }),
-        ("Check the key is genuine (attestation)", || Command::Attest),
-        ("Reset the key (erases everything)", || {
-            Command::Reset(ResetArgs { yes: false })
-        }),
+        (menu::ATTEST, || Command::Attest),
+        (menu::RESET, || Command::Reset(ResetArgs { yes: false })),
     ];
     let mut labels: Vec<&str> = items.iter().map(|(l, _)| *l).collect();
-    labels.push("Quit");
-    let picked = crate::ui::prompt::choose("What would you like to do?", &labels)?;
+    labels.push(menu::QUIT);
+    let picked = prompt::choose(menu::QUESTION, &labels)?;
     Ok(picked.and_then(|i| items.get(i)).map(|(_, make)| make()))
 }

@@ -11,6 +11,7 @@ use crate::ctap::reports::Transport;
 use crate::device::link::trace::Traced;
 use crate::device::{CancelToken, Device, DeviceSpec, KeyIdentity};
 use crate::keys::{self, open::TransportHook};
+use crate::ui::{key_view, output};
 
 mod aaguid;
 mod attest;
@@ -137,18 +138,10 @@ impl Context {
             .collect::<Result<Vec<_>>>()?;
         // Which is which, by the names given with `fidoctl key name` (no PIN).
         let choices = self.choices(&devices);
-        let waiting = crate::ui::progress::Waiting::new(&format!(
-            "{} keys are connected: touch the one you want to use\n{}",
-            devices.len(),
-            choices
-                .iter()
-                .map(|c| format!("  {c}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        ));
+        let waiting = crate::ui::progress::Waiting::new(&key_view::touch_to_choose(&choices));
         let (winner, devices) = keys::select::select_by_touch(devices, &self.cancel)?;
         drop(waiting);
-        eprintln!("Using {}.", choices[winner]);
+        eprintln!("{}", key_view::using(&choices[winner]));
         let mut device = devices
             .into_iter()
             .nth(winner)
@@ -169,7 +162,7 @@ impl Context {
                     .and_then(|i| registry.as_ref()?.name(&i.aaguid))
                     .or_else(|| device.identity().product.clone());
                 let naming = key::naming(keystore.as_ref(), device);
-                crate::ui::info_view::key_choice(model.as_deref(), &naming)
+                key_view::key_choice(model.as_deref(), &naming)
             })
             .collect()
     }
@@ -228,7 +221,10 @@ impl Context {
             Ok(blob) => Ok(Some(blob)),
             Err(e) if strict => Err(mds_view::bad_blob(&cached, &e)),
             Err(e) => {
-                eprintln!("fidoctl: {}", mds_view::cached_blob_set_aside(&cached, &e));
+                eprintln!(
+                    "{}",
+                    output::warning(mds_view::cached_blob_set_aside(&cached, &e))
+                );
                 Ok(None)
             }
         }
@@ -277,9 +273,8 @@ pub fn run(cli: Cli) -> Result<()> {
     };
     if ctx.verbose {
         eprintln!(
-            "{} CTAPHID round trips, {:.1} ms",
-            ctx.round_trips.get(),
-            started.elapsed().as_secs_f64() * 1000.0
+            "{}",
+            output::round_trips(ctx.round_trips.get(), started.elapsed())
         );
     }
     result

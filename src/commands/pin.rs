@@ -9,9 +9,9 @@ use crate::ctap::CtapStatus;
 use crate::device::ctap2::{AuthenticatorInfo, client_pin};
 use crate::device::pin::{MAX_PIN_BYTES, Pin, PinRules};
 use crate::device::{Device, Feature};
-use crate::ui::output::{self, Section};
+use crate::ui::output;
+use crate::ui::pin_view;
 use crate::ui::{errors, prompt};
-use crate::ui::{info_view, pin_view};
 
 pub fn run(ctx: &Context, cmd: PinCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
@@ -75,7 +75,7 @@ fn status(ctx: &Context, device: &mut Device) -> Result<()> {
             s.locked = s.pin_set && retries.retries == 0;
         }
         s.uv_retries = counters.uv.known();
-        s.unreadable = info_view::unreadable(&counters);
+        s.unreadable = pin_view::unreadable(&counters);
         s.counters = Some(counters);
     }
     if ctx.json {
@@ -86,66 +86,29 @@ fn status(ctx: &Context, device: &mut Device) -> Result<()> {
 }
 
 fn render_status(s: &Status) -> String {
-    let mut sec = Section::new("PIN");
-    let Some(counters) = s.counters.as_ref().filter(|_| s.pin_supported) else {
-        sec.row("PIN", "not supported by this key");
-        return sec.render();
-    };
-    sec.row(
-        "PIN",
-        if s.pin_set {
-            "set"
-        } else {
-            "not set (fidoctl pin set)"
-        },
-    );
-    sec.row_opt(
-        "tries",
-        info_view::reading(&counters.pin, |r| info_view::pin_tries(r, s.pin_set)),
-    );
-    sec.row(
-        "change required",
-        if s.force_pin_change {
-            "yes: fidoctl pin change"
-        } else {
-            "no"
-        },
-    );
-    sec.row(
-        "length",
-        info_view::pin_length_words(&PinRules {
+    pin_view::render_status(&pin_view::Status {
+        pin_set: s.pin_set,
+        force_pin_change: s.force_pin_change,
+        rules: PinRules {
             min_code_points: s.min_pin_length as usize,
             max_code_points: s.max_pin_length.map(|n| n as usize),
-        }),
-    );
-    sec.row_opt(
-        "complexity policy",
-        s.complexity_policy
-            .map(|on| if on { "on" } else { "off" }.to_string()),
-    );
-    sec.row_opt(
-        "auth protocol",
-        s.pin_uv_auth_protocol.map(|p| p.to_string()),
-    );
-    sec.row_opt(
-        "fingerprint tries",
-        info_view::reading(&counters.uv, |n| format!("{n} left")),
-    );
-    sec.render()
+        },
+        complexity_policy: s.complexity_policy,
+        protocol: s.pin_uv_auth_protocol,
+        counters: s.counters.as_ref().filter(|_| s.pin_supported),
+    })
 }
 
 /// A new PIN by the key's rules, checked before anything is sent: at the
 /// prompt on a terminal, else FIDOCTL_NEW_PIN. A key with a complexity
 /// policy says so first.
 pub(super) fn read_new_pin(info: &AuthenticatorInfo) -> Result<Pin> {
-    if let Some(notice) = info_view::complexity_notice(info) {
+    if let Some(notice) = pin_view::complexity_notice(info) {
         eprintln!("{notice}");
     }
     let rules = PinRules::of(info);
     let typed = prompt::new_pin(&|p: &str| rules.check(p).map(|_| ()).map_err(|e| e.to_string()))?;
-    Ok(rules
-        .check(&typed)
-        .map_err(|e| errors::UsageError(e.to_string()))?)
+    rules.check(&typed).map_err(|e| pin_view::bad_new_pin(&e))
 }
 
 fn set(device: &mut Device) -> Result<()> {
@@ -153,10 +116,7 @@ fn set(device: &mut Device) -> Result<()> {
     match info.pin_is_set() {
         None => return Err(crate::device::Error::Unsupported(Feature::Pin).into()),
         Some(true) => {
-            return Err(errors::user(
-                "this key already has a PIN: use `fidoctl pin change`",
-                errors::exit::REFUSED,
-            ));
+            return Err(pin_view::already_set());
         }
         Some(false) => {}
     }
@@ -165,22 +125,22 @@ fn set(device: &mut Device) -> Result<()> {
         true => errors::interrupted(errors::Change::PinSet, e),
         false => explain_new_pin_refusal(&info, e),
     })?;
-    eprintln!("PIN set.");
+    eprintln!("{}", pin_view::SET);
     Ok(())
 }
 
 fn change(device: &mut Device) -> Result<()> {
     let retries = device.pin_change_precheck()?;
     if let Some(warning) = retries.and_then(pin_view::few_tries_warning) {
-        eprintln!("fidoctl: {warning}");
+        eprintln!("{}", output::warning(warning));
     }
     let info = device.info()?.clone();
-    let current = Pin::existing(&prompt::current_pin("Current PIN")?);
+    let current = Pin::existing(&prompt::current_pin(prompt::CURRENT_PIN)?);
     let new_pin = read_new_pin(&info)?;
     let known = key::keystore_for_reading().and_then(|ks| ks.recognise(&info));
     match client_pin::change_pin(device, &current, &new_pin) {
         Ok(()) => {
-            eprintln!("PIN changed.");
+            eprintln!("{}", pin_view::CHANGED);
             key::keep_name_after_pin_change(device, &new_pin, known);
             Ok(())
         }

@@ -18,10 +18,10 @@ use crate::device::ctap2::reset;
 use crate::device::identity::SameKey;
 use crate::device::{Device, DeviceSpec};
 use crate::keys;
-use crate::ui::errors::{self, exit};
-use crate::ui::info_view;
+use crate::ui::errors;
 use crate::ui::progress::{self, Waiting};
 use crate::ui::prompt;
+use crate::ui::{key_view, reset_view};
 
 /// How long we wait for the user to pull or plug the key.
 const REPLUG_WAIT: Duration = Duration::from_secs(60);
@@ -33,20 +33,12 @@ pub fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
     let name = ctx
         .registry()?
         .name(&info.aaguid)
-        .unwrap_or_else(|| "security key".to_string());
+        .unwrap_or_else(|| key_view::GENERIC_MODEL.to_string());
     ctx.done_with(&device);
     drop(device);
     if !info.resets_over_usb() {
-        let over = info
-            .transports_for_reset
-            .as_deref()
-            .unwrap_or_default()
-            .join(", ");
-        return Err(errors::user(
-            format!(
-                "this key cannot be reset over USB: it accepts a reset only over {over} (its transportsForReset). Nothing was erased; reset it that way, e.g. with its vendor's app"
-            ),
-            exit::REFUSED,
+        return Err(reset_view::not_over_usb(
+            info.transports_for_reset.as_deref().unwrap_or_default(),
         ));
     }
     let mut keystore = key::keystore_for_reading();
@@ -58,74 +50,44 @@ pub fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
         _ => None,
     };
     let title = match named {
-        Some(k) => info_view::key_title(Some(&name), Some(&k.entry.nickname)),
+        Some(k) => key_view::key_title(Some(&name), Some(&k.entry.nickname)),
         None => name.clone(),
     };
 
-    prompt::confirm_by_typing(
-        &format!(
-            "Resetting the {title} erases its PIN, every fingerprint and every account (passkey) stored on it.\nThis cannot be undone; sites will no longer accept this key."
-        ),
-        &name,
-        args.yes,
-    )?;
+    prompt::confirm_by_typing(&reset_view::warning(&title), &name, args.yes)?;
 
     let mut device = replug(ctx, &spec)?;
     let fresh = device.info()?.clone();
     if !before.matches(&fresh) {
         ctx.done_with(&device);
-        let which = match named {
-            Some(k) => format!("it is not \"{}\"", k.entry.nickname),
-            None => "it differs from the one checked before".to_string(),
-        };
-        return Err(errors::user(
-            format!(
-                "a different key was inserted ({which}); nothing was erased. Run fidoctl reset again with the key you want to reset"
-            ),
-            exit::REFUSED,
+        return Err(reset_view::different_key(
+            named.map(|k| k.entry.nickname.as_str()),
         ));
     }
     let result = if fresh.long_touch_for_reset == Some(true) {
-        reset::reset(
-            &mut device,
-            &mut progress::hold_prompt(
-                "Press and hold your key for 5 seconds to confirm the reset",
-            ),
-        )
+        reset::reset(&mut device, &mut progress::hold_prompt(reset_view::HOLD))
     } else {
-        reset::reset(
-            &mut device,
-            &mut progress::touch_prompt("Touch your key to confirm the reset"),
-        )
+        reset::reset(&mut device, &mut progress::touch_prompt(reset_view::TOUCH))
     };
     ctx.done_with(&device);
     match result {
         Ok(()) => {
-            eprintln!("The key is reset: its PIN, fingerprints and accounts are erased.");
+            eprintln!("{}", reset_view::DONE);
             if let (Some(k), Some(ks)) = (named, keystore.as_mut()) {
                 // A reset key has a new identifier and persistent token: the old ones are dead.
                 ks.forget(&k.entry.identifier);
                 if ks.save().is_ok() {
-                    eprintln!(
-                        "fidoctl forgot its name \"{}\": name it again with fidoctl key name once it has a PIN.",
-                        k.entry.nickname
-                    );
+                    eprintln!("{}", reset_view::name_forgotten(&k.entry.nickname));
                 }
             }
             Ok(())
         }
         Err(e) => Err(match e.status() {
-            Some(CtapStatus::NotAllowed) => errors::user(
-                "the key refused: it accepts a reset only in the first seconds after it is plugged in. Nothing was erased; run fidoctl reset again and re-insert the key when asked",
-                exit::REFUSED,
-            ),
+            Some(CtapStatus::NotAllowed) => reset_view::too_late(),
             Some(CtapStatus::UserActionTimeout | CtapStatus::ActionTimeout) => {
-                errors::user("no touch in time: nothing was erased", exit::REFUSED)
+                reset_view::no_touch()
             }
-            Some(CtapStatus::OperationDenied) => errors::user(
-                "the reset was declined on the key: nothing was erased",
-                exit::REFUSED,
-            ),
+            Some(CtapStatus::OperationDenied) => reset_view::declined(),
             _ => errors::interrupted(errors::Change::Reset, e),
         }),
     }
@@ -137,39 +99,30 @@ fn replug(ctx: &Context, spec: &DeviceSpec) -> Result<Device> {
     match spec {
         DeviceSpec::Sim(_) => {
             keys::open::replug_simulated(spec)?;
-            eprintln!("(simulated key removed and re-inserted)");
+            eprintln!("{}", reset_view::SIMULATED_REPLUG);
             ctx.open(spec, None)
         }
-        DeviceSpec::Replay(_) => Err(errors::user(
-            "a replayed key is a recording: it cannot be reset; nothing was sent",
-            exit::REFUSED,
-        )),
+        DeviceSpec::Replay(_) => Err(reset_view::replay_cannot_reset()),
         DeviceSpec::Udp(_) => {
-            eprintln!("(a key over UDP cannot be re-plugged from here; sending the reset now)");
+            eprintln!("{}", reset_view::UDP_NO_REPLUG);
             ctx.open(spec, None)
         }
         DeviceSpec::Hid(_) => {
             if !prompt::interactive() {
-                eprintln!("fidoctl: remove the key and insert it again now");
+                eprintln!("{}", reset_view::REPLUG_NOW);
             }
-            let wait = Waiting::new("Remove the key now");
+            let wait = Waiting::new(reset_view::REMOVE);
             if !keys::usb::wait_for_removal(spec, REPLUG_WAIT)? {
-                return Err(errors::user(
-                    "the key was not removed within a minute; nothing was erased",
-                    exit::REFUSED,
-                ));
+                return Err(reset_view::not_removed());
             }
-            wait.set_message("Now insert it again");
+            wait.set_message(reset_view::INSERT_AGAIN);
             let present: Vec<DeviceSpec> = keys::usb::connected()?
                 .into_iter()
                 .map(|(spec, _)| spec)
                 .collect();
             let Some((inserted, identity)) = keys::usb::wait_for_insertion(&present, REPLUG_WAIT)?
             else {
-                return Err(errors::user(
-                    "no key was inserted within a minute; nothing was erased",
-                    exit::REFUSED,
-                ));
+                return Err(reset_view::not_inserted());
             };
             drop(wait);
             ctx.open(&inserted, Some(identity))

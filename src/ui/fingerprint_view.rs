@@ -4,6 +4,7 @@
 use unicode_normalization::UnicodeNormalization;
 
 use super::errors::{self, UsageError, exit};
+use super::output::Section;
 use crate::ctap::CtapStatus;
 use crate::device::ctap2::bio_enrollment::{SampleStatus, Template};
 use crate::device::enroll::EnrollEvent;
@@ -27,6 +28,22 @@ pub fn command_set(caps: &Capabilities) -> &'static str {
         Some(CommandSet::Preview) => "CTAP 2.1 prototype",
         _ => "CTAP 2.1",
     }
+}
+
+/// `fidoctl fingerprint sensor`: the command set, the sensor's kind, the
+/// samples an enrollment takes and the longest name, where the key says.
+pub fn render_sensor(
+    command_set: &str,
+    kind: Option<&str>,
+    samples: Option<u64>,
+    max_name_bytes: Option<u64>,
+) -> String {
+    let mut sec = Section::new("Fingerprint sensor");
+    sec.row("commands", command_set);
+    sec.row_opt("sensor", kind.map(|k| format!("{k} sensor")));
+    sec.row_opt("samples to enroll", samples.map(|n| n.to_string()));
+    sec.row_opt("longest name", max_name_bytes.map(|n| format!("{n} bytes")));
+    sec.render()
 }
 
 /// fingerprintKind (§6.7.5): 1 touch, 2 swipe.

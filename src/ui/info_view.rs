@@ -1,60 +1,21 @@
 //! `fidoctl info` for people: getInfo in readable sections.
 
-use crate::ctap::CtapStatus;
 use crate::device::ctap2::AuthenticatorInfo;
-use crate::device::ctap2::client_pin::{Counters, Reading, Unread};
-use crate::device::pin::{Longest, PinRules};
-use crate::device::{Capabilities, CommandSet, PinRetries};
+use crate::device::ctap2::client_pin::Counters;
+use crate::device::{Capabilities, CommandSet};
 use crate::ui::output::{self, Section, yes_no};
+use crate::ui::pin_view::{pin_tries, reading};
 
-/// How fidoctl tells a key from others of its model, for `list`, `info` and
-/// the touch selection.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Naming {
-    /// The name given with `fidoctl key name`, recognised without a PIN.
-    pub nickname: Option<String>,
-    /// The USB serial number, where the key has one.
-    pub serial: Option<String>,
-    /// The key has a persistent token and an identifier (CTAP 2.2): it can be named.
-    pub nameable: bool,
-}
+// Their homes are key_view and pin_view; also named here for the callers
+// that still reach them through info_view (ui/errors.rs, commands/list.rs).
+pub use crate::ui::key_view::{Naming, key_title, naming_row};
+pub use crate::ui::pin_view::pin_length_words;
 
-/// "BioPass FIDO2 — backup key", or the model alone.
-pub fn key_title(model: Option<&str>, nickname: Option<&str>) -> String {
-    match (model, nickname) {
-        (Some(m), Some(n)) => format!("{m} — {n}"),
-        (None, Some(n)) => n.to_string(),
-        (Some(m), None) => m.to_string(),
-        (None, None) => "Unknown model".to_string(),
-    }
-}
-
-/// One line for the touch selection: the title, with the serial where that is all there is.
-pub fn key_choice(model: Option<&str>, naming: &Naming) -> String {
-    let title = key_title(model, naming.nickname.as_deref());
-    match (&naming.nickname, &naming.serial) {
-        (None, Some(serial)) => format!("{title} (serial {serial})"),
-        _ => title,
-    }
-}
-
-/// How the key is told apart, when its title does not already say.
-pub fn naming_row(naming: &Naming) -> Option<(&'static str, String)> {
-    if naming.nickname.is_some() {
-        return None;
-    }
-    Some(match (&naming.serial, naming.nameable) {
-        (Some(serial), _) => ("serial", serial.clone()),
-        (None, true) => (
-            "name",
-            "none yet: fidoctl key name NAME (with the PIN, once)".to_string(),
-        ),
-        (None, false) => (
-            "identity",
-            "no USB serial and no CTAP 2.2 identifier: this key cannot be told apart from another of its model"
-                .to_string(),
-        ),
-    })
+/// A key that speaks only U2F: what it is, and that there is little to show.
+pub fn u2f_only(label: &str, version: &str) -> String {
+    format!(
+        "{label}\n  This key speaks only U2F ({version}, FIDO 1): it works as a second factor,\n  but has no PIN, no fingerprints and no AAGUID for fidoctl to manage."
+    )
 }
 
 /// The human view of getInfo, in sections: identity, capabilities, PIN, fingerprints.
@@ -322,85 +283,6 @@ fn pin(info: &AuthenticatorInfo, counters: &Counters) -> Section {
     s
 }
 
-/// "at least 4 characters, at most 63 bytes of UTF-8" (or the key's own maximum).
-pub fn pin_length_words(rules: &PinRules) -> String {
-    let most = match rules.longest() {
-        Longest::CodePoints(n) => format!("at most {n} characters"),
-        Longest::Bytes(n) => format!("at most {n} bytes of UTF-8"),
-    };
-    format!("at least {} characters, {most}", rules.min_code_points)
-}
-
-/// Said before a new PIN is asked for, on a key with its complexity policy on.
-pub fn complexity_notice(info: &AuthenticatorInfo) -> Option<String> {
-    (info.pin_complexity_policy == Some(true)).then(|| {
-        format!(
-            "This key enforces a PIN complexity policy{}: {}.",
-            info.pin_complexity_policy_url
-                .as_deref()
-                .map(|u| format!(" ({u})"))
-                .unwrap_or_default(),
-            super::errors::COMPLEXITY_ADVICE
-        )
-    })
-}
-
-/// A counter's row: its value in words, "unknown" when the key would not say,
-/// nothing when the key has no such counter.
-pub fn reading<T: Copy>(r: &Reading<T>, words: impl Fn(T) -> String) -> Option<String> {
-    match r {
-        Reading::Known(v) => Some(words(*v)),
-        Reading::Unknown(why) => Some(format!("unknown: {}", unread_words(why))),
-        Reading::NotApplicable => None,
-    }
-}
-
-/// Why a counter stayed unknown: "the key could not parse the request (0x12)".
-pub fn unread_words(why: &Unread) -> String {
-    use CtapStatus::*;
-    match why {
-        Unread::Refused(status) => {
-            let what = match status {
-                CborParsing | CborUnexpectedType | InvalidCbor | InvalidCborType => {
-                    "the key could not parse the request"
-                }
-                InvalidCommand | InvalidSubcommand => "the key does not know the request",
-                InvalidParameter | MissingParameter | InvalidLength => {
-                    "the key refused the request's parameters"
-                }
-                _ => "the key refused the request",
-            };
-            format!("{what} ({:#04x})", status.code())
-        }
-        Unread::Malformed(_) => "the key's answer could not be read".into(),
-        Unread::NoAnswer(_) => "the key did not answer".into(),
-    }
-}
-
-/// The counters a key would not give, by their JSON names.
-pub fn unreadable(counters: &Counters) -> Vec<&'static str> {
-    [
-        ("pin_retries", counters.pin.is_unknown()),
-        ("uv_retries", counters.uv.is_unknown()),
-    ]
-    .into_iter()
-    .filter(|(_, unknown)| *unknown)
-    .map(|(name, _)| name)
-    .collect()
-}
-
-/// "8 left", or why no try can succeed now.
-pub fn pin_tries(retries: PinRetries, pin_set: bool) -> String {
-    let n = retries.retries;
-    if pin_set && n == 0 {
-        "none left: the PIN is locked; only `fidoctl reset` helps, and it erases the key".into()
-    } else if retries.power_cycle_required == Some(true) {
-        format!("{n} left, but temporarily blocked: remove and re-insert the key")
-    } else {
-        format!("{n} left")
-    }
-}
-
 fn biometrics(info: &AuthenticatorInfo, counters: &Counters) -> Section {
     let mut s = Section::new("Fingerprints");
     s.row("enrollment", command_set(Capabilities::of(info).bio));
@@ -527,41 +409,6 @@ fn modality(bits: u64) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn a_key_is_told_apart_by_name_serial_or_not_at_all() {
-        let named = Naming {
-            nickname: Some("backup key".into()),
-            serial: Some("123".into()),
-            nameable: true,
-        };
-        assert_eq!(key_choice(Some("BioPass"), &named), "BioPass — backup key");
-        assert_eq!(naming_row(&named), None);
-        let serial = Naming {
-            nickname: None,
-            ..named.clone()
-        };
-        assert_eq!(key_choice(Some("BioPass"), &serial), "BioPass (serial 123)");
-        assert_eq!(naming_row(&serial).unwrap().0, "serial");
-        let nameable = Naming {
-            serial: None,
-            ..serial.clone()
-        };
-        assert!(
-            naming_row(&nameable)
-                .unwrap()
-                .1
-                .contains("fidoctl key name")
-        );
-        let neither = Naming::default();
-        assert!(
-            naming_row(&neither)
-                .unwrap()
-                .1
-                .contains("cannot be told apart")
-        );
-        assert_eq!(key_title(None, None), "Unknown model");
-    }
 
     #[test]
     fn modality_names_bits() {

@@ -125,3 +125,16 @@ mod time_tests {
         assert_eq!(super::utc(1_795_403_045), "2026-11-23T03:04:05Z");
     }
 }
+
+/// A warning on stderr, in fidoctl's name.
+pub fn warning(message: impl std::fmt::Display) -> String {
+    format!("fidoctl: {message}")
+}
+
+/// `--verbose`: what the command cost.
+pub fn round_trips(count: u32, elapsed: std::time::Duration) -> String {
+    format!(
+        "{count} CTAPHID round trips, {:.1} ms",
+        elapsed.as_secs_f64() * 1000.0
+    )
+}

@@ -33,6 +33,11 @@ pub fn pin_available() -> bool {
     std::env::var_os(PIN_VAR).is_some() || interactive()
 }
 
+/// The prompt for the PIN a command needs.
+pub const PIN: &str = "PIN";
+/// The prompt for the PIN `pin change` replaces.
+pub const CURRENT_PIN: &str = "Current PIN";
+
 /// The key's current PIN: `FIDOCTL_PIN` if set, else a hidden prompt.
 pub fn current_pin(prompt: &str) -> anyhow::Result<Zeroizing<String>> {
     if let Some(pin) = from_env(PIN_VAR) {
