@@ -12,7 +12,7 @@ use crate::device::{DeviceSpec, KeyIdentity};
 use crate::keys;
 use crate::keystore::Keystore;
 use crate::ui::errors;
-use crate::ui::info_view::{self, Naming};
+use crate::ui::key_view::{self, Naming};
 use crate::ui::output::{self, Section};
 
 #[derive(Debug, Serialize)]
@@ -128,7 +128,7 @@ fn render(row: &Row) -> String {
         (name, nickname) => format!(
             "{}  {}",
             row.path,
-            info_view::key_title(name.as_deref(), nickname.as_deref())
+            key_view::key_title(name.as_deref(), nickname.as_deref())
         ),
     };
     let mut s = Section::new(title);
@@ -150,7 +150,7 @@ fn render(row: &Row) -> String {
     }
     s.row_opt("aaguid", row.aaguid.map(|a| a.to_string()));
     if row.error.is_none()
-        && let Some((label, value)) = info_view::naming_row(&naming(row))
+        && let Some((label, value)) = key_view::naming_row(&naming(row))
     {
         s.row(label, value);
     }

@@ -107,7 +107,12 @@ pub(super) fn read_new_pin(info: &AuthenticatorInfo) -> Result<Pin> {
         eprintln!("{notice}");
     }
     let rules = PinRules::of(info);
-    let typed = prompt::new_pin(&|p: &str| rules.check(p).map(|_| ()).map_err(|e| e.to_string()))?;
+    let typed = prompt::new_pin(&|p: &str| {
+        rules
+            .check(p)
+            .map(|_| ())
+            .map_err(|e| pin_view::pin_rule_sentence(&e))
+    })?;
     rules.check(&typed).map_err(|e| pin_view::bad_new_pin(&e))
 }
 

@@ -16,15 +16,12 @@ use crate::ctap::client_pin::PADDED_PIN_LEN;
 /// CTAP's floor for minPINLength.
 pub const MIN_PIN_CODE_POINTS: usize = 4;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a PIN breaks a key's rules (worded in `ui::pin_view`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PinRuleError {
-    #[error("the PIN is too short: {got} characters, this key needs at least {min}")]
     TooShort { got: usize, min: usize },
-    #[error("the PIN is too long: {bytes} bytes of UTF-8, at most {MAX_PIN_BYTES} fit")]
     TooLong { bytes: usize },
-    #[error("the PIN is too long: {got} characters, this key takes at most {max}")]
     TooLongForKey { got: usize, max: usize },
-    #[error("the PIN contains a NUL character")]
     ContainsNul,
 }
 

@@ -54,7 +54,7 @@ pub fn pin_policy_violation(info: &crate::device::ctap2::AuthenticatorInfo) -> a
     let rules = crate::device::pin::PinRules::of(info);
     let mut asks = vec![format!(
         "choose a PIN of {}",
-        super::info_view::pin_length_words(&rules)
+        super::pin_view::pin_length_words(&rules)
     )];
     if info.pin_complexity_policy == Some(true) {
         asks.push(format!(

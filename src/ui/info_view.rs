@@ -3,13 +3,9 @@
 use crate::device::ctap2::AuthenticatorInfo;
 use crate::device::ctap2::client_pin::Counters;
 use crate::device::{Capabilities, CommandSet};
+use crate::ui::key_view::{Naming, key_title, naming_row};
 use crate::ui::output::{self, Section, yes_no};
 use crate::ui::pin_view::{pin_tries, reading};
-
-// Their homes are key_view and pin_view; also named here for the callers
-// that still reach them through info_view (ui/errors.rs, commands/list.rs).
-pub use crate::ui::key_view::{Naming, key_title, naming_row};
-pub use crate::ui::pin_view::pin_length_words;
 
 /// A key that speaks only U2F: what it is, and that there is little to show.
 pub fn u2f_only(label: &str, version: &str) -> String {

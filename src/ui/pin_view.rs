@@ -35,7 +35,24 @@ pub fn already_set() -> anyhow::Error {
 
 /// A new PIN that breaks the key's rules, refused before anything is sent.
 pub fn bad_new_pin(e: &PinRuleError) -> anyhow::Error {
-    UsageError(e.to_string()).into()
+    UsageError(pin_rule_sentence(e)).into()
+}
+
+/// Why a PIN breaks the key's (or CTAP's) rules.
+pub fn pin_rule_sentence(e: &PinRuleError) -> String {
+    match e {
+        PinRuleError::TooShort { got, min } => {
+            format!("the PIN is too short: {got} characters, this key needs at least {min}")
+        }
+        PinRuleError::TooLong { bytes } => format!(
+            "the PIN is too long: {bytes} bytes of UTF-8, at most {} fit",
+            crate::device::pin::MAX_PIN_BYTES
+        ),
+        PinRuleError::TooLongForKey { got, max } => {
+            format!("the PIN is too long: {got} characters, this key takes at most {max}")
+        }
+        PinRuleError::ContainsNul => "the PIN contains a NUL character".to_string(),
+    }
 }
 
 /// What `pin status` shows; `counters` is `None` on a key without a PIN.
