@@ -130,6 +130,10 @@ pub struct AaguidArgs {
     /// Take this AAGUID out of the merged list (no key is read then); repeatable
     #[arg(long, value_name = "AAGUID", requires = "merge")]
     pub remove: Vec<String>,
+
+    /// In an Entra tenant with passkey profiles: the profile whose list to edit (name or id)
+    #[arg(long, value_name = "NAME|ID", requires = "merge")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

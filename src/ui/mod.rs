@@ -1,6 +1,7 @@
 //! Everything the user sees: wording of errors, output formats, (later) prompts and progress.
 pub mod attest_view;
 pub mod doctor_view;
+pub mod entra_view;
 pub mod errors;
 pub mod fingerprint_view;
 pub mod info_view;
