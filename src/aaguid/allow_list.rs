@@ -133,6 +133,8 @@ pub struct ProfileSummary {
     pub groups: Vec<String>,
     /// `attestationEnforcement` (disabled | registrationOnly), when given.
     pub attestation_enforcement: Option<String>,
+    /// The AAGUIDs of its list, as written.
+    pub aaguids: Vec<String>,
 }
 
 impl ProfileSummary {
@@ -258,7 +260,7 @@ pub fn entra_profiles(policy: &Value) -> Result<Option<Vec<ProfileSummary>>, Pol
             let text = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_string);
             let id = text("id")
                 .ok_or_else(|| PolicyError::Shape(format!("passkeyProfiles[{i}] has no id")))?;
-            let (enforcement, enforced, _) = restrictions_of(
+            let (enforcement, enforced, aaguids) = restrictions_of(
                 p.get("keyRestrictions"),
                 &format!("passkeyProfiles[{i}].keyRestrictions"),
             )?;
@@ -279,6 +281,7 @@ pub fn entra_profiles(policy: &Value) -> Result<Option<Vec<ProfileSummary>>, Pol
                 enforcement,
                 enforced,
                 groups,
+                aaguids,
             })
         })
         .collect::<Result<Vec<_>, _>>()
