@@ -412,3 +412,355 @@ fn keys_marks_the_methods_the_policy_would_now_refuse() {
         stdout(&text).contains("2 FIDO2 method(s), 1 of a model the current policy would refuse")
     );
 }
+
+// ---- entra register ----
+
+const ADELE: &str = "adele@contoso.com";
+const RP: &str = "login.microsoft.com";
+/// The BioPass's name in the test MDS BLOB the register tests trust.
+const BIOPASS_NAME: &str =
+    "fidoctl TEST metadata: FEITIAN BioPass K26/K27 (CTAP 2.1 prototype fingerprint key)";
+
+fn users() -> Value {
+    json!({
+        ADELE: {"displayName": "Adele Vance", "groups": [KEYS_GROUP]},
+        "bob@contoso.com": {"displayName": "Bob Kelly", "groups": []},
+    })
+}
+
+/// The legacy tenant with the BioPass allowed too (attestation enforced).
+fn legacy_with_biopass() -> Value {
+    let mut p = legacy_policy();
+    p["keyRestrictions"]["aaGuids"]
+        .as_array_mut()
+        .unwrap()
+        .push(BIOPASS.into());
+    p
+}
+
+fn register_cmd(graph: &Graph, key: &SimKey, args: &[&str]) -> assert_cmd::Command {
+    let mut c = graph.cmd(key, &[]);
+    c.args(mds_args()).arg("register").args(args);
+    c
+}
+
+/// The key's credentials for `rp`, read with `pin` (`credentials list --json`).
+fn credentials_for(key: &SimKey, pin: &str, rp: &str) -> Vec<Value> {
+    let out = key
+        .cmd(&["--json", "credentials", "list"])
+        .env("FIDOCTL_PIN", pin)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    json_of(&out)["relying_parties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["id"] == rp)
+        .flat_map(|r| r["credentials"].as_array().unwrap().clone())
+        .collect()
+}
+
+fn set_pin(key: &SimKey, pin: &str) {
+    let out = key
+        .cmd(&["pin", "set"])
+        .env("FIDOCTL_NEW_PIN", pin)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+fn pin_status(key: &SimKey) -> Value {
+    json_of(&key.cmd(&["--json", "pin", "status"]).output().unwrap())
+}
+
+fn csv_rows(path: &std::path::Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn register_with_a_random_pin_is_verified_by_python_fido2() {
+    let graph = Graph::start(json!({"policy": legacy_with_biopass(), "users": users()}));
+    let key = SimKey::new("biopass");
+    let dir = tempfile::tempdir().unwrap();
+    let out_csv = dir.path().join("results.csv");
+    let out = register_cmd(&graph, &key, &["--user", ADELE, "--random-pin", "--out"])
+        .arg(&out_csv)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    no_token_in(&out);
+
+    // The stand-in verified it: origin, challenge, RP id hash, UV, packed signature.
+    let v = graph.verifications();
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0]["verified"], true);
+    assert_eq!(v[0]["uv"], true);
+    assert_eq!(v[0]["aaguid"], BIOPASS);
+    assert_eq!(v[0]["fmt"], "packed");
+    assert_eq!(v[0]["origin"], format!("https://{RP}"));
+    assert_eq!(
+        v[0]["client_extension_results"]["@odata.type"],
+        "#microsoft.graph.webauthnAuthenticationExtensionsClientOutputs"
+    );
+    let method = v[0]["method"].as_str().unwrap().to_string();
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("Registered {BIOPASS_NAME} for {ADELE} (method {method}, AAGUID {BIOPASS}).")
+    );
+    // The POST body: the documented shape, display name the model's.
+    let post = graph
+        .requests("POST")
+        .into_iter()
+        .find(|e| e["path"].as_str().unwrap().ends_with("/fido2Methods"))
+        .unwrap();
+    assert_eq!(
+        post["path"],
+        format!("/v1.0/users/{ADELE}/authentication/fido2Methods")
+    );
+    assert_eq!(
+        post["body"]["@odata.type"],
+        "#microsoft.graph.fido2AuthenticationMethod"
+    );
+    assert_eq!(post["body"]["displayName"], BIOPASS_NAME);
+    assert_eq!(
+        post["body"]["publicKeyCredential"]["response"]["@odata.type"],
+        "#microsoft.graph.webauthnAuthenticatorAttestationResponse"
+    );
+
+    // The results file: 0600, one row, the PIN only there.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&out_csv).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let rows = csv_rows(&out_csv);
+    assert_eq!(
+        rows[0],
+        [
+            "userPrincipalName",
+            "methodId",
+            "aaguid",
+            "model",
+            "keyId",
+            "time",
+            "pin"
+        ]
+    );
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1][0], ADELE);
+    assert_eq!(rows[1][1], method);
+    assert_eq!(rows[1][2], BIOPASS);
+    let pin = rows[1][6].clone();
+    assert_eq!(pin.len(), 6);
+    assert!(pin.bytes().all(|b| b.is_ascii_digit()));
+    assert!(!stdout(&out).contains(&pin) && !stderr(&out).contains(&pin));
+    assert!(
+        stderr(&out).contains("readable by you alone"),
+        "{}",
+        stderr(&out)
+    );
+    // The key now has that PIN, and the passkey for Entra's RP, for Adele.
+    assert_eq!(pin_status(&key)["pin_set"], true);
+    let creds = credentials_for(&key, &pin, RP);
+    assert_eq!(creds.len(), 1);
+    assert_eq!(creds[0]["user_name"], ADELE);
+    assert_eq!(creds[0]["display_name"], "Adele Vance");
+    assert_eq!(
+        creds[0]["protection"], 1,
+        "credProtect userVerificationOptional"
+    );
+    // The BioPass has no authenticatorConfig: asked for, it is said, not failed.
+    let again = register_cmd(
+        &graph,
+        &key,
+        &["--user", "bob@contoso.com", "--force-pin-change"],
+    )
+    .env("FIDOCTL_PIN", &pin)
+    .output()
+    .unwrap();
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains(
+            "The PIN policy was not changed: this key has no configurable security policy"
+        ),
+        "{}",
+        stderr(&again)
+    );
+}
+
+#[test]
+fn register_with_the_keys_pin_then_again_is_excluded_and_nothing_is_posted() {
+    let graph = Graph::start(json!({"policy": fixture("policy-profiles.json"), "users": users()}));
+    let key = SimKey::new("yubikey-bio");
+    set_pin(&key, "385912");
+    let out = register_cmd(
+        &graph,
+        &key,
+        &[
+            "--user",
+            ADELE,
+            "--display-name",
+            "Adele's Bio",
+            "--json",
+            "--min-pin-length",
+            "8",
+            "--force-pin-change",
+        ],
+    )
+    .env("FIDOCTL_PIN", "385912")
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = json_of(&out);
+    assert_eq!(v["user"], ADELE);
+    assert_eq!(v["aaguid"], YUBIKEY_BIO);
+    assert_eq!(v["display_name"], "Adele's Bio");
+    assert_eq!(graph.verifications()[0]["uv"], true);
+    assert_eq!(graph.verifications()[0]["method"], v["method_id"]);
+    // authenticatorConfig after success: minimum 8, a PIN change forced.
+    let status = pin_status(&key);
+    assert_eq!(status["min_pin_length"], 8);
+    assert_eq!(status["force_pin_change"], true);
+    let err = stderr(&out);
+    assert!(
+        err.contains("The key's minimum PIN length is now 8."),
+        "{err}"
+    );
+    assert!(
+        err.contains("The key will ask for a new PIN before its next use."),
+        "{err}"
+    );
+    // Change the PIN as the user would, then try to register the same key again.
+    let changed = key
+        .cmd(&["pin", "change"])
+        .env("FIDOCTL_PIN", "385912")
+        .env("FIDOCTL_NEW_PIN", "73950284")
+        .output()
+        .unwrap();
+    assert!(changed.status.success(), "{}", stderr(&changed));
+    let again = register_cmd(&graph, &key, &["--user", ADELE])
+        .env("FIDOCTL_PIN", "73950284")
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(5));
+    assert!(
+        stderr(&again).contains("this key is already registered for this user"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(graph.verifications().len(), 1, "nothing posted");
+    assert_eq!(credentials_for(&key, "73950284", RP).len(), 1);
+}
+
+#[test]
+fn a_refused_post_leaves_no_orphan_on_the_key() {
+    let graph = Graph::start(json!({
+        "policy": fixture("policy-profiles.json"),
+        "users": users(),
+        "refuse_after_verification": {ADELE: {"status": 503, "code": "serviceUnavailable", "message": "Try later"}}
+    }));
+    let key = SimKey::new("ctap23");
+    set_pin(&key, "385912");
+    let out = register_cmd(&graph, &key, &["--user", ADELE])
+        .env("FIDOCTL_PIN", "385912")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("Graph failed while registering the passkey (503) (Graph: serviceUnavailable: Try later); try again later."), "{err}");
+    assert!(
+        err.contains("deleted from the key again: no orphan is left on it"),
+        "{err}"
+    );
+    assert!(credentials_for(&key, "385912", RP).is_empty());
+    // The stand-in verified it, then refused it: proof the key made one.
+    assert_eq!(graph.verifications()[0]["refused_anyway"], 503);
+}
+
+#[test]
+fn the_policy_is_checked_before_the_pin_and_the_key_is_left_as_it_was() {
+    let mut policy = fixture("policy-profiles.json");
+    policy["includeTargets"].as_array_mut().unwrap().remove(0);
+    let graph = Graph::start(json!({"policy": policy, "users": users()}));
+    let key = SimKey::new("biopass");
+    let dir = tempfile::tempdir().unwrap();
+    let out = register_cmd(&graph, &key, &["--user", ADELE, "--random-pin", "--out"])
+        .arg(dir.path().join("r.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("{ADELE}: the tenant would refuse this key, so nothing was done: {BIOPASS_NAME} ({BIOPASS}): the model is refused by passkey profile \"Security keys\" (it is not on the allow list)")), "{err}");
+    assert_eq!(pin_status(&key)["pin_set"], false, "no PIN was set");
+    assert!(graph.requests("POST").is_empty());
+    // Bob is in no group the method is enabled for.
+    let out = register_cmd(&graph, &key, &["--user", "bob@contoso.com"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("the user is in none of the groups the FIDO2 method is enabled for")
+    );
+}
+
+#[test]
+fn graph_refusals_stop_register_before_the_key_is_touched() {
+    let key = SimKey::new("biopass");
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("r.csv");
+    for (fault, expected, code) in [
+        (
+            json!({"status": 403, "code": "Authorization_RequestDenied"}),
+            "The token needs the permission UserAuthMethod-Passkey.ReadWrite.All; signed in as an admin, the role Authentication Administrator or Privileged Authentication Administrator",
+            5,
+        ),
+        (
+            json!({"status": 429, "retry_after": 30}),
+            "try again in 30 seconds",
+            4,
+        ),
+    ] {
+        let graph = Graph::start(
+            json!({"policy": legacy_with_biopass(), "users": users(), "faults": {"GET /creationOptions": fault}}),
+        );
+        let out = register_cmd(&graph, &key, &["--user", ADELE, "--random-pin", "--out"])
+            .arg(&csv)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code));
+        assert!(stderr(&out).contains(expected), "{}", stderr(&out));
+        assert_eq!(graph.log().len(), 1, "nothing after the creation options");
+    }
+    let graph = Graph::start(json!({"policy": legacy_with_biopass(), "users": users()}));
+    let out = register_cmd(
+        &graph,
+        &key,
+        &["--user", "nobody@contoso.com", "--random-pin", "--out"],
+    )
+    .arg(&csv)
+    .output()
+    .unwrap();
+    assert!(stderr(&out).contains("no such user: nobody@contoso.com (404 while asking for the user's passkey creation options)"), "{}", stderr(&out));
+    let mut off = legacy_with_biopass();
+    off["isSelfServiceRegistrationAllowed"] = false.into();
+    let graph = Graph::start(json!({"policy": off, "users": users()}));
+    let out = register_cmd(&graph, &key, &["--user", ADELE, "--random-pin", "--out"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert!(stderr(&out).contains("does not allow self-service setup, and Graph's provisioning API works only when it does (a documented known issue)"), "{}", stderr(&out));
+    assert_eq!(
+        pin_status(&key)["pin_set"],
+        false,
+        "the key was never changed"
+    );
+    assert!(!csv.exists() || csv_rows(&csv).len() == 1);
+}

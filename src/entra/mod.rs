@@ -15,6 +15,9 @@
 
 pub mod graph;
 pub mod policy;
+pub mod provision;
+pub mod random_pin;
+pub mod results;
 pub mod signin;
 
 pub use graph::{Call, Graph, GraphError};

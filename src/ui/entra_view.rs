@@ -706,6 +706,280 @@ pub fn methods_text(user: &str, rows: &[MethodRow]) -> String {
     out
 }
 
+// ---- entra register ----
+
+/// What became of a credential made but not kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cleanup {
+    Deleted,
+    /// The key has no credential management.
+    CannotDelete,
+    Failed(String),
+}
+
+/// The key offered is one already used in this run (for that user).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("fidoctl: this key was already registered for {0} in this run: insert the next key")]
+pub struct SameKey(pub String);
+
+/// A key's name in the user's methods when nothing better is known.
+pub const DEFAULT_KEY_NAME: &str = "Security key";
+
+pub fn min_pin_length_too_long(n: u64) -> anyhow::Error {
+    UsageError(format!(
+        "--min-pin-length {n}: a PIN cannot be longer than {} bytes",
+        crate::device::pin::MAX_PIN_BYTES
+    ))
+    .into()
+}
+
+pub fn results_refused(path: &Path, e: &crate::entra::results::ResultsError) -> anyhow::Error {
+    UsageError(format!(
+        "--out {}: {e}. The results file holds PINs: fidoctl creates it readable by you alone (0600) and appends only to its own",
+        path.display()
+    ))
+    .into()
+}
+
+pub fn results_write_failed(e: &crate::entra::results::ResultsError) -> anyhow::Error {
+    errors::user(
+        format!("the key is registered, but its row could not be written to the results file: {e}"),
+        exit::FAILURE,
+    )
+}
+
+pub fn users_refused(path: &Path, e: &crate::entra::results::ResultsError) -> anyhow::Error {
+    UsageError(format!(
+        "--users {}: {e} (a CSV with a userPrincipalName column, and optionally displayName)",
+        path.display()
+    ))
+    .into()
+}
+
+pub fn self_service_off() -> anyhow::Error {
+    refused(format!(
+        "Graph will not register keys for users here: {SELF_SERVICE_ISSUE}"
+    ))
+}
+
+pub fn bad_options(e: &crate::entra::provision::ProvisionError) -> anyhow::Error {
+    errors::user(
+        format!("Graph's creation options cannot be used: {e}"),
+        exit::COMMUNICATION,
+    )
+}
+
+pub fn bad_credential(e: &crate::entra::provision::ProvisionError) -> anyhow::Error {
+    errors::user(
+        format!(
+            "the key's new credential cannot be read: {e}; {}",
+            errors::REPORT_IT
+        ),
+        exit::COMMUNICATION,
+    )
+}
+
+/// The policy would refuse this key for this user: nothing was done.
+pub fn policy_refuses(
+    upn: &str,
+    model: Option<&str>,
+    aaguid: &Uuid,
+    why: &Refusal,
+) -> anyhow::Error {
+    let what = model.map_or_else(|| aaguid.to_string(), |m| format!("{m} ({aaguid})"));
+    match why {
+        Refusal::SelfServiceOff | Refusal::MethodDisabled => {
+            refused(format!("{upn}: nothing was done: {}", refusal_words(why)))
+        }
+        _ => refused(format!(
+            "{upn}: the tenant would refuse this key, so nothing was done: {what}: {}. Allow the model with fidoctl entra allow, or use another key",
+            refusal_words(why)
+        )),
+    }
+}
+
+pub fn not_genuine(upn: &str, v: &Verdict) -> anyhow::Error {
+    refused(format!(
+        "{upn}: the tenant enforces attestation and this key's is not proven: {}{}",
+        attest_view::headline(v),
+        v.reason
+            .as_ref()
+            .map(|r| format!(" ({})", attest_view::reason(r)))
+            .unwrap_or_default()
+    ))
+}
+
+pub fn not_verified() -> anyhow::Error {
+    refused(
+        "the key made the credential without verifying the user (no UV flag), which Entra refuses"
+            .into(),
+    )
+}
+
+pub fn extension_unsupported(name: &str) -> anyhow::Error {
+    refused(format!(
+        "Graph enforces the {name} extension, which this key does not support (getInfo lists no {name}): nothing was done"
+    ))
+}
+
+pub fn random_pin_refused(e: &crate::device::pin::PinRuleError) -> anyhow::Error {
+    refused(format!("the random PIN does not fit this key's rules: {e}"))
+}
+
+pub fn random_pin_set() -> &'static str {
+    "The key had no PIN: fidoctl set a random one, which is written only to the results file."
+}
+
+pub fn random_pin_not_needed() -> &'static str {
+    "The key already has a PIN: it is used as it is (--random-pin sets one only on a key without)."
+}
+
+pub fn key_has_no_pin() -> anyhow::Error {
+    refused("this key has no PIN, and Entra needs one (user verification): set one with fidoctl pin set, or let fidoctl choose one with --random-pin --out FILE".into())
+}
+
+pub fn already_registered(upn: &str) -> anyhow::Error {
+    refused(format!(
+        "{upn}: this key is already registered for this user (it holds one of the credentials Graph lists for them): nothing was made or posted"
+    ))
+}
+
+pub fn touch_to_register(upn: &str) -> String {
+    format!("Touch your key: it makes the passkey for {upn}")
+}
+
+/// A refusal after the credential was made, with what became of it.
+pub fn with_cleanup(e: anyhow::Error, cleanup: &Cleanup) -> anyhow::Error {
+    let r = errors::report(&e);
+    let after = match cleanup {
+        Cleanup::Deleted => {
+            "The passkey just made was deleted from the key again: no orphan is left on it.".to_string()
+        }
+        Cleanup::CannotDelete => {
+            "The passkey just made stays on the key: it has no credential management to delete it (a reset removes it).".to_string()
+        }
+        Cleanup::Failed(why) => format!(
+            "The passkey just made could not be deleted from the key ({why}): remove it with fidoctl credentials delete."
+        ),
+    };
+    let sep = if r.message.ends_with('.') { " " } else { ". " };
+    errors::user(format!("{}{sep}{after}", r.message), r.exit_code)
+}
+
+pub fn pin_kept_after_failure() -> &'static str {
+    "The random PIN fidoctl set on this key is in the results file (a row without a method id), so the key is not lost."
+}
+
+pub fn pin_not_kept(e: &crate::entra::results::ResultsError) -> String {
+    format!(
+        "warning: the random PIN fidoctl set on this key could not be written to the results file ({e}): reset the key before using it again"
+    )
+}
+
+pub fn pin_policy_not_offered(e: crate::device::Error) -> String {
+    format!(
+        "The PIN policy was not changed: {}.",
+        errors::report(&anyhow::Error::new(e)).message
+    )
+}
+
+pub fn min_pin_length_kept(current: u64) -> String {
+    format!("The key's minimum PIN length stays {current} (it can only be raised).")
+}
+
+pub fn pin_policy_applied(length: Option<u64>, forced: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(n) = length {
+        out.push(format!("The key's minimum PIN length is now {n}."));
+    }
+    if forced {
+        out.push("The key will ask for a new PIN before its next use.".into());
+    }
+    out
+}
+
+pub fn pin_policy_failed(e: &anyhow::Error) -> String {
+    format!(
+        "warning: the key is registered, but its PIN policy was not changed: {}",
+        errors::report(e).message
+    )
+}
+
+pub fn registered(upn: &str, method_id: &str, model: Option<&str>, aaguid: &Uuid) -> String {
+    format!(
+        "Registered {} for {upn} (method {method_id}, AAGUID {aaguid}).",
+        model.unwrap_or("the key")
+    )
+}
+
+pub fn registered_json(
+    upn: &str,
+    method_id: &str,
+    aaguid: &Uuid,
+    model: Option<&str>,
+    display_name: &str,
+) -> Value {
+    serde_json::json!({
+        "user": upn,
+        "method_id": method_id,
+        "aaguid": aaguid,
+        "model": model,
+        "display_name": display_name,
+    })
+}
+
+pub fn pin_is_in(path: &Path) -> String {
+    format!(
+        "Its PIN is in {} (readable by you alone): hand it to the user and keep the file safe, or delete it once done.",
+        path.display()
+    )
+}
+
+pub fn batch_start(total: usize, skipped: usize, out: &Path) -> String {
+    format!(
+        "{total} user(s) in the list; {skipped} already have a key in {} and are skipped; {} to go.",
+        out.display(),
+        total - skipped
+    )
+}
+
+pub fn next_key(upn: &str) -> String {
+    format!("Insert the key for {upn} (and only it), then go on?")
+}
+
+pub fn batch_stopped(out: &Path) -> anyhow::Error {
+    errors::user(
+        format!(
+            "stopped; run the same command again to go on: the users in {} are skipped",
+            out.display()
+        ),
+        exit::CANCELLED,
+    )
+}
+
+pub fn batch_failed(upn: &str, out: &Path, e: anyhow::Error) -> anyhow::Error {
+    let r = errors::report(&e);
+    let message = r.message.trim_start_matches("fidoctl: ").to_string();
+    errors::user(
+        format!(
+            "{message}\nThe batch stopped at {upn}; the keys registered so far are in {}. Run the same command again to go on from there.",
+            out.display()
+        ),
+        if e.downcast_ref::<SameKey>().is_some() {
+            exit::REFUSED
+        } else {
+            r.exit_code
+        },
+    )
+}
+
+pub fn batch_done(n: usize, out: &Path) -> String {
+    format!(
+        "{n} key(s) registered; the results are in {}.",
+        out.display()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
