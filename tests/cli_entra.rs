@@ -764,3 +764,188 @@ fn graph_refusals_stop_register_before_the_key_is_touched() {
     );
     assert!(!csv.exists() || csv_rows(&csv).len() == 1);
 }
+
+// ---- sign-ins ----
+
+const APP: &str = "0b6c1e6a-6f8e-4a5e-9d55-6f1f3c2b7a10";
+
+fn app_graph() -> Graph {
+    Graph::start(json!({
+        "policy": legacy_policy(),
+        "app": {"client_id": APP, "client_secret": "s3cret-value"},
+    }))
+}
+
+fn signed_in(graph: &Graph, args: &[&str]) -> assert_cmd::Command {
+    let mut c = fidoctl();
+    c.args([
+        "entra",
+        "--tenant",
+        "contoso.onmicrosoft.com",
+        "--client-id",
+        APP,
+    ])
+    .args(args)
+    .env("FIDOCTL_GRAPH_URL", &graph.url)
+    .env("FIDOCTL_LOGIN_URL", &graph.url)
+    .env_remove("FIDOCTL_GRAPH_TOKEN");
+    c
+}
+
+fn token_requests(graph: &Graph) -> Vec<Value> {
+    graph
+        .log()
+        .into_iter()
+        .filter(|e| {
+            e["path"]
+                .as_str()
+                .is_some_and(|p| p.contains("/oauth2/v2.0/"))
+        })
+        .collect()
+}
+
+#[test]
+fn device_code_sign_in_shows_the_code_and_polls_for_the_token() {
+    let graph = app_graph();
+    let out = signed_in(&graph, &["policy", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    no_token_in(&out);
+    assert!(stderr(&out).contains("To sign in, open https://microsoft.com/devicelogin in a browser and enter the code FIDOCTL1"), "{}", stderr(&out));
+    let t = token_requests(&graph);
+    assert_eq!(
+        t[0]["path"],
+        "/contoso.onmicrosoft.com/oauth2/v2.0/devicecode"
+    );
+    assert_eq!(t[0]["form"]["client_id"], APP);
+    assert_eq!(
+        t[0]["form"]["scope"],
+        "https://graph.microsoft.com/.default"
+    );
+    // Pending once, then the token.
+    assert_eq!(t.len(), 3, "{t:?}");
+    for poll in &t[1..] {
+        assert_eq!(poll["path"], "/contoso.onmicrosoft.com/oauth2/v2.0/token");
+        assert_eq!(
+            poll["form"]["grant_type"],
+            "urn:ietf:params:oauth:grant-type:device_code"
+        );
+    }
+    // Then Graph, with that token (the stand-in answers 401 to any other).
+    assert_eq!(json_of(&out)["legacy"]["decides"], true);
+}
+
+#[test]
+fn client_credentials_sign_in_takes_the_secret_from_the_environment() {
+    let graph = app_graph();
+    let out = signed_in(
+        &graph,
+        &["--client-secret-env", "APP_SECRET", "policy", "--json"],
+    )
+    .env("APP_SECRET", "s3cret-value")
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("s3cret-value"));
+    let t = token_requests(&graph);
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0]["form"]["grant_type"], "client_credentials");
+    assert_eq!(t[0]["form"]["client_id"], APP);
+    assert_eq!(
+        t[0]["form"]["scope"],
+        "https://graph.microsoft.com/.default"
+    );
+    assert!(
+        t[0]["form_keys"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("client_secret"))
+    );
+
+    let wrong = signed_in(&graph, &["--client-secret-env", "APP_SECRET", "policy"])
+        .env("APP_SECRET", "wrong")
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(5));
+    assert!(stderr(&wrong).contains("the sign-in was refused (Graph: invalid_client: AADSTS7000215: Invalid client secret provided.)"), "{}", stderr(&wrong));
+    let unset = signed_in(
+        &graph,
+        &["--client-secret-env", "NOT_SET_ANYWHERE", "policy"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(unset.status.code(), Some(2));
+    assert!(stderr(&unset).contains("the environment variable NOT_SET_ANYWHERE is not set"));
+}
+
+// ---- bulk ----
+
+#[test]
+fn bulk_registers_one_key_per_user_recognises_a_key_used_and_resumes() {
+    let graph = Graph::start(json!({"policy": legacy_with_biopass(), "users": users()}));
+    let dir = tempfile::tempdir().unwrap();
+    let users_csv = dir.path().join("users.csv");
+    std::fs::write(
+        &users_csv,
+        format!("userPrincipalName,displayName\n{ADELE},Adele V.\nbob@contoso.com,\n"),
+    )
+    .unwrap();
+    let out_csv = dir.path().join("results.csv");
+    let bulk = |key: &SimKey| {
+        let mut c = register_cmd(&graph, key, &["--users"]);
+        c.arg(&users_csv)
+            .arg("--random-pin")
+            .arg("--out")
+            .arg(&out_csv);
+        c.output().unwrap()
+    };
+    // One key offered twice: Adele gets it, then it is recognised for Bob.
+    let first = SimKey::new("biopass");
+    let out = bulk(&first);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("2 user(s) in the list; 0 already have a key"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "this key was already registered for {ADELE} in this run"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("The batch stopped at bob@contoso.com"),
+        "{err}"
+    );
+    assert_eq!(graph.verifications().len(), 1);
+    let rows = csv_rows(&out_csv);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1][0], ADELE);
+    let posted = graph.requests("POST");
+    assert_eq!(posted[0]["body"]["displayName"], "Adele V.");
+
+    // Run again with the next key: Adele is skipped, Bob gets this one.
+    let second = SimKey::new("biopass");
+    let out = bulk(&second);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("2 user(s) in the list; 1 already have a key"),
+        "{}",
+        stderr(&out)
+    );
+    let v = graph.verifications();
+    assert_eq!(v.len(), 2);
+    assert_eq!(v[1]["user"], "bob@contoso.com");
+    let rows = csv_rows(&out_csv);
+    assert_eq!(rows.len(), 3);
+    assert_ne!(rows[1][6], rows[2][6], "each key its own PIN");
+    assert_eq!(
+        credentials_for(&second, &rows[2][6], RP)[0]["user_name"],
+        "bob@contoso.com"
+    );
+    // Nothing left to do.
+    let out = bulk(&second);
+    assert!(out.status.success());
+    assert!(stderr(&out).contains("2 already have a key"));
+    assert_eq!(graph.verifications().len(), 2);
+}
