@@ -107,8 +107,17 @@ pub struct EntraArgs {
     #[arg(long, global = true, value_name = "ID", requires = "tenant")]
     pub client_id: Option<String>,
     /// The environment variable holding the app's client secret (client-credentials sign-in)
-    #[arg(long, global = true, value_name = "VAR", requires = "client_id")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "VAR",
+        requires = "client_id",
+        conflicts_with = "certificate"
+    )]
     pub client_secret_env: Option<String>,
+    /// A PEM file with the app's certificate and private key (client-credentials sign-in)
+    #[arg(long, global = true, value_name = "FILE", requires = "client_id")]
+    pub certificate: Option<PathBuf>,
     #[command(subcommand)]
     pub command: EntraCommand,
 }

@@ -949,3 +949,78 @@ fn bulk_registers_one_key_per_user_recognises_a_key_used_and_resumes() {
     assert!(stderr(&out).contains("2 already have a key"));
     assert_eq!(graph.verifications().len(), 2);
 }
+
+#[test]
+fn certificate_sign_in_sends_a_client_assertion_the_identity_platform_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = StdCommand::new(python())
+        .arg(format!("{ROOT}/tests/entra/graph_standin.py"))
+        .arg("--make-certificate")
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let cert = std::fs::read_to_string(dir.path().join("cert.pem")).unwrap();
+    let graph = Graph::start(json!({
+        "policy": legacy_policy(),
+        "app": {"client_id": APP, "certificate": cert},
+    }));
+    let app_pem = dir.path().join("app.pem");
+    let out = signed_in(
+        &graph,
+        &[
+            "--certificate",
+            app_pem.to_str().unwrap(),
+            "policy",
+            "--json",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let t = token_requests(&graph);
+    assert_eq!(t[0]["form"]["grant_type"], "client_credentials");
+    assert_eq!(
+        t[0]["form"]["client_assertion_type"],
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    );
+    assert!(graph.log().iter().any(|e| e["assertion"] == true));
+
+    // Another app's certificate: the stand-in refuses the assertion.
+    let other = tempfile::tempdir().unwrap();
+    StdCommand::new(python())
+        .arg(format!("{ROOT}/tests/entra/graph_standin.py"))
+        .arg("--make-certificate")
+        .arg(other.path())
+        .status()
+        .unwrap();
+    let out = signed_in(
+        &graph,
+        &[
+            "--certificate",
+            other.path().join("app.pem").to_str().unwrap(),
+            "policy",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert!(stderr(&out).contains("AADSTS700027"), "{}", stderr(&out));
+    // A file without a key is a usage error, said before anything is sent.
+    let out = signed_in(
+        &graph,
+        &[
+            "--certificate",
+            dir.path().join("cert.pem").to_str().unwrap(),
+            "policy",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("it holds no PRIVATE KEY block"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -55,6 +55,17 @@ pub fn run(ctx: &Context, args: EntraArgs) -> Result<()> {
 /// How this run gets its token: a sign-in if --tenant and --client-id say
 /// so, else FIDOCTL_GRAPH_TOKEN.
 fn sign_in(args: &EntraArgs) -> Result<SignIn> {
+    if let (Some(tenant), Some(client_id), Some(path)) =
+        (&args.tenant, &args.client_id, &args.certificate)
+    {
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| entra_view::certificate_unreadable(path, &e))?;
+        return Ok(SignIn::Certificate {
+            tenant: tenant.clone(),
+            client_id: client_id.clone(),
+            pem: Zeroizing::new(pem),
+        });
+    }
     match (&args.tenant, &args.client_id, &args.client_secret_env) {
         (Some(tenant), Some(client_id), Some(var)) => {
             let secret = std::env::var(var).map_err(|_| entra_view::no_secret(var))?;

@@ -64,6 +64,9 @@ pub enum GraphError {
     /// `--graph-url` / FIDOCTL_GRAPH_URL is not https:// (nor this machine).
     #[error("not an https:// URL: {0}")]
     InsecureUrl(String),
+    /// `--certificate FILE` cannot sign a client assertion.
+    #[error("the certificate: {0}")]
+    Certificate(String),
 }
 
 impl GraphError {
@@ -79,7 +82,7 @@ impl GraphError {
             GraphError::Status { call, .. }
             | GraphError::Network { call, .. }
             | GraphError::Malformed { call, .. } => Some(*call),
-            GraphError::InsecureUrl(_) => None,
+            GraphError::InsecureUrl(_) | GraphError::Certificate(_) => None,
         }
     }
 }

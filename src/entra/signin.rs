@@ -5,7 +5,10 @@
 //! - the OAuth 2.0 device authorization grant (RFC 8628) for an admin,
 //!   delegated: fidoctl shows a code, the admin enters it in a browser;
 //! - the client-credentials grant for an application, with a client secret
-//!   read from an environment variable (never an argument).
+//!   read from an environment variable (never an argument), or with a
+//!   certificate: a client assertion (RFC 7523), a JWT signed RS256 with the
+//!   certificate's private key and naming it by its SHA-256 thumbprint
+//!   (`x5t#S256`), as the Microsoft identity platform takes it.
 //!
 //! Endpoints: LOGIN/{tenant}/oauth2/v2.0/devicecode and .../token, LOGIN
 //! being https://login.microsoftonline.com or FIDOCTL_LOGIN_URL. The scope is
@@ -14,6 +17,7 @@
 
 use std::time::Duration;
 
+use base64::Engine;
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthType, ClientId, ClientSecret, DeviceAuthorizationUrl, HttpRequest, HttpResponse,
@@ -42,6 +46,114 @@ pub enum SignIn {
         client_id: String,
         secret: Zeroizing<String>,
     },
+    /// Client credentials with a certificate: the PEM file holds the
+    /// certificate and its PKCS#8 private key.
+    Certificate {
+        tenant: String,
+        client_id: String,
+        pem: Zeroizing<String>,
+    },
+}
+
+/// A certificate file that cannot sign a client assertion.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertificateError {
+    #[error("it holds no {0} block")]
+    Missing(&'static str),
+    #[error("its private key cannot be read: {0}")]
+    Key(String),
+    #[error("the assertion could not be signed: {0}")]
+    Sign(String),
+}
+
+/// The DER of the first PEM block labelled `label`.
+fn pem_block(pem: &str, label: &'static str) -> Result<Zeroizing<Vec<u8>>, CertificateError> {
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let start = pem.find(&begin).ok_or(CertificateError::Missing(label))? + begin.len();
+    let stop = pem[start..]
+        .find(&end)
+        .ok_or(CertificateError::Missing(label))?
+        + start;
+    let b64: Zeroizing<String> = Zeroizing::new(
+        pem[start..stop]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect(),
+    );
+    base64::engine::general_purpose::STANDARD
+        .decode(b64.as_bytes())
+        .map(Zeroizing::new)
+        .map_err(|_| CertificateError::Missing(label))
+}
+
+/// The OS's randomness for RSA blinding.
+struct OsRandom;
+
+impl rsa::rand_core::TryRng for OsRandom {
+    type Error = std::io::Error;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut b = [0u8; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut b = [0u8; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        getrandom::fill(dst).map_err(|e| std::io::Error::other(e.to_string()))
+    }
+}
+
+impl rsa::rand_core::TryCryptoRng for OsRandom {}
+
+/// A client assertion (RFC 7523 §2.2) for `client_id` at `token_url`,
+/// valid five minutes, signed with the certificate's key.
+pub fn client_assertion(
+    pem: &str,
+    client_id: &str,
+    token_url: &str,
+    now: u64,
+) -> Result<Zeroizing<String>, CertificateError> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::signature::{RandomizedSigner, SignatureEncoding};
+    use sha2::{Digest, Sha256};
+
+    let cert = pem_block(pem, "CERTIFICATE")?;
+    let key_der = pem_block(pem, "PRIVATE KEY")?;
+    let key = rsa::PrivateKey::from_pkcs8_der(&key_der)
+        .map_err(|e| CertificateError::Key(e.to_string()))?;
+    let mut jti = [0u8; 16];
+    getrandom::fill(&mut jti).map_err(|e| CertificateError::Sign(e.to_string()))?;
+    let header = serde_json::json!({
+        "alg": "RS256",
+        "typ": "JWT",
+        "x5t#S256": B64.encode(Sha256::digest(&cert[..])),
+    });
+    let claims = serde_json::json!({
+        "aud": token_url,
+        "iss": client_id,
+        "sub": client_id,
+        "jti": crate::cbor::hex(&jti),
+        "iat": now,
+        "nbf": now,
+        "exp": now + 300,
+    });
+    let signed = format!(
+        "{}.{}",
+        B64.encode(header.to_string()),
+        B64.encode(claims.to_string())
+    );
+    let signature = rsa::pkcs1v15::SigningKey::<Sha256>::new(key)
+        .try_sign_with_rng(&mut OsRandom, signed.as_bytes())
+        .map_err(|e| CertificateError::Sign(e.to_string()))?;
+    Ok(Zeroizing::new(format!(
+        "{signed}.{}",
+        B64.encode(signature.to_bytes())
+    )))
 }
 
 /// What the admin is asked to do in a device-code sign-in.
@@ -153,6 +265,29 @@ impl SignIn {
                 let token = client
                     .exchange_client_credentials()
                     .add_scope(Scope::new(GRAPH_SCOPE.into()))
+                    .request(&http(&agent))
+                    .map_err(refused)?;
+                Ok(Zeroizing::new(token.access_token().secret().to_string()))
+            }
+            SignIn::Certificate {
+                tenant,
+                client_id,
+                pem,
+            } => {
+                let token_url = endpoint(login, &tenant, "token")?;
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let assertion = client_assertion(&pem, &client_id, &token_url, now)
+                    .map_err(|e| GraphError::Certificate(e.to_string()))?;
+                let token = client(&tenant, &client_id)?
+                    .exchange_client_credentials()
+                    .add_scope(Scope::new(GRAPH_SCOPE.into()))
+                    .add_extra_param(
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    )
+                    .add_extra_param("client_assertion", assertion.to_string())
                     .request(&http(&agent))
                     .map_err(refused)?;
                 Ok(Zeroizing::new(token.access_token().secret().to_string()))

@@ -167,6 +167,11 @@ pub fn no_token(var: &str) -> anyhow::Error {
     .into()
 }
 
+/// `--certificate FILE` cannot be read.
+pub fn certificate_unreadable(path: &Path, e: &std::io::Error) -> anyhow::Error {
+    UsageError(format!("--certificate {}: {e}", path.display())).into()
+}
+
 /// `--client-secret-env VAR` names an empty variable.
 pub fn no_secret(var: &str) -> anyhow::Error {
     UsageError(format!(
@@ -241,6 +246,12 @@ pub fn graph_sentence(e: &GraphError) -> (String, u8) {
         GraphError::InsecureUrl(url) => (
             format!(
                 "{url}: Graph and the sign-in must be reached over https:// (plain http only on this machine): a token must not travel in clear"
+            ),
+            exit::USAGE,
+        ),
+        GraphError::Certificate(detail) => (
+            format!(
+                "--certificate: {detail} (a PEM file with the app's certificate and its PKCS#8 private key, BEGIN PRIVATE KEY)"
             ),
             exit::USAGE,
         ),

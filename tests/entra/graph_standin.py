@@ -2,6 +2,7 @@
 token endpoint, on 127.0.0.1, for fidoctl's `entra` tests.
 
     graph_standin.py SCENARIO.json LOG.jsonl
+    graph_standin.py --make-certificate DIR
 
 prints "listening on PORT" and serves until killed. SCENARIO says the tenant:
 its FIDO2 policy, users (id, displayName, groups, registered methods), the
@@ -118,6 +119,68 @@ def verify_attestation(attestation_object, client_data_hash):
     verifier.verify(attestation_object.att_stmt, attestation_object.auth_data, client_data_hash)
 
 
+def check_assertion(kind, jwt, app, token_url):
+    """A client assertion (RFC 7523) as the identity platform checks it:
+    RS256 by the registered certificate's key, named by its SHA-256
+    thumbprint, for this app, for this token endpoint, not expired.
+    The reason it fails, or None."""
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    if kind != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+        return "client_assertion_type"
+    try:
+        h, c, sig = jwt.split(".")
+        header = json.loads(websafe_decode(h))
+        claims = json.loads(websafe_decode(c))
+    except ValueError:
+        return "not a JWT"
+    cert = x509.load_pem_x509_certificate(app["certificate"].encode())
+    if header.get("alg") != "RS256":
+        return "alg"
+    if header.get("x5t#S256") != websafe_encode(cert.fingerprint(hashes.SHA256())):
+        return "x5t#S256 names another certificate"
+    try:
+        cert.public_key().verify(websafe_decode(sig), f"{h}.{c}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        return "signature"
+    if claims.get("aud") != token_url:
+        return f"aud {claims.get('aud')} is not {token_url}"
+    if claims.get("iss") != app["client_id"] or claims.get("sub") != app["client_id"]:
+        return "iss/sub"
+    if not claims.get("exp") or claims["exp"] < now().timestamp():
+        return "expired"
+    return None
+
+
+def make_certificate(directory):
+    """An app's self-signed certificate: DIR/app.pem (certificate and PKCS#8
+    key, what --certificate takes) and DIR/cert.pem (what the app registration holds)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fidoctl test app")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now() - datetime.timedelta(days=1))
+        .not_valid_after(now() + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    open(os.path.join(directory, "cert.pem"), "wb").write(cert_pem)
+    open(os.path.join(directory, "app.pem"), "wb").write(cert_pem + key_pem)
+
+
 class Handler(BaseHTTPRequestHandler):
     tenant: Tenant = None
 
@@ -212,7 +275,16 @@ class Handler(BaseHTTPRequestHandler):
         if grant == "client_credentials":
             if get("scope") != "https://graph.microsoft.com/.default":
                 return self.reply(400, {"error": "invalid_scope", "error_description": "AADSTS1002012: The provided value for scope is not valid."})
-            if get("client_id") != app.get("client_id") or get("client_secret") != app.get("client_secret"):
+            if get("client_id") != app.get("client_id"):
+                return self.reply(400, {"error": "unauthorized_client", "error_description": "AADSTS700016: Application not found."})
+            if get("client_assertion") is not None:
+                why = check_assertion(get("client_assertion_type"), get("client_assertion"), app, f"http://{self.headers['Host']}{path}")
+                if why:
+                    t.log({"assertion": False, "reason": why})
+                    return self.reply(401, {"error": "invalid_client", "error_description": f"AADSTS700027: Client assertion failed signature validation ({why})."})
+                t.log({"assertion": True})
+                return self.reply(200, token)
+            if get("client_secret") != app.get("client_secret"):
                 return self.reply(401, {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."})
             return self.reply(200, token)
         return self.reply(400, {"error": "unsupported_grant_type"})
@@ -353,6 +425,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    if sys.argv[1] == "--make-certificate":
+        return make_certificate(sys.argv[2])
     scenario = json.load(open(sys.argv[1], encoding="utf8"))
     Handler.tenant = Tenant(scenario, sys.argv[2])
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
