@@ -474,11 +474,29 @@ fn pin_status(key: &SimKey) -> Value {
     json_of(&key.cmd(&["--json", "pin", "status"]).output().unwrap())
 }
 
+/// The rows of a CSV file (RFC 4180 quotes: model names have commas).
 fn csv_rows(path: &std::path::Path) -> Vec<Vec<String>> {
+    let split = |line: &str| {
+        let (mut fields, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' if quoted && chars.peek() == Some(&'"') => {
+                    cur.push('"');
+                    chars.next();
+                }
+                '"' => quoted = !quoted,
+                ',' if !quoted => fields.push(std::mem::take(&mut cur)),
+                c => cur.push(c),
+            }
+        }
+        fields.push(cur);
+        fields
+    };
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
-        .map(|l| l.split(',').map(str::to_string).collect())
+        .map(split)
         .collect()
 }
 
@@ -1023,4 +1041,43 @@ fn certificate_sign_in_sends_a_client_assertion_the_identity_platform_checks() {
         "{}",
         stderr(&out)
     );
+}
+
+/// A CTAP 2.3 key with a PIN complexity policy: the random PIN keeps it, and
+/// the PIN policy goes through authenticatorConfig.
+#[test]
+fn register_on_a_ctap23_key_with_a_random_pin_and_a_pin_policy() {
+    let graph = Graph::start(json!({"policy": fixture("policy-profiles.json"), "users": users()}));
+    let key = SimKey::new("ctap23");
+    let dir = tempfile::tempdir().unwrap();
+    let out_csv = dir.path().join("results.csv");
+    let out = register_cmd(
+        &graph,
+        &key,
+        &[
+            "--user",
+            ADELE,
+            "--random-pin",
+            "--min-pin-length",
+            "8",
+            "--force-pin-change",
+            "--out",
+        ],
+    )
+    .arg(&out_csv)
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = graph.verifications();
+    assert_eq!(
+        (v[0]["verified"].clone(), v[0]["uv"].clone()),
+        (json!(true), json!(true))
+    );
+    let rows = csv_rows(&out_csv);
+    let pin = &rows[1][6];
+    assert_eq!(pin.len(), 8, "the minimum asked for");
+    assert!(!stdout(&out).contains(pin.as_str()) && !stderr(&out).contains(pin.as_str()));
+    let status = pin_status(&key);
+    assert_eq!(status["min_pin_length"], 8);
+    assert_eq!(status["force_pin_change"], true);
 }

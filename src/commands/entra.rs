@@ -580,7 +580,8 @@ fn register_one(
         })
         .map_err(|e| entra_view::results_write_failed(&e))?;
     }
-    let after = device.refresh_info()?.clone();
+    // The key as it is now, to know it again in this run (a failed read: as it was).
+    let after = device.refresh_info().cloned().unwrap_or(info);
     run.used.push(UsedKey {
         upn: upn.to_string(),
         credential_id: made.id,
