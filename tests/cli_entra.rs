@@ -1076,6 +1076,9 @@ fn register_on_a_ctap23_key_with_a_random_pin_and_a_pin_policy() {
     let rows = csv_rows(&out_csv);
     let pin = &rows[1][6];
     assert_eq!(pin.len(), 8, "the minimum asked for");
+    // The CTAP 2.2 identifier, decrypted with a persistent token from the PIN.
+    assert_eq!(rows[1][4].len(), 32, "{rows:?}");
+    assert!(rows[1][4].bytes().all(|b| b.is_ascii_hexdigit()));
     assert!(!stdout(&out).contains(pin.as_str()) && !stderr(&out).contains(pin.as_str()));
     let status = pin_status(&key);
     assert_eq!(status["min_pin_length"], 8);

@@ -21,7 +21,7 @@ use crate::device::ctap2::client_pin::UV_WAIT;
 use crate::device::ctap2::config::{self, Setting};
 use crate::device::ctap2::credential_management::{self as cm, RelyingParty};
 use crate::device::ctap2::make_credential::{self, AttestationObject, Extensions, THROWAWAY_RP};
-use crate::device::identity::Fingerprint;
+use crate::device::identity::{self, Fingerprint};
 use crate::device::pin::{MAX_PIN_BYTES, PinRules};
 use crate::device::session::{Permissions, Session};
 use crate::device::{Device, Error as DeviceError, Feature};
@@ -561,6 +561,8 @@ fn register_one(
     let method_id = text("id").unwrap_or_default();
     let model = text("model").filter(|m| !m.is_empty()).or(model);
 
+    // Before the PIN policy, which may make the key refuse the PIN until it is changed.
+    let key = key_id_with(&mut device, &session);
     // After success: the PIN policy, where the key has one.
     if config_wanted {
         for line in apply_pin_policy(&mut device, &mut session, r) {
@@ -574,7 +576,7 @@ fn register_one(
             method_id: method_id.clone(),
             aaguid: aaguid.to_string(),
             model: model.clone().unwrap_or_default(),
-            key_id: key_id(&device),
+            key_id: key,
             time: output::utc_now(),
             pin: chosen.clone(),
         })
@@ -598,12 +600,29 @@ fn register_one(
     })
 }
 
-/// The key's serial number or CTAP 2.2 identifier, where known.
+/// The key's serial number or CTAP 2.2 identifier, where already known.
 fn key_id(device: &Device) -> String {
     let id = device.identity();
     id.serial
         .clone()
         .or_else(|| id.identifier.map(|i| crate::cbor::hex(&i)))
+        .unwrap_or_default()
+}
+
+/// The same, asking a CTAP 2.2 key for its identifier with the session's
+/// PIN (a read-only persistent token decrypts it), where nothing else says.
+fn key_id_with(device: &mut Device, session: &Session) -> String {
+    let known = key_id(device);
+    if !known.is_empty() || !device.caps().has(&Feature::KeyIdentifier) {
+        return known;
+    }
+    let Some(pin) = session.pin() else {
+        return known;
+    };
+    auth::persistent_token_with(device, pin)
+        .ok()
+        .and_then(|token| identity::identifier(device.refresh_info().ok()?, &token))
+        .map(|id| crate::cbor::hex(&id))
         .unwrap_or_default()
 }
 
