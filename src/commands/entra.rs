@@ -495,14 +495,26 @@ fn register_one(
             let min = info
                 .effective_min_pin_length()
                 .max(r.min_pin_length.unwrap_or(0)) as usize;
-            let pin = random_pin::choose(min, longest)
-                .map_err(|e| DeviceError::Malformed(e.to_string()))?;
+            let pin = random_pin::choose(min, longest).map_err(entra_view::no_randomness)?;
             let rules = PinRules::of(&info);
             let checked = rules
                 .check(&pin)
                 .map_err(|e| entra_view::random_pin_refused(&e))?;
-            pin_commands::set_pin(&mut device, &checked)?;
             chosen = Some(pin);
+            if let Err(e) = pin_commands::set_pin(&mut device, &checked) {
+                // A key lost mid-command may hold the PIN now: it must not be lost.
+                if e.lost_contact() {
+                    keep_pin(
+                        results.as_deref_mut(),
+                        upn,
+                        &aaguid,
+                        model.as_deref(),
+                        &device,
+                        chosen.as_ref(),
+                    );
+                }
+                return Err(e.into());
+            }
             eprintln!("{}", entra_view::random_pin_set());
             let session = device.pin_session(checked, permissions);
             match session {

@@ -837,6 +837,14 @@ pub fn random_pin_refused(e: &crate::device::pin::PinRuleError) -> anyhow::Error
     refused(format!("the random PIN does not fit this key's rules: {e}"))
 }
 
+/// The OS would not give randomness for a PIN.
+pub fn no_randomness(e: getrandom::Error) -> anyhow::Error {
+    errors::user(
+        format!("the operating system gave no randomness for a PIN ({e}); nothing was changed"),
+        exit::FAILURE,
+    )
+}
+
 pub fn random_pin_set() -> &'static str {
     "The key had no PIN: fidoctl set a random one, which is written only to the results file."
 }
