@@ -85,6 +85,8 @@ pub enum Command {
     /// The FIDO Metadata Service (MDS3) BLOB: model names, roots, certification
     #[command(subcommand)]
     Mds(MdsCommand),
+    /// Microsoft Entra ID through Microsoft Graph: the FIDO2 policy, its allow lists, keys registered for users
+    Entra(EntraArgs),
     /// Record what the key says to `info`'s reads, for a bug report; replay with --device replay:FILE
     Capture(CaptureArgs),
     /// Print udev rules giving the logged-in user access to FIDO keys (Linux)
@@ -99,6 +101,89 @@ pub enum Command {
     /// The built-in software authenticator
     #[command(subcommand)]
     Sim(SimCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct EntraArgs {
+    /// Microsoft Graph (the API version v1.0 is added to the path)
+    #[arg(long, global = true, env = "FIDOCTL_GRAPH_URL", default_value = crate::entra::graph::DEFAULT_GRAPH_URL, value_name = "URL")]
+    pub graph_url: String,
+    /// Sign in to this tenant (name or id) instead of using FIDOCTL_GRAPH_TOKEN
+    #[arg(long, global = true, value_name = "TENANT", requires = "client_id")]
+    pub tenant: Option<String>,
+    /// The app registration to sign in with: a device code for an admin, or with a secret the app itself
+    #[arg(long, global = true, value_name = "ID", requires = "tenant")]
+    pub client_id: Option<String>,
+    /// The environment variable holding the app's client secret (client-credentials sign-in)
+    #[arg(
+        long,
+        global = true,
+        value_name = "VAR",
+        requires = "client_id",
+        conflicts_with = "certificate"
+    )]
+    pub client_secret_env: Option<String>,
+    /// A PEM file with the app's certificate and private key (client-credentials sign-in)
+    #[arg(long, global = true, value_name = "FILE", requires = "client_id")]
+    pub certificate: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: EntraCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EntraCommand {
+    /// The tenant's FIDO2 policy in words, and whether the connected key is allowed by each list
+    Policy,
+    /// Add the connected key's model to the tenant's allow list (or --remove one), live
+    Allow {
+        /// In a tenant with passkey profiles: the profile whose list to edit (name or id)
+        #[arg(long, value_name = "NAME|ID")]
+        profile: Option<String>,
+        /// Take this AAGUID out of the list instead (no key is read then); repeatable
+        #[arg(long, value_name = "AAGUID")]
+        remove: Vec<String>,
+        /// Do not ask for confirmation (required without a terminal)
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Register the connected key for a user, on their behalf
+    Register(RegisterArgs),
+    /// A user's registered FIDO2 methods, marking those the policy would now refuse
+    Keys {
+        /// The user's UPN (or object id)
+        #[arg(long, value_name = "UPN")]
+        user: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// The user's UPN (or object id)
+    #[arg(
+        long,
+        value_name = "UPN",
+        required_unless_present = "users",
+        conflicts_with = "users"
+    )]
+    pub user: Option<String>,
+    /// A CSV of users (column userPrincipalName, optional displayName): one key each, resuming after those in --out
+    #[arg(long, value_name = "FILE", requires = "out")]
+    pub users: Option<PathBuf>,
+    /// The name the key gets in the user's methods (default: the key's model)
+    #[arg(long, value_name = "NAME")]
+    pub display_name: Option<String>,
+    /// On a key without a PIN, set a random one fidoctl chooses (written only to --out)
+    #[arg(long, requires = "out")]
+    pub random_pin: bool,
+    /// After registering, make the key ask for a new PIN before its next use
+    #[arg(long)]
+    pub force_pin_change: bool,
+    /// After registering, raise the key's minimum PIN length
+    #[arg(long, value_name = "N")]
+    pub min_pin_length: Option<u64>,
+    /// Append a row per key (UPN, method id, AAGUID, model, serial, time, chosen PIN) to this CSV, created 0600
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +223,10 @@ pub struct AaguidArgs {
     /// Take this AAGUID out of the merged list (no key is read then); repeatable
     #[arg(long, value_name = "AAGUID", requires = "merge")]
     pub remove: Vec<String>,
+
+    /// In an Entra tenant with passkey profiles: the profile whose list to edit (name or id)
+    #[arg(long, value_name = "NAME|ID", requires = "merge")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

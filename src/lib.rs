@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod ctap;
 pub mod device;
+pub mod entra;
 pub mod keys;
 pub mod keystore;
 pub mod mds;

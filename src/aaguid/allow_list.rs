@@ -25,6 +25,8 @@ pub enum PolicyError {
     Json(String),
     #[error("{0}")]
     Shape(String),
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
 }
 
 /// What a merge did, for the note on stderr.
@@ -108,6 +110,59 @@ fn parse(text: &str) -> Result<Value, PolicyError> {
     serde_json::from_str(text).map_err(|e| PolicyError::Json(e.to_string()))
 }
 
+/// Which list of the tenant a merge edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The top-level `keyRestrictions` of a policy without passkey profiles.
+    Legacy,
+    /// One passkey profile's `keyRestrictions`.
+    Profile(ProfileSummary),
+}
+
+/// A passkey profile as the tenant has it, for choosing one and for warnings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileSummary {
+    pub id: String,
+    pub name: String,
+    /// `passkeyTypes` as written ("deviceBound", "synced", or both comma-separated).
+    pub passkey_types: String,
+    /// `allow` or `block`.
+    pub enforcement: String,
+    pub enforced: bool,
+    /// The ids of the `includeTargets` whose `allowedPasskeyProfiles` name it.
+    pub groups: Vec<String>,
+    /// `attestationEnforcement` (disabled | registrationOnly), when given.
+    pub attestation_enforcement: Option<String>,
+    /// The AAGUIDs of its list, as written.
+    pub aaguids: Vec<String>,
+}
+
+impl ProfileSummary {
+    /// Whether the profile applies to security keys (device-bound passkeys).
+    pub fn device_bound(&self) -> bool {
+        self.passkey_types
+            .split(',')
+            .any(|t| t.trim().eq_ignore_ascii_case("deviceBound"))
+    }
+}
+
+/// Why a merge into a policy with passkey profiles cannot pick a list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileError {
+    /// Several profiles and no `--profile`.
+    #[error("the policy has {} passkey profiles: choose one", .0.len())]
+    Choose(Vec<ProfileSummary>),
+    /// `--profile` names none of them.
+    #[error("no passkey profile is named or has the id {wanted}")]
+    NoSuch {
+        wanted: String,
+        profiles: Vec<ProfileSummary>,
+    },
+    /// `--profile` given for a policy without profiles.
+    #[error("the policy has no passkey profiles (--profile {wanted})")]
+    NoProfiles { wanted: String },
+}
+
 /// A body to PATCH, and what it changes.
 #[derive(Debug, Clone)]
 pub struct EntraBody {
@@ -116,8 +171,13 @@ pub struct EntraBody {
     /// `allow` or `block`.
     pub enforcement: String,
     pub enforced: bool,
-    /// The tenant's isAttestationEnforced, when the file says.
+    /// The tenant's isAttestationEnforced, when the file says (legacy lists).
     pub attestation_enforced: Option<bool>,
+    /// The list edited.
+    pub target: Target,
+    /// The list as it was and as it will be (entries as written).
+    pub list_before: Vec<String>,
+    pub list_after: Vec<String>,
 }
 
 const ENTRA_TYPE: &str = "#microsoft.graph.fido2AuthenticationMethodConfiguration";
@@ -142,34 +202,33 @@ pub fn entra_replace(ids: &[Uuid]) -> EntraBody {
             after: list.len(),
             ..Changes::default()
         },
-        body: entra_body(true, "allow", list),
+        body: entra_body(true, "allow", list.clone()),
         enforcement: "allow".into(),
         enforced: true,
         attestation_enforced: None,
+        target: Target::Legacy,
+        list_before: Vec::new(),
+        list_after: list,
     }
 }
 
-/// The tenant's policy (the Graph GET answer) with `add` added and `remove` removed.
-pub fn entra_merge(current: &str, add: &[Uuid], remove: &[Uuid]) -> Result<EntraBody, PolicyError> {
-    let policy = parse(current)?;
-    let Some(restrictions) = policy.get("keyRestrictions") else {
-        return Err(PolicyError::Shape(
-            "no keyRestrictions: expected the answer of GET .../authenticationMethodConfigurations/fido2".into(),
-        ));
+/// `enforcementType`, `isEnforced` and `aaGuids` of a `keyRestrictions` object.
+fn restrictions_of(
+    restrictions: Option<&Value>,
+    what: &str,
+) -> Result<(String, bool, Vec<String>), PolicyError> {
+    let empty = json!({});
+    let restrictions = match restrictions {
+        None | Some(Value::Null) => &empty,
+        Some(r @ Value::Object(_)) => r,
+        Some(_) => return Err(PolicyError::Shape(format!("{what} is not an object"))),
     };
-    if let Some(kind) = policy.get("@odata.type").and_then(Value::as_str)
-        && kind != ENTRA_TYPE
-    {
-        return Err(PolicyError::Shape(format!(
-            "@odata.type is {kind}, not the FIDO2 method policy"
-        )));
-    }
     let enforcement = match restrictions.get("enforcementType") {
         None | Some(Value::Null) => "allow".to_string(),
         Some(Value::String(s)) if s == "allow" || s == "block" => s.clone(),
         Some(other) => {
             return Err(PolicyError::Shape(format!(
-                "keyRestrictions.enforcementType is {other}, expected allow or block"
+                "{what}.enforcementType is {other}, expected allow or block"
             )));
         }
     };
@@ -177,14 +236,160 @@ pub fn entra_merge(current: &str, add: &[Uuid], remove: &[Uuid]) -> Result<Entra
         .get("isEnforced")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let existing = string_list(restrictions.get("aaGuids"), "keyRestrictions.aaGuids")?;
+    let list = string_list(restrictions.get("aaGuids"), &format!("{what}.aaGuids"))?;
+    Ok((enforcement, enforced, list))
+}
+
+/// The tenant's passkey profiles (`None` for a legacy policy without them),
+/// each with the targets that are given it.
+pub fn entra_profiles(policy: &Value) -> Result<Option<Vec<ProfileSummary>>, PolicyError> {
+    let profiles = match policy.get("passkeyProfiles") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(p)) if p.is_empty() => return Ok(None),
+        Some(Value::Array(p)) => p,
+        Some(_) => return Err(PolicyError::Shape("passkeyProfiles is not a list".into())),
+    };
+    let targets: Vec<&Value> = match policy.get("includeTargets") {
+        Some(Value::Array(t)) => t.iter().collect(),
+        _ => Vec::new(),
+    };
+    profiles
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let text = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_string);
+            let id = text("id")
+                .ok_or_else(|| PolicyError::Shape(format!("passkeyProfiles[{i}] has no id")))?;
+            let (enforcement, enforced, aaguids) = restrictions_of(
+                p.get("keyRestrictions"),
+                &format!("passkeyProfiles[{i}].keyRestrictions"),
+            )?;
+            let groups = targets
+                .iter()
+                .filter(|t| {
+                    t.get("allowedPasskeyProfiles")
+                        .and_then(Value::as_array)
+                        .is_some_and(|ids| ids.iter().any(|x| x.as_str() == Some(id.as_str())))
+                })
+                .filter_map(|t| t.get("id").and_then(Value::as_str).map(str::to_string))
+                .collect();
+            Ok(ProfileSummary {
+                name: text("name").unwrap_or_default(),
+                passkey_types: text("passkeyTypes").unwrap_or_default(),
+                attestation_enforcement: text("attestationEnforcement"),
+                id,
+                enforcement,
+                enforced,
+                groups,
+                aaguids,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// The profile `wanted` names (by id, or by name ignoring case), or the only one.
+fn choose_profile(
+    profiles: &[ProfileSummary],
+    wanted: Option<&str>,
+) -> Result<usize, ProfileError> {
+    match wanted {
+        Some(w) => profiles
+            .iter()
+            .position(|p| p.id.eq_ignore_ascii_case(w.trim()))
+            .or_else(|| {
+                profiles
+                    .iter()
+                    .position(|p| p.name.trim().eq_ignore_ascii_case(w.trim()))
+            })
+            .ok_or_else(|| ProfileError::NoSuch {
+                wanted: w.to_string(),
+                profiles: profiles.to_vec(),
+            }),
+        None if profiles.len() == 1 => Ok(0),
+        None => Err(ProfileError::Choose(profiles.to_vec())),
+    }
+}
+
+/// The tenant's policy (the Graph GET answer) with `add` added and `remove`
+/// removed. In a policy with passkey profiles the list edited is a
+/// profile's (`profile` names it by id or name; the only one needs no name),
+/// and the body carries the whole `passkeyProfiles` collection — a PATCH
+/// replaces a collection — with every other profile exactly as read; the
+/// top-level list, which no longer decides, is left alone.
+pub fn entra_merge(
+    current: &str,
+    add: &[Uuid],
+    remove: &[Uuid],
+    profile: Option<&str>,
+) -> Result<EntraBody, PolicyError> {
+    let policy = parse(current)?;
+    if let Some(kind) = policy.get("@odata.type").and_then(Value::as_str)
+        && kind != ENTRA_TYPE
+    {
+        return Err(PolicyError::Shape(format!(
+            "@odata.type is {kind}, not the FIDO2 method policy"
+        )));
+    }
+    if let Some(profiles) = entra_profiles(&policy)? {
+        let index = choose_profile(&profiles, profile)?;
+        let chosen = profiles[index].clone();
+        let all = policy["passkeyProfiles"]
+            .as_array()
+            .expect("entra_profiles read a list");
+        let what = format!("passkeyProfiles[{index}].keyRestrictions");
+        let (enforcement, enforced, existing) =
+            restrictions_of(all[index].get("keyRestrictions"), &what)?;
+        let (list, changes) = merge_ids(&existing, add, remove);
+        let mut sent = all.clone();
+        let restrictions = sent[index]
+            .as_object_mut()
+            .ok_or_else(|| {
+                PolicyError::Shape(format!("passkeyProfiles[{index}] is not an object"))
+            })?
+            .entry("keyRestrictions")
+            .or_insert_with(|| json!({}));
+        if !restrictions.is_object() {
+            *restrictions = json!({});
+        }
+        let r = restrictions.as_object_mut().expect("an object");
+        r.insert("aaGuids".into(), json!(list.clone()));
+        r.entry("enforcementType").or_insert(json!(enforcement));
+        r.entry("isEnforced").or_insert(json!(enforced));
+        return Ok(EntraBody {
+            body: json!({ "@odata.type": ENTRA_TYPE, "passkeyProfiles": sent }),
+            changes,
+            enforcement,
+            enforced,
+            attestation_enforced: None,
+            target: Target::Profile(chosen),
+            list_before: existing,
+            list_after: list,
+        });
+    }
+    if let Some(wanted) = profile {
+        return Err(ProfileError::NoProfiles {
+            wanted: wanted.to_string(),
+        }
+        .into());
+    }
+    if policy.get("keyRestrictions").is_none() {
+        return Err(PolicyError::Shape(
+            "no keyRestrictions: expected the answer of GET .../authenticationMethodConfigurations/fido2".into(),
+        ));
+    }
+    let (enforcement, enforced, existing) =
+        restrictions_of(policy.get("keyRestrictions"), "keyRestrictions")?;
     let (list, changes) = merge_ids(&existing, add, remove);
     Ok(EntraBody {
-        body: entra_body(enforced, &enforcement, list),
+        body: entra_body(enforced, &enforcement, list.clone()),
         changes,
         enforcement,
         enforced,
         attestation_enforced: policy.get("isAttestationEnforced").and_then(Value::as_bool),
+        target: Target::Legacy,
+        list_before: existing,
+        list_after: list,
     })
 }
 
@@ -263,7 +468,7 @@ mod tests {
 
     #[test]
     fn merge_keeps_every_entry_and_the_enforcement_type() {
-        let b = entra_merge(TENANT, &[id(BIOPASS)], &[]).unwrap();
+        let b = entra_merge(TENANT, &[id(BIOPASS)], &[], None).unwrap();
         let list = b.body["keyRestrictions"]["aaGuids"].as_array().unwrap();
         // The three the tenant had, in their order and spelling, then the new one.
         assert_eq!(list.len(), 4, "{list:?}");
@@ -280,7 +485,7 @@ mod tests {
 
     #[test]
     fn merging_a_listed_model_changes_nothing_whatever_its_case() {
-        let b = entra_merge(TENANT, &[id(BIO)], &[]).unwrap();
+        let b = entra_merge(TENANT, &[id(BIO)], &[], None).unwrap();
         assert!(b.changes.added.is_empty());
         assert_eq!(b.changes.already_listed, vec![id(BIO)]);
         assert_eq!(b.changes.after, 3);
@@ -290,7 +495,7 @@ mod tests {
     fn remove_drops_an_entry_and_reports_unknown_ones() {
         let gone = id("cb69481e-8ff7-4039-93ec-0a2729a154a8");
         let absent = id(BIOPASS);
-        let b = entra_merge(TENANT, &[], &[gone, absent]).unwrap();
+        let b = entra_merge(TENANT, &[], &[gone, absent], None).unwrap();
         let list = b.body["keyRestrictions"]["aaGuids"].as_array().unwrap();
         assert_eq!(list.len(), 2);
         assert_eq!(b.changes.removed, vec![gone]);
@@ -300,7 +505,7 @@ mod tests {
     #[test]
     fn a_block_list_stays_a_block_list() {
         let tenant = TENANT.replace("\"allow\"", "\"block\"");
-        let b = entra_merge(&tenant, &[id(BIOPASS)], &[]).unwrap();
+        let b = entra_merge(&tenant, &[id(BIOPASS)], &[], None).unwrap();
         assert_eq!(b.enforcement, "block");
         assert_eq!(b.body["keyRestrictions"]["enforcementType"], "block");
     }
@@ -308,22 +513,136 @@ mod tests {
     #[test]
     fn other_documents_are_refused() {
         assert!(matches!(
-            entra_merge("{", &[], &[]),
+            entra_merge("{", &[], &[], None),
             Err(PolicyError::Json(_))
         ));
         assert!(matches!(
-            entra_merge("{}", &[], &[]),
+            entra_merge("{}", &[], &[], None),
             Err(PolicyError::Shape(_))
         ));
         let wrong = r##"{"@odata.type": "#microsoft.graph.smsAuthenticationMethodConfiguration", "keyRestrictions": {}}"##;
         assert!(
-            entra_merge(wrong, &[], &[])
+            entra_merge(wrong, &[], &[], None)
                 .unwrap_err()
                 .to_string()
                 .contains("sms")
         );
         let bad_type = TENANT.replace("\"allow\"", "\"maybe\"");
-        assert!(entra_merge(&bad_type, &[], &[]).is_err());
+        assert!(entra_merge(&bad_type, &[], &[], None).is_err());
+    }
+
+    const PROFILES: &str = include_str!("../../tests/entra/policy-profiles.json");
+    const ONE_PROFILE: &str = include_str!("../../tests/entra/policy-one-profile.json");
+    const KEYS_PROFILE: &str = "6f3c5a8e-2b1d-4c7e-9a0f-1d2e3f4a5b6c";
+
+    #[test]
+    fn the_only_profile_is_edited_and_the_top_level_list_is_left_alone() {
+        let b = entra_merge(ONE_PROFILE, &[id(BIOPASS)], &[], None).unwrap();
+        assert!(b.body.get("keyRestrictions").is_none(), "{}", b.body);
+        let profiles = b.body["passkeyProfiles"].as_array().unwrap();
+        assert_eq!(profiles.len(), 1);
+        assert_eq!(
+            profiles[0]["keyRestrictions"]["aaGuids"],
+            json!([
+                "CB69481E-8FF7-4039-93EC-0A2729A154A8",
+                "d8522d9f-575b-4866-88a9-ba99fa02f35b",
+                BIOPASS
+            ])
+        );
+        assert_eq!(profiles[0]["keyRestrictions"]["enforcementType"], "allow");
+        assert_eq!(profiles[0]["name"], "Security keys");
+        assert_eq!(
+            profiles[0]["@odata.type"],
+            "#microsoft.graph.passkeyProfile"
+        );
+        assert_eq!(b.body["@odata.type"], ENTRA_TYPE);
+        let Target::Profile(p) = &b.target else {
+            panic!("a profile")
+        };
+        assert_eq!(p.id, KEYS_PROFILE);
+        assert_eq!(p.groups, ["3a1e9c77-58d2-4f0b-a6c1-2e7d9b0f4c15"]);
+        assert!(p.device_bound());
+        assert_eq!(b.changes.added, vec![id(BIOPASS)]);
+    }
+
+    #[test]
+    fn several_profiles_need_a_choice_and_the_others_go_back_as_read() {
+        let Err(PolicyError::Profile(ProfileError::Choose(listed))) =
+            entra_merge(PROFILES, &[id(BIOPASS)], &[], None)
+        else {
+            panic!("a choice")
+        };
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[0].groups, ["all_users"]);
+        assert_eq!(listed[1].enforcement, "allow");
+
+        let policy: Value = serde_json::from_str(PROFILES).unwrap();
+        for wanted in ["Security keys", "security KEYS", KEYS_PROFILE] {
+            let b = entra_merge(PROFILES, &[id(BIOPASS)], &[], Some(wanted)).unwrap();
+            let sent = b.body["passkeyProfiles"].as_array().unwrap();
+            assert_eq!(sent[0], policy["passkeyProfiles"][0], "untouched");
+            assert_eq!(sent[1]["keyRestrictions"]["aaGuids"][2], BIOPASS);
+            assert_eq!(
+                sent[1]["attestationEnforcement"],
+                policy["passkeyProfiles"][1]["attestationEnforcement"]
+            );
+            assert!(b.body.get("keyRestrictions").is_none());
+        }
+        let missing = entra_merge(PROFILES, &[], &[], Some("nope")).unwrap_err();
+        assert!(matches!(
+            missing,
+            PolicyError::Profile(ProfileError::NoSuch { .. })
+        ));
+    }
+
+    #[test]
+    fn remove_works_on_the_chosen_profile() {
+        let bio = id("d8522d9f-575b-4866-88a9-ba99fa02f35b");
+        let b = entra_merge(PROFILES, &[], &[bio], Some(KEYS_PROFILE)).unwrap();
+        assert_eq!(
+            b.body["passkeyProfiles"][1]["keyRestrictions"]["aaGuids"],
+            json!(["CB69481E-8FF7-4039-93EC-0A2729A154A8"])
+        );
+        assert_eq!(b.changes.removed, vec![bio]);
+        assert_eq!(b.list_before.len(), 2);
+        assert_eq!(b.list_after.len(), 1);
+    }
+
+    #[test]
+    fn the_default_profile_counts_synced_passkeys_too() {
+        let b = entra_merge(
+            PROFILES,
+            &[id(BIOPASS)],
+            &[],
+            Some("Default passkey profile"),
+        )
+        .unwrap();
+        let Target::Profile(p) = &b.target else {
+            panic!("a profile")
+        };
+        assert!(p.device_bound());
+        assert!(!b.enforced);
+        let mut synced_only: Value = serde_json::from_str(PROFILES).unwrap();
+        synced_only["passkeyProfiles"][0]["passkeyTypes"] = json!("synced");
+        let b = entra_merge(
+            &synced_only.to_string(),
+            &[],
+            &[],
+            Some("Default passkey profile"),
+        )
+        .unwrap();
+        let Target::Profile(p) = &b.target else {
+            panic!("a profile")
+        };
+        assert!(!p.device_bound());
+    }
+
+    #[test]
+    fn profile_on_a_legacy_policy_is_refused() {
+        assert!(matches!(
+            entra_merge(TENANT, &[], &[], Some("x")),
+            Err(PolicyError::Profile(ProfileError::NoProfiles { .. }))
+        ));
     }
 
     #[test]

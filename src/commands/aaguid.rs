@@ -12,9 +12,8 @@ use crate::aaguid::{self, Format, KeyEntry, Registry};
 use crate::cli::{AaguidArgs, AaguidFormat};
 use crate::device::{DeviceSpec, Error as DeviceError, KeyIdentity};
 use crate::keys;
+use crate::ui::entra_view;
 use crate::ui::errors::{self, UsageError};
-
-const GRAPH_FIDO2_POLICY: &str = "https://graph.microsoft.com/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2";
 
 pub fn run(ctx: &Context, args: &AaguidArgs) -> Result<()> {
     let format = match (args.format, ctx.json) {
@@ -23,6 +22,9 @@ pub fn run(ctx: &Context, args: &AaguidArgs) -> Result<()> {
         (None, false) => AaguidFormat::Text,
     };
     let allow_list = matches!(format, AaguidFormat::Entra | AaguidFormat::Keycloak);
+    if args.profile.is_some() && format != AaguidFormat::Entra {
+        return Err(entra_view::profile_needs_entra());
+    }
     if args.merge.is_some() && !allow_list {
         return Err(
             UsageError("--merge goes with --format entra or --format keycloak".into()).into(),
@@ -158,38 +160,27 @@ fn say_changes(list: &str, c: &Changes) {
 fn entra(current: Option<&str>, args: &AaguidArgs, ids: &[Uuid], remove: &[Uuid]) -> Result<()> {
     let body = match current {
         Some(text) => {
-            let b =
-                allow_list::entra_merge(text, ids, remove).map_err(|e| policy_error(args, e))?;
-            say_changes("key restrictions", &b.changes);
-            if b.enforcement == "block" {
-                eprintln!(
-                    "fidoctl: warning: the tenant's list is a BLOCK list: the AAGUIDs in it are refused. Adding a key's AAGUID blocks that model; use --remove to unblock one"
-                );
+            let b = allow_list::entra_merge(text, ids, remove, args.profile.as_deref())
+                .map_err(|e| entra_view::merge_file_refused(args.merge.as_deref(), &e))?;
+            for line in entra_view::merge_target(&b.target) {
+                eprintln!("fidoctl: {line}");
             }
-            if !b.enforced {
-                eprintln!(
-                    "fidoctl: note: the tenant does not enforce key restrictions (isEnforced is false): the list has no effect until it is switched on"
-                );
-            }
-            if b.attestation_enforced == Some(false) {
-                eprintln!(
-                    "fidoctl: note: the tenant does not enforce attestation: an AAGUID is only what a key claims (see fidoctl attest)"
-                );
+            say_changes(&entra_view::list_label(&b.target), &b.changes);
+            for line in entra_view::merge_warnings(&b) {
+                eprintln!("fidoctl: {line}");
             }
             b
         }
         None => {
             let b = allow_list::entra_replace(ids);
             eprintln!(
-                "fidoctl: this body REPLACES the tenant's whole key restriction list: only these {} model(s) will be allowed. To add to the current list, save the answer of GET {GRAPH_FIDO2_POLICY} and pass it with --merge FILE",
-                b.changes.after
+                "fidoctl: {}",
+                entra_view::replaces_whole_list(b.changes.after)
             );
             b
         }
     };
-    eprintln!(
-        "fidoctl: PATCH this body to {GRAPH_FIDO2_POLICY} (Graph Explorer or Update-MgPolicyAuthenticationMethodPolicyAuthenticationMethodConfiguration)"
-    );
+    eprintln!("fidoctl: {}", entra_view::patch_hint());
     print_body(&body.body);
     Ok(())
 }

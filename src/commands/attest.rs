@@ -25,7 +25,7 @@ pub fn run(ctx: &Context) -> Result<()> {
         return Err(DeviceError::U2fOnly.into());
     }
     let get_info_aaguid = device.info()?.aaguid;
-    let object = make_throwaway(&mut device)?;
+    let object = make_throwaway(&mut device, attest_view::TOUCH)?;
     ctx.done_with(&device);
     let verdict = attest::assess(
         &Evidence {
@@ -51,11 +51,14 @@ pub fn run(ctx: &Context) -> Result<()> {
     }
 }
 
+/// A throwaway credential for its attestation (`attest`, `entra`):
 /// makeCredential without the PIN where the key allows it, with it where
-/// the key requires it (or says so when asked without).
-fn make_throwaway(device: &mut Device) -> Result<AttestationObject> {
+/// the key requires it (or says so when asked without). `touch` is what the
+/// person is told while the key waits.
+pub(super) fn make_throwaway(device: &mut Device, touch: &str) -> Result<AttestationObject> {
+    let touch_text = touch;
     if !make_credential::needs_pin(device.info()?) {
-        let mut touch = progress::touch_prompt(attest_view::TOUCH);
+        let mut touch = progress::touch_prompt(touch_text);
         match make_credential::attest(device, None, UV_WAIT, &mut touch) {
             Ok(object) => return Ok(object),
             Err(e) if e.needs_user_verification() => {
@@ -76,7 +79,7 @@ fn make_throwaway(device: &mut Device) -> Result<AttestationObject> {
     }
     let permissions = Permissions::for_rp(permission::MAKE_CREDENTIAL, THROWAWAY_RP);
     let mut session = auth::pin_session(device, permissions)?;
-    let mut touch = progress::touch_prompt(attest_view::TOUCH);
+    let mut touch = progress::touch_prompt(touch_text);
     Ok(make_credential::attest(
         device,
         Some(&mut session),

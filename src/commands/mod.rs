@@ -20,6 +20,7 @@ mod capture;
 mod config;
 mod credentials;
 mod doctor;
+mod entra;
 mod fingerprint;
 mod generate;
 mod info;
@@ -264,6 +265,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Reset(args) => reset::run(&ctx, &args),
         Command::Doctor => doctor::run(&ctx),
         Command::Capture(args) => capture::run(&ctx, &args),
+        Command::Entra(args) => entra::run(&ctx, args),
         Command::Attest => attest::run(&ctx),
         Command::Mds(cmd) => mds::run(&ctx, cmd),
         Command::UdevRules => generate::udev_rules(),

@@ -161,6 +161,23 @@ impl Authenticator {
             self.touch(presence)?;
         }
 
+        // Step 11 (CTAP 2.1 §6.1.2): a credential of this key for this RP in
+        // the excludeList ends the request, after the user's presence above.
+        // Only discoverable credentials are kept here, so only they match.
+        let excluded = p.int(5).and_then(Value::as_array).is_some_and(|list| {
+            list.iter()
+                .filter_map(|d| MapView::new(d)?.text("id")?.as_bytes())
+                .any(|id| {
+                    self.state
+                        .credentials
+                        .iter()
+                        .any(|c| c.rp_id == rp_id && c.id == *id)
+                })
+        });
+        if excluded {
+            return Err(Status::CredentialExcluded);
+        }
+
         let mut cred_id = vec![0u8; if opts.rk { 16 } else { 32 }];
         getrandom::fill(&mut cred_id).map_err(|_| Status::Other)?;
         if opts.rk {

@@ -4,6 +4,7 @@ pub mod capture_view;
 pub mod config_view;
 pub mod credentials_view;
 pub mod doctor_view;
+pub mod entra_view;
 pub mod errors;
 pub mod fingerprint_view;
 pub mod info_view;

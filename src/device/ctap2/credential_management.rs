@@ -179,6 +179,28 @@ pub fn delete(
     Ok(())
 }
 
+/// deleteCredential of a credential known by its id alone (one just made,
+/// which was never listed): the descriptor is built as CTAP gives it,
+/// {id, type: "public-key"} (§6.8.5).
+pub fn delete_by_id(
+    device: &mut Device,
+    session: &mut Session,
+    credential_id: &[u8],
+) -> Result<(), Error> {
+    let descriptor = cbor::text_map(&[
+        ("id", cbor::bytes(credential_id)),
+        ("type", cbor::text("public-key")),
+    ]);
+    let params = cbor::int_map([(sub_param::CREDENTIAL_ID, Some(descriptor))]);
+    call(
+        device,
+        Authorization::Session(session),
+        sub::DELETE_CREDENTIAL,
+        Some(params),
+    )?;
+    Ok(())
+}
+
 /// updateUserInformation: the user entity keeps its id; names change (§6.8.6).
 /// The 2.1-PRE prototype has no such sub-command: refused before anything is sent.
 pub fn update_user(

@@ -57,6 +57,52 @@ impl MakeCredential {
         }
     }
 
+    /// A discoverable credential (rk) for a relying party's user, as a web
+    /// client makes one from a relying party's creation options: its rp,
+    /// user, algorithms and exclude list as given, and the extensions asked
+    /// for. User verification comes from the pinUvAuthParam of the session
+    /// it is sent with (no uv option beside it: CTAP 2.1 §6.1.2 step 5).
+    pub fn discoverable(client_data_hash: [u8; 32], r: &Registration<'_>) -> Self {
+        let mut rp = vec![("id", cbor::text(r.rp_id))];
+        if let Some(name) = r.rp_name {
+            rp.push(("name", cbor::text(name)));
+        }
+        let mut user = vec![("id", cbor::bytes(r.user_id))];
+        if let Some(name) = r.user_name {
+            user.push(("name", cbor::text(name)));
+        }
+        if let Some(name) = r.display_name {
+            user.push(("displayName", cbor::text(name)));
+        }
+        let exclude_list = r
+            .exclude
+            .iter()
+            .map(|id| {
+                cbor::text_map(&[("id", cbor::bytes(id)), ("type", cbor::text("public-key"))])
+            })
+            .collect();
+        let mut extensions = Vec::new();
+        if let Some(level) = r.extensions.cred_protect {
+            extensions.push(("credProtect", cbor::int(i64::from(level))));
+        }
+        if r.extensions.hmac_secret {
+            extensions.push(("hmac-secret", Value::Bool(true)));
+        }
+        MakeCredential {
+            client_data_hash,
+            rp: cbor::text_map(&rp),
+            user: cbor::text_map(&user),
+            algorithms: if r.algorithms.is_empty() {
+                vec![ES256]
+            } else {
+                r.algorithms.to_vec()
+            },
+            exclude_list,
+            extensions: (!extensions.is_empty()).then(|| cbor::text_map(&extensions)),
+            options: vec![("rk", true)],
+        }
+    }
+
     /// The relying party's id, for the token's permission (mc is bound to one RP).
     pub fn rp_id(&self) -> Option<&str> {
         MapView::new(&self.rp)?.text("id")?.as_text()
@@ -116,6 +162,29 @@ impl Authenticated for MakeCredential {
             ),
         ])
     }
+}
+
+/// What a relying party asks a new discoverable credential to be.
+#[derive(Debug, Clone, Default)]
+pub struct Registration<'a> {
+    pub rp_id: &'a str,
+    pub rp_name: Option<&'a str>,
+    pub user_id: &'a [u8],
+    pub user_name: Option<&'a str>,
+    pub display_name: Option<&'a str>,
+    /// COSE algorithms in the relying party's order (ES256 when empty).
+    pub algorithms: &'a [i64],
+    /// Credential ids the key must not already hold for this RP.
+    pub exclude: &'a [Vec<u8>],
+    pub extensions: Extensions,
+}
+
+/// Registration extensions (CTAP 2.1 §12.1 credProtect, §12.5 hmac-secret).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extensions {
+    /// 1 userVerificationOptional, 2 ...WithCredentialIDList, 3 userVerificationRequired.
+    pub cred_protect: Option<u8>,
+    pub hmac_secret: bool,
 }
 
 /// Whether a non-discoverable makeCredential needs the PIN on this key (CTAP
