@@ -90,32 +90,53 @@ pub fn metadata(device: &mut Device, session: &mut Session) -> Result<Metadata, 
     })
 }
 
+/// A begin/next enumeration (§6.8.3, §6.8.4): the first answer says how
+/// many there are (`total`), the rest come one getNext each.
+struct Enumeration<T> {
+    begin: u8,
+    next: u8,
+    total: i64,
+    read: fn(&Value) -> Result<T, Error>,
+}
+
+impl<T> Enumeration<T> {
+    fn run(
+        &self,
+        device: &mut Device,
+        session: &mut Session,
+        params: Option<Value>,
+    ) -> Result<Vec<T>, Error> {
+        let begun = call(device, Authorization::Session(session), self.begin, params);
+        let Some(first) = none_if_empty(begun)? else {
+            return Ok(Vec::new());
+        };
+        let total = map(&first)?
+            .int(self.total)
+            .and_then(cbor::as_u64)
+            .unwrap_or(1);
+        if total == 0 {
+            return Ok(Vec::new());
+        }
+        let mut items = vec![(self.read)(&first)?];
+        for _ in 1..total {
+            items.push((self.read)(&next(device, self.next)?)?);
+        }
+        Ok(items)
+    }
+}
+
 /// Every relying party with a discoverable credential.
 pub fn relying_parties(
     device: &mut Device,
     session: &mut Session,
 ) -> Result<Vec<RelyingParty>, Error> {
-    let begun = call(
-        device,
-        Authorization::Session(session),
-        sub::ENUMERATE_RPS_BEGIN,
-        None,
-    );
-    let Some(first) = none_if_empty(begun)? else {
-        return Ok(Vec::new());
-    };
-    let total = map(&first)?
-        .int(answer::TOTAL_RPS)
-        .and_then(cbor::as_u64)
-        .unwrap_or(1);
-    if total == 0 {
-        return Ok(Vec::new());
+    Enumeration {
+        begin: sub::ENUMERATE_RPS_BEGIN,
+        next: sub::ENUMERATE_RPS_NEXT,
+        total: answer::TOTAL_RPS,
+        read: relying_party,
     }
-    let mut rps = vec![relying_party(&first)?];
-    for _ in 1..total {
-        rps.push(relying_party(&next(device, sub::ENUMERATE_RPS_NEXT)?)?);
-    }
-    Ok(rps)
+    .run(device, session, None)
 }
 
 pub fn credentials(
@@ -124,27 +145,13 @@ pub fn credentials(
     rp: &RelyingParty,
 ) -> Result<Vec<Credential>, Error> {
     let params = cbor::int_map([(sub_param::RP_ID_HASH, Some(cbor::bytes(&rp.id_hash)))]);
-    let begun = call(
-        device,
-        Authorization::Session(session),
-        sub::ENUMERATE_CREDENTIALS_BEGIN,
-        Some(params),
-    );
-    let Some(first) = none_if_empty(begun)? else {
-        return Ok(Vec::new());
-    };
-    let total = map(&first)?
-        .int(answer::TOTAL_CREDENTIALS)
-        .and_then(cbor::as_u64)
-        .unwrap_or(1);
-    if total == 0 {
-        return Ok(Vec::new());
+    Enumeration {
+        begin: sub::ENUMERATE_CREDENTIALS_BEGIN,
+        next: sub::ENUMERATE_CREDENTIALS_NEXT,
+        total: answer::TOTAL_CREDENTIALS,
+        read: credential,
     }
-    let mut creds = vec![credential(&first)?];
-    for _ in 1..total {
-        creds.push(credential(&next(device, sub::ENUMERATE_CREDENTIALS_NEXT)?)?);
-    }
-    Ok(creds)
+    .run(device, session, Some(params))
 }
 
 /// Every relying party with its credentials, one enumeration after another.
