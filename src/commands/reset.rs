@@ -148,7 +148,7 @@ fn replug(ctx: &Context, spec: &DeviceSpec) -> Result<Device> {
             eprintln!("(a key over UDP cannot be re-plugged from here; sending the reset now)");
             ctx.open(spec, None)
         }
-        DeviceSpec::Hid(_) => {
+        DeviceSpec::Hid(_) | DeviceSpec::Pcsc(_) => {
             if !prompt::interactive() {
                 eprintln!("fidoctl: remove the key and insert it again now");
             }
@@ -160,7 +160,7 @@ fn replug(ctx: &Context, spec: &DeviceSpec) -> Result<Device> {
                 ));
             }
             wait.set_message("Now insert it again");
-            let present: Vec<DeviceSpec> = keys::usb::connected()?
+            let present: Vec<DeviceSpec> = keys::connected()?
                 .into_iter()
                 .map(|(spec, _)| spec)
                 .collect();

@@ -46,6 +46,18 @@ pub fn run(ctx: &Context, cmd: SimCommand) -> Result<()> {
                 Err(UsageError("/dev/uhid exists only on Linux".into()).into())
             }
         }
+        SimCommand::Vpcd { profile, port } => {
+            let profile = parse_profile(&profile)?;
+            sim::serve_vpcd(profile, port, || {
+                // Scripts wait for this line before they look for the card.
+                println!(
+                    "{}",
+                    crate::ui::pcsc_view::serving_card(profile.name(), port)
+                );
+                let _ = std::io::stdout().flush();
+            })?;
+            Ok(())
+        }
         SimCommand::AddCredential {
             profile,
             rp,

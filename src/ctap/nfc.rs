@@ -23,6 +23,11 @@
 //! tests/fixtures/nfc-apdus.tsv holds these bytes as python-fido2 (`pcsc.py`)
 //! and libfido2 (`src/nfc.c`) send them; the tests check ours against it.
 
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::Duration;
+
+use super::reports::TransportError;
+
 /// The FIDO applet's AID (RID A000000647, AC 2F, AX 0001).
 pub const AID: [u8; 8] = [0xA0, 0x00, 0x00, 0x06, 0x47, 0x2F, 0x00, 0x01];
 /// SELECT's answer from an applet that speaks U2F (and maybe CTAP2).
@@ -266,7 +271,12 @@ impl Command {
                     return make(&[], Some(ext_ne(rest[0], rest[1])));
                 }
                 if n == 0 {
-                    return Err(ApduError::BadLength(len));
+                    // U2F's raw message format writes "no data" as Lc 00 00
+                    // followed by Le (FIDO U2F Raw Message Formats §3): case 2E.
+                    return match after {
+                        [hi, lo] => make(&[], Some(ext_ne(*hi, *lo))),
+                        _ => Err(ApduError::BadLength(len)),
+                    };
                 }
                 match after.len().checked_sub(n) {
                     Some(0) => make(after, None),
@@ -341,6 +351,72 @@ pub fn nfcctap_msg(message: &[u8], ne: usize) -> Command {
     )
 }
 
+/// The reader's end of an in-process reader-and-card pipe: how tests (and
+/// `--device sim:` over NFC) reach fidoctl's simulator served as a card. The
+/// card's end, [`CardEnd`], is what the simulator's APDU server reads.
+pub struct ReaderEnd {
+    to_card: Sender<Vec<u8>>,
+    from_card: Receiver<Vec<u8>>,
+}
+
+/// The card's end of the pipe: C-APDUs in, one R-APDU out for each.
+pub struct CardEnd {
+    from_reader: Receiver<Vec<u8>>,
+    to_reader: Sender<Vec<u8>>,
+}
+
+/// A reader and a card, connected: what the reader transmits, the card receives.
+pub fn card_channel() -> (ReaderEnd, CardEnd) {
+    let (to_card, from_reader) = mpsc::channel();
+    let (to_reader, from_card) = mpsc::channel();
+    (
+        ReaderEnd { to_card, from_card },
+        CardEnd {
+            from_reader,
+            to_reader,
+        },
+    )
+}
+
+impl ReaderEnd {
+    /// Sends one C-APDU and waits at most `timeout` for its R-APDU; `Ok(None)`
+    /// when none came in time. A card that left (its end dropped) is `Disconnected`.
+    pub fn transmit(
+        &mut self,
+        apdu: &[u8],
+        timeout: Duration,
+    ) -> Result<Option<Vec<u8>>, TransportError> {
+        // An answer to an APDU we stopped waiting for is not this one's.
+        while self.from_card.try_recv().is_ok() {}
+        self.to_card
+            .send(apdu.to_vec())
+            .map_err(|_| TransportError::Disconnected)?;
+        match self.from_card.recv_timeout(timeout) {
+            Ok(r) => Ok(Some(r)),
+            Err(RecvTimeoutError::Timeout) => Ok(None),
+            Err(RecvTimeoutError::Disconnected) => Err(TransportError::Disconnected),
+        }
+    }
+}
+
+impl CardEnd {
+    /// The next C-APDU, waiting at most `timeout`; `Disconnected` once the reader is gone.
+    pub fn receive(&mut self, timeout: Duration) -> Result<Option<Vec<u8>>, TransportError> {
+        match self.from_reader.recv_timeout(timeout) {
+            Ok(r) => Ok(Some(r)),
+            Err(RecvTimeoutError::Timeout) => Ok(None),
+            Err(RecvTimeoutError::Disconnected) => Err(TransportError::Disconnected),
+        }
+    }
+
+    /// Answers the last C-APDU.
+    pub fn answer(&mut self, rapdu: &[u8]) -> Result<(), TransportError> {
+        self.to_reader
+            .send(rapdu.to_vec())
+            .map_err(|_| TransportError::Disconnected)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,7 +465,12 @@ mod tests {
         // Lc says 1, then 3 bytes: neither case 3 nor case 4.
         assert!(Command::decode(&hex("8010000001020304")).is_err());
         // Extended with Lc 0 and data.
-        assert!(Command::decode(&hex("80100000000000ff")).is_err());
+        assert!(Command::decode(&hex("80100000000000ffff")).is_err());
+        // U2F_VERSION as U2F over HID writes it (Lc 00 00, Le 00 00): case 2E.
+        assert_eq!(
+            Command::decode(&hex("000300000000000000")).unwrap(),
+            Command::new(0, 3, 0, 0, &[], Some(65536))
+        );
         assert_eq!(Response::decode(&[0x90]), Err(ApduError::TooShort(1)));
     }
 

@@ -235,6 +235,17 @@ fn device_error(e: &DeviceError) -> (String, u8) {
             "the key kept asking for more samples; enrollment stopped".into(),
             exit::REFUSED,
         ),
+        // Keys whose sensor needs USB power refuse enrollment through a reader (issue 21).
+        DeviceError::Status {
+            command: crate::ctap::command::BIO_ENROLLMENT | crate::ctap::command::BIO_ENROLLMENT_PREVIEW,
+            status: CtapStatus::NotAllowed,
+        } => (
+            format!(
+                "the key refuses to enroll a fingerprint now; keys that enroll only over USB refuse it through an NFC reader: plug the key in by USB and enroll there [{}]",
+                CtapStatus::NotAllowed
+            ),
+            exit::REFUSED,
+        ),
         DeviceError::Status { status, .. } => {
             let then = next_step(*status).map(|s| format!("; {s}")).unwrap_or_default();
             (format!("{}{then} [{status}]", status_sentence(*status)), exit::REFUSED)

@@ -6,6 +6,7 @@ pub mod fingerprint_view;
 pub mod info_view;
 pub mod mds_view;
 pub mod output;
+pub mod pcsc_view;
 pub mod pin_view;
 pub mod progress;
 pub mod prompt;
