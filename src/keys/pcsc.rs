@@ -93,11 +93,9 @@ pub fn scan() -> Scan {
                 Err(e) => Card::Unreachable(e.to_string()),
                 Ok(transport) => {
                     let atr = transport.atr().to_vec();
-                    match Nfc::open(transport, SELECT_TIMEOUT) {
-                        Ok(link) => Card::Fido {
-                            atr,
-                            applet: link.applet(),
-                        },
+                    // SELECT only: listing sends the key no CTAP request.
+                    match Nfc::select(transport, SELECT_TIMEOUT) {
+                        Ok(applet) => Card::Fido { atr, applet },
                         Err(_) => Card::Other { atr },
                     }
                 }
@@ -142,7 +140,8 @@ pub fn resolve(prefix: &str, readers: &[String]) -> Result<String, Error> {
     }
 }
 
-/// Opens the key on the reader `prefix` names: SELECT, and getInfo for a U2F applet.
+/// Opens the key on the reader `prefix` names (where it names several, the
+/// only one of them with a card on it): SELECT, and getInfo for a U2F applet.
 #[cfg(feature = "pcsc")]
 pub fn open_link(prefix: &str) -> Result<(NfcLink, String), Error> {
     use crate::device::link::nfc::Nfc;
@@ -160,7 +159,21 @@ pub fn open_link(prefix: &str) -> Result<(NfcLink, String), Error> {
         e => refused(e.to_string()),
     })?;
     let readers = service.readers().map_err(|e| refused(e.to_string()))?;
-    let name = resolve(prefix, &readers)?;
+    let name = match resolve(prefix, &readers) {
+        Ok(name) => name,
+        // Several readers match: the one with a card on it, if only one has.
+        Err(e) => {
+            let with_card: Vec<String> = readers
+                .iter()
+                .filter(|r| r.starts_with(prefix) && service.connect(r).is_ok())
+                .cloned()
+                .collect();
+            match with_card.as_slice() {
+                [one] => one.clone(),
+                _ => return Err(e),
+            }
+        }
+    };
     let transport = service.connect(&name).map_err(|e| match e {
         PcscError::NoCard => refused(format!("no key on the reader {name}")),
         e => refused(format!("{name}: {e}")),

@@ -7,9 +7,9 @@
 //! message is a 2-byte big-endian length and that many bytes. From the driver,
 //! a 1-byte message is a control: 0x00 power off, 0x01 power on, 0x02 reset,
 //! 0x04 "send your ATR" (answered with the ATR); anything longer is a C-APDU,
-//! answered with its R-APDU. A power on or reset powers the key up afresh
-//! (new per-power-up secrets, the 10-second reset window), as a card placed
-//! on a reader is.
+//! answered with its R-APDU. Connecting (the card placed on the reader), a
+//! power on and a reset power the key up afresh (new per-power-up secrets,
+//! the 10-second reset window), as a card placed on a reader is.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
@@ -138,6 +138,8 @@ pub fn serve(
         if let Some(ready) = ready.take() {
             ready();
         }
+        // Placed on the reader: powered up, whether or not the driver says so.
+        server.power_up();
         let mut io = VpcdIo {
             stream,
             atr: atr(profile),

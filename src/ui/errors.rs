@@ -349,6 +349,13 @@ fn link_error(e: &LinkError) -> (String, u8) {
             t.as_secs_f32()
         ),
         LinkError::Hid(code) => hid_code_sentence(*code),
+        LinkError::Protocol(detail)
+            if let Some(detail) = detail.strip_prefix(crate::device::link::nfc::ISO7816) =>
+        {
+            format!(
+                "the key broke the NFC (ISO 7816) protocol ({detail}); take it off the reader, put it back and try again"
+            )
+        }
         LinkError::Protocol(detail) => {
             format!("the key broke the CTAPHID protocol ({detail}); unplug it and plug it in again")
         }

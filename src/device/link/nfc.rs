@@ -31,6 +31,9 @@ use crate::ctap::nfc::{
 };
 use crate::ctap::reports::TransportError;
 
+/// How every framing error of this link begins (`ui::errors` words them as NFC's).
+pub const ISO7816: &str = "ISO 7816: ";
+
 /// How often a request that answered 0x9100 is polled.
 const POLL: Duration = Duration::from_millis(100);
 /// How long a key may take to answer a request we cancelled.
@@ -128,10 +131,17 @@ fn keepalive_event(status: Option<&u8>) -> Event {
 }
 
 impl<T: ApduTransport> Nfc<T> {
-    /// SELECTs the FIDO applet and finds out whether it speaks CTAP2.
-    pub fn open(io: T, timeout: Duration) -> Result<Self, LinkError> {
+    /// SELECTs the FIDO applet and no more: what it answered (for listing
+    /// readers without sending the key a CTAP request).
+    pub fn select(io: T, timeout: Duration) -> Result<Applet, LinkError> {
+        let mut link = Self::bare(io);
+        link.select_applet(Instant::now() + timeout)?;
+        Ok(link.applet)
+    }
+
+    fn bare(io: T) -> Self {
         let extended = io.extended_length();
-        let mut link = Self {
+        Self {
             io,
             applet: Applet::Fido2,
             cbor: true,
@@ -139,25 +149,35 @@ impl<T: ApduTransport> Nfc<T> {
             probed_info: None,
             cancel: CancelToken::default(),
             round_trips: 0,
-        };
-        let deadline = Instant::now() + timeout;
-        let selected = link.exchange(&Command::select_fido(), deadline)?;
+        }
+    }
+
+    fn select_applet(&mut self, deadline: Instant) -> Result<(), LinkError> {
+        let selected = self.exchange(&Command::select_fido(), deadline)?;
         if selected.sw != sw::OK {
             return Err(LinkError::Protocol(format!(
-                "the card has no FIDO applet (SELECT answered status word {:04X})",
+                "{ISO7816}the card has no FIDO applet (SELECT answered status word {:04X})",
                 selected.sw
             )));
         }
-        link.applet = match selected.data.as_slice() {
+        self.applet = match selected.data.as_slice() {
             nfc::VERSION_FIDO2 => Applet::Fido2,
             nfc::VERSION_U2F => Applet::U2f,
             other => {
                 return Err(LinkError::Protocol(format!(
-                    "the FIDO applet answered SELECT with an unknown version {:?}",
+                    "{ISO7816}the FIDO applet answered SELECT with an unknown version {:?}",
                     String::from_utf8_lossy(other)
                 )));
             }
         };
+        Ok(())
+    }
+
+    /// SELECTs the FIDO applet and finds out whether it speaks CTAP2.
+    pub fn open(io: T, timeout: Duration) -> Result<Self, LinkError> {
+        let mut link = Self::bare(io);
+        let deadline = Instant::now() + timeout;
+        link.select_applet(deadline)?;
         if link.applet == Applet::U2f {
             // A U2F applet may speak CTAP2 as well: getInfo says (python-fido2 does the same).
             let msg = nfc::nfcctap_msg(&[GET_INFO], SHORT_MAX_ANSWER);
@@ -197,7 +217,7 @@ impl<T: ApduTransport> Nfc<T> {
         };
         Response::decode(&bytes).map_err(|_| {
             LinkError::Protocol(format!(
-                "the card answered {} byte(s) without a status word (a malformed R-APDU)",
+                "{ISO7816}the card answered {} byte(s) without a status word (a malformed R-APDU)",
                 bytes.len()
             ))
         })
@@ -251,9 +271,9 @@ impl<T: ApduTransport> Nfc<T> {
         while let Some(available) = answer.more_data() {
             pieces += 1;
             if pieces > MAX_PIECES || data.len() > MAX_ANSWER {
-                return Err(LinkError::Protocol(
-                    "the card kept announcing more answer bytes (61xx) past 1 MiB".into(),
-                ));
+                return Err(LinkError::Protocol(format!(
+                    "{ISO7816}the card kept announcing more answer bytes (61xx) past 1 MiB"
+                )));
             }
             let bytes = Command::get_response(available)
                 .encode_short()
@@ -298,9 +318,9 @@ impl<T: ApduTransport> Link for Nfc<T> {
             };
             match response.sw {
                 sw::OK if response.data.is_empty() => {
-                    return Err(LinkError::Protocol(
-                        "the card answered NFCCTAP_MSG with no CTAP status byte".into(),
-                    ));
+                    return Err(LinkError::Protocol(format!(
+                        "{ISO7816}the card answered NFCCTAP_MSG with no CTAP status byte"
+                    )));
                 }
                 sw::OK => return Ok(response.data),
                 sw::STATUS_UPDATE => {
@@ -328,7 +348,7 @@ impl<T: ApduTransport> Link for Nfc<T> {
                 }
                 other => {
                     return Err(LinkError::Protocol(format!(
-                        "the card refused the CTAP message with status word {other:04X}"
+                        "{ISO7816}the card refused the CTAP message with status word {other:04X}"
                     )));
                 }
             }
@@ -337,8 +357,8 @@ impl<T: ApduTransport> Link for Nfc<T> {
 
     fn u2f(&mut self, apdu: &[u8], timeout: Duration) -> Result<Vec<u8>, LinkError> {
         // Over NFC a U2F message is itself the APDU (FIDO U2F NFC protocol §"Framing").
-        let command =
-            Command::decode(apdu).map_err(|e| LinkError::Protocol(format!("not an APDU: {e}")))?;
+        let command = Command::decode(apdu)
+            .map_err(|e| LinkError::Protocol(format!("{ISO7816}not an APDU: {e}")))?;
         let mut command = command;
         // U2F over HID asks for 65536 bytes in extended form; over NFC short
         // APDUs and 61xx carry the answer (FIDO U2F NFC protocol, "APDU Length").

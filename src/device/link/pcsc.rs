@@ -74,14 +74,28 @@ impl Service {
             .status2_owned()
             .map(|s| s.atr().to_vec())
             .unwrap_or_default();
-        Ok(CardTransport { card, atr })
+        Ok(CardTransport {
+            card: Some(card),
+            atr,
+        })
     }
 }
 
 /// One card, connected.
 pub struct CardTransport {
-    card: pcsc::Card,
+    /// `None` once disconnected.
+    card: Option<pcsc::Card>,
     atr: Vec<u8>,
+}
+
+impl Drop for CardTransport {
+    /// Leaves the card as it is: dropping a `pcsc::Card` would reset it
+    /// (SCARD_RESET_CARD), a power cycle the key would see after every command.
+    fn drop(&mut self) {
+        if let Some(card) = self.card.take() {
+            let _ = card.disconnect(pcsc::Disposition::LeaveCard);
+        }
+    }
 }
 
 impl CardTransport {
@@ -99,7 +113,11 @@ impl ApduTransport for CardTransport {
         _timeout: Duration,
     ) -> Result<Option<Vec<u8>>, TransportError> {
         let mut buffer = vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
-        match self.card.transmit(apdu, &mut buffer) {
+        let card = self.card.as_ref().ok_or(TransportError::Disconnected)?;
+        match card.transmit(apdu, &mut buffer) {
+            // Not even a status word: no card answered. vpcd reports a card
+            // that left mid-command this way, where readers say REMOVED_CARD.
+            Ok([]) => Err(TransportError::Disconnected),
             Ok(answer) => Ok(Some(answer.to_vec())),
             Err(
                 pcsc::Error::RemovedCard
