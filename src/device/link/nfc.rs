@@ -330,7 +330,7 @@ impl<T: ApduTransport> Link for Nfc<T> {
                     }
                     // Wait a poll interval, watching for Ctrl-C.
                     let until = (Instant::now() + POLL).min(deadline);
-                    while Instant::now() < until && !(token.is_cancelled() && !cancel_sent) {
+                    while Instant::now() < until && (cancel_sent || !token.is_cancelled()) {
                         std::thread::sleep(Duration::from_millis(10).min(until - Instant::now()));
                     }
                     if token.is_cancelled() && !cancel_sent {
