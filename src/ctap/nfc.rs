@@ -465,7 +465,7 @@ mod tests {
         // Lc says 1, then 3 bytes: neither case 3 nor case 4.
         assert!(Command::decode(&hex("8010000001020304")).is_err());
         // Extended with Lc 0 and data.
-        assert!(Command::decode(&hex("80100000000000ffff")).is_err());
+        assert!(Command::decode(&hex("80100000000000010203")).is_err());
         // U2F_VERSION as U2F over HID writes it (Lc 00 00, Le 00 00): case 2E.
         assert_eq!(
             Command::decode(&hex("000300000000000000")).unwrap(),

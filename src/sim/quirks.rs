@@ -55,9 +55,10 @@ pub enum Quirk {
     /// refused. No real key is known to do it: it tests fidoctl's refusal.
     ResetNotOverUsb,
     /// Fingerprint enrollment is refused over NFC (enrollBegin answers
-    /// NOT_ALLOWED): issue 21 says some keys refuse it; which ones, and the
-    /// status they send, is unverified. It tests that fidoctl says so and
-    /// does not hang.
+    /// NOT_ALLOWED): "fingerprint enrollment over a reader may still be
+    /// refused by some key firmware" (framefilter/keyroost PR #44, Token2
+    /// keys); which keys, and the status they send, is unverified. It tests
+    /// that fidoctl says so and does not hang.
     NoNfcEnrollment,
 }
 
