@@ -163,6 +163,8 @@ struct ProfileJson {
     aaguid: Option<String>,
     usb: String,
     versions: &'static [&'static str],
+    /// getInfo's transports: "nfc" means `sim vpcd` can serve it as a card.
+    transports: &'static [&'static str],
     quirks: Vec<&'static str>,
     source: &'static str,
 }
@@ -181,6 +183,7 @@ fn profiles(ctx: &Context) -> Result<()> {
                     m.usb_ids.0, m.usb_ids.1, m.manufacturer, m.product
                 ),
                 versions: m.versions,
+                transports: m.transports.unwrap_or(&[]),
                 quirks: p.quirks().iter().map(|q| q.name()).collect(),
                 source: m.source,
             }
@@ -197,6 +200,14 @@ fn profiles(ctx: &Context) -> Result<()> {
         );
         s.row("usb", r.usb.clone());
         s.row("versions", output::join(r.versions));
+        s.row(
+            "transports",
+            if r.transports.is_empty() {
+                "not stated".to_string()
+            } else {
+                output::join(r.transports)
+            },
+        );
         s.row(
             "quirks",
             if r.quirks.is_empty() {
