@@ -45,9 +45,8 @@ const MAX_ANSWER: usize = 1 << 20;
 /// How many 61xx pieces one answer may come in (1 MiB in 256-byte pieces).
 const MAX_PIECES: usize = MAX_ANSWER / 256 + 1;
 
-/// One APDU out, its answer back: a PC/SC card handle, or the reader end of
-/// an in-process pipe to the simulator.
-pub trait ApduTransport: Send {
+/// One APDU out, its answer back.
+pub trait Transmit {
     /// Sends one command APDU and returns the response APDU (data ‖ SW1 SW2),
     /// or `Ok(None)` when none came within `timeout`. A card that left the
     /// reader is `TransportError::Disconnected`; a reader that cannot carry
@@ -57,6 +56,19 @@ pub trait ApduTransport: Send {
         apdu: &[u8],
         timeout: Duration,
     ) -> Result<Option<Vec<u8>>, TransportError>;
+}
+
+/// A connection to a card: a PC/SC card handle, or the reader end of an
+/// in-process pipe to the simulator.
+pub trait ApduTransport: Transmit + Send {
+    /// Runs `exchange` with the card to this connection alone (a PC/SC
+    /// transaction), so another program's APDUs cannot fall between ours: a
+    /// SELECT or GET RESPONSE of theirs in the middle of our 61xx answer
+    /// would cut it short.
+    fn exclusively(
+        &mut self,
+        exchange: &mut dyn FnMut(&mut dyn Transmit) -> Result<(), LinkError>,
+    ) -> Result<(), LinkError>;
 
     /// Whether to try extended-length APDUs at all (a reader known to refuse
     /// them says no; the link also learns it from a refusal).
@@ -65,7 +77,7 @@ pub trait ApduTransport: Send {
     }
 }
 
-impl<T: ApduTransport + ?Sized> ApduTransport for Box<T> {
+impl<T: Transmit + ?Sized> Transmit for Box<T> {
     fn transmit(
         &mut self,
         apdu: &[u8],
@@ -73,18 +85,37 @@ impl<T: ApduTransport + ?Sized> ApduTransport for Box<T> {
     ) -> Result<Option<Vec<u8>>, TransportError> {
         (**self).transmit(apdu, timeout)
     }
+}
+
+impl<T: ApduTransport + ?Sized> ApduTransport for Box<T> {
+    fn exclusively(
+        &mut self,
+        exchange: &mut dyn FnMut(&mut dyn Transmit) -> Result<(), LinkError>,
+    ) -> Result<(), LinkError> {
+        (**self).exclusively(exchange)
+    }
     fn extended_length(&self) -> bool {
         (**self).extended_length()
     }
 }
 
-impl ApduTransport for nfc::ReaderEnd {
+impl Transmit for nfc::ReaderEnd {
     fn transmit(
         &mut self,
         apdu: &[u8],
         timeout: Duration,
     ) -> Result<Option<Vec<u8>>, TransportError> {
         nfc::ReaderEnd::transmit(self, apdu, timeout)
+    }
+}
+
+/// An in-process reader has one client: it is always exclusive.
+impl ApduTransport for nfc::ReaderEnd {
+    fn exclusively(
+        &mut self,
+        exchange: &mut dyn FnMut(&mut dyn Transmit) -> Result<(), LinkError>,
+    ) -> Result<(), LinkError> {
+        exchange(self)
     }
 }
 
@@ -130,13 +161,32 @@ fn keepalive_event(status: Option<&u8>) -> Event {
     }
 }
 
+/// SELECT of the FIDO applet, and what it answered.
+fn select_applet(card: &mut Exchange<'_>, deadline: Instant) -> Result<Applet, LinkError> {
+    let selected = card.exchange(&Command::select_fido(), deadline)?;
+    if selected.sw != sw::OK {
+        return Err(LinkError::Protocol(format!(
+            "{ISO7816}the card has no FIDO applet (SELECT answered status word {:04X})",
+            selected.sw
+        )));
+    }
+    match selected.data.as_slice() {
+        nfc::VERSION_FIDO2 => Ok(Applet::Fido2),
+        nfc::VERSION_U2F => Ok(Applet::U2f),
+        other => Err(LinkError::Protocol(format!(
+            "{ISO7816}the FIDO applet answered SELECT with an unknown version {:?}",
+            String::from_utf8_lossy(other)
+        ))),
+    }
+}
+
 impl<T: ApduTransport> Nfc<T> {
     /// SELECTs the FIDO applet and no more: what it answered (for listing
     /// readers without sending the key a CTAP request).
     pub fn select(io: T, timeout: Duration) -> Result<Applet, LinkError> {
         let mut link = Self::bare(io);
-        link.select_applet(Instant::now() + timeout)?;
-        Ok(link.applet)
+        let deadline = Instant::now() + timeout;
+        link.with_card(|card| select_applet(card, deadline))
     }
 
     fn bare(io: T) -> Self {
@@ -152,40 +202,25 @@ impl<T: ApduTransport> Nfc<T> {
         }
     }
 
-    fn select_applet(&mut self, deadline: Instant) -> Result<(), LinkError> {
-        let selected = self.exchange(&Command::select_fido(), deadline)?;
-        if selected.sw != sw::OK {
-            return Err(LinkError::Protocol(format!(
-                "{ISO7816}the card has no FIDO applet (SELECT answered status word {:04X})",
-                selected.sw
-            )));
-        }
-        self.applet = match selected.data.as_slice() {
-            nfc::VERSION_FIDO2 => Applet::Fido2,
-            nfc::VERSION_U2F => Applet::U2f,
-            other => {
-                return Err(LinkError::Protocol(format!(
-                    "{ISO7816}the FIDO applet answered SELECT with an unknown version {:?}",
-                    String::from_utf8_lossy(other)
-                )));
-            }
-        };
-        Ok(())
-    }
-
     /// SELECTs the FIDO applet and finds out whether it speaks CTAP2.
     pub fn open(io: T, timeout: Duration) -> Result<Self, LinkError> {
         let mut link = Self::bare(io);
         let deadline = Instant::now() + timeout;
-        link.select_applet(deadline)?;
-        if link.applet == Applet::U2f {
+        let (applet, probed) = link.with_card(|card| {
+            let applet = select_applet(card, deadline)?;
+            if applet == Applet::Fido2 {
+                return Ok((applet, None));
+            }
             // A U2F applet may speak CTAP2 as well: getInfo says (python-fido2 does the same).
             let msg = nfc::nfcctap_msg(&[GET_INFO], SHORT_MAX_ANSWER);
-            let answer = link.exchange(&msg, deadline)?;
-            link.cbor = answer.sw == sw::OK && answer.data.first() == Some(&0);
-            if link.cbor {
-                link.probed_info = Some(answer.data);
-            }
+            let answer = card.exchange(&msg, deadline)?;
+            let cbor = answer.sw == sw::OK && answer.data.first() == Some(&0);
+            Ok((applet, Some(cbor.then_some(answer.data))))
+        })?;
+        link.applet = applet;
+        if let Some(info) = probed {
+            link.cbor = info.is_some();
+            link.probed_info = info;
         }
         Ok(link)
     }
@@ -195,10 +230,44 @@ impl<T: ApduTransport> Nfc<T> {
         self.applet
     }
 
+    /// Runs `f` with the card to this link alone ([`ApduTransport::exclusively`]).
+    fn with_card<R>(
+        &mut self,
+        f: impl FnOnce(&mut Exchange<'_>) -> Result<R, LinkError>,
+    ) -> Result<R, LinkError> {
+        let Self {
+            io,
+            extended,
+            round_trips,
+            ..
+        } = self;
+        let mut f = Some(f);
+        let mut out = None;
+        io.exclusively(&mut |card| {
+            let mut exchange = Exchange {
+                io: card,
+                extended: &mut *extended,
+                round_trips: &mut *round_trips,
+            };
+            out = Some((f.take().expect("runs once"))(&mut exchange));
+            Ok(())
+        })?;
+        out.expect("the exchange ran")
+    }
+}
+
+/// APDUs on a card held exclusively, with the link's framing state.
+struct Exchange<'a> {
+    io: &'a mut dyn Transmit,
+    extended: &'a mut bool,
+    round_trips: &'a mut u32,
+}
+
+impl Exchange<'_> {
     /// Ne for a message of `len` bytes: an extended APDU asks for up to
     /// 65536, a short one (and a chain of them) for 256, the rest via 61xx.
     fn answer_size(&self, len: usize) -> usize {
-        if self.extended && len > SHORT_MAX_DATA {
+        if *self.extended && len > SHORT_MAX_DATA {
             EXTENDED_MAX_ANSWER
         } else {
             SHORT_MAX_ANSWER
@@ -211,7 +280,7 @@ impl<T: ApduTransport> Nfc<T> {
         if now >= deadline {
             return Err(LinkError::Timeout(Duration::ZERO));
         }
-        self.round_trips += 1;
+        *self.round_trips += 1;
         let Some(bytes) = self.io.transmit(apdu, deadline - now)? else {
             return Err(LinkError::Timeout(deadline - now));
         };
@@ -241,14 +310,14 @@ impl<T: ApduTransport> Nfc<T> {
                 max: EXTENDED_MAX_DATA,
             });
         }
-        if self.extended {
+        if *self.extended {
             let bytes = command.encode_extended().expect("fits in an extended APDU");
             match self.transmit(&bytes, deadline) {
                 Ok(r) if r.sw == sw::WRONG_LENGTH => {} // the card takes short APDUs only
                 Err(LinkError::Transport(TransportError::Io(_))) => {} // the reader cannot carry it
                 other => return other,
             }
-            self.extended = false;
+            *self.extended = false;
         }
         let mut short = command.clone();
         short.ne = short.ne.map(|n| n.min(SHORT_MAX_ANSWER));
@@ -288,6 +357,67 @@ impl<T: ApduTransport> Nfc<T> {
     }
 }
 
+/// One CTAP message on a card held exclusively: NFCCTAP_MSG, then
+/// NFCCTAP_GETRESPONSE polls while the key answers 0x9100.
+fn ctap_message(
+    card: &mut Exchange<'_>,
+    request: &[u8],
+    timeout: Duration,
+    on_event: &mut dyn FnMut(Event),
+    token: &CancelToken,
+) -> Result<Vec<u8>, LinkError> {
+    let started = Instant::now();
+    let mut deadline = started + timeout;
+    let hard_cap = deadline + timeout;
+    let mut cancel_sent = false;
+    let message = nfc::nfcctap_msg(request, card.answer_size(request.len()));
+    let mut answer = card.exchange(&message, deadline);
+    loop {
+        let response = match answer {
+            Ok(r) => r,
+            Err(LinkError::Timeout(_)) if cancel_sent => return Err(LinkError::Cancelled),
+            Err(LinkError::Timeout(_)) => return Err(LinkError::Timeout(started.elapsed())),
+            Err(e) => return Err(e),
+        };
+        match response.sw {
+            sw::OK if response.data.is_empty() => {
+                return Err(LinkError::Protocol(format!(
+                    "{ISO7816}the card answered NFCCTAP_MSG with no CTAP status byte"
+                )));
+            }
+            sw::OK => return Ok(response.data),
+            sw::STATUS_UPDATE => {
+                on_event(keepalive_event(response.data.first()));
+                if !cancel_sent {
+                    deadline = deadline.max((Instant::now() + KEEPALIVE_GRACE).min(hard_cap));
+                }
+                // Wait a poll interval, watching for Ctrl-C.
+                let until = (Instant::now() + POLL).min(deadline);
+                while Instant::now() < until && (cancel_sent || !token.is_cancelled()) {
+                    std::thread::sleep(Duration::from_millis(10).min(until - Instant::now()));
+                }
+                if token.is_cancelled() && !cancel_sent {
+                    cancel_sent = true;
+                    deadline = deadline.min(Instant::now() + CANCEL_GRACE);
+                }
+                if Instant::now() >= deadline {
+                    return Err(if cancel_sent {
+                        LinkError::Cancelled
+                    } else {
+                        LinkError::Timeout(started.elapsed())
+                    });
+                }
+                answer = card.exchange(&Command::nfcctap_getresponse(cancel_sent), deadline);
+            }
+            other => {
+                return Err(LinkError::Protocol(format!(
+                    "{ISO7816}the card refused the CTAP message with status word {other:04X}"
+                )));
+            }
+        }
+    }
+}
+
 impl<T: ApduTransport> Link for Nfc<T> {
     fn cbor(
         &mut self,
@@ -303,56 +433,7 @@ impl<T: ApduTransport> Link for Nfc<T> {
         self.probed_info = None;
         let token = self.cancel.clone();
         let _waiting = token.wait_scope();
-        let started = Instant::now();
-        let mut deadline = started + timeout;
-        let hard_cap = deadline + timeout;
-        let mut cancel_sent = false;
-        let message = nfc::nfcctap_msg(request, self.answer_size(request.len()));
-        let mut answer = self.exchange(&message, deadline);
-        loop {
-            let response = match answer {
-                Ok(r) => r,
-                Err(LinkError::Timeout(_)) if cancel_sent => return Err(LinkError::Cancelled),
-                Err(LinkError::Timeout(_)) => return Err(LinkError::Timeout(started.elapsed())),
-                Err(e) => return Err(e),
-            };
-            match response.sw {
-                sw::OK if response.data.is_empty() => {
-                    return Err(LinkError::Protocol(format!(
-                        "{ISO7816}the card answered NFCCTAP_MSG with no CTAP status byte"
-                    )));
-                }
-                sw::OK => return Ok(response.data),
-                sw::STATUS_UPDATE => {
-                    on_event(keepalive_event(response.data.first()));
-                    if !cancel_sent {
-                        deadline = deadline.max((Instant::now() + KEEPALIVE_GRACE).min(hard_cap));
-                    }
-                    // Wait a poll interval, watching for Ctrl-C.
-                    let until = (Instant::now() + POLL).min(deadline);
-                    while Instant::now() < until && (cancel_sent || !token.is_cancelled()) {
-                        std::thread::sleep(Duration::from_millis(10).min(until - Instant::now()));
-                    }
-                    if token.is_cancelled() && !cancel_sent {
-                        cancel_sent = true;
-                        deadline = deadline.min(Instant::now() + CANCEL_GRACE);
-                    }
-                    if Instant::now() >= deadline {
-                        return Err(if cancel_sent {
-                            LinkError::Cancelled
-                        } else {
-                            LinkError::Timeout(started.elapsed())
-                        });
-                    }
-                    answer = self.exchange(&Command::nfcctap_getresponse(cancel_sent), deadline);
-                }
-                other => {
-                    return Err(LinkError::Protocol(format!(
-                        "{ISO7816}the card refused the CTAP message with status word {other:04X}"
-                    )));
-                }
-            }
-        }
+        self.with_card(|card| ctap_message(card, request, timeout, on_event, &token))
     }
 
     fn u2f(&mut self, apdu: &[u8], timeout: Duration) -> Result<Vec<u8>, LinkError> {
@@ -362,9 +443,11 @@ impl<T: ApduTransport> Link for Nfc<T> {
         let mut command = command;
         // U2F over HID asks for 65536 bytes in extended form; over NFC short
         // APDUs and 61xx carry the answer (FIDO U2F NFC protocol, "APDU Length").
-        command.ne = command.ne.map(|_| self.answer_size(command.data.len()));
-        let answer = self.exchange(&command, Instant::now() + timeout)?;
-        Ok(answer.encode())
+        let deadline = Instant::now() + timeout;
+        self.with_card(|card| {
+            command.ne = command.ne.map(|_| card.answer_size(command.data.len()));
+            Ok(card.exchange(&command, deadline)?.encode())
+        })
     }
 
     fn speaks_cbor(&self) -> bool {

@@ -6,7 +6,8 @@
 use std::ffi::CStr;
 use std::time::Duration;
 
-use super::nfc::ApduTransport;
+use super::LinkError;
+use super::nfc::{ApduTransport, Transmit};
 use crate::ctap::reports::TransportError;
 
 /// Why PC/SC could not be used.
@@ -105,32 +106,75 @@ impl CardTransport {
     }
 }
 
-impl ApduTransport for CardTransport {
-    /// PC/SC has no per-transmit timeout: the reader driver's own applies.
+/// One APDU through PC/SC. PC/SC has no per-transmit timeout: the reader
+/// driver's own applies.
+fn transmit(card: &pcsc::Card, apdu: &[u8]) -> Result<Option<Vec<u8>>, TransportError> {
+    let mut buffer = vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
+    match card.transmit(apdu, &mut buffer) {
+        // Not even a status word: no card answered. vpcd reports a card
+        // that left mid-command this way, where readers say REMOVED_CARD.
+        Ok([]) => Err(TransportError::Disconnected),
+        Ok(answer) => Ok(Some(answer.to_vec())),
+        Err(e) => Err(transport_error(e)),
+    }
+}
+
+fn transport_error(e: pcsc::Error) -> TransportError {
+    match e {
+        pcsc::Error::RemovedCard
+        | pcsc::Error::NoSmartcard
+        | pcsc::Error::ResetCard
+        | pcsc::Error::UnpoweredCard
+        | pcsc::Error::ReaderUnavailable
+        | pcsc::Error::UnknownReader
+        | pcsc::Error::NoService
+        | pcsc::Error::ServiceStopped => TransportError::Disconnected,
+        // The reader could not carry it (an extended APDU, most often).
+        e => TransportError::Io(format!("PC/SC: {e}")),
+    }
+}
+
+impl Transmit for CardTransport {
     fn transmit(
         &mut self,
         apdu: &[u8],
         _timeout: Duration,
     ) -> Result<Option<Vec<u8>>, TransportError> {
-        let mut buffer = vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
-        let card = self.card.as_ref().ok_or(TransportError::Disconnected)?;
-        match card.transmit(apdu, &mut buffer) {
-            // Not even a status word: no card answered. vpcd reports a card
-            // that left mid-command this way, where readers say REMOVED_CARD.
-            Ok([]) => Err(TransportError::Disconnected),
-            Ok(answer) => Ok(Some(answer.to_vec())),
-            Err(
-                pcsc::Error::RemovedCard
-                | pcsc::Error::NoSmartcard
-                | pcsc::Error::ResetCard
-                | pcsc::Error::UnpoweredCard
-                | pcsc::Error::ReaderUnavailable
-                | pcsc::Error::UnknownReader
-                | pcsc::Error::NoService
-                | pcsc::Error::ServiceStopped,
-            ) => Err(TransportError::Disconnected),
-            // The reader could not carry it (an extended APDU, most often).
-            Err(e) => Err(TransportError::Io(format!("PC/SC: {e}"))),
-        }
+        transmit(
+            self.card.as_ref().ok_or(TransportError::Disconnected)?,
+            apdu,
+        )
+    }
+}
+
+/// The card inside a transaction.
+struct InTransaction<'a>(&'a pcsc::Card);
+
+impl Transmit for InTransaction<'_> {
+    fn transmit(
+        &mut self,
+        apdu: &[u8],
+        _timeout: Duration,
+    ) -> Result<Option<Vec<u8>>, TransportError> {
+        transmit(self.0, apdu)
+    }
+}
+
+impl ApduTransport for CardTransport {
+    /// SCardBeginTransaction ... SCardEndTransaction (leaving the card as it is).
+    fn exclusively(
+        &mut self,
+        exchange: &mut dyn FnMut(&mut dyn Transmit) -> Result<(), LinkError>,
+    ) -> Result<(), LinkError> {
+        let card = self
+            .card
+            .as_mut()
+            .ok_or(LinkError::Transport(TransportError::Disconnected))?;
+        let transaction = card
+            .transaction()
+            .map_err(|e| LinkError::Transport(transport_error(e)))?;
+        let result = exchange(&mut InTransaction(&transaction));
+        let _ = transaction.end(pcsc::Disposition::LeaveCard);
+        result
     }
 }

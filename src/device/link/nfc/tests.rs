@@ -14,6 +14,15 @@ struct Scripted {
 }
 
 impl ApduTransport for Scripted {
+    fn exclusively(
+        &mut self,
+        exchange: &mut dyn FnMut(&mut dyn Transmit) -> Result<(), LinkError>,
+    ) -> Result<(), LinkError> {
+        exchange(self)
+    }
+}
+
+impl Transmit for Scripted {
     fn transmit(
         &mut self,
         apdu: &[u8],
