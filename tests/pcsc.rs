@@ -3,7 +3,8 @@
 //! as the card in it, then runs fidoctl's own commands end to end through
 //! libpcsclite: list, info, PIN set and change, credentials list and delete,
 //! large blobs, enrollment allowed and refused, a card taken off mid-command,
-//! reset with the card taken off and put back, and `list` without a service.
+//! reset with the card taken off and put back, Google's OpenSK behind the card
+//! framing (info, PIN, credentials), and `list` without a service.
 //!
 //! Needs pcscd and vsmartcard-vpcd: scripts/pcsc-env --test installs them (as
 //! root). Where they cannot be installed, or a pcscd of the system already
@@ -217,6 +218,9 @@ fn fidoctl_over_a_real_pcscd() {
     card_taken_off_mid_command(dir.path());
     reset_with_the_card_put_back(dir.path());
     eprintln!("pcsc: removal, reset: {:?}", started.elapsed());
+    // Last: its card stays in the reader until pcscd goes.
+    opensk_behind_the_card();
+    eprintln!("pcsc: OpenSK: {:?}", started.elapsed());
 
     drop(pcscd);
     no_service_is_said_once();
@@ -420,6 +424,104 @@ fn reset_with_the_card_put_back(dir: &Path) {
     assert!(rest.contains("The key is reset"), "{rest}");
     let status = json_of(&card.cmd(&["--json", "pin", "status"]).output().unwrap());
     assert_eq!(status["pin_set"], false, "{status}");
+}
+
+/// Google's OpenSK (crates.io `opensk`, in-memory) behind the card framing:
+/// its CTAP2 over CTAPHID, the APDUs framed by `sim::card`, so fidoctl's
+/// NFC link and commands meet an authenticator that is not fidoctl's.
+struct OpenSkBehindCard {
+    link: fidoctl::device::link::ctaphid::Channel<fidoctl::ctap::reports::ChannelTransport>,
+}
+
+impl fidoctl::sim::card::CardKey for OpenSkBehindCard {
+    fn handle(&mut self, request: &[u8], _presence: &mut dyn fidoctl::sim::Presence) -> Vec<u8> {
+        use fidoctl::device::link::Link;
+        self.link
+            .cbor(request, Duration::from_secs(30), &mut |_| {})
+            .unwrap_or_else(|_| vec![CTAP1_ERR_OTHER])
+    }
+    fn speaks_cbor(&self) -> bool {
+        true
+    }
+    fn speaks_u2f(&self) -> bool {
+        false
+    }
+    fn u2f(&mut self, _apdu: &[u8]) -> Vec<u8> {
+        vec![0x6D, 0x00]
+    }
+    fn power_up(&mut self) {}
+}
+
+const CTAP1_ERR_OTHER: u8 = 0x7F;
+
+fn spawn_opensk() -> fidoctl::ctap::reports::ChannelTransport {
+    use fidoctl::ctap::reports::{Transport, channel_pair};
+    use opensk::env::test::TestEnv;
+    use opensk::{Ctap, Transport as OpenSkTransport};
+    let (ours, mut key_end) = channel_pair();
+    std::thread::spawn(move || {
+        let mut ctap = Ctap::new(TestEnv::default());
+        while let Ok(packet) = key_end.receive(Duration::from_secs(3600)) {
+            let Some(packet) = packet else { continue };
+            for reply in ctap.process_hid_packet(&packet, OpenSkTransport::MainHid) {
+                if key_end.send(&reply).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    ours
+}
+
+fn opensk_behind_the_card() {
+    let link =
+        fidoctl::device::link::ctaphid::Channel::open(spawn_opensk(), Duration::from_secs(3))
+            .unwrap();
+    let server = fidoctl::sim::card::CardServer::with_key(
+        Box::new(OpenSkBehindCard { link }),
+        Default::default(),
+    );
+    // Serves until pcscd goes (the end of the test).
+    std::thread::spawn(move || {
+        fidoctl::sim::vpcd::serve(
+            fidoctl::sim::vpcd::atr("opensk"),
+            server,
+            fidoctl::sim::vpcd::DEFAULT_PORT,
+            || {},
+        )
+    });
+    wait_for(|| present(true), "OpenSK to show on the reader");
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = fidoctl();
+        c.args(["--device", DEVICE]).args(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.timeout(Duration::from_secs(60)).output().unwrap()
+    };
+    let out = run(&["--json", "info"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let info = json_of(&out);
+    let versions = info["versions"].to_string();
+    assert!(versions.contains("FIDO_2_1"), "{info}");
+    // SELECT answered FIDO_2_0: a CTAP2-only applet, no getInfo probe.
+    let rows = json_of(&fidoctl().args(["list", "--json"]).output().unwrap());
+    assert!(
+        rows.to_string().contains("\"applet\":\"FIDO_2_0\""),
+        "{rows}"
+    );
+    let out = run(&["pin", "set"], &[("FIDOCTL_NEW_PIN", "1234")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(
+        &["pin", "change"],
+        &[("FIDOCTL_PIN", "1234"), ("FIDOCTL_NEW_PIN", PIN)],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&["--json", "credentials", "list"], &[("FIDOCTL_PIN", PIN)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json_of(&out)["existing"], 0);
+    let out = run(&["--json", "pin", "status"], &[]);
+    assert_eq!(json_of(&out)["pin_set"], true);
 }
 
 fn no_service_is_said_once() {

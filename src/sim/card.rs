@@ -54,6 +54,49 @@ impl CardIo for CardEnd {
     }
 }
 
+/// What answers the CTAP requests a card carries: fidoctl's simulated key,
+/// or (in tests) another authenticator behind the card framing, such as
+/// OpenSK reached over CTAPHID.
+pub trait CardKey: Send {
+    /// One CTAP request (command byte ‖ CBOR) to its answer (status ‖ CBOR);
+    /// `presence` is how the key waits for the user (0x9100 meanwhile).
+    fn handle(&mut self, request: &[u8], presence: &mut dyn Presence) -> Vec<u8>;
+    /// NFCCTAP_MSG is answered (CTAP2).
+    fn speaks_cbor(&self) -> bool;
+    /// U2F messages are answered, and SELECT says "U2F_V2".
+    fn speaks_u2f(&self) -> bool;
+    /// One U2F request APDU to its response APDU.
+    fn u2f(&mut self, apdu: &[u8]) -> Vec<u8>;
+    /// Powered up afresh (placed on the reader, or reset by it).
+    fn power_up(&mut self);
+}
+
+/// fidoctl's simulated key as a card's.
+struct Simulated {
+    key: Authenticator,
+    garbled_info: bool,
+}
+
+impl CardKey for Simulated {
+    fn handle(&mut self, request: &[u8], presence: &mut dyn Presence) -> Vec<u8> {
+        self.key
+            .handle(request, presence, self.garbled_info)
+            .unwrap_or_else(|_busy| vec![CtapStatus::ChannelBusy.code()])
+    }
+    fn speaks_cbor(&self) -> bool {
+        self.key.speaks_cbor()
+    }
+    fn speaks_u2f(&self) -> bool {
+        self.key.capabilities() & 0x08 == 0 // no NMSG
+    }
+    fn u2f(&mut self, apdu: &[u8]) -> Vec<u8> {
+        super::hid::u2f_answer(apdu)
+    }
+    fn power_up(&mut self) {
+        self.key.power_cycle();
+    }
+}
+
 /// Faults of the card's own framing (see the module's documentation).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CardFaults {
@@ -103,7 +146,7 @@ struct Pending {
 }
 
 pub struct CardServer {
-    key: Authenticator,
+    key: Box<dyn CardKey>,
     faults: Faults,
     card_faults: CardFaults,
     selected: bool,
@@ -153,7 +196,22 @@ impl CardServer {
             });
         }
         key.endless_large_blob = faults.endless_large_blob;
-        Ok(Self {
+        let garbled_info = faults.garbled_info;
+        let mut server = Self::with_key(Box::new(Simulated { key, garbled_info }), card_faults);
+        server.faults = faults;
+        Ok(server)
+    }
+
+    /// Another authenticator behind the card framing (tests: OpenSK).
+    pub fn with_key(key: Box<dyn CardKey>, card_faults: CardFaults) -> Self {
+        let mut faults = Faults::default();
+        if let Some(after) = card_faults.removed_after {
+            faults.unplug = Some(super::faults::Unplug {
+                after,
+                handles_last: false,
+            });
+        }
+        Self {
             key,
             faults,
             card_faults,
@@ -161,13 +219,13 @@ impl CardServer {
             chain: None,
             pending: None,
             cbor_requests: 0,
-        })
+        }
     }
 
     /// The card is powered up (placed on the reader, or reset by it): nothing
     /// is selected, and the key's per-power-up secrets are new.
     pub fn power_up(&mut self) {
-        self.key.power_cycle();
+        self.key.power_up();
         self.reset_framing();
     }
 
@@ -226,7 +284,7 @@ impl CardServer {
                 self.chain = None;
                 if cmd.data == AID {
                     self.selected = true;
-                    let version = if self.key.capabilities() & 0x08 == 0 {
+                    let version = if self.key.speaks_u2f() {
                         nfc::VERSION_U2F
                     } else {
                         nfc::VERSION_FIDO2
@@ -264,9 +322,9 @@ impl CardServer {
                 // Nothing is being processed: nothing to poll.
                 return self.status(io, sw::CONDITIONS_NOT_SATISFIED);
             }
-            (cla::ISO, _) if self.key.capabilities() & 0x08 == 0 => {
+            (cla::ISO, _) if self.key.speaks_u2f() => {
                 self.chain = None;
-                let answer = super::hid::u2f_answer(bytes);
+                let answer = self.key.u2f(bytes);
                 let response = Response::decode(&answer).expect("U2F answers carry a status word");
                 self.reply(io, response.data, response.sw, ne);
             }
@@ -304,7 +362,7 @@ impl CardServer {
         {
             if unplug.handles_last {
                 let mut presence = Poller::new(io, false, ne);
-                let _ = self.key.handle(request, &mut presence, false);
+                let _ = self.key.handle(request, &mut presence);
             }
             return CardEnded::Removed;
         }
@@ -317,10 +375,7 @@ impl CardServer {
             return CardEnded::Closed;
         }
         let mut presence = Poller::new(io, polls, ne);
-        let answer = self
-            .key
-            .handle(request, &mut presence, self.faults.garbled_info)
-            .unwrap_or_else(|_busy| vec![CtapStatus::ChannelBusy.code()]);
+        let answer = self.key.handle(request, &mut presence);
         if presence.gone {
             return CardEnded::Closed;
         }

@@ -42,6 +42,7 @@ mod state;
 mod uhid;
 pub mod vpcd;
 
+pub use hid::{Interrupted, Presence};
 pub use make_credential::LARGE_USER_MODEL;
 pub use profiles::Profile;
 
@@ -129,7 +130,7 @@ pub fn open_card(profile: Profile, options: SimOptions) -> Result<ReaderEnd, Sim
 /// (`fidoctl sim vpcd`), until pcscd closes the connection.
 pub fn serve_vpcd(profile: Profile, port: u16, ready: impl FnOnce()) -> Result<(), SimError> {
     let server = card_server(profile, SimOptions::default())?;
-    vpcd::serve(profile, server, port, ready)
+    vpcd::serve(vpcd::atr(profile.name()), server, port, ready)
 }
 
 /// Opens the simulated key `--device sim:PROFILE` names, set up from the

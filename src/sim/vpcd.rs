@@ -15,8 +15,10 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+#[cfg(test)]
+use super::Profile;
+use super::SimError;
 use super::card::{CardEnded, CardIo, CardServer};
-use super::{Profile, SimError};
 use crate::ctap::reports::TransportError;
 
 /// vpcd's default port (vpcd.h VPCDPORT).
@@ -31,8 +33,9 @@ mod ctrl {
 
 /// The card's ATR as a PC/SC reader shows a contactless ISO 14443-4 card
 /// (PC/SC Part 3 §3.1.3.2.3): 3B 8n 80 01, n historical bytes, TCK.
-pub fn atr(profile: Profile) -> Vec<u8> {
-    let historical = format!("fidoctl {}", profile.name());
+/// `name` (a profile's) goes in the historical bytes, cut to 15.
+pub fn atr(name: &str) -> Vec<u8> {
+    let historical = format!("fidoctl {name}");
     let historical = &historical.as_bytes()[..historical.len().min(15)];
     let mut atr = vec![0x3B, 0x80 | historical.len() as u8, 0x80, 0x01];
     atr.extend_from_slice(historical);
@@ -117,12 +120,12 @@ impl CardIo for VpcdIo {
     }
 }
 
-/// Serves `server` as the card of the vpcd reader at 127.0.0.1:`port` until
+/// Serves `server` (with `atr`) as the card of the vpcd reader at 127.0.0.1:`port` until
 /// the driver closes the connection (pcscd stopped). A card taken off by a
 /// fault comes back after a moment, powered up afresh. `ready` runs once
 /// connected.
 pub fn serve(
-    profile: Profile,
+    atr: Vec<u8>,
     mut server: CardServer,
     port: u16,
     ready: impl FnOnce(),
@@ -142,7 +145,7 @@ pub fn serve(
         server.power_up();
         let mut io = VpcdIo {
             stream,
-            atr: atr(profile),
+            atr: atr.clone(),
             powered_up: false,
         };
         match server.run(&mut io) {
@@ -163,7 +166,7 @@ mod tests {
 
     #[test]
     fn the_atr_is_a_contactless_cards_with_a_correct_checksum() {
-        let atr = atr(Profile::YubiKey5);
+        let atr = atr(Profile::YubiKey5.name());
         assert_eq!(&atr[..4], &[0x3B, 0x80 | 15, 0x80, 0x01]);
         assert_eq!(&atr[4..19], b"fidoctl yubikey");
         // TCK makes the XOR of T0..TCK zero (ISO 7816-3 §8.2.5).
