@@ -409,6 +409,15 @@ pub enum SimCommand {
         #[arg(long, default_value = "biopass")]
         profile: String,
     },
+    /// Serve a simulated key as the card in vsmartcard's virtual reader (pcscd's vpcd driver)
+    Vpcd {
+        /// Which key to simulate; it must have NFC (fidoctl sim profiles lists them)
+        #[arg(long, default_value = "yubikey5")]
+        profile: String,
+        /// The port vpcd listens on, on 127.0.0.1
+        #[arg(long, default_value_t = crate::sim::vpcd::DEFAULT_PORT)]
+        port: u16,
+    },
     /// Store an account (discoverable credential) on a simulated key
     AddCredential {
         /// Which simulated key, when --device does not say (default biopass)

@@ -69,7 +69,7 @@ fn read_keys(ctx: &Context, args: &AaguidArgs) -> Result<Vec<KeyEntry>> {
         if ctx.device.is_some() {
             return Err(UsageError("use either --all or --device, not both".into()).into());
         }
-        let found = keys::usb::connected()?;
+        let found = keys::connected()?;
         if found.is_empty() {
             return Err(DeviceError::NoKey.into());
         }

@@ -1,4 +1,5 @@
-//! `fidoctl doctor`: why a key cannot be used, and how to fix it.
+//! `fidoctl doctor`: why a key cannot be used, and how to fix it: USB keys
+//! (the platform's rules), then the PC/SC service, its readers and their keys.
 
 use anyhow::Result;
 
@@ -87,8 +88,22 @@ fn platform_lines(ctx: &Context) -> Vec<Line> {
         .collect()
 }
 
+/// The PC/SC service and each reader, and each key on a reader opened as `list` would.
+fn pcsc_lines(ctx: &Context) -> Vec<Line> {
+    let scan = crate::keys::pcsc::scan();
+    let mut lines = crate::ui::pcsc_view::doctor_lines(&scan);
+    for (spec, identity) in scan.keys() {
+        lines.push(doctor_view::probe_line(
+            &spec.label(),
+            &probe(ctx, &spec, Some(identity)),
+        ));
+    }
+    lines
+}
+
 pub fn run(ctx: &Context) -> Result<()> {
-    let lines = platform_lines(ctx);
+    let mut lines = platform_lines(ctx);
+    lines.extend(pcsc_lines(ctx));
     if ctx.json {
         return output::print_json(&lines);
     }

@@ -14,6 +14,7 @@ use crate::keystore::Keystore;
 use crate::ui::errors;
 use crate::ui::key_view::{self, Naming};
 use crate::ui::output::{self, Section};
+use crate::ui::pcsc_view;
 
 #[derive(Debug, Serialize)]
 struct Row {
@@ -35,11 +36,19 @@ struct Row {
     serial: Option<String>,
     /// CTAP 2.2: the key can be named (persistent token and identifier).
     nameable: Option<bool>,
+    /// A key on a PC/SC reader: the reader's name, the card's ATR, what SELECT answered.
+    reader: Option<String>,
+    atr: Option<String>,
+    applet: Option<String>,
+    #[serde(skip)]
+    reader_rows: Vec<(&'static str, String)>,
     error: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: &ListArgs) -> Result<()> {
     let mut rows = match &ctx.device {
+        // A key on a reader: what the reader shows of it.
+        Some(spec @ DeviceSpec::Pcsc(_)) => vec![row(spec.clone(), None)],
         // A simulated or replayed key shows the USB identity of the key it stands for.
         Some(spec) => vec![row(spec.clone(), keys::open::stand_in_identity(spec))],
         None => keys::usb::connected()?
@@ -47,6 +56,37 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<()> {
             .map(|(spec, identity)| row(spec, Some(identity)))
             .collect(),
     };
+    // Keys on PC/SC readers, beside the USB ones; no service is said once.
+    if ctx.device.is_none() || matches!(ctx.device, Some(DeviceSpec::Pcsc(_))) {
+        let scan = keys::pcsc::scan();
+        if scan == keys::pcsc::Scan::NoService && ctx.device.is_none() {
+            eprintln!("{}", pcsc_view::NO_SERVICE);
+        }
+        if ctx.device.is_none() {
+            rows.extend(
+                scan.keys()
+                    .into_iter()
+                    .map(|(spec, identity)| row(spec, Some(identity))),
+            );
+        }
+        for row in &mut rows {
+            if let DeviceSpec::Pcsc(prefix) = &row.spec
+                && let keys::pcsc::Scan::Readers(readers) = &scan
+            {
+                let names: Vec<String> = readers.iter().map(|r| r.name.clone()).collect();
+                if let Ok(name) = keys::pcsc::resolve(prefix, &names)
+                    && let Some(reader) = scan.reader(&name)
+                {
+                    row.reader_rows = pcsc_view::list_rows(reader);
+                    row.reader = Some(reader.name.clone());
+                    if let keys::pcsc::Card::Fido { atr, applet } = &reader.card {
+                        row.atr = Some(pcsc_view::atr(atr));
+                        row.applet = Some(applet.answer().to_string());
+                    }
+                }
+            }
+        }
+    }
     // --no-probe: enumeration alone (what `fido2-token -L` does), no key is opened.
     if !args.no_probe {
         let registry = ctx.registry()?;
@@ -93,6 +133,10 @@ fn row(spec: DeviceSpec, identity: Option<KeyIdentity>) -> Row {
         name: None,
         nickname: None,
         nameable: None,
+        reader: None,
+        atr: None,
+        applet: None,
+        reader_rows: Vec::new(),
         error: None,
     }
 }
@@ -139,6 +183,9 @@ fn render(row: &Row) -> String {
             .collect::<Vec<_>>()
             .join(" ");
         s.row("usb", format!("{v}:{p}  {label}").trim_end().to_string());
+    }
+    for (label, value) in &row.reader_rows {
+        s.row(*label, value.clone());
     }
     if row.u2f_only == Some(true) {
         s.row(

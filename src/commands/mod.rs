@@ -70,7 +70,7 @@ impl Context {
         Ok(match &self.device {
             Some(spec) => (spec.clone(), None),
             None => {
-                let (spec, identity) = keys::usb::only_key(keys::usb::connected()?)?;
+                let (spec, identity) = keys::usb::only_key(keys::connected()?)?;
                 (spec, Some(identity))
             }
         })
@@ -128,7 +128,7 @@ impl Context {
         if let Some(spec) = &self.device {
             return self.open(spec, None);
         }
-        let found = keys::usb::connected()?;
+        let found = keys::connected()?;
         if found.len() < 2 || !crate::ui::prompt::interactive() {
             let (spec, identity) = keys::usb::only_key(found)?;
             return self.open(&spec, Some(identity));

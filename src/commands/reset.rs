@@ -107,7 +107,7 @@ fn replug(ctx: &Context, spec: &DeviceSpec) -> Result<Device> {
             eprintln!("{}", reset_view::UDP_NO_REPLUG);
             ctx.open(spec, None)
         }
-        DeviceSpec::Hid(_) => {
+        DeviceSpec::Hid(_) | DeviceSpec::Pcsc(_) => {
             if !prompt::interactive() {
                 eprintln!("{}", reset_view::REPLUG_NOW);
             }
@@ -116,7 +116,7 @@ fn replug(ctx: &Context, spec: &DeviceSpec) -> Result<Device> {
                 return Err(reset_view::not_removed());
             }
             wait.set_message(reset_view::INSERT_AGAIN);
-            let present: Vec<DeviceSpec> = keys::usb::connected()?
+            let present: Vec<DeviceSpec> = keys::connected()?
                 .into_iter()
                 .map(|(spec, _)| spec)
                 .collect();

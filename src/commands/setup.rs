@@ -45,7 +45,7 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<()> {
 
 /// `--device`, or waits for a key to be plugged in (touch selection with several).
 fn find_key(ctx: &Context) -> Result<Device> {
-    if ctx.device.is_none() && keys::usb::connected()?.is_empty() {
+    if ctx.device.is_none() && keys::connected()?.is_empty() {
         let _w = Waiting::new(view::INSERT_KEY);
         if keys::usb::wait_for_insertion(&[], INSERT_WAIT)?.is_none() {
             return Err(DeviceError::NoKey.into());

@@ -46,6 +46,18 @@ pub fn run(ctx: &Context, cmd: SimCommand) -> Result<()> {
                 Err(UsageError("/dev/uhid exists only on Linux".into()).into())
             }
         }
+        SimCommand::Vpcd { profile, port } => {
+            let profile = parse_profile(&profile)?;
+            sim::serve_vpcd(profile, port, || {
+                // Scripts wait for this line before they look for the card.
+                println!(
+                    "{}",
+                    crate::ui::pcsc_view::serving_card(profile.name(), port)
+                );
+                let _ = std::io::stdout().flush();
+            })?;
+            Ok(())
+        }
         SimCommand::AddCredential {
             profile,
             rp,
@@ -151,6 +163,8 @@ struct ProfileJson {
     aaguid: Option<String>,
     usb: String,
     versions: &'static [&'static str],
+    /// getInfo's transports: "nfc" means `sim vpcd` can serve it as a card.
+    transports: &'static [&'static str],
     quirks: Vec<&'static str>,
     source: &'static str,
 }
@@ -169,6 +183,7 @@ fn profiles(ctx: &Context) -> Result<()> {
                     m.usb_ids.0, m.usb_ids.1, m.manufacturer, m.product
                 ),
                 versions: m.versions,
+                transports: m.transports.unwrap_or(&[]),
                 quirks: p.quirks().iter().map(|q| q.name()).collect(),
                 source: m.source,
             }
@@ -185,6 +200,14 @@ fn profiles(ctx: &Context) -> Result<()> {
         );
         s.row("usb", r.usb.clone());
         s.row("versions", output::join(r.versions));
+        s.row(
+            "transports",
+            if r.transports.is_empty() {
+                "not stated".to_string()
+            } else {
+                output::join(r.transports)
+            },
+        );
         s.row(
             "quirks",
             if r.quirks.is_empty() {

@@ -18,6 +18,7 @@ pub mod identity;
 pub mod info;
 pub mod large_blobs;
 pub mod make_credential;
+pub mod nfc;
 pub mod pin_protocol;
 pub mod reports;
 pub mod status;

@@ -14,6 +14,9 @@ pub enum DeviceSpec {
     Sim(String),
     /// A transcript played back (`fidoctl capture` writes them).
     Replay(PathBuf),
+    /// A key on a PC/SC reader (NFC or contact), by the reader's name or a
+    /// unique prefix of it.
+    Pcsc(String),
 }
 
 impl DeviceSpec {
@@ -24,6 +27,7 @@ impl DeviceSpec {
             DeviceSpec::Udp(target) => format!("udp:{target}"),
             DeviceSpec::Sim(profile) => format!("sim:{profile}"),
             DeviceSpec::Replay(file) => format!("replay:{}", file.display()),
+            DeviceSpec::Pcsc(reader) => format!("pcsc:{reader}"),
         }
     }
 }

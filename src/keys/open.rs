@@ -1,7 +1,8 @@
 //! The one opener: a [`DeviceSpec`] becomes a [`Device`]. USB keys through
 //! hidraw (Linux) or hidapi, `sim:` as an in-process key on its own thread,
-//! `udp:` for simulators in other processes, `replay:` for transcripts; a
-//! hook may wrap the report transport (`--trace`, `capture`'s recorder).
+//! `udp:` for simulators in other processes, `replay:` for transcripts,
+//! `pcsc:` for a key on a PC/SC reader (CTAP over APDUs); a hook may wrap
+//! the report transport (`--trace`, `capture`'s recorder).
 
 use std::time::Duration;
 
@@ -32,6 +33,15 @@ pub fn open(
         reason,
         permission_denied: false,
     };
+    if let DeviceSpec::Pcsc(prefix) = spec {
+        // CTAP over APDUs: no report transport to wrap (`--trace` shows nothing here).
+        let (link, reader) = super::pcsc::open_link(prefix)?;
+        return Device::open(
+            Box::new(link),
+            DeviceSpec::Pcsc(reader),
+            known.unwrap_or_default(),
+        );
+    }
     let (transport, identity): (Box<dyn Transport>, KeyIdentity) = match spec {
         DeviceSpec::Hid(path) => (
             Box::new(HidTransport::open(path).map_err(|e| open_error(path, e))?),
@@ -54,6 +64,7 @@ pub fn open(
                 ReplayTransport::open(file).map_err(|e| refused(e.to_string()))?;
             (Box::new(replay), identity)
         }
+        DeviceSpec::Pcsc(_) => unreachable!("opened above"),
     };
     over_transport(hook(transport), spec.clone(), identity).map_err(|e| match (spec, e) {
         // Windows opens a blocked key without read/write access; the first write says so.
@@ -102,7 +113,7 @@ pub fn stand_in_identity(spec: &DeviceSpec) -> Option<KeyIdentity> {
     match spec {
         DeviceSpec::Sim(_) => super::spec::profile_of(spec).map(stand_in),
         DeviceSpec::Replay(file) => ReplayTransport::open(file).ok().map(|(_, key)| key),
-        DeviceSpec::Hid(_) | DeviceSpec::Udp(_) => None,
+        DeviceSpec::Hid(_) | DeviceSpec::Udp(_) | DeviceSpec::Pcsc(_) => None,
     }
 }
 

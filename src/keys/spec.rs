@@ -3,7 +3,8 @@
 use crate::device::DeviceSpec;
 use crate::sim::Profile;
 
-/// A path from `list`, `sim:PROFILE`, `udp:HOST:PORT` or `replay:FILE`; the
+/// A path from `list`, `sim:PROFILE`, `udp:HOST:PORT`, `replay:FILE` or
+/// `pcsc:READER` (a unique prefix of a reader's name); the
 /// error says what is expected (clap shows it and exits with status 2).
 pub fn parse(s: &str) -> Result<DeviceSpec, String> {
     if let Some(name) = s.strip_prefix("sim:") {
@@ -23,6 +24,14 @@ pub fn parse(s: &str) -> Result<DeviceSpec, String> {
             );
         }
         return Ok(DeviceSpec::Replay(file.into()));
+    }
+    if let Some(reader) = s.strip_prefix("pcsc:") {
+        if reader.is_empty() {
+            return Err(
+                "'pcsc:' needs a reader's name (or its start), e.g. pcsc:ACS; fidoctl list shows the readers with a key".into(),
+            );
+        }
+        return Ok(DeviceSpec::Pcsc(reader.to_string()));
     }
     if let Some(target) = s.strip_prefix("udp:") {
         let port_ok = target
@@ -76,6 +85,11 @@ mod tests {
             DeviceSpec::Hid("/dev/hidraw3".into())
         );
         assert_eq!(parse("sim:biopass").unwrap().label(), "sim:biopass");
+        assert_eq!(
+            parse("pcsc:ACS ACR122U").unwrap(),
+            DeviceSpec::Pcsc("ACS ACR122U".into())
+        );
+        assert_eq!(parse("pcsc:Virtual").unwrap().label(), "pcsc:Virtual");
     }
 
     #[test]
@@ -88,5 +102,7 @@ mod tests {
         assert!(parse("").is_err());
         let e = parse("replay:").unwrap_err();
         assert!(e.contains("fidoctl capture"), "{e}");
+        let e = parse("pcsc:").unwrap_err();
+        assert!(e.contains("fidoctl list"), "{e}");
     }
 }

@@ -56,11 +56,12 @@ pub fn describe(spec: &DeviceSpec, key: &KeyIdentity) -> String {
 /// How often re-plug waits look at the bus.
 const REPLUG_POLL: Duration = Duration::from_millis(200);
 
-/// Waits until no key is at `spec` (the user pulled it). `false` on timeout.
+/// Waits until no key is at `spec` (the user pulled it, or took it off its
+/// reader). `false` on timeout.
 pub fn wait_for_removal(spec: &DeviceSpec, timeout: Duration) -> Result<bool, Error> {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
-        if !connected()?.iter().any(|(s, _)| s == spec) {
+        if !super::connected()?.iter().any(|(s, _)| s == spec) {
             return Ok(true);
         }
         std::thread::sleep(REPLUG_POLL);
@@ -68,14 +69,18 @@ pub fn wait_for_removal(spec: &DeviceSpec, timeout: Duration) -> Result<bool, Er
     Ok(false)
 }
 
-/// Waits for a key at a spec not in `present` (the user plugged one in).
+/// Waits for a key at a spec not in `present` (the user plugged one in, or
+/// put one on a reader).
 pub fn wait_for_insertion(
     present: &[DeviceSpec],
     timeout: Duration,
 ) -> Result<Option<(DeviceSpec, KeyIdentity)>, Error> {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
-        if let Some(k) = connected()?.into_iter().find(|(s, _)| !present.contains(s)) {
+        if let Some(k) = super::connected()?
+            .into_iter()
+            .find(|(s, _)| !present.contains(s))
+        {
             return Ok(Some(k));
         }
         std::thread::sleep(REPLUG_POLL);

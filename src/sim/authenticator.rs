@@ -46,6 +46,8 @@ pub struct Authenticator {
     pub(super) large_blob_write: Option<super::large_blobs::PendingWrite>,
     /// The `endless-large-blob` fault: reads never reach the array's end.
     pub(super) endless_large_blob: bool,
+    /// Served as a card (CTAP over NFC, `card`), for keys that refuse some of it there.
+    pub(super) over_nfc: bool,
     /// Whether the current request came within the reset window, as the first command.
     reset_window_open: bool,
     /// The power-up this instance has seen; another one means a re-plug happened.
@@ -74,6 +76,7 @@ impl Authenticator {
             enumeration: None,
             large_blob_write: None,
             endless_large_blob: false,
+            over_nfc: false,
             reset_window_open: false,
         })
     }
@@ -194,6 +197,12 @@ impl Authenticator {
             Some(p) if !matches!(p, Value::Map(_)) => {
                 Err(self.cbor_error(Status::CborUnexpectedType))
             }
+            _ if self.over_nfc
+                && self.has(Quirk::NoNfcEnrollment)
+                && super::card::is_enroll_begin(cmd, params.as_ref()) =>
+            {
+                Err(Status::NotAllowed)
+            }
             _ => self.dispatch(cmd, params.as_ref(), presence),
         };
         self.save();
@@ -298,13 +307,14 @@ impl Authenticator {
 
     /// authenticatorReset (§6.6): within 10 s of power-up, as the first command,
     /// with a touch; CTAP 2.2 keys reset only over the transports they list
-    /// (this one is USB), and want a long touch once it is switched on.
+    /// (this one is USB, or NFC when served as a card), and want a long touch once it is switched on.
     fn reset(&mut self, presence: &mut dyn Presence) -> Reply {
         if !self.reset_window_open {
             return Err(Status::NotAllowed);
         }
+        let here = if self.over_nfc { "nfc" } else { "usb" };
         if let Some(c23) = &self.model().ctap23
-            && !profiles::reset_transports(c23, self.quirks).contains(&"usb")
+            && !profiles::reset_transports(c23, self.quirks).contains(&here)
         {
             return Err(Status::NotAllowed);
         }

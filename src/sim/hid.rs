@@ -290,7 +290,7 @@ impl Server {
 }
 
 /// U2F over CTAPHID_MSG (FIDO U2F Raw Message Formats §6): only U2F_VERSION is modelled.
-fn u2f_answer(apdu: &[u8]) -> Vec<u8> {
+pub(super) fn u2f_answer(apdu: &[u8]) -> Vec<u8> {
     const U2F_VERSION: u8 = 0x03;
     match apdu.get(1) {
         Some(&U2F_VERSION) => {

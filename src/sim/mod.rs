@@ -17,12 +17,14 @@ use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::ctap::nfc::ReaderEnd;
 use crate::ctap::reports::{ChannelTransport, channel_pair};
 use crate::ctap::reports::{REPORT_LEN, Report, Transport, TransportError};
 
 mod attestation;
 mod authenticator;
 mod bio;
+pub mod card;
 mod client_pin;
 pub mod clock;
 mod config;
@@ -38,7 +40,9 @@ pub mod sensor;
 mod state;
 #[cfg(target_os = "linux")]
 mod uhid;
+pub mod vpcd;
 
+pub use hid::{Interrupted, Presence};
 pub use make_credential::LARGE_USER_MODEL;
 pub use profiles::Profile;
 
@@ -64,9 +68,17 @@ pub struct SimOptions {
     pub state: Option<PathBuf>,
     pub touches: Option<String>,
     pub quirks: Option<quirks::Quirks>,
+    /// Faults of the card framing (`FIDOCTL_SIM_CARD_FAULTS` when `None`).
+    pub card_faults: Option<card::CardFaults>,
 }
 
 fn server(profile: Profile, options: SimOptions) -> Result<Server, SimError> {
+    let (key, faults) = key(profile, options)?;
+    Ok(Server::new(key, faults))
+}
+
+/// The key and its faults, as `options` and the environment say.
+fn key(profile: Profile, options: SimOptions) -> Result<(Authenticator, faults::Faults), SimError> {
     let touches = match options.touches {
         Some(t) => t,
         None => std::env::var("FIDOCTL_SIM_TOUCHES").unwrap_or_default(),
@@ -81,10 +93,44 @@ fn server(profile: Profile, options: SimOptions) -> Result<Server, SimError> {
     let sensor = sensor::Sensor::parse(&touches).map_err(SimError::Config)?;
     let faults = faults::Faults::from_env().map_err(SimError::Config)?;
     attestation::Mode::from_env().map_err(SimError::Config)?;
-    Ok(Server::new(
+    Ok((
         Authenticator::with_quirks(profile, quirks, state_path, sensor)?,
         faults,
     ))
+}
+
+/// The key as a card (CTAP over APDUs), set up as `options` say; refused
+/// for a profile without NFC.
+fn card_server(profile: Profile, options: SimOptions) -> Result<card::CardServer, SimError> {
+    card::check_profile(profile)?;
+    let card_faults = match options.card_faults.clone() {
+        Some(f) => f,
+        None => card::CardFaults::from_env().map_err(SimError::Config)?,
+    };
+    let (key, faults) = key(profile, options)?;
+    card::CardServer::new(key, faults, card_faults)
+}
+
+/// The simulated key as a card on an in-process reader: its own thread
+/// answers the APDUs sent through the returned end. The card leaves the
+/// reader (the end reads "disconnected") when a fault takes it off.
+pub fn open_card(profile: Profile, options: SimOptions) -> Result<ReaderEnd, SimError> {
+    let mut server = card_server(profile, options)?;
+    let (reader, mut card) = crate::ctap::nfc::card_channel();
+    std::thread::Builder::new()
+        .name(format!("sim-card:{}", profile.name()))
+        .spawn(move || {
+            server.power_up();
+            server.run(&mut card);
+        })?;
+    Ok(reader)
+}
+
+/// Serves the key as the card of vsmartcard's vpcd reader on 127.0.0.1:`port`
+/// (`fidoctl sim vpcd`), until pcscd closes the connection.
+pub fn serve_vpcd(profile: Profile, port: u16, ready: impl FnOnce()) -> Result<(), SimError> {
+    let server = card_server(profile, SimOptions::default())?;
+    vpcd::serve(vpcd::atr(profile.name()), server, port, ready)
 }
 
 /// Opens the simulated key `--device sim:PROFILE` names, set up from the

@@ -639,7 +639,9 @@ static U2F: Model = Model {
     pin_protocols: &[],
     max_credential_count_in_list: None,
     max_credential_id_length: None,
-    transports: None,
+    // Never sent (a U2F key has no getInfo): which transports the simulated key
+    // has, so it can be served as a card (FIDO U2F NFC protocol); unverified.
+    transports: Some(&["usb", "nfc"]),
     algorithms: &[],
     max_serialized_large_blob_array: None,
     firmware_version: None,
@@ -767,7 +769,7 @@ static CTAP23_BIO: Model = Model {
     pin_protocols: &[2, 1],
     max_credential_count_in_list: Some(8),
     max_credential_id_length: Some(128),
-    transports: Some(&["usb"]),
+    transports: Some(&["nfc", "usb"]), // unverified: TR's key has NFC too
     algorithms: &[ES256, EDDSA, ES384],
     max_serialized_large_blob_array: Some(4096),
     firmware_version: Some(1),

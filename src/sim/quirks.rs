@@ -54,10 +54,16 @@ pub enum Quirk {
     /// transportsForReset (CTAP 2.2) lists only NFC, and reset over USB is
     /// refused. No real key is known to do it: it tests fidoctl's refusal.
     ResetNotOverUsb,
+    /// Fingerprint enrollment is refused over NFC (enrollBegin answers
+    /// NOT_ALLOWED): "fingerprint enrollment over a reader may still be
+    /// refused by some key firmware" (framefilter/keyroost PR #44, Token2
+    /// keys); which keys, and the status they send, is unverified. It tests
+    /// that fidoctl says so and does not hang.
+    NoNfcEnrollment,
 }
 
 /// Name, quirk, one line for `fidoctl sim profiles`.
-pub const TABLE: [(&str, Quirk, &str); 16] = [
+pub const TABLE: [(&str, Quirk, &str); 17] = [
     (
         "empty-credman-body",
         Quirk::EmptyCredmanBody,
@@ -133,6 +139,11 @@ pub const TABLE: [(&str, Quirk, &str); 16] = [
         "reset-not-over-usb",
         Quirk::ResetNotOverUsb,
         "transportsForReset lists only nfc (for tests)",
+    ),
+    (
+        "no-nfc-enrollment",
+        Quirk::NoNfcEnrollment,
+        "fingerprint enrollment refused over NFC (for tests)",
     ),
 ];
 

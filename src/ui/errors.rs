@@ -235,6 +235,17 @@ fn device_error(e: &DeviceError) -> (String, u8) {
             "the key kept asking for more samples; enrollment stopped".into(),
             exit::REFUSED,
         ),
+        // Keys whose sensor needs USB power refuse enrollment through a reader (issue 21).
+        DeviceError::Status {
+            command: crate::ctap::command::BIO_ENROLLMENT | crate::ctap::command::BIO_ENROLLMENT_PREVIEW,
+            status: CtapStatus::NotAllowed,
+        } => (
+            format!(
+                "the key refuses to enroll a fingerprint now; keys that enroll only over USB refuse it through an NFC reader: plug the key in by USB and enroll there [{}]",
+                CtapStatus::NotAllowed
+            ),
+            exit::REFUSED,
+        ),
         DeviceError::Status { status, .. } => {
             let then = next_step(*status).map(|s| format!("; {s}")).unwrap_or_default();
             (format!("{}{then} [{status}]", status_sentence(*status)), exit::REFUSED)
@@ -338,6 +349,13 @@ fn link_error(e: &LinkError) -> (String, u8) {
             t.as_secs_f32()
         ),
         LinkError::Hid(code) => hid_code_sentence(*code),
+        LinkError::Protocol(detail)
+            if let Some(detail) = detail.strip_prefix(crate::device::link::nfc::ISO7816) =>
+        {
+            format!(
+                "the key broke the NFC (ISO 7816) protocol ({detail}); take it off the reader, put it back and try again"
+            )
+        }
         LinkError::Protocol(detail) => {
             format!("the key broke the CTAPHID protocol ({detail}); unplug it and plug it in again")
         }

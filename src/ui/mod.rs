@@ -13,6 +13,7 @@ pub mod large_blobs_view;
 pub mod mds_view;
 pub mod menu_view;
 pub mod output;
+pub mod pcsc_view;
 pub mod pin_view;
 pub mod progress;
 pub mod prompt;

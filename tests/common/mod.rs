@@ -194,6 +194,7 @@ impl InProcess {
                 state: Some(dir.path().join("state.json")),
                 touches: Some(String::new()),
                 quirks: Some(profile.quirks()),
+                card_faults: Some(Default::default()),
             },
             _dir: dir,
         }

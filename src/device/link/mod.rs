@@ -9,7 +9,9 @@
 //!   tests), and the report wrappers [`trace`] (`--trace`), [`record`]
 //!   (`fidoctl capture`) and [`replay`] (`--device replay:FILE`, in the
 //!   [`transcript`] format).
-//! - ISO 7816-4 APDUs over PC/SC (NFC readers) will be the second framing.
+//! - [`nfc`]: CTAP over ISO 7816-4 APDUs (CTAP 2.1 §11.3) on an
+//!   [`nfc::ApduTransport`]: a card in a PC/SC reader (`pcsc`), or the
+//!   simulator served as a card in-process.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,6 +19,9 @@ use std::time::Duration;
 
 pub mod ctaphid;
 pub mod hid;
+pub mod nfc;
+#[cfg(feature = "pcsc")]
+pub mod pcsc;
 pub mod record;
 pub mod replay;
 #[cfg(target_os = "linux")]

@@ -1,0 +1,225 @@
+//! Keys in PC/SC readers (NFC and contact): the readers the PC/SC service
+//! shows, what is on each (a FIDO key, another card, nothing), and opening
+//! the key on a reader named by `--device pcsc:READER` (its name, or a
+//! unique start of it). Without the `pcsc` cargo feature there are no readers.
+
+use std::time::Duration;
+
+use crate::device::link::nfc::{Applet, NfcLink};
+use crate::device::{DeviceSpec, Error, KeyIdentity};
+
+/// How long SELECT (and the getInfo probe of a U2F applet) may take.
+pub const SELECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// One reader and what is on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reader {
+    pub name: String,
+    pub card: Card,
+}
+
+/// What a reader holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Card {
+    Empty,
+    /// A card whose FIDO applet answered SELECT.
+    Fido {
+        atr: Vec<u8>,
+        applet: Applet,
+    },
+    /// A card without the FIDO applet (a bank card, a PIV-only card).
+    Other {
+        atr: Vec<u8>,
+    },
+    /// The card could not be reached (another program holds it, ...).
+    Unreachable(String),
+}
+
+/// What the PC/SC service shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scan {
+    /// fidoctl was built without the `pcsc` feature.
+    NotBuilt,
+    /// No PC/SC service runs (pcscd absent or stopped).
+    NoService,
+    Readers(Vec<Reader>),
+    /// The service answered with an error.
+    Failed(String),
+}
+
+impl Scan {
+    /// The FIDO keys on readers, as specs.
+    pub fn keys(&self) -> Vec<(DeviceSpec, KeyIdentity)> {
+        match self {
+            Scan::Readers(readers) => readers
+                .iter()
+                .filter(|r| matches!(r.card, Card::Fido { .. }))
+                .map(|r| (DeviceSpec::Pcsc(r.name.clone()), KeyIdentity::default()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The reader whose name is `name`, if the scan saw it.
+    pub fn reader(&self, name: &str) -> Option<&Reader> {
+        match self {
+            Scan::Readers(readers) => readers.iter().find(|r| r.name == name),
+            _ => None,
+        }
+    }
+}
+
+/// Lists the readers and SELECTs the FIDO applet on each card.
+#[cfg(feature = "pcsc")]
+pub fn scan() -> Scan {
+    use crate::device::link::nfc::Nfc;
+    use crate::device::link::pcsc::{PcscError, Service};
+
+    let service = match Service::establish() {
+        Ok(s) => s,
+        Err(PcscError::NoService) => return Scan::NoService,
+        Err(e) => return Scan::Failed(e.to_string()),
+    };
+    let names = match service.readers() {
+        Ok(n) => n,
+        Err(PcscError::NoService) => return Scan::NoService,
+        Err(e) => return Scan::Failed(e.to_string()),
+    };
+    let readers = names
+        .into_iter()
+        .map(|name| {
+            let card = match service.connect(&name) {
+                Err(PcscError::NoCard) => Card::Empty,
+                Err(e) => Card::Unreachable(e.to_string()),
+                Ok(transport) => {
+                    let atr = transport.atr().to_vec();
+                    // SELECT only: listing sends the key no CTAP request.
+                    match Nfc::select(transport, SELECT_TIMEOUT) {
+                        Ok(applet) => Card::Fido { atr, applet },
+                        Err(_) => Card::Other { atr },
+                    }
+                }
+            };
+            Reader { name, card }
+        })
+        .collect();
+    Scan::Readers(readers)
+}
+
+#[cfg(not(feature = "pcsc"))]
+pub fn scan() -> Scan {
+    Scan::NotBuilt
+}
+
+/// The one reader `prefix` names: an exact name, else the only one starting with it.
+pub fn resolve(prefix: &str, readers: &[String]) -> Result<String, Error> {
+    if let Some(exact) = readers.iter().find(|r| *r == prefix) {
+        return Ok(exact.clone());
+    }
+    let matching: Vec<&String> = readers.iter().filter(|r| r.starts_with(prefix)).collect();
+    let refused = |reason: String| Error::Open {
+        path: format!("pcsc:{prefix}"),
+        reason,
+        permission_denied: false,
+    };
+    match matching.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] if readers.is_empty() => Err(refused("no PC/SC reader is connected".into())),
+        [] => Err(refused(format!(
+            "no reader's name starts with it (readers: {})",
+            readers.join("; ")
+        ))),
+        several => Err(refused(format!(
+            "several readers' names start with it: {}; give more of the name",
+            several
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))),
+    }
+}
+
+/// Opens the key on the reader `prefix` names (where it names several, the
+/// only one of them with a card on it): SELECT, and getInfo for a U2F applet.
+#[cfg(feature = "pcsc")]
+pub fn open_link(prefix: &str) -> Result<(NfcLink, String), Error> {
+    use crate::device::link::nfc::Nfc;
+    use crate::device::link::pcsc::{PcscError, Service};
+
+    let refused = |reason: String| Error::Open {
+        path: format!("pcsc:{prefix}"),
+        reason,
+        permission_denied: false,
+    };
+    let service = Service::establish().map_err(|e| match e {
+        PcscError::NoService => {
+            refused("no PC/SC service: start pcscd (fidoctl doctor says how)".into())
+        }
+        e => refused(e.to_string()),
+    })?;
+    let readers = service.readers().map_err(|e| refused(e.to_string()))?;
+    let name = match resolve(prefix, &readers) {
+        Ok(name) => name,
+        // Several readers match: the one with a card on it, if only one has.
+        Err(e) => {
+            let with_card: Vec<String> = readers
+                .iter()
+                .filter(|r| r.starts_with(prefix) && service.connect(r).is_ok())
+                .cloned()
+                .collect();
+            match with_card.as_slice() {
+                [one] => one.clone(),
+                _ => return Err(e),
+            }
+        }
+    };
+    let transport = service.connect(&name).map_err(|e| match e {
+        PcscError::NoCard => refused(format!("no key on the reader {name}")),
+        e => refused(format!("{name}: {e}")),
+    })?;
+    let link = Nfc::open(
+        Box::new(transport) as Box<dyn crate::device::link::nfc::ApduTransport>,
+        SELECT_TIMEOUT,
+    )
+    .map_err(|e| refused(format!("{name}: {e}")))?;
+    Ok((link, name))
+}
+
+#[cfg(not(feature = "pcsc"))]
+pub fn open_link(prefix: &str) -> Result<(NfcLink, String), Error> {
+    Err(Error::Open {
+        path: format!("pcsc:{prefix}"),
+        reason: "this fidoctl was built without PC/SC support (the `pcsc` cargo feature)".into(),
+        permission_denied: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reader_is_named_by_a_unique_start_of_its_name() {
+        let readers = vec![
+            "ACS ACR122U PICC Interface 00 00".to_string(),
+            "ACS ACR1252 1S CL Reader [ACR1252 Dual Reader PICC] 01 00".to_string(),
+            "Virtual PCD 00 00".to_string(),
+        ];
+        assert_eq!(resolve("Virtual", &readers).unwrap(), "Virtual PCD 00 00");
+        assert_eq!(
+            resolve("ACS ACR122U", &readers).unwrap(),
+            "ACS ACR122U PICC Interface 00 00"
+        );
+        let e = resolve("ACS", &readers).unwrap_err().to_string();
+        assert!(e.contains("several") && e.contains("ACR1252"), "{e}");
+        let e = resolve("Omnikey", &readers).unwrap_err().to_string();
+        assert!(e.contains("Virtual PCD 00 00"), "{e}");
+        assert!(
+            resolve("x", &[])
+                .unwrap_err()
+                .to_string()
+                .contains("no PC/SC reader")
+        );
+    }
+}
