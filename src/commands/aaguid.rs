@@ -12,8 +12,8 @@ use crate::aaguid::{self, Format, KeyEntry, Registry};
 use crate::cli::{AaguidArgs, AaguidFormat};
 use crate::device::{DeviceSpec, Error as DeviceError, KeyIdentity};
 use crate::keys;
-use crate::ui::entra_view;
-use crate::ui::errors::{self, UsageError};
+use crate::ui::errors;
+use crate::ui::{aaguid_view, entra_view, output};
 
 pub fn run(ctx: &Context, args: &AaguidArgs) -> Result<()> {
     let format = match (args.format, ctx.json) {
@@ -26,23 +26,18 @@ pub fn run(ctx: &Context, args: &AaguidArgs) -> Result<()> {
         return Err(entra_view::profile_needs_entra());
     }
     if args.merge.is_some() && !allow_list {
-        return Err(
-            UsageError("--merge goes with --format entra or --format keycloak".into()).into(),
-        );
+        return Err(aaguid_view::merge_needs_allow_list());
     }
     let remove = args
         .remove
         .iter()
-        .map(|s| {
-            Uuid::parse_str(s.trim())
-                .map_err(|_| UsageError(format!("--remove {s}: not an AAGUID (a UUID)")))
-        })
+        .map(|s| Uuid::parse_str(s.trim()).map_err(|_| aaguid_view::not_an_aaguid(s)))
         .collect::<Result<Vec<_>, _>>()?;
     // Read the policy file before touching a key: a wrong file fails at once.
     let current = match &args.merge {
         Some(path) => Some(
             std::fs::read_to_string(path)
-                .map_err(|e| UsageError(format!("--merge {}: {e}", path.display())))?,
+                .map_err(|e| aaguid_view::merge_file_unreadable(path, &e))?,
         ),
         None => None,
     };
@@ -67,7 +62,7 @@ fn read_keys(ctx: &Context, args: &AaguidArgs) -> Result<Vec<KeyEntry>> {
     let registry = ctx.registry()?;
     let specs = if args.all {
         if ctx.device.is_some() {
-            return Err(UsageError("use either --all or --device, not both".into()).into());
+            return Err(aaguid_view::all_or_device());
         }
         let found = keys::connected()?;
         if found.is_empty() {
@@ -88,9 +83,8 @@ fn read_keys(ctx: &Context, args: &AaguidArgs) -> Result<Vec<KeyEntry>> {
             // With --all one bad key must not hide the others; alone, it is the error.
             Err(e) if args.all => {
                 eprintln!(
-                    "fidoctl: skipping {}: {}",
-                    spec.label(),
-                    errors::report(&e).message
+                    "{}",
+                    aaguid_view::skipping(&spec.label(), &errors::report(&e).message)
                 );
                 continue;
             }
@@ -98,19 +92,12 @@ fn read_keys(ctx: &Context, args: &AaguidArgs) -> Result<Vec<KeyEntry>> {
         };
         match device.info() {
             Ok(info) => entries.push(entry(&registry, info.aaguid, spec.label())),
-            Err(_) if args.all => eprintln!(
-                "fidoctl: skipping {}: a U2F-only key has no AAGUID",
-                spec.label()
-            ),
+            Err(_) if args.all => eprintln!("{}", aaguid_view::skipping_u2f(&spec.label())),
             Err(e) => return Err(e.into()),
         }
     }
     if entries.is_empty() {
-        return Err(errors::UserError {
-            message: "none of the keys has an AAGUID".into(),
-            exit_code: errors::exit::REFUSED,
-        }
-        .into());
+        return Err(aaguid_view::no_aaguid_at_all());
     }
     Ok(entries)
 }
@@ -126,7 +113,7 @@ fn entry(registry: &Registry, aaguid: Uuid, device: String) -> KeyEntry {
 
 fn policy_error(args: &AaguidArgs, e: allow_list::PolicyError) -> anyhow::Error {
     let path = args.merge.as_ref().expect("merging");
-    UsageError(format!("--merge {}: {e}", path.display())).into()
+    aaguid_view::policy_refused(path, &e)
 }
 
 fn print_body(body: &serde_json::Value) {
@@ -138,23 +125,9 @@ fn print_body(body: &serde_json::Value) {
 
 /// What a merge did, on stderr.
 fn say_changes(list: &str, c: &Changes) {
-    for id in &c.added {
-        eprintln!("fidoctl: {list}: added {id}");
+    for line in aaguid_view::changes(list, c) {
+        eprintln!("{line}");
     }
-    for id in &c.already_listed {
-        eprintln!("fidoctl: {list}: {id} is already listed");
-    }
-    for id in &c.removed {
-        eprintln!("fidoctl: {list}: removed {id}");
-    }
-    for id in &c.not_listed {
-        eprintln!("fidoctl: {list}: {id} was not listed, nothing to remove");
-    }
-    eprintln!(
-        "fidoctl: {list}: {} entries kept from the current policy, {} in the new one",
-        c.before - c.removed.len(),
-        c.after
-    );
 }
 
 fn entra(current: Option<&str>, args: &AaguidArgs, ids: &[Uuid], remove: &[Uuid]) -> Result<()> {
@@ -163,24 +136,24 @@ fn entra(current: Option<&str>, args: &AaguidArgs, ids: &[Uuid], remove: &[Uuid]
             let b = allow_list::entra_merge(text, ids, remove, args.profile.as_deref())
                 .map_err(|e| entra_view::merge_file_refused(args.merge.as_deref(), &e))?;
             for line in entra_view::merge_target(&b.target) {
-                eprintln!("fidoctl: {line}");
+                eprintln!("{}", output::warning(line));
             }
             say_changes(&entra_view::list_label(&b.target), &b.changes);
             for line in entra_view::merge_warnings(&b) {
-                eprintln!("fidoctl: {line}");
+                eprintln!("{}", output::warning(line));
             }
             b
         }
         None => {
             let b = allow_list::entra_replace(ids);
             eprintln!(
-                "fidoctl: {}",
-                entra_view::replaces_whole_list(b.changes.after)
+                "{}",
+                output::warning(entra_view::replaces_whole_list(b.changes.after))
             );
             b
         }
     };
-    eprintln!("fidoctl: {}", entra_view::patch_hint());
+    eprintln!("{}", output::warning(entra_view::patch_hint()));
     print_body(&body.body);
     Ok(())
 }
@@ -190,30 +163,23 @@ fn keycloak(current: Option<&str>, args: &AaguidArgs, ids: &[Uuid], remove: &[Uu
         Some(text) => {
             let b =
                 allow_list::keycloak_merge(text, ids, remove).map_err(|e| policy_error(args, e))?;
-            for (list, c) in [
-                ("two-factor policy", &b.two_factor),
-                ("passwordless policy", &b.passwordless),
-            ] {
+            for (list, c) in aaguid_view::KEYCLOAK_LISTS
+                .into_iter()
+                .zip([&b.two_factor, &b.passwordless])
+            {
                 say_changes(list, c);
                 if c.before == 0 && c.after > 0 {
-                    eprintln!(
-                        "fidoctl: warning: the realm's {list} accepted every model (its list was empty); with this body it accepts only the {} listed",
-                        c.after
-                    );
+                    eprintln!("{}", aaguid_view::keycloak_opened_up(list, c.after));
                 }
             }
             b
         }
         None => {
-            eprintln!(
-                "fidoctl: this body REPLACES the realm's acceptable AAGUIDs of both WebAuthn policies (two-factor and passwordless): only these model(s) will be accepted. To add to the current lists, save the answer of GET /admin/realms/REALM and pass it with --merge FILE"
-            );
+            eprintln!("{}", aaguid_view::keycloak_replaces());
             allow_list::keycloak_replace(ids)
         }
     };
-    eprintln!(
-        "fidoctl: PUT this body to /admin/realms/REALM of the Keycloak admin API (kcadm.sh update realms/REALM -f FILE); drop the policy you do not use"
-    );
+    eprintln!("{}", aaguid_view::keycloak_put_hint());
     print_body(&body.body);
     Ok(())
 }

@@ -108,7 +108,7 @@ pub fn run(ctx: &Context) -> Result<()> {
         return output::print_json(&lines);
     }
     if lines.is_empty() {
-        println!("Nothing to check on this platform.");
+        println!("{}", doctor_view::NOTHING_TO_CHECK);
     }
     print!("{}", doctor_view::render(&lines));
     Ok(())

@@ -198,10 +198,10 @@ fn allow(
     let body = allow_list::entra_merge(&raw.to_string(), &add, &remove, profile)
         .map_err(|e| entra_view::merge_file_refused(None, &e))?;
     for line in entra_view::merge_target(&body.target) {
-        eprintln!("fidoctl: {line}");
+        eprintln!("{}", output::warning(line));
     }
     for line in entra_view::merge_warnings(&body) {
-        eprintln!("fidoctl: {line}");
+        eprintln!("{}", output::warning(line));
     }
     eprint!("{}", entra_view::before_after(&body));
     if body.changes.added.is_empty() && body.changes.removed.is_empty() {

@@ -1,8 +1,6 @@
 //! `fidoctl list`: every FIDO key connected, and what each one says it is.
 
 use anyhow::Result;
-use serde::Serialize;
-use uuid::Uuid;
 
 use super::{Context, key};
 use crate::aaguid::Registry;
@@ -12,38 +10,9 @@ use crate::device::{DeviceSpec, KeyIdentity};
 use crate::keys;
 use crate::keystore::Keystore;
 use crate::ui::errors;
-use crate::ui::key_view::{self, Naming};
-use crate::ui::output::{self, Section};
+use crate::ui::list_view::{self, Row};
+use crate::ui::output;
 use crate::ui::pcsc_view;
-
-#[derive(Debug, Serialize)]
-struct Row {
-    #[serde(skip)]
-    spec: DeviceSpec,
-    #[serde(skip)]
-    identity: Option<KeyIdentity>,
-    path: String,
-    vendor_id: Option<String>,
-    product_id: Option<String>,
-    manufacturer: Option<String>,
-    product: Option<String>,
-    u2f_only: Option<bool>,
-    versions: Option<Vec<String>>,
-    aaguid: Option<Uuid>,
-    name: Option<String>,
-    /// The name given with `fidoctl key name`, recognised without a PIN.
-    nickname: Option<String>,
-    serial: Option<String>,
-    /// CTAP 2.2: the key can be named (persistent token and identifier).
-    nameable: Option<bool>,
-    /// A key on a PC/SC reader: the reader's name, the card's ATR, what SELECT answered.
-    reader: Option<String>,
-    atr: Option<String>,
-    applet: Option<String>,
-    #[serde(skip)]
-    reader_rows: Vec<(&'static str, String)>,
-    error: Option<String>,
-}
 
 pub fn run(ctx: &Context, args: &ListArgs) -> Result<()> {
     let mut rows = match &ctx.device {
@@ -99,19 +68,11 @@ pub fn run(ctx: &Context, args: &ListArgs) -> Result<()> {
         return output::print_json(&rows);
     }
     if rows.is_empty() {
-        println!("No security key found.");
-        let unreadable = hid::unreadable_fido_nodes();
-        if !unreadable.is_empty() {
-            println!(
-                "These FIDO devices exist but this user may not open them: {}.\nInstall fidoctl's udev rules (docs/platforms.md) and re-plug the key.",
-                unreadable.join(", ")
-            );
-        }
-        println!("To try fidoctl without a key: fidoctl --device sim:biopass info");
+        print!("{}", list_view::no_key(&hid::unreadable_fido_nodes()));
         return Ok(());
     }
     for row in &rows {
-        print!("{}", render(row));
+        print!("{}", list_view::render(row));
     }
     Ok(())
 }
@@ -156,51 +117,4 @@ fn fill(ctx: &Context, registry: &Registry, keystore: Option<&Keystore>, row: &m
         }
         Err(e) => row.error = Some(errors::report(&e).message),
     }
-}
-
-fn naming(row: &Row) -> Naming {
-    Naming {
-        nickname: row.nickname.clone(),
-        serial: row.serial.clone(),
-        nameable: row.nameable == Some(true),
-    }
-}
-
-fn render(row: &Row) -> String {
-    let title = match (&row.name, &row.nickname) {
-        (None, None) => row.path.clone(),
-        (name, nickname) => format!(
-            "{}  {}",
-            row.path,
-            key_view::key_title(name.as_deref(), nickname.as_deref())
-        ),
-    };
-    let mut s = Section::new(title);
-    if let (Some(v), Some(p)) = (&row.vendor_id, &row.product_id) {
-        let label = [row.manufacturer.as_deref(), row.product.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        s.row("usb", format!("{v}:{p}  {label}").trim_end().to_string());
-    }
-    for (label, value) in &row.reader_rows {
-        s.row(*label, value.clone());
-    }
-    if row.u2f_only == Some(true) {
-        s.row(
-            "protocol",
-            "U2F only (FIDO 1): no PIN, fingerprints or AAGUID",
-        );
-    } else if let Some(versions) = &row.versions {
-        s.row("versions", output::join(versions));
-    }
-    s.row_opt("aaguid", row.aaguid.map(|a| a.to_string()));
-    if row.error.is_none()
-        && let Some((label, value)) = key_view::naming_row(&naming(row))
-    {
-        s.row(label, value);
-    }
-    s.row_opt("error", row.error.clone());
-    s.render()
 }

@@ -11,21 +11,16 @@ use crate::cli::SimCommand;
 use crate::device::DeviceSpec;
 use crate::keys;
 use crate::sim::{self, Profile};
-use crate::ui::errors::UsageError;
-use crate::ui::output::{self, Section};
+use crate::ui::{output, sim_view};
 
 pub fn run(ctx: &Context, cmd: SimCommand) -> Result<()> {
     match cmd {
         SimCommand::Serve { profile, listen } => {
             let profile = parse_profile(&profile)?;
-            let addr: SocketAddr = listen.parse().map_err(|_| {
-                UsageError(format!(
-                    "--listen {listen}: expected IP:PORT, e.g. 127.0.0.1:8111"
-                ))
-            })?;
+            let addr: SocketAddr = listen.parse().map_err(|_| sim_view::bad_listen(&listen))?;
             sim::serve_udp(profile, addr, |bound| {
                 // Scripts read this line to learn the port; flush so they see it at once.
-                println!("listening on {bound}");
+                println!("{}", sim_view::listening(bound));
                 let _ = std::io::stdout().flush();
             })?;
             Ok(())
@@ -35,7 +30,7 @@ pub fn run(ctx: &Context, cmd: SimCommand) -> Result<()> {
             #[cfg(target_os = "linux")]
             {
                 sim::serve_uhid(profile, || {
-                    println!("serving {} on /dev/uhid", profile.name());
+                    println!("{}", sim_view::serving_uhid(profile.name()));
                     let _ = std::io::stdout().flush();
                 })?;
                 Ok(())
@@ -43,7 +38,7 @@ pub fn run(ctx: &Context, cmd: SimCommand) -> Result<()> {
             #[cfg(not(target_os = "linux"))]
             {
                 let _ = profile;
-                Err(UsageError("/dev/uhid exists only on Linux".into()).into())
+                Err(sim_view::uhid_linux_only())
             }
         }
         SimCommand::Vpcd { profile, port } => {
@@ -67,16 +62,13 @@ pub fn run(ctx: &Context, cmd: SimCommand) -> Result<()> {
             let profile = match target(ctx, profile.as_deref())? {
                 Target::InProcess(p) => p,
                 Target::Udp(addr) => {
-                    return Err(UsageError(format!(
-                        "add-credential writes a simulated key's state file, which a key over udp:{addr} keeps to itself: run it with --device sim:PROFILE and the FIDOCTL_SIM_STATE of that `sim serve`"
-                    ))
-                    .into());
+                    return Err(sim_view::add_credential_needs_state(&addr));
                 }
             };
             let id = sim::add_credential(profile, &rp, &user, display_name.as_deref())?;
             eprintln!(
-                "Stored an account for {user} on {rp} (id {}).",
-                crate::cbor::hex(&id)
+                "{}",
+                sim_view::stored_account(&user, &rp, &crate::cbor::hex(&id))
             );
             Ok(())
         }
@@ -84,18 +76,16 @@ pub fn run(ctx: &Context, cmd: SimCommand) -> Result<()> {
             match target(ctx, profile.as_deref())? {
                 Target::InProcess(p) => {
                     sim::replug(p)?;
-                    eprintln!("Simulated {} key re-inserted.", p.name());
+                    eprintln!("{}", sim_view::replugged(p.name()));
                 }
                 Target::Udp(addr) => {
                     let spec = DeviceSpec::Udp(addr.clone());
                     let mut device = ctx.open(&spec, None)?;
                     device.power_cycle_simulator().map_err(|e| {
-                        anyhow::Error::from(e).context(format!(
-                            "udp:{addr} is not fidoctl's simulator, or it could not be re-plugged"
-                        ))
+                        anyhow::Error::from(e).context(sim_view::not_replugged(&addr))
                     })?;
                     ctx.done_with(&device);
-                    eprintln!("Simulated key at udp:{addr} re-inserted.");
+                    eprintln!("{}", sim_view::replugged_udp(&addr));
                 }
             }
             Ok(())
@@ -123,37 +113,22 @@ fn target(ctx: &Context, profile: Option<&str>) -> Result<Target> {
         DeviceSpec::Sim(_) => {
             let p = keys::spec::profile_of(device).expect("checked when parsed");
             match profile {
-            Some(other) if other != p => Err(UsageError(format!(
-                "--profile {} contradicts --device {device}: give just one of them",
-                other.name()
-            ))
-            .into()),
-            _ => Ok(Target::InProcess(p)),
+                Some(other) if other != p => {
+                    Err(sim_view::profile_contradicts(other.name(), device))
+                }
+                _ => Ok(Target::InProcess(p)),
             }
         }
         DeviceSpec::Udp(addr) => match profile {
-            Some(p) => Err(UsageError(format!(
-                "--profile {} does not apply to --device {device}: the simulator there has its own profile",
-                p.name()
-            ))
-            .into()),
+            Some(p) => Err(sim_view::profile_not_for_udp(p.name(), device)),
             None => Ok(Target::Udp(addr.clone())),
         },
-        _ => Err(UsageError(format!(
-            "--device {device} is not a simulated key: this works on sim:PROFILE (and replug on udp:HOST:PORT)"
-        ))
-        .into()),
+        _ => Err(sim_view::not_simulated(device)),
     }
 }
 
 fn parse_profile(name: &str) -> Result<Profile> {
-    Profile::from_name(name).ok_or_else(|| {
-        UsageError(format!(
-            "unknown profile '{name}' (profiles: {})",
-            Profile::names()
-        ))
-        .into()
-    })
+    Profile::from_name(name).ok_or_else(|| sim_view::unknown_profile(name, &Profile::names()))
 }
 
 #[derive(Serialize)]
@@ -193,37 +168,24 @@ fn profiles(ctx: &Context) -> Result<()> {
         return output::print_json(&rows);
     }
     for (i, r) in rows.iter().enumerate() {
-        let mut s = Section::new(format!("sim:{}  {}", r.name, r.model));
-        s.row(
-            "aaguid",
-            r.aaguid.clone().unwrap_or_else(|| "none (U2F)".into()),
-        );
-        s.row("usb", r.usb.clone());
-        s.row("versions", output::join(r.versions));
-        s.row(
-            "transports",
-            if r.transports.is_empty() {
-                "not stated".to_string()
-            } else {
-                output::join(r.transports)
-            },
-        );
-        s.row(
-            "quirks",
-            if r.quirks.is_empty() {
-                "none".to_string()
-            } else {
-                r.quirks.join(", ")
-            },
-        );
-        s.row("source", r.source);
+        let aaguid = r.aaguid.as_deref();
         if i > 0 {
             println!();
         }
-        print!("{}", s.render());
+        print!(
+            "{}",
+            sim_view::profile(&sim_view::ProfileRow {
+                name: r.name,
+                model: r.model,
+                aaguid,
+                usb: &r.usb,
+                versions: r.versions,
+                transports: r.transports,
+                quirks: &r.quirks,
+                source: r.source,
+            })
+        );
     }
-    println!(
-        "\nQuirks can be switched for tests: FIDOCTL_SIM_QUIRKS=name,-name (docs/real-keys.md)."
-    );
+    println!("{}", sim_view::QUIRKS_NOTE);
     Ok(())
 }

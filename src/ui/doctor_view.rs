@@ -253,3 +253,5 @@ mod tests {
         assert!(blocked.fix.is_some());
     }
 }
+
+pub const NOTHING_TO_CHECK: &str = "Nothing to check on this platform.";

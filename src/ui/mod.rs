@@ -1,4 +1,5 @@
 //! Everything the user sees: every sentence (errors and one view per flow), prompts, progress and output formats.
+pub mod aaguid_view;
 pub mod attest_view;
 pub mod capture_view;
 pub mod config_view;
@@ -10,6 +11,7 @@ pub mod fingerprint_view;
 pub mod info_view;
 pub mod key_view;
 pub mod large_blobs_view;
+pub mod list_view;
 pub mod mds_view;
 pub mod menu_view;
 pub mod output;
@@ -19,3 +21,4 @@ pub mod progress;
 pub mod prompt;
 pub mod reset_view;
 pub mod setup_view;
+pub mod sim_view;
