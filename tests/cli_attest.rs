@@ -84,11 +84,7 @@ fn every_profile_is_genuine_against_the_test_metadata() {
 #[test]
 fn a_key_that_needs_its_pin_attests_with_it() {
     // YubiKey Bio: alwaysUv from the factory, so makeCredential needs the PIN.
-    let key = SimKey::new("yubikey-bio");
-    key.cmd(&["pin", "set"])
-        .env("FIDOCTL_NEW_PIN", "123456")
-        .assert()
-        .success();
+    let key = SimKey::new("yubikey-bio").with_pin("123456");
     let without = attest(&key, "blob.jwt", "packed");
     assert_eq!(without.status.code(), Some(2), "no PIN, no terminal");
     assert!(String::from_utf8_lossy(&without.stderr).contains("FIDOCTL_PIN"));
@@ -111,11 +107,7 @@ fn a_key_that_needs_its_pin_attests_with_it() {
 fn a_key_that_does_not_need_its_pin_is_not_asked_for_it() {
     // BioPass with a PIN but makeCredUvNotRqd? It has none (2.1-PRE), so a PIN
     // set means the PIN is needed; the CTAP 2.1 key lists makeCredUvNotRqd.
-    let key = SimKey::new("ctap21");
-    key.cmd(&["pin", "set"])
-        .env("FIDOCTL_NEW_PIN", "123456")
-        .assert()
-        .success();
+    let key = SimKey::new("ctap21").with_pin("123456");
     let out = attest(&key, "blob.jwt", "packed");
     assert!(
         out.status.success(),
@@ -126,11 +118,7 @@ fn a_key_that_does_not_need_its_pin_is_not_asked_for_it() {
 
 #[test]
 fn the_biopass_with_a_pin_gets_it_asked_for() {
-    let key = SimKey::new("biopass");
-    key.cmd(&["pin", "set"])
-        .env("FIDOCTL_NEW_PIN", "123456")
-        .assert()
-        .success();
+    let key = SimKey::new("biopass").with_pin("123456");
     let out = attest_cmd(&key, "blob.jwt")
         .env("FIDOCTL_PIN", "123456")
         .output()
@@ -224,11 +212,7 @@ fn a_compromised_attestation_key_is_not_genuine() {
 
 #[test]
 fn a_user_verification_bypass_is_genuine_but_not_safe() {
-    let key = SimKey::new("yubikey-bio");
-    key.cmd(&["pin", "set"])
-        .env("FIDOCTL_NEW_PIN", "123456")
-        .assert()
-        .success();
+    let key = SimKey::new("yubikey-bio").with_pin("123456");
     let out = key
         .cmd(&[
             "--mds",

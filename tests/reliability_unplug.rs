@@ -14,8 +14,8 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::reliability::{KeyState, actionable, samples_to_enroll};
-use common::{SimKey, goods};
+use common::reliability::{KeyState, actionable};
+use common::{SimKey, goods, samples_to_enroll};
 
 /// A pulled key is seen at the next read (hidraw and the in-process key both
 /// report it at once), so a command ends within this after the pull.
@@ -60,6 +60,8 @@ fn read(key: &SimKey) -> KeyState {
 
 /// Every pull point of `args`: runs until the command gets through untouched.
 /// `check` gets the pull's fault, the output and the states before and after.
+/// The key's log proves each pull happened, and that none did on the run
+/// that got through.
 fn every_pull_point(
     template: &SimKey,
     pins: (&str, &str),
@@ -85,10 +87,14 @@ fn every_pull_point(
             assert!(took < BOUND, "{what}: took {took:?}");
             slowest = slowest.max(took);
             assert_ne!(out.status.code(), Some(101), "{what}: panicked");
+            let pulled = key.events().contains(&format!("fault {mode}"));
             if out.status.success() {
                 assert!(n > 0, "{what}: succeeded without a key");
-                break; // the command needed fewer than n + 1 requests: no pull happened
+                // The command needed fewer than n + 1 requests: no pull happened.
+                assert!(!pulled, "{what}: succeeded, but the key was pulled");
+                break;
             }
+            assert!(pulled, "{what}: failed, but the key was never pulled");
             points += 1;
             let line = last_line(&out);
             let message = line
@@ -119,22 +125,17 @@ fn every_pull_point(
     points
 }
 
-fn key_with_pin(profile: &'static str, fingers: &[&str]) -> SimKey {
-    let key = SimKey::new(profile);
-    let (out, _) = run(&key, "", (OLD, OLD), "", &["pin", "set"]);
+/// A finger enrolled on `key`, whose PIN is `OLD`.
+fn enroll(key: &SimKey, name: &str) {
+    let touches = goods(samples_to_enroll(key.profile).unwrap());
+    let (out, _) = run(
+        key,
+        "",
+        (OLD, OLD),
+        &touches,
+        &["fingerprint", "enroll", "--name", name],
+    );
     assert!(out.status.success(), "{}", last_line(&out));
-    for name in fingers {
-        let touches = goods(samples_to_enroll(profile).unwrap());
-        let (out, _) = run(
-            &key,
-            "",
-            (OLD, OLD),
-            &touches,
-            &["fingerprint", "enroll", "--name", name],
-        );
-        assert!(out.status.success(), "{}", last_line(&out));
-    }
-    key
 }
 
 fn names(state: &KeyState) -> Vec<String> {
@@ -150,8 +151,10 @@ fn names(state: &KeyState) -> Vec<String> {
 #[test]
 fn pulled_mid_enrollment() {
     for profile in ["biopass", "yubikey-bio"] {
-        let template = key_with_pin(profile, &["left"]);
+        let template = SimKey::new(profile).with_pin(OLD);
+        enroll(&template, "left");
         let touches = goods(samples_to_enroll(profile).unwrap());
+        let mut kept = 0;
         let points = every_pull_point(
             &template,
             (OLD, OLD),
@@ -163,6 +166,7 @@ fn pulled_mid_enrollment() {
                 if fingers == names(before) {
                     return; // nothing kept: the usual case
                 }
+                kept += 1;
                 // A pull after the last sample leaves a whole finger, named or not yet.
                 assert!(
                     fingers == ["left", ""] || fingers == ["left", "right"],
@@ -179,13 +183,14 @@ fn pulled_mid_enrollment() {
             points > samples_to_enroll(profile).unwrap() as u32,
             "{profile}: {points} pull points"
         );
+        assert!(kept > 0, "{profile}: no pull came after the last sample");
     }
 }
 
 #[test]
 fn pulled_mid_pin_change() {
     for profile in ["biopass", "yubikey-bio", "ctap21"] {
-        let template = key_with_pin(profile, &[]);
+        let template = SimKey::new(profile).with_pin(OLD);
         let mut changed = 0;
         every_pull_point(
             &template,
@@ -227,24 +232,33 @@ fn pulled_mid_pin_set() {
     let template = SimKey::new("yubikey-bio");
     let (out, _) = run(&template, "", (OLD, OLD), "", &["info"]);
     assert!(out.status.success());
+    let (mut set, mut not_set) = (0, 0);
     every_pull_point(
         &template,
         (OLD, NEW),
         "",
         &["pin", "set"],
-        |faults, out, _before, after, _| {
+        |faults, out, before, after, _| {
             let line = last_line(out);
             if after.pin.is_some() {
+                set += 1;
                 assert!(after.pin_holds(NEW), "{faults}: another PIN");
                 assert!(line.contains("fidoctl pin status"), "{faults}: {line}");
+            } else {
+                not_set += 1;
+                assert_eq!(after, before, "{faults}: no PIN, but the key changed");
             }
         },
     );
+    // Both outcomes met: a pull before the key set the PIN, and one after.
+    assert!(set > 0, "no pull came after the key had set its PIN");
+    assert!(not_set > 0, "no pull came before the key set its PIN");
 }
 
 #[test]
 fn pulled_mid_reset() {
-    let template = key_with_pin("biopass", &["left"]);
+    let template = SimKey::new("biopass").with_pin(OLD);
+    enroll(&template, "left");
     let mut erased = 0;
     every_pull_point(
         &template,
@@ -295,6 +309,11 @@ fn pulled_while_served_over_udp() {
     );
     let line = last_line(&out);
     assert!(line.contains("did not answer within"), "{line}");
+    assert!(
+        server.events().contains(&"fault unplug-after".to_string()),
+        "the key was never pulled: {:?}",
+        server.events()
+    );
     let started = Instant::now();
     let again = common::fidoctl()
         .args(["--device", &device, "pin", "status"])

@@ -161,13 +161,3 @@ pub fn actionable(message: &str) -> Result<(), &'static str> {
     }
     Ok(())
 }
-
-/// Good samples a profile's sensor wants, or `None` without a sensor.
-pub fn samples_to_enroll(profile: &str) -> Option<u64> {
-    fidoctl::sim::Profile::from_name(profile)
-        .unwrap()
-        .model()
-        .sensor
-        .as_ref()
-        .map(|s| s.samples_to_enroll)
-}
