@@ -114,11 +114,21 @@ fn a_key_that_does_not_need_its_pin_is_not_asked_for_it() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let events = key.events();
+    assert!(
+        !events.iter().any(|e| e == "token issued"),
+        "a PIN token was taken: {events:?}"
+    );
 }
 
 #[test]
 fn the_biopass_with_a_pin_gets_it_asked_for() {
     let key = SimKey::new("biopass").with_pin("123456");
+    // Asked for: without it and without a terminal, fidoctl says where to give it.
+    let without = attest(&key, "blob.jwt", "packed");
+    assert_eq!(without.status.code(), Some(2), "no PIN, no terminal");
+    assert!(String::from_utf8_lossy(&without.stderr).contains("FIDOCTL_PIN"));
+    let before = key.events().len();
     let out = attest_cmd(&key, "blob.jwt")
         .env("FIDOCTL_PIN", "123456")
         .output()
@@ -127,6 +137,12 @@ fn the_biopass_with_a_pin_gets_it_asked_for() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    // ... and used: the key gave a PIN token for the credential.
+    let events = key.events();
+    assert!(
+        events[before..].iter().any(|e| e == "token issued"),
+        "no PIN token taken: {events:?}"
     );
 }
 

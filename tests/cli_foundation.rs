@@ -347,6 +347,12 @@ fn busy_foreign_and_keepalive_faults_are_survived() {
             profile_aaguid("yubikey-bio"),
             "{fault}"
         );
+        // The fault really met fidoctl: the key says it acted.
+        assert!(
+            server.events().contains(&format!("fault {fault}")),
+            "{fault} never acted: {:?}",
+            server.events()
+        );
     }
 }
 

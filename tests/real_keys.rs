@@ -191,6 +191,16 @@ fn an_expired_token_during_setup_is_renewed() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
+    // The token did expire on the key, and fidoctl took another after that.
+    let events = key.events();
+    let expired = events
+        .iter()
+        .position(|e| e == "token expired")
+        .unwrap_or_else(|| panic!("no token expired: {events:?}"));
+    assert!(
+        events[expired..].iter().any(|e| e == "token issued"),
+        "no token taken after the expiry: {events:?}"
+    );
     let names: Vec<String> = json_of(
         &key.cmd(&["--json", "fingerprint", "list"])
             .env("FIDOCTL_PIN", "1234")
