@@ -76,12 +76,13 @@ fn send_error(io: &mut dyn Transport, cid: u32, code: u8) {
 /// appends one line to FILE per event it handled, so a test can prove its
 /// event happened; without it nothing is written, and the key behaves the
 /// same either way. The lines: `thread start` / `thread end` (an in-process
-/// key's thread; no end when the process exits first), `wait N ms` (waiting for the user), `cancel` (CTAPHID
-/// CANCEL ended that wait), `cancel idle` (a CANCEL with nothing to cancel),
-/// `token issued`, `persistent token issued`, `token expired` (the usage
-/// timer), and `fault NAME` when a `FIDOCTL_SIM_FAULTS` fault acts
-/// (`busy-once`, `foreign-channel`, `keepalive-storm`, `drop-reply`,
-/// `unplug-after`, `unplug-reply`, `crash-after`).
+/// key's thread; no end when the process exits first), `wait N ms` (waiting
+/// for the user), `cancel` (CTAPHID CANCEL ended that wait), `cancel idle`
+/// (a CANCEL with nothing to cancel), `token issued`, `persistent token
+/// issued`, `token expired` (the usage timer), and `fault NAME` when a
+/// `FIDOCTL_SIM_FAULTS` fault acts (`busy-once`, `foreign-channel`,
+/// `keepalive-storm`, `drop-reply`, `unplug-after`, `unplug-reply`,
+/// `crash-after`).
 pub(crate) fn note(event: &str) {
     use std::io::Write;
     let Some(path) = std::env::var_os("FIDOCTL_SIM_LOG") else {
