@@ -14,7 +14,9 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::reliability::{KeyState, actionable};
+use common::reliability::{
+    KeyState, REPORTED_WITHOUT_A_STEP, actionable, final_answer, gives_next_step, status_line,
+};
 use common::{SimKey, goods, samples_to_enroll};
 
 /// A pulled key is seen at the next read (hidraw and the in-process key both
@@ -321,4 +323,63 @@ fn pulled_while_served_over_udp() {
         .unwrap();
     assert!(again.status.success(), "{}", last_line(&again));
     assert!(started.elapsed() < BOUND);
+}
+
+/// The check of error lines can fail (issue 23 item 4): it wants a next step
+/// (a command, or a clause that starts with what to do), not any sentence
+/// that holds "use", "set" or "touch".
+#[test]
+fn an_error_line_must_give_a_next_step() {
+    for rejected in [
+        "the key did not answer because it was reset",
+        "the key was touched",
+        "the PIN is not set",
+        "the key could not be used",
+        "the request was refused, and the key was reset",
+        "fidoctl could not read the answer",
+        "the key was asked to retry; it refused",
+        "the key sent `0x12`",
+        "the key's large-blob storage is full",
+    ] {
+        assert!(actionable(rejected).is_err(), "accepted: {rejected}");
+    }
+    for accepted in [
+        "the key was unplugged while fidoctl was talking to it; plug it in and try again",
+        "this key has no PIN yet: set one with `fidoctl pin set`",
+        "The PIN may or may not be set now: plug the key in and run fidoctl pin status",
+        "the key is waiting for you: touch it",
+        "too many wrong PINs in a row: remove and re-insert the key, then try again",
+        "no security key found. Plug one in, or try the built-in simulator: fidoctl --device sim:biopass info",
+        "the key rejected a parameter of the request; if it happens again, run with --trace and report it",
+        "the key has no room for another fingerprint: see them with fidoctl fingerprint list",
+        "the PIN change may not have finished: the old PIN may still hold; try it first",
+        // Final answers, not failures to recover from.
+        "this key has no fingerprint sensor (getInfo lists no bio enrollment)",
+        "reset not confirmed: nothing was changed",
+    ] {
+        assert_eq!(actionable(accepted), Ok(()), "{accepted}");
+    }
+}
+
+/// Every CTAP status's line gives a next step, but those reported for
+/// src/ui to reword ([`REPORTED_WITHOUT_A_STEP`]); a reworded one fails here
+/// until it leaves that list.
+#[test]
+fn every_status_line_gives_a_next_step_but_the_reported_ones() {
+    let mut without = Vec::new();
+    // 0x00 is success, no error.
+    for byte in 1..=u8::MAX {
+        let status = fidoctl::ctap::CtapStatus::from_byte(byte);
+        let line = status_line(status);
+        let reported = REPORTED_WITHOUT_A_STEP.contains(&status);
+        assert_eq!(
+            gives_next_step(&line) || final_answer(&line),
+            !reported,
+            "{status:?}: {line}"
+        );
+        if reported {
+            without.push(line);
+        }
+    }
+    assert_eq!(without.len(), REPORTED_WITHOUT_A_STEP.len());
 }
