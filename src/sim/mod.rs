@@ -107,7 +107,7 @@ fn spawn(mut server: Server, profile: Profile) -> Result<ChannelTransport, SimEr
         .name(format!("sim:{}", profile.name()))
         // A pulled-out key ends the connection: the client reads "disconnected".
         .spawn(move || {
-            // Noted after the thread's last act, a panic's unwinding included.
+            // Noted as the thread ends, a panic's unwinding included.
             struct Ended;
             impl Drop for Ended {
                 fn drop(&mut self) {
