@@ -100,11 +100,7 @@ fn every_profile_is_genuine_against_the_test_metadata() {
 #[test]
 fn a_key_that_needs_its_pin_attests_with_it() {
     // YubiKey Bio: alwaysUv from the factory, so makeCredential needs the PIN.
-    let key = SimKey::new("yubikey-bio");
-    key.cmd(&["pin", "set"])
-        .env("FIDOCTL_NEW_PIN", "123456")
-        .assert()
-        .success();
+    let key = SimKey::new("yubikey-bio").with_pin("123456");
     let without = attest(&key, "blob.jwt", "packed");
     assert_eq!(without.status.code(), Some(2), "no PIN, no terminal");
     assert!(String::from_utf8_lossy(&without.stderr).contains("FIDOCTL_PIN"));
@@ -127,26 +123,28 @@ fn a_key_that_needs_its_pin_attests_with_it() {
 fn a_key_that_does_not_need_its_pin_is_not_asked_for_it() {
     // BioPass with a PIN but makeCredUvNotRqd? It has none (2.1-PRE), so a PIN
     // set means the PIN is needed; the CTAP 2.1 key lists makeCredUvNotRqd.
-    let key = SimKey::new("ctap21");
-    key.cmd(&["pin", "set"])
-        .env("FIDOCTL_NEW_PIN", "123456")
-        .assert()
-        .success();
+    let key = SimKey::new("ctap21").with_pin("123456");
     let out = attest(&key, "blob.jwt", "packed");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let events = key.events();
+    assert!(
+        !events.iter().any(|e| e == "token issued"),
+        "a PIN token was taken: {events:?}"
+    );
 }
 
 #[test]
 fn the_biopass_with_a_pin_gets_it_asked_for() {
-    let key = SimKey::new("biopass");
-    key.cmd(&["pin", "set"])
-        .env("FIDOCTL_NEW_PIN", "123456")
-        .assert()
-        .success();
+    let key = SimKey::new("biopass").with_pin("123456");
+    // Asked for: without it and without a terminal, fidoctl says where to give it.
+    let without = attest(&key, "blob.jwt", "packed");
+    assert_eq!(without.status.code(), Some(2), "no PIN, no terminal");
+    assert!(String::from_utf8_lossy(&without.stderr).contains("FIDOCTL_PIN"));
+    let before = key.events().len();
     let out = attest_cmd(&key, "blob.jwt")
         .env("FIDOCTL_PIN", "123456")
         .output()
@@ -155,6 +153,12 @@ fn the_biopass_with_a_pin_gets_it_asked_for() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    // ... and used: the key gave a PIN token for the credential.
+    let events = key.events();
+    assert!(
+        events[before..].iter().any(|e| e == "token issued"),
+        "no PIN token taken: {events:?}"
     );
 }
 
@@ -268,11 +272,7 @@ fn a_compromised_attestation_key_is_not_genuine() {
 
 #[test]
 fn a_user_verification_bypass_is_genuine_but_not_safe() {
-    let key = SimKey::new("yubikey-bio");
-    key.cmd(&["pin", "set"])
-        .env("FIDOCTL_NEW_PIN", "123456")
-        .assert()
-        .success();
+    let key = SimKey::new("yubikey-bio").with_pin("123456");
     let out = key
         .cmd(&[
             "--mds",

@@ -6,11 +6,7 @@ use common::*;
 use predicates::prelude::*;
 
 fn with_accounts(profile: &'static str) -> SimKey {
-    let key = SimKey::new(profile);
-    key.cmd(&["pin", "set"])
-        .env("FIDOCTL_NEW_PIN", "1234")
-        .assert()
-        .success();
+    let key = SimKey::new(profile).with_pin("1234");
     for (rp, user) in [
         ("example.com", "alice"),
         ("example.com", "bob"),

@@ -14,17 +14,8 @@ use predicates::prelude::*;
 /// getInfo says so), so "1234" would be refused: a PIN that is no run.
 const PIN: &str = "8351";
 
-fn with_pin(profile: &'static str) -> SimKey {
-    let key = SimKey::new(profile);
-    key.cmd(&["pin", "set"])
-        .env("FIDOCTL_NEW_PIN", PIN)
-        .assert()
-        .success();
-    key
-}
-
 fn named(profile: &'static str, name: &str) -> SimKey {
-    let key = with_pin(profile);
+    let key = SimKey::new(profile).with_pin(PIN);
     key.cmd(&["key", "name", name])
         .env("FIDOCTL_PIN", PIN)
         .assert()
@@ -58,7 +49,7 @@ fn add_account(key: &SimKey, rp: &str, user: &str) {
 
 #[test]
 fn a_named_key_is_shown_by_name_without_a_pin() {
-    let key = with_pin("ctap23");
+    let key = SimKey::new("ctap23").with_pin(PIN);
     key.cmd(&["list"])
         .assert()
         .success()
@@ -100,7 +91,7 @@ fn a_named_key_is_shown_by_name_without_a_pin() {
 
 #[test]
 fn the_token_stays_in_a_private_file_and_out_of_every_output() {
-    let key = with_pin("ctap23");
+    let key = SimKey::new("ctap23").with_pin(PIN);
     let mut outputs = vec![
         key.cmd(&["-v", "--trace", "key", "name", "spare"])
             .env("FIDOCTL_PIN", PIN)
@@ -289,7 +280,7 @@ fn reset_holds_for_a_long_touch_and_forgets_the_name() {
 
 #[test]
 fn reset_is_refused_where_usb_is_not_a_reset_transport() {
-    let key = with_pin("ctap23");
+    let key = SimKey::new("ctap23").with_pin(PIN);
     key.cmd(&["reset", "--yes"])
         .env("FIDOCTL_SIM_QUIRKS", "reset-not-over-usb")
         .assert()
@@ -349,7 +340,7 @@ fn the_keys_max_pin_length_is_checked_before_anything_is_sent() {
 
 #[test]
 fn config_subcommands_the_key_does_not_list_are_refused_unsent() {
-    let key = with_pin("ctap23");
+    let key = SimKey::new("ctap23").with_pin(PIN);
     let out = key
         .cmd(&["-v", "config", "long-touch-reset"])
         .env("FIDOCTL_PIN", PIN)
@@ -370,7 +361,7 @@ fn config_subcommands_the_key_does_not_list_are_refused_unsent() {
 
 #[test]
 fn long_touch_and_the_complexity_policy_are_turned_on() {
-    let key = with_pin("ctap23-bio");
+    let key = SimKey::new("ctap23-bio").with_pin(PIN);
     key.cmd(&["info"]).assert().success().stdout(
         predicate::str::contains("fidoctl config long-touch-reset asks for a long one")
             .and(predicate::str::contains("complexity policy  off")),
@@ -409,7 +400,7 @@ fn long_touch_and_the_complexity_policy_are_turned_on() {
 
 #[test]
 fn fingerprints_after_the_first_are_enrolled_by_finger() {
-    let key = with_pin("ctap23-bio");
+    let key = SimKey::new("ctap23-bio").with_pin(PIN);
     key.cmd(&["fingerprint", "enroll", "--name", "Right thumb"])
         .env("FIDOCTL_PIN", PIN)
         .assert()

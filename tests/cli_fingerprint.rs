@@ -8,15 +8,6 @@ use predicates::prelude::*;
 
 const BIO_PROFILES: [&str; 2] = ["biopass", "yubikey-bio"];
 
-fn with_pin(profile: &'static str) -> SimKey {
-    let key = SimKey::new(profile);
-    key.cmd(&["pin", "set"])
-        .env("FIDOCTL_NEW_PIN", "1234")
-        .assert()
-        .success();
-    key
-}
-
 fn fp(key: &SimKey, args: &[&str]) -> assert_cmd::Command {
     let mut all = vec!["fingerprint"];
     all.extend_from_slice(args);
@@ -52,10 +43,10 @@ fn enroll(key: &SimKey, name: &str) {
 #[test]
 fn enroll_with_feedback_then_list_rename_delete() {
     for profile in BIO_PROFILES {
-        let key = with_pin(profile);
+        let key = SimKey::new(profile).with_pin("1234");
         assert!(list(&key).is_empty(), "{profile}");
         // Four kinds of advice between four good samples, then the rest good.
-        let n = samples_to_enroll(profile);
+        let n = samples_to_enroll(profile).unwrap();
         let mut script = "too-high,good,poor-quality,good,timeout,good,too-fast,good".to_string();
         script.push_str(&",good".repeat(n as usize - 4));
         let out = fp(&key, &["enroll", "--name", "Right thumb"])
@@ -126,7 +117,7 @@ fn enroll_with_feedback_then_list_rename_delete() {
 
 #[test]
 fn ambiguous_and_unknown_names_are_refused() {
-    let key = with_pin("yubikey-bio");
+    let key = SimKey::new("yubikey-bio").with_pin("1234");
     enroll(&key, "Thumb");
     enroll(&key, "Thumb");
     let ids: Vec<String> = list(&key).into_iter().map(|(id, _)| id).collect();
@@ -146,7 +137,7 @@ fn ambiguous_and_unknown_names_are_refused() {
 
 #[test]
 fn delete_needs_yes_without_a_terminal_and_names_or_all() {
-    let key = with_pin("biopass");
+    let key = SimKey::new("biopass").with_pin("1234");
     enroll(&key, "A");
     fp(&key, &["delete", "A"])
         .assert()
@@ -161,7 +152,7 @@ fn delete_needs_yes_without_a_terminal_and_names_or_all() {
 
 #[test]
 fn names_are_checked_before_anything_is_sent() {
-    let key = with_pin("yubikey-bio"); // names of at most 15 bytes
+    let key = SimKey::new("yubikey-bio").with_pin("1234"); // names of at most 15 bytes
     fp(&key, &["enroll", "--name", "A name far too long for it"])
         .assert()
         .code(2)
@@ -175,7 +166,7 @@ fn names_are_checked_before_anything_is_sent() {
 
 #[test]
 fn full_database_is_explained() {
-    let key = with_pin("yubikey-bio"); // holds 5
+    let key = SimKey::new("yubikey-bio").with_pin("1234"); // holds 5
     for i in 0..5 {
         enroll(&key, &format!("F{i}"));
     }
@@ -187,7 +178,7 @@ fn full_database_is_explained() {
 
 #[test]
 fn no_finger_at_all_stops_cleanly() {
-    let key = with_pin("biopass");
+    let key = SimKey::new("biopass").with_pin("1234");
     fp(&key, &["enroll"])
         .env("FIDOCTL_SIM_TOUCHES", "timeout,timeout,timeout")
         .assert()
@@ -203,7 +194,7 @@ fn no_finger_at_all_stops_cleanly() {
 #[test]
 fn test_match_nomatch_blocked_and_unblocked_by_pin() {
     for profile in BIO_PROFILES {
-        let key = with_pin(profile);
+        let key = SimKey::new(profile).with_pin("1234");
         fp(&key, &["test"])
             .assert()
             .code(5)

@@ -347,6 +347,12 @@ fn busy_foreign_and_keepalive_faults_are_survived() {
             profile_aaguid("yubikey-bio"),
             "{fault}"
         );
+        // The fault really met fidoctl: the key says it acted.
+        assert!(
+            server.events().contains(&format!("fault {fault}")),
+            "{fault} never acted: {:?}",
+            server.events()
+        );
     }
 }
 
@@ -383,4 +389,75 @@ fn no_arguments_prints_help() {
         .assert()
         .success()
         .stdout(predicate::str::contains("Usage: fidoctl"));
+}
+
+/// Whatever a developer's shell holds, a fidoctl the tests start reads none
+/// of their files: not their key names (the state directory), not their MDS
+/// BLOB (the cache), not their simulated keys or faults.
+#[test]
+fn the_binary_the_tests_start_never_reads_the_developers_files() {
+    let home = tempfile::tempdir().unwrap();
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/mds");
+    let developers = |args: &[&str], sim: &str| {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("fidoctl"));
+        c.env("HOME", home.path())
+            .env("FIDOCTL_STATE_DIR", home.path().join("state"))
+            .env("XDG_STATE_HOME", home.path().join("xdg-state"))
+            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            .env("FIDOCTL_SIM_STATE", home.path().join(sim))
+            .env("FIDOCTL_SIM_FAULTS", "garbled-info")
+            .env("FIDOCTL_PIN", "8351")
+            .env("FIDOCTL_NEW_PIN", "8351")
+            .args(args);
+        c
+    };
+    // The developer named a key and cached a BLOB (the test one, so the
+    // test root trusts it).
+    for args in [&["pin", "set"][..], &["key", "name", "developer's key"]] {
+        let out = developers(&[&["--device", "sim:ctap23"], args].concat(), "sim.json")
+            .env_remove("FIDOCTL_SIM_FAULTS")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let cache = home.path().join("cache").join("fidoctl");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::copy(format!("{data}/blob.jwt"), cache.join("mds3-blob.jwt")).unwrap();
+    let names = ["--json", "key", "list"];
+    let root = format!("{data}/test-mds-root.pem");
+    let attest = [
+        "--json",
+        "--mds-root",
+        &root,
+        "--device",
+        "sim:biopass",
+        "attest",
+    ];
+
+    // As the developer runs it, fidoctl finds both (and the faults bite).
+    let theirs = developers(&names, "sim.json").output().unwrap();
+    assert!(String::from_utf8_lossy(&theirs.stdout).contains("developer's key"));
+    let theirs = developers(&attest, "biopass.json").output().unwrap();
+    assert_eq!(theirs.status.code(), Some(4), "{}", stderr(&theirs));
+    let theirs = developers(&attest, "biopass.json")
+        .env_remove("FIDOCTL_SIM_FAULTS")
+        .output()
+        .unwrap();
+    assert_eq!(
+        json_of(&theirs)["certification"]["status"],
+        "FIDO_CERTIFIED_L1"
+    );
+
+    // Started the tests' way from that same shell, it finds neither.
+    let ours = isolate(&mut developers(&names, "sim.json"))
+        .output()
+        .unwrap();
+    assert!(ours.status.success(), "{}", stderr(&ours));
+    assert_eq!(json_of(&ours), serde_json::json!([]));
+    let ours = isolate(&mut developers(&attest, "biopass.json"))
+        .output()
+        .unwrap();
+    let v = json_of(&ours);
+    assert_eq!(v["certification"], serde_json::Value::Null, "{v}");
+    assert_eq!(v["reason"]["reason"], "no-metadata", "{v}");
 }

@@ -20,14 +20,6 @@ fn replug(key: &SimKey) {
     key.cmd(&["sim", "replug"]).assert().success();
 }
 
-fn set_pin(key: &SimKey, pin: &str) {
-    key.cmd(&["pin", "set"])
-        .env("FIDOCTL_NEW_PIN", pin)
-        .assert()
-        .success()
-        .stderr(predicate::str::contains("PIN set."));
-}
-
 /// A PIN-checking command that spends one try: changing the PIN to itself.
 fn try_pin(key: &SimKey, pin: &str) -> std::process::Output {
     key.cmd(&["pin", "change"])
@@ -35,10 +27,6 @@ fn try_pin(key: &SimKey, pin: &str) -> std::process::Output {
         .env("FIDOCTL_NEW_PIN", "9999-new")
         .output()
         .unwrap()
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]
@@ -49,7 +37,7 @@ fn the_life_of_a_pin_on_every_profile() {
         assert_eq!(s["pin_set"], false, "{profile}");
         assert_eq!(s["pin_retries"], 8, "{profile}");
 
-        set_pin(&key, "1234");
+        key.set_pin("1234");
         assert_eq!(status(&key)["pin_set"], true, "{profile}");
         key.cmd(&["pin", "set"])
             .env("FIDOCTL_NEW_PIN", "5678")
@@ -122,7 +110,7 @@ fn the_life_of_a_pin_on_every_profile() {
         let s = status(&key);
         assert_eq!(s["pin_set"], false, "{profile}");
         assert_eq!(s["pin_retries"], 8, "{profile}");
-        set_pin(&key, "1357");
+        key.set_pin("1357");
     }
 }
 
@@ -142,7 +130,7 @@ fn pin_rules_are_checked_before_anything_is_sent() {
     }
     assert_eq!(status(&key)["pin_set"], false, "nothing reached the key");
     // 21 euro signs are 63 bytes of UTF-8: exactly what fits.
-    set_pin(&key, &"€".repeat(21));
+    key.set_pin(&"€".repeat(21));
     key.cmd(&["pin", "change"])
         .env("FIDOCTL_PIN", "€".repeat(21))
         .env("FIDOCTL_NEW_PIN", "cafe\u{301}1")
@@ -175,7 +163,7 @@ fn no_terminal_and_no_variable_fails_at_once() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("FIDOCTL_NEW_PIN"));
-    set_pin(&key, "1234");
+    key.set_pin("1234");
     key.cmd(&["pin", "change"])
         .assert()
         .code(2)
@@ -189,7 +177,7 @@ fn no_terminal_and_no_variable_fails_at_once() {
 #[test]
 fn reset_needs_yes_without_a_terminal() {
     let key = SimKey::new("biopass");
-    set_pin(&key, "1234");
+    key.set_pin("1234");
     key.cmd(&["reset"])
         .assert()
         .code(2)

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::reliability::{KeyState, READ_ONLY, SLOW_KINDS, actionable, samples_to_enroll};
-use common::{fidoctl, goods};
+use common::reliability::{KeyState, READ_ONLY, SLOW_KINDS, actionable};
+use common::{fidoctl, goods, samples_to_enroll};
 
 /// A request waits at most twice its 5 s deadline (keepalives extend it, up
 /// to a cap); no read-only or PIN command makes more than four such waits
@@ -69,14 +69,11 @@ fn run_one(dir: &Path, key: &Path, profile: &str, args: &[&str], faults: &str) -
     std::fs::copy(key, &state).unwrap();
     let before = KeyState::read(&state);
     let started = Instant::now();
-    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("fidoctl"))
-        .env_remove("FIDOCTL_SIM_TOUCHES")
-        .env_remove("FIDOCTL_SIM_QUIRKS")
+    let out = fidoctl()
         .env("FIDOCTL_SIM_STATE", &state)
         .env("FIDOCTL_SIM_FAULTS", faults)
         .env("FIDOCTL_PIN", PIN)
         .env("FIDOCTL_NEW_PIN", NEW_PIN)
-        .env("NO_COLOR", "1")
         .args(["--device", &format!("sim:{profile}")])
         .args(args)
         .output()

@@ -69,7 +69,7 @@ fn prepared_key(dir: &Path, profile: &str, with_pin: bool) -> PathBuf {
     fidoctl(&["--device", &device, "info"]).unwrap();
     if with_pin {
         fidoctl(&["--device", &device, "pin", "set"]).unwrap();
-        let samples = common::reliability::samples_to_enroll(profile);
+        let samples = common::samples_to_enroll(profile);
         if let Some(n) = samples {
             set_env(&[("FIDOCTL_SIM_TOUCHES", &common::goods(n))]);
             fidoctl(&[
@@ -97,6 +97,25 @@ fn prepared_key(dir: &Path, profile: &str, with_pin: bool) -> PathBuf {
     state
 }
 
+/// Waits, up to [`BOUND`], until every simulated key opened since `log` was
+/// started has ended its thread: a panic there has landed by then. Else the
+/// key's events.
+fn keys_done(log: &Path) -> Result<(), Vec<String>> {
+    let open_keys = || {
+        let events = common::events_in(log);
+        let count = |e: &str| events.iter().filter(|l| *l == e).count();
+        count("thread start") != count("thread end")
+    };
+    let started = Instant::now();
+    while open_keys() && started.elapsed() < BOUND {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    if open_keys() {
+        return Err(common::events_in(log));
+    }
+    Ok(())
+}
+
 #[test]
 fn every_command_survives_hundreds_of_lying_keys() {
     let default_hook = std::panic::take_hook();
@@ -105,12 +124,14 @@ fn every_command_survives_hundreds_of_lying_keys() {
         default_hook(info);
     }));
     let dir = tempfile::tempdir().unwrap();
-    clear_env(&[
-        "FIDOCTL_SIM_FAULTS",
-        "FIDOCTL_SIM_TOUCHES",
-        "FIDOCTL_SIM_QUIRKS",
-        "FIDOCTL_SIM_CLOCK",
-    ]);
+    clear_env(&common::CLEARED);
+    // fidoctl's state and cache in `dir`, not the developer's (`list` reads
+    // key names, `attest` a cached BLOB).
+    for (var, path) in common::isolated_env(dir.path()) {
+        set_env(&[(var, path.to_str().unwrap())]);
+    }
+    let log = dir.path().join("sim.log");
+    set_env(&[("FIDOCTL_SIM_LOG", log.to_str().unwrap())]);
     let profiles = common::CBOR_PROFILES;
     let keys: Vec<(PathBuf, PathBuf)> = profiles
         .iter()
@@ -121,6 +142,7 @@ fn every_command_survives_hundreds_of_lying_keys() {
             )
         })
         .collect();
+    keys_done(&log).expect("the keys of the preparation end");
     let work = dir.path().join("run.json");
     let mut commands: Vec<Vec<&str>> = READ_ONLY.iter().map(|c| c.to_vec()).collect();
     commands.push(vec!["pin", "set"]);
@@ -145,12 +167,14 @@ fn every_command_survives_hundreds_of_lying_keys() {
             let device = format!("sim:{}", profiles[which]);
             let mut argv = vec!["--device", device.as_str()];
             argv.extend(args.iter().copied());
+            let _ = std::fs::remove_file(&log);
             let started = Instant::now();
             let outcome = std::panic::catch_unwind(|| fidoctl(&argv));
             let took = started.elapsed();
             clear_env(&["FIDOCTL_SIM_FAULTS"]);
-            // The simulated key's thread ends with its connection; give a panic there time to land.
-            std::thread::sleep(Duration::from_millis(2));
+            if let Err(events) = keys_done(&log) {
+                failures.push(format!("{faults}: a simulated key still runs: {events:?}"));
+            }
             let after = KeyState::read(&work);
             let what = format!("{faults} {}: fidoctl {}", profiles[which], args.join(" "));
             runs += 1;

@@ -16,27 +16,6 @@ use fidoctl::sim::Profile;
 
 const PIN: &str = "2468";
 
-fn key_with_pin_and_passkeys(users: &[&str]) -> SimKey {
-    let key = SimKey::new("yubikey5");
-    key.cmd(&["pin", "set"])
-        .env("FIDOCTL_NEW_PIN", PIN)
-        .assert()
-        .success();
-    for user in users {
-        key.cmd(&[
-            "sim",
-            "add-credential",
-            "--rp",
-            "example.com",
-            "--user",
-            user,
-        ])
-        .assert()
-        .success();
-    }
-    key
-}
-
 /// The binary's simulated key, opened in this process.
 fn open(key: &SimKey) -> Device {
     InProcess::new(Profile::YubiKey5)
@@ -94,7 +73,9 @@ fn list_json(key: &SimKey, pin: bool) -> serde_json::Value {
 
 #[test]
 fn info_list_delete_and_clean() {
-    let key = key_with_pin_and_passkeys(&["alice", "bob"]);
+    let key = SimKey::new("yubikey5").with_pin(PIN);
+    key.add_passkey("example.com", "alice");
+    key.add_passkey("example.com", "bob");
     let info = json_of(
         &key.cmd(&["--json", "large-blobs", "info"])
             .output()
@@ -164,7 +145,7 @@ fn info_list_delete_and_clean() {
 #[test]
 fn clean_keeps_everything_when_no_passkey_has_a_key() {
     // A write without passkeys: fidoctl cannot tell what is in use.
-    let key = key_with_pin_and_passkeys(&[]);
+    let key = SimKey::new("yubikey5").with_pin(PIN);
     place(&key, &[("", b"someone's".to_vec())]);
     key.cmd(&["large-blobs", "clean", "--yes"])
         .env("FIDOCTL_PIN", PIN)
@@ -176,7 +157,8 @@ fn clean_keeps_everything_when_no_passkey_has_a_key() {
 
 #[test]
 fn a_corrupt_array_is_refused_and_replaced_only_by_a_confirmed_clean() {
-    let key = key_with_pin_and_passkeys(&["alice"]);
+    let key = SimKey::new("yubikey5").with_pin(PIN);
+    key.add_passkey("example.com", "alice");
     place(&key, &[("alice", b"x".to_vec())]);
     // Flip the last byte of the stored array's trailer.
     let path = key.state_file();
@@ -213,7 +195,7 @@ fn a_corrupt_array_is_refused_and_replaced_only_by_a_confirmed_clean() {
 
 #[test]
 fn the_key_refuses_what_does_not_fit_or_comes_without_a_token() {
-    let key = key_with_pin_and_passkeys(&[]);
+    let key = SimKey::new("yubikey5").with_pin(PIN);
     let mut device = open(&key);
     let too_big = large_blobs::serialize(&[fidoctl::cbor::bytes(&[0; 4200])]);
     let mut writer = session(&mut device, permission::LARGE_BLOB_WRITE);

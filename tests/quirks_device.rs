@@ -42,10 +42,6 @@ fn with_and_without(profile: Profile, quirk: Quirk) -> [(bool, Quirks); 2] {
     ]
 }
 
-fn set_pin(device: &mut Device) {
-    client_pin::set_pin(device, &Pin::new("1234", 4).unwrap()).unwrap();
-}
-
 /// CTAP2-test-tool on the BioPass: malformed CBOR is answered with CTAP 2.0's
 /// CTAP2_ERR_CBOR_PARSING (0x10), not 0x12; fidoctl words both the same.
 #[test]
@@ -84,8 +80,11 @@ fn malformed_cbor_gets_the_deprecated_code() {
 #[test]
 fn missing_parameter_means_the_pin_is_wanted() {
     for (on, quirks) in with_and_without(Profile::BioPass, Quirk::MissingParameterForPin) {
-        let mut device = key(Profile::BioPass, quirks);
-        set_pin(&mut device);
+        // Kept while the device is used: it owns the key's state file.
+        let key = InProcess::new(Profile::BioPass)
+            .quirks(quirks)
+            .with_pin("1234");
+        let mut device = key.open();
         let request = throwaway();
         let err = device
             .cbor(
@@ -144,8 +143,11 @@ fn uv_without_a_finger_is_nothing_enrolled() {
 #[test]
 fn a_slow_sample_with_keepalives_is_waited_for() {
     let quirks = Quirks::from_list(&[Quirk::SlowEnrollCapture]);
-    let mut device = key(Profile::YubiKeyBio, quirks);
-    set_pin(&mut device);
+    // Kept while the device is used: it owns the key's state file.
+    let key = InProcess::new(Profile::YubiKeyBio)
+        .quirks(quirks)
+        .with_pin("1234");
+    let mut device = key.open();
     let mut session = device
         .pin_session(Pin::existing("1234"), Permissions::bio_enrollment())
         .unwrap();
@@ -272,8 +274,9 @@ fn metadata_with_param_of(device: &mut Device, len: usize) -> Result<(), CtapSta
 #[test]
 fn a_protocol_2_param_cut_to_16_bytes_is_refused_from_firmware_5_7_4() {
     for (profile, short_ok) in [(Profile::YubiKey5, false), (Profile::YubiKeyBio, true)] {
-        let mut device = key(profile, profile.quirks());
-        set_pin(&mut device);
+        // Kept while the device is used: it owns the key's state file.
+        let key = InProcess::new(profile).with_pin("1234");
+        let mut device = key.open();
         assert_eq!(
             metadata_with_param_of(&mut device, 32),
             Ok(()),
@@ -292,8 +295,9 @@ fn a_protocol_2_param_cut_to_16_bytes_is_refused_from_firmware_5_7_4() {
 /// be taken as false then). fidoctl sends one or the other, never both.
 #[test]
 fn uv_with_a_pin_auth_param_is_refused() {
-    let mut device = key(Profile::YubiKeyBio, Profile::YubiKeyBio.quirks());
-    set_pin(&mut device);
+    // Kept while the device is used: it owns the key's state file.
+    let key = InProcess::new(Profile::YubiKeyBio).with_pin("1234");
+    let mut device = key.open();
     let mut with_uv = MakeCredential::throwaway([7; 32], &[1; 16]);
     with_uv.options = vec![("uv", true)];
     let request = with_uv.request(Some(&AuthParam {

@@ -9,25 +9,12 @@ mod common;
 use common::*;
 use predicates::prelude::*;
 
-fn with_pin(profile: &'static str) -> SimKey {
-    let key = SimKey::new(profile);
-    key.cmd(&["pin", "set"])
-        .env("FIDOCTL_NEW_PIN", "1234")
-        .assert()
-        .success();
-    key
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// kanidm `ctap21_cred.rs`: a FEITIAN key with no passkeys answers success
 /// with an empty body; the spec's NO_CREDENTIALS and `{5: 0}` mean the same.
 #[test]
 fn an_empty_credential_management_answer_is_no_passkeys() {
     for quirks in ["", "-empty-credman-body"] {
-        let key = with_pin("biopass");
+        let key = SimKey::new("biopass").with_pin("1234");
         let out = key
             .cmd(&["--trace", "credentials", "list"])
             .env("FIDOCTL_PIN", "1234")
@@ -54,7 +41,7 @@ fn an_empty_credential_management_answer_is_no_passkeys() {
 /// A retry counter the key will not give is "unknown"; the command still works.
 #[test]
 fn counters_that_cannot_be_read_show_as_unknown() {
-    let key = with_pin("yubikey-bio");
+    let key = SimKey::new("yubikey-bio").with_pin("1234");
     let out = key
         .cmd(&["info"])
         .env("FIDOCTL_SIM_QUIRKS", "no-pin-retries")
@@ -101,7 +88,7 @@ fn counters_that_cannot_be_read_show_as_unknown() {
 /// names gets the final commands, as the rules of shared/real-keys say.
 #[test]
 fn final_option_names_on_a_prototype_key_choose_the_final_commands() {
-    let key = with_pin("biopass");
+    let key = SimKey::new("biopass").with_pin("1234");
     let quirk = ("FIDOCTL_SIM_QUIRKS", "final-option-names");
     let info = json_of(
         &key.cmd(&["--json", "info"])
@@ -157,7 +144,7 @@ fn final_option_names_on_a_prototype_key_choose_the_final_commands() {
 /// work; fidoctl takes a fresh one with the PIN it kept, without asking again.
 #[test]
 fn a_token_ended_after_biometric_work_is_renewed_without_asking_again() {
-    let key = with_pin("yubikey-bio");
+    let key = SimKey::new("yubikey-bio").with_pin("1234");
     let quirk = ("FIDOCTL_SIM_QUIRKS", "bio-token-single-use");
     for name in ["One", "Two"] {
         key.cmd(&["fingerprint", "enroll", "--name", name])
@@ -192,8 +179,8 @@ fn a_token_ended_after_biometric_work_is_renewed_without_asking_again() {
 /// runs 1000 times faster); set-up takes a fresh one with the PIN it kept.
 #[test]
 fn an_expired_token_during_setup_is_renewed() {
-    let key = with_pin("yubikey-bio");
-    let n = samples_to_enroll("yubikey-bio");
+    let key = SimKey::new("yubikey-bio").with_pin("1234");
+    let n = samples_to_enroll("yubikey-bio").unwrap();
     // The second finger's first touch comes after 800 ms: the token is stale by then.
     let touches = format!("{},pause:800,{}", goods(n), goods(n));
     let out = key
@@ -204,6 +191,16 @@ fn an_expired_token_during_setup_is_renewed() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
+    // The token did expire on the key, and fidoctl took another after that.
+    let events = key.events();
+    let expired = events
+        .iter()
+        .position(|e| e == "token expired")
+        .unwrap_or_else(|| panic!("no token expired: {events:?}"));
+    assert!(
+        events[expired..].iter().any(|e| e == "token issued"),
+        "no token taken after the expiry: {events:?}"
+    );
     let names: Vec<String> = json_of(
         &key.cmd(&["--json", "fingerprint", "list"])
             .env("FIDOCTL_PIN", "1234")
@@ -221,7 +218,7 @@ fn an_expired_token_during_setup_is_renewed() {
 /// FEITIAN's set-up guide: the BioPass wants two touches to reset.
 #[test]
 fn a_reset_that_wants_two_touches_asks_for_the_second() {
-    let key = with_pin("biopass");
+    let key = SimKey::new("biopass").with_pin("1234");
     let out = key.cmd(&["reset", "--yes"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
@@ -233,7 +230,7 @@ fn a_reset_that_wants_two_touches_asks_for_the_second() {
         json_of(&key.cmd(&["--json", "pin", "status"]).output().unwrap())["pin_set"],
         false
     );
-    let key = with_pin("biopass");
+    let key = SimKey::new("biopass").with_pin("1234");
     let out = key
         .cmd(&["reset", "--yes"])
         .env("FIDOCTL_SIM_QUIRKS", "-reset-two-touches")
@@ -269,7 +266,7 @@ fn a_key_that_resets_any_time_resets_without_a_replug() {
 /// nitrokey-3-firmware #334: credMgmt listed, updateUserInformation unknown.
 #[test]
 fn a_key_without_update_user_says_it_cannot_rename() {
-    let key = with_pin("nitrokey3");
+    let key = SimKey::new("nitrokey3").with_pin("1234");
     key.cmd(&[
         "sim",
         "add-credential",
@@ -385,7 +382,7 @@ fn profiles_say_what_the_real_keys_say() {
 /// `sim add-credential` and `sim replug` act on the key `--device` names.
 #[test]
 fn sim_subcommands_follow_the_device() {
-    let key = with_pin("yubikey-bio");
+    let key = SimKey::new("yubikey-bio").with_pin("1234");
     key.cmd(&[
         "sim",
         "add-credential",
@@ -461,8 +458,8 @@ fn sim_subcommands_follow_the_device() {
 /// UV retries; a PIN counter that fails): "unknown", never a failure.
 #[test]
 fn setup_goes_on_without_the_counters() {
-    let key = with_pin("biopass");
-    let n = samples_to_enroll("biopass");
+    let key = SimKey::new("biopass").with_pin("1234");
+    let n = samples_to_enroll("biopass").unwrap();
     let out = key
         .cmd(&["setup", "--yes", "--fingerprints", "1"])
         .env("FIDOCTL_SIM_QUIRKS", "no-pin-retries")

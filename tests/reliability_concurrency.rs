@@ -79,7 +79,7 @@ fn finger_names(device: &str) -> Vec<String> {
 #[test]
 fn one_enrolls_while_another_reads_and_lists() {
     // Every touch of the enrollment takes a while, so the reader meets the key mid-enrollment.
-    let samples = common::samples_to_enroll("yubikey-bio");
+    let samples = common::samples_to_enroll("yubikey-bio").unwrap();
     let slow = vec!["pause:150,good"; samples as usize].join(",");
     let touches = format!("{},{slow}", goods(samples));
     let server = UdpSim::start_with("yubikey-bio", &[("FIDOCTL_SIM_TOUCHES", &touches)]);

@@ -101,7 +101,7 @@ fn no_pin_in_output_trace_panics_or_state_files_whatever_fails() {
             .env("FIDOCTL_PIN", OLD)
             .env(
                 "FIDOCTL_SIM_TOUCHES",
-                goods(common::samples_to_enroll(profile)),
+                goods(common::samples_to_enroll(profile).unwrap()),
             )
             .output()
             .unwrap();
@@ -181,16 +181,22 @@ fn the_grep_finds_each_form() {
 #[test]
 fn a_process_holding_a_pin_has_core_dumps_off() {
     let server = common::UdpSim::start("ctap21", Some("drop-reply"));
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fidoctl"))
+    let mut child = common::fidoctl_std()
         .args(["--device", &server.device(), "pin", "set"])
         .env("FIDOCTL_NEW_PIN", OLD)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // The key drops every reply: fidoctl waits 5 s for getInfo.
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // The key drops every reply: fidoctl waits 5 s for getInfo, from the moment
+    // the key dropped it.
+    common::poll_until(
+        "fidoctl waiting on the silent key",
+        std::time::Duration::from_secs(4),
+        || server.events().iter().any(|e| e == "fault drop-reply"),
+    );
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    assert!(child.try_wait().unwrap().is_none(), "fidoctl ended early");
     let _ = child.kill();
     let _ = child.wait();
     let core = limits

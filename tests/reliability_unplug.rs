@@ -14,8 +14,10 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::reliability::{KeyState, actionable, samples_to_enroll};
-use common::{SimKey, goods};
+use common::reliability::{
+    KeyState, REPORTED_WITHOUT_A_STEP, actionable, final_answer, gives_next_step, status_line,
+};
+use common::{SimKey, goods, samples_to_enroll};
 
 /// A pulled key is seen at the next read (hidraw and the in-process key both
 /// report it at once), so a command ends within this after the pull.
@@ -60,6 +62,8 @@ fn read(key: &SimKey) -> KeyState {
 
 /// Every pull point of `args`: runs until the command gets through untouched.
 /// `check` gets the pull's fault, the output and the states before and after.
+/// The key's log proves each pull happened, and that none did on the run
+/// that got through.
 fn every_pull_point(
     template: &SimKey,
     pins: (&str, &str),
@@ -85,10 +89,14 @@ fn every_pull_point(
             assert!(took < BOUND, "{what}: took {took:?}");
             slowest = slowest.max(took);
             assert_ne!(out.status.code(), Some(101), "{what}: panicked");
+            let pulled = key.events().contains(&format!("fault {mode}"));
             if out.status.success() {
                 assert!(n > 0, "{what}: succeeded without a key");
-                break; // the command needed fewer than n + 1 requests: no pull happened
+                // The command needed fewer than n + 1 requests: no pull happened.
+                assert!(!pulled, "{what}: succeeded, but the key was pulled");
+                break;
             }
+            assert!(pulled, "{what}: failed, but the key was never pulled");
             points += 1;
             let line = last_line(&out);
             let message = line
@@ -119,22 +127,17 @@ fn every_pull_point(
     points
 }
 
-fn key_with_pin(profile: &'static str, fingers: &[&str]) -> SimKey {
-    let key = SimKey::new(profile);
-    let (out, _) = run(&key, "", (OLD, OLD), "", &["pin", "set"]);
+/// A finger enrolled on `key`, whose PIN is `OLD`.
+fn enroll(key: &SimKey, name: &str) {
+    let touches = goods(samples_to_enroll(key.profile).unwrap());
+    let (out, _) = run(
+        key,
+        "",
+        (OLD, OLD),
+        &touches,
+        &["fingerprint", "enroll", "--name", name],
+    );
     assert!(out.status.success(), "{}", last_line(&out));
-    for name in fingers {
-        let touches = goods(samples_to_enroll(profile).unwrap());
-        let (out, _) = run(
-            &key,
-            "",
-            (OLD, OLD),
-            &touches,
-            &["fingerprint", "enroll", "--name", name],
-        );
-        assert!(out.status.success(), "{}", last_line(&out));
-    }
-    key
 }
 
 fn names(state: &KeyState) -> Vec<String> {
@@ -150,8 +153,10 @@ fn names(state: &KeyState) -> Vec<String> {
 #[test]
 fn pulled_mid_enrollment() {
     for profile in ["biopass", "yubikey-bio"] {
-        let template = key_with_pin(profile, &["left"]);
+        let template = SimKey::new(profile).with_pin(OLD);
+        enroll(&template, "left");
         let touches = goods(samples_to_enroll(profile).unwrap());
+        let mut kept = 0;
         let points = every_pull_point(
             &template,
             (OLD, OLD),
@@ -163,6 +168,7 @@ fn pulled_mid_enrollment() {
                 if fingers == names(before) {
                     return; // nothing kept: the usual case
                 }
+                kept += 1;
                 // A pull after the last sample leaves a whole finger, named or not yet.
                 assert!(
                     fingers == ["left", ""] || fingers == ["left", "right"],
@@ -179,13 +185,14 @@ fn pulled_mid_enrollment() {
             points > samples_to_enroll(profile).unwrap() as u32,
             "{profile}: {points} pull points"
         );
+        assert!(kept > 0, "{profile}: no pull came after the last sample");
     }
 }
 
 #[test]
 fn pulled_mid_pin_change() {
     for profile in ["biopass", "yubikey-bio", "ctap21"] {
-        let template = key_with_pin(profile, &[]);
+        let template = SimKey::new(profile).with_pin(OLD);
         let mut changed = 0;
         every_pull_point(
             &template,
@@ -227,24 +234,33 @@ fn pulled_mid_pin_set() {
     let template = SimKey::new("yubikey-bio");
     let (out, _) = run(&template, "", (OLD, OLD), "", &["info"]);
     assert!(out.status.success());
+    let (mut set, mut not_set) = (0, 0);
     every_pull_point(
         &template,
         (OLD, NEW),
         "",
         &["pin", "set"],
-        |faults, out, _before, after, _| {
+        |faults, out, before, after, _| {
             let line = last_line(out);
             if after.pin.is_some() {
+                set += 1;
                 assert!(after.pin_holds(NEW), "{faults}: another PIN");
                 assert!(line.contains("fidoctl pin status"), "{faults}: {line}");
+            } else {
+                not_set += 1;
+                assert_eq!(after, before, "{faults}: no PIN, but the key changed");
             }
         },
     );
+    // Both outcomes met: a pull before the key set the PIN, and one after.
+    assert!(set > 0, "no pull came after the key had set its PIN");
+    assert!(not_set > 0, "no pull came before the key set its PIN");
 }
 
 #[test]
 fn pulled_mid_reset() {
-    let template = key_with_pin("biopass", &["left"]);
+    let template = SimKey::new("biopass").with_pin(OLD);
+    enroll(&template, "left");
     let mut erased = 0;
     every_pull_point(
         &template,
@@ -295,6 +311,11 @@ fn pulled_while_served_over_udp() {
     );
     let line = last_line(&out);
     assert!(line.contains("did not answer within"), "{line}");
+    assert!(
+        server.events().contains(&"fault unplug-after".to_string()),
+        "the key was never pulled: {:?}",
+        server.events()
+    );
     let started = Instant::now();
     let again = common::fidoctl()
         .args(["--device", &device, "pin", "status"])
@@ -302,4 +323,63 @@ fn pulled_while_served_over_udp() {
         .unwrap();
     assert!(again.status.success(), "{}", last_line(&again));
     assert!(started.elapsed() < BOUND);
+}
+
+/// The check of error lines can fail (issue 23 item 4): it wants a next step
+/// (a command, or a clause that starts with what to do), not any sentence
+/// that holds "use", "set" or "touch".
+#[test]
+fn an_error_line_must_give_a_next_step() {
+    for rejected in [
+        "the key did not answer because it was reset",
+        "the key was touched",
+        "the PIN is not set",
+        "the key could not be used",
+        "the request was refused, and the key was reset",
+        "fidoctl could not read the answer",
+        "the key was asked to retry; it refused",
+        "the key sent `0x12`",
+        "the key's large-blob storage is full",
+    ] {
+        assert!(actionable(rejected).is_err(), "accepted: {rejected}");
+    }
+    for accepted in [
+        "the key was unplugged while fidoctl was talking to it; plug it in and try again",
+        "this key has no PIN yet: set one with `fidoctl pin set`",
+        "The PIN may or may not be set now: plug the key in and run fidoctl pin status",
+        "the key is waiting for you: touch it",
+        "too many wrong PINs in a row: remove and re-insert the key, then try again",
+        "no security key found. Plug one in, or try the built-in simulator: fidoctl --device sim:biopass info",
+        "the key rejected a parameter of the request; if it happens again, run with --trace and report it",
+        "the key has no room for another fingerprint: see them with fidoctl fingerprint list",
+        "the PIN change may not have finished: the old PIN may still hold; try it first",
+        // Final answers, not failures to recover from.
+        "this key has no fingerprint sensor (getInfo lists no bio enrollment)",
+        "reset not confirmed: nothing was changed",
+    ] {
+        assert_eq!(actionable(accepted), Ok(()), "{accepted}");
+    }
+}
+
+/// Every CTAP status's line gives a next step, but those reported for
+/// src/ui to reword ([`REPORTED_WITHOUT_A_STEP`]); a reworded one fails here
+/// until it leaves that list.
+#[test]
+fn every_status_line_gives_a_next_step_but_the_reported_ones() {
+    let mut without = Vec::new();
+    // 0x00 is success, no error.
+    for byte in 1..=u8::MAX {
+        let status = fidoctl::ctap::CtapStatus::from_byte(byte);
+        let line = status_line(status);
+        let reported = REPORTED_WITHOUT_A_STEP.contains(&status);
+        assert_eq!(
+            gives_next_step(&line) || final_answer(&line),
+            !reported,
+            "{status:?}: {line}"
+        );
+        if reported {
+            without.push(line);
+        }
+    }
+    assert_eq!(without.len(), REPORTED_WITHOUT_A_STEP.len());
 }

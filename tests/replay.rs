@@ -194,11 +194,7 @@ fn a_capture_of_each_profile_replays_to_the_same_info() {
 /// says to anyone. A capture with --with-pin has its PIN session as `> *`.
 #[test]
 fn a_capture_with_the_pin_holds_no_secret() {
-    let key = SimKey::new("yubikey-bio");
-    key.cmd(&["pin", "set"])
-        .env("FIDOCTL_NEW_PIN", "271828")
-        .assert()
-        .success();
+    let key = SimKey::new("yubikey-bio").with_pin("271828");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("c.txt");
     key.cmd(&["capture", "--with-pin", "-o", file.to_str().unwrap()])

@@ -4,34 +4,26 @@
 
 mod common;
 
-use std::process::Command;
+use std::time::Duration;
 
 use common::*;
 use rexpect::process::WaitStatus;
 use rexpect::session::{PtySession, spawn_command};
 
 fn spawn(key: &SimKey, args: &[&str], env: &[(&str, &str)]) -> PtySession {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("fidoctl"));
-    cmd.env("FIDOCTL_SIM_STATE", key.state_file())
-        .env("FIDOCTL_STATE_DIR", key.fidoctl_state())
-        .env("NO_COLOR", "1")
-        .arg("--device")
-        .arg(key.device())
-        .args(args);
-    for var in [
-        "FIDOCTL_PIN",
-        "FIDOCTL_NEW_PIN",
-        "FIDOCTL_SIM_TOUCHES",
-        "FIDOCTL_SIM_FAULTS",
-        "FIDOCTL_SIM_QUIRKS",
-        "FIDOCTL_SIM_CLOCK",
-    ] {
-        cmd.env_remove(var);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
+    let mut cmd = key.std_cmd(args);
+    cmd.envs(env.iter().copied());
     spawn_command(cmd, Some(15_000)).unwrap()
+}
+
+/// Waits until the key is in the user's 20-second pause of the touch script
+/// (`pause:20000`), so a Ctrl-C meets a key waiting for a finger.
+fn until_the_key_waits(key: &SimKey) {
+    poll_until(
+        "the key waiting for a finger",
+        Duration::from_secs(10),
+        || key.events().iter().any(|e| e == "wait 20000 ms"),
+    );
 }
 
 fn exit_code(p: &mut PtySession) -> i32 {
@@ -85,11 +77,7 @@ fn the_pin_is_never_echoed() {
 
 #[test]
 fn reset_asks_to_type_the_model_name() {
-    let key = SimKey::new("yubikey-bio");
-    key.cmd(&["pin", "set"])
-        .env("FIDOCTL_NEW_PIN", "1234")
-        .assert()
-        .success();
+    let key = SimKey::new("yubikey-bio").with_pin("1234");
 
     let mut p = spawn(&key, &["reset"], &[]);
     p.exp_string("erases its PIN").unwrap();
@@ -112,11 +100,7 @@ fn reset_asks_to_type_the_model_name() {
 #[test]
 fn ctrl_c_mid_enrollment_cancels_on_the_key() {
     for profile in ["biopass", "yubikey-bio"] {
-        let key = SimKey::new(profile);
-        key.cmd(&["pin", "set"])
-            .env("FIDOCTL_NEW_PIN", "1234")
-            .assert()
-            .success();
+        let key = SimKey::new(profile).with_pin("1234");
         // One good sample, then the user takes 20 s: time enough to press Ctrl-C.
         let mut p = spawn(
             &key,
@@ -126,16 +110,25 @@ fn ctrl_c_mid_enrollment_cancels_on_the_key() {
                 ("FIDOCTL_SIM_TOUCHES", "good,pause:20000,good"),
             ],
         );
-        p.exp_string(&format!("[1 of {} samples]", samples_to_enroll(profile)))
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        p.exp_string(&format!(
+            "[1 of {} samples]",
+            samples_to_enroll(profile).unwrap()
+        ))
+        .unwrap();
+        until_the_key_waits(&key);
         let started = std::time::Instant::now();
         p.send_control('c').unwrap();
         p.exp_string("enrollment cancelled: nothing was saved")
             .unwrap();
         assert_eq!(exit_code(&mut p), 130, "{profile}");
+        // The CTAPHID CANCEL reached the key while it waited for the finger.
+        let events = key.events();
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(5),
+            events.iter().any(|e| e == "cancel"),
+            "{profile}: the key saw no CANCEL: {events:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
             "the key stopped waiting at once"
         );
 
@@ -178,7 +171,7 @@ fn setup_of_a_fresh_key() {
         let key = SimKey::new(profile);
         // first finger: a bad sample then all good; its test: a match; second finger:
         // a bad sample then all good.
-        let n = samples_to_enroll(profile);
+        let n = samples_to_enroll(profile).unwrap();
         let touches = format!("too-high,{},good,poor-quality,{}", goods(n), goods(n));
         let mut p = spawn(&key, &["setup"], &[("FIDOCTL_SIM_TOUCHES", &touches)]);
         p.exp_string("no PIN yet").unwrap();
@@ -219,11 +212,7 @@ fn setup_of_a_fresh_key() {
 
 #[test]
 fn setup_of_a_key_with_a_pin_verifies_it() {
-    let key = SimKey::new("ctap21");
-    key.cmd(&["pin", "set"])
-        .env("FIDOCTL_NEW_PIN", "1234")
-        .assert()
-        .success();
+    let key = SimKey::new("ctap21").with_pin("1234");
     let mut p = spawn(&key, &["setup"], &[]);
     p.exp_string("no fingerprint sensor, PIN set").unwrap();
     p.exp_string("tries: 8 left").unwrap();
@@ -236,12 +225,8 @@ fn setup_of_a_key_with_a_pin_verifies_it() {
 
 #[test]
 fn ctrl_c_in_the_second_enrollment_keeps_the_first_finger() {
-    let key = SimKey::new("yubikey-bio");
-    key.cmd(&["pin", "set"])
-        .env("FIDOCTL_NEW_PIN", "1234")
-        .assert()
-        .success();
-    let n = samples_to_enroll("yubikey-bio");
+    let key = SimKey::new("yubikey-bio").with_pin("1234");
+    let n = samples_to_enroll("yubikey-bio").unwrap();
     let touches = format!("{},good,pause:20000,good", goods(n));
     let mut p = spawn(
         &key,
@@ -254,12 +239,13 @@ fn ctrl_c_in_the_second_enrollment_keeps_the_first_finger() {
     answer(&mut p, "Test it now?", "n");
     answer(&mut p, "other hand", "y");
     p.exp_string(&format!("[1 of {n} samples]")).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    until_the_key_waits(&key);
     p.send_control('c').unwrap();
     p.exp_string("Right thumb").unwrap();
     p.exp_string("enrollment cancelled: nothing was saved")
         .unwrap();
     assert_eq!(exit_code(&mut p), 130);
+    assert!(key.events().iter().any(|e| e == "cancel"), "no CANCEL");
     let list = fingerprints(&key);
     assert_eq!(
         list.as_array().unwrap().len(),

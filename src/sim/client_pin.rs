@@ -281,6 +281,7 @@ impl Authenticator {
     /// A pcmr request is answered with the persistent token and changes
     /// nothing else: the per-power-up token stays as it was (CTAP 2.2 §6.5.5.7).
     fn issue_persistent_token(&mut self, shared: &SharedSecret) -> Option<Value> {
+        super::hid::note("persistent token issued");
         self.state.persistent_token_granted = true;
         Some(cbor::int_map([(
             2,
@@ -354,6 +355,7 @@ impl Authenticator {
         permissions: Option<u8>,
         rp_id: Option<&str>,
     ) -> Reply {
+        super::hid::note("token issued");
         self.token = Token::fresh();
         self.token.permissions = permissions;
         self.token.rp_id = rp_id.map(str::to_string);
@@ -431,6 +433,7 @@ impl Authenticator {
             Some(_) => (self.token.issued, MAX_USAGE_PERIOD),
         };
         if since.elapsed() > self.clock.scaled(limit) {
+            super::hid::note("token expired");
             self.token.valid = false;
         }
     }

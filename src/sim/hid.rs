@@ -72,6 +72,32 @@ fn send_error(io: &mut dyn Transport, cid: u32, code: u8) {
     send_message(io, cid, command::ERROR, &[code]);
 }
 
+/// For tests, data only: with `FIDOCTL_SIM_LOG=FILE` the simulated key
+/// appends one line to FILE per event it handled, so a test can prove its
+/// event happened; without it nothing is written, and the key behaves the
+/// same either way. The lines: `thread start` / `thread end` (an in-process
+/// key's thread; no end when the process exits first), `wait N ms` (waiting
+/// for the user), `cancel` (CTAPHID CANCEL ended that wait), `cancel idle`
+/// (a CANCEL with nothing to cancel), `token issued`, `persistent token
+/// issued`, `token expired` (the usage timer), and `fault NAME` when a
+/// `FIDOCTL_SIM_FAULTS` fault acts (`busy-once`, `foreign-channel`,
+/// `keepalive-storm`, `drop-reply`, `unplug-after`, `unplug-reply`,
+/// `crash-after`).
+pub(crate) fn note(event: &str) {
+    use std::io::Write;
+    let Some(path) = std::env::var_os("FIDOCTL_SIM_LOG") else {
+        return;
+    };
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        // One write per line: lines from keys in several processes stay whole.
+        let _ = file.write_all(format!("{event}\n").as_bytes());
+    }
+}
+
 impl Server {
     pub fn new(mut key: Authenticator, faults: Faults) -> Self {
         key.endless_large_blob = faults.endless_large_blob;
@@ -211,7 +237,8 @@ impl Server {
             }
             command::PING => send_message(io, cid, command::PING, data),
             command::WINK => send_message(io, cid, command::WINK, &[]),
-            command::CANCEL => {} // nothing is pending: nothing to cancel, no reply (§11.2.9.2.1)
+            // Nothing is pending: nothing to cancel, no reply (§11.2.9.2.1).
+            command::CANCEL => note("cancel idle"),
             command::MSG if self.key.capabilities() & 0x08 == 0 => {
                 let reply = u2f_answer(data);
                 send_message(io, cid, command::MSG, &reply);
@@ -234,6 +261,7 @@ impl Server {
             .crash_after
             .is_some_and(|n| self.cbor_requests > n)
         {
+            note("fault crash-after");
             panic!(
                 "simulated firmware crash on request {}",
                 crate::cbor::hex(data)
@@ -245,14 +273,19 @@ impl Server {
             if unplug.handles_last {
                 let mut presence = Waiter { io, cid };
                 let _ = self.key.handle(data, &mut presence, false);
+                note("fault unplug-reply");
+            } else {
+                note("fault unplug-after");
             }
             return true;
         }
         if self.faults.take_busy_once() {
+            note("fault busy-once");
             send_error(io, cid, error::CHANNEL_BUSY);
             return false;
         }
         if self.faults.drop_reply {
+            note("fault drop-reply");
             return false;
         }
         let plan = self
@@ -274,11 +307,13 @@ impl Server {
             return false;
         };
         if self.faults.keepalive_storm {
+            note("fault keepalive-storm");
             for _ in 0..30 {
                 send_message(io, cid, command::KEEPALIVE, &[1]);
             }
         }
         if self.faults.foreign_channel {
+            note("fault foreign-channel");
             send_message(io, cid ^ 0x00FF_0000, command::CBOR, &[0x00, 0xA0]);
         }
         match (plan, self.faults.hostile.as_mut()) {
@@ -314,6 +349,7 @@ impl Presence for Waiter<'_> {
     }
 
     fn wait(&mut self, how_long: Duration) -> Result<(), Interrupted> {
+        note(&format!("wait {} ms", how_long.as_millis()));
         let until = Instant::now() + how_long;
         loop {
             send_message(self.io, self.cid, command::KEEPALIVE, &[2]);
@@ -332,6 +368,7 @@ impl Presence for Waiter<'_> {
                     Ok(Some(r)) if r[4] & 0x80 != 0 => {
                         let cid = cid_of(&r);
                         if cid == self.cid && r[4] & 0x7F == command::CANCEL {
+                            note("cancel");
                             return Err(Interrupted::Cancelled);
                         }
                         if cid != self.cid {

@@ -11,7 +11,8 @@
 //! Environment: `FIDOCTL_SIM_STATE` (state file), `FIDOCTL_SIM_TOUCHES`
 //! (the scripted sensor, see [`sensor`]), `FIDOCTL_SIM_FAULTS` (see [`faults`]),
 //! `FIDOCTL_SIM_QUIRKS` (see [`quirks`]), `FIDOCTL_SIM_CLOCK` (see [`clock`]),
-//! `FIDOCTL_SIM_ATTESTATION` (see `attestation`: test-only forgeries).
+//! `FIDOCTL_SIM_ATTESTATION` (see `attestation`: test-only forgeries),
+//! `FIDOCTL_SIM_LOG` (a file the key notes its events in, for tests: see `hid::note`).
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
@@ -152,8 +153,17 @@ fn spawn(mut server: Server, profile: Profile) -> Result<ChannelTransport, SimEr
         .name(format!("sim:{}", profile.name()))
         // A pulled-out key ends the connection: the client reads "disconnected".
         .spawn(move || {
+            // Noted as the thread ends, a panic's unwinding included.
+            struct Ended;
+            impl Drop for Ended {
+                fn drop(&mut self) {
+                    hid::note("thread end");
+                }
+            }
+            let _ended = Ended;
             server.run(&mut keys);
         })?;
+    hid::note("thread start");
     Ok(ours)
 }
 

@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command as StdCommand, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as StdCommand, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use tempfile::TempDir;
@@ -21,7 +23,30 @@ impl SimKey {
         }
     }
 
-    pub fn state_file(&self) -> std::path::PathBuf {
+    /// The key with `pin` set, through `fidoctl pin set`.
+    pub fn with_pin(self, pin: &str) -> Self {
+        self.set_pin(pin);
+        self
+    }
+
+    /// Sets `pin` on the key as it is now, through `fidoctl pin set`.
+    pub fn set_pin(&self, pin: &str) {
+        self.cmd(&["pin", "set"])
+            .env("FIDOCTL_NEW_PIN", pin)
+            .assert()
+            .success()
+            .stderr(predicates::str::contains("PIN set."));
+    }
+
+    /// Stores a discoverable credential (a passkey) for `user` at `rp`, as a
+    /// site would (`fidoctl sim add-credential`).
+    pub fn add_passkey(&self, rp: &str, user: &str) {
+        self.cmd(&["sim", "add-credential", "--rp", rp, "--user", user])
+            .assert()
+            .success();
+    }
+
+    pub fn state_file(&self) -> PathBuf {
         self.dir.path().join("state.json")
     }
 
@@ -30,15 +55,31 @@ impl SimKey {
     }
 
     /// fidoctl's own state (key names, tokens) for this key's tests.
-    pub fn fidoctl_state(&self) -> std::path::PathBuf {
+    pub fn fidoctl_state(&self) -> PathBuf {
         self.dir.path().join("fidoctl-state")
     }
 
-    /// `fidoctl --device sim:PROFILE ARGS...` with a clean environment.
+    /// Where the simulated key notes what it did (`FIDOCTL_SIM_LOG`).
+    pub fn log_file(&self) -> PathBuf {
+        self.dir.path().join("sim.log")
+    }
+
+    /// What the simulated key noted so far, one event a line (src/sim/hid.rs `note`).
+    pub fn events(&self) -> Vec<String> {
+        events_in(&self.log_file())
+    }
+
+    /// `fidoctl --device sim:PROFILE ARGS...`, isolated, for a process that runs to its end.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = fidoctl();
+        Command::from_std(self.std_cmd(args))
+    }
+
+    /// The same as a `std::process::Command`, to spawn (a terminal, a child to watch).
+    pub fn std_cmd(&self, args: &[&str]) -> StdCommand {
+        let mut c = fidoctl_std();
         c.env("FIDOCTL_SIM_STATE", self.state_file())
             .env("FIDOCTL_STATE_DIR", self.fidoctl_state())
+            .env("FIDOCTL_SIM_LOG", self.log_file())
             .arg("--device")
             .arg(self.device())
             .args(args);
@@ -46,41 +87,89 @@ impl SimKey {
     }
 }
 
-/// A state directory for fidoctl shared by one test process: never the real home.
-fn test_state_dir() -> &'static std::path::Path {
+/// The lines of a `FIDOCTL_SIM_LOG` file (none when it is not there yet).
+pub fn events_in(log: &Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Waits until `ready` holds, up to `bound`; panics naming `what` if it never does.
+pub fn poll_until(what: &str, bound: Duration, mut ready: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !ready() {
+        assert!(started.elapsed() < bound, "{what}: not within {bound:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A directory for the whole test process: never the developer's home.
+fn process_dir() -> &'static Path {
     static DIR: std::sync::OnceLock<TempDir> = std::sync::OnceLock::new();
     DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
 }
 
-pub fn fidoctl() -> Command {
-    let mut c = Command::cargo_bin("fidoctl").unwrap();
-    c.env("FIDOCTL_STATE_DIR", test_state_dir());
-    for var in [
-        "FIDOCTL_PIN",
-        "FIDOCTL_NEW_PIN",
-        "FIDOCTL_SIM_TOUCHES",
-        "FIDOCTL_SIM_FAULTS",
-        "FIDOCTL_SIM_STATE",
-        "FIDOCTL_SIM_QUIRKS",
-        "FIDOCTL_SIM_CLOCK",
-        "FIDOCTL_SIM_ATTESTATION",
-        // `mds update` tests talk to 127.0.0.1 directly.
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
-        c.env_remove(var);
-    }
-    c.env("NO_COLOR", "1");
-    // No MDS BLOB a developer's `fidoctl mds update` left in their cache.
-    c.env(
-        "XDG_CACHE_HOME",
-        std::env::temp_dir().join("fidoctl-tests-without-cache"),
-    );
+/// Variables of a developer's shell that change what fidoctl or the
+/// simulator does; every fidoctl a test starts goes without them.
+pub const CLEARED: [&str; 15] = [
+    "FIDOCTL_PIN",
+    "FIDOCTL_NEW_PIN",
+    "FIDOCTL_SIM_TOUCHES",
+    "FIDOCTL_SIM_FAULTS",
+    "FIDOCTL_SIM_STATE",
+    "FIDOCTL_SIM_QUIRKS",
+    "FIDOCTL_SIM_CLOCK",
+    "FIDOCTL_SIM_ATTESTATION",
+    "FIDOCTL_SIM_LOG",
+    // `mds update` tests talk to 127.0.0.1 directly.
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+];
+
+/// Where fidoctl keeps its files, all in `dir`: its state (key names,
+/// tokens, and `sim:` keys with no FIDOCTL_SIM_STATE), and its cache (the MDS
+/// BLOB a developer's `fidoctl mds update` left). For the binary and for
+/// tests that run fidoctl in their own process.
+pub fn isolated_env(dir: &Path) -> [(&'static str, PathBuf); 3] {
+    [
+        ("FIDOCTL_STATE_DIR", dir.join("state")),
+        ("XDG_STATE_HOME", dir.join("xdg-state")),
+        ("XDG_CACHE_HOME", dir.join("cache")),
+    ]
+}
+
+/// The one way tests start the binary: [`isolate`]d.
+pub fn fidoctl_std() -> StdCommand {
+    let mut c = StdCommand::new(assert_cmd::cargo::cargo_bin("fidoctl"));
+    isolate(&mut c);
     c
+}
+
+/// Keeps whatever `cmd` inherits from a developer's shell out of it: its
+/// state and cache in a directory of the test process, none of [`CLEARED`],
+/// no colours.
+pub fn isolate(cmd: &mut StdCommand) -> &mut StdCommand {
+    for var in CLEARED {
+        cmd.env_remove(var);
+    }
+    cmd.envs(isolated_env(process_dir()));
+    cmd.env("NO_COLOR", "1")
+}
+
+/// [`fidoctl_std`] for a process that runs to its end.
+pub fn fidoctl() -> Command {
+    Command::from_std(fidoctl_std())
+}
+
+/// stderr as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 pub mod reliability;
@@ -94,15 +183,14 @@ pub fn json_of(output: &std::process::Output) -> serde_json::Value {
     })
 }
 
-/// Good samples a profile's sensor wants to enroll a finger.
-pub fn samples_to_enroll(profile: &str) -> u64 {
+/// Good samples a profile's sensor wants to enroll a finger, or `None` without a sensor.
+pub fn samples_to_enroll(profile: &str) -> Option<u64> {
     fidoctl::sim::Profile::from_name(profile)
         .unwrap()
         .model()
         .sensor
         .as_ref()
-        .expect("a biometric profile")
-        .samples_to_enroll
+        .map(|s| s.samples_to_enroll)
 }
 
 /// `n` good touches, comma-separated, for FIDOCTL_SIM_TOUCHES.
@@ -116,7 +204,7 @@ pub const CBOR_PROFILES: [&str; 4] = ["biopass", "yubikey-bio", "ctap21", "ctap2
 pub struct UdpSim {
     child: Child,
     pub addr: String,
-    _state: TempDir,
+    dir: TempDir,
 }
 
 impl UdpSim {
@@ -129,8 +217,8 @@ impl UdpSim {
 
     /// With extra environment for the simulator (FIDOCTL_SIM_QUIRKS, ...).
     pub fn start_with(profile: &str, env: &[(&str, &str)]) -> Self {
-        let state = tempfile::tempdir().unwrap();
-        let mut cmd = StdCommand::new(assert_cmd::cargo::cargo_bin("fidoctl"));
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = fidoctl_std();
         cmd.args([
             "sim",
             "serve",
@@ -139,9 +227,8 @@ impl UdpSim {
             "--listen",
             "127.0.0.1:0",
         ])
-        .env("FIDOCTL_SIM_STATE", state.path().join("state.json"))
-        .env_remove("FIDOCTL_SIM_FAULTS")
-        .env_remove("FIDOCTL_SIM_QUIRKS")
+        .env("FIDOCTL_SIM_STATE", dir.path().join("state.json"))
+        .env("FIDOCTL_SIM_LOG", dir.path().join("sim.log"))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
         cmd.envs(env.iter().copied());
@@ -155,15 +242,16 @@ impl UdpSim {
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected: {line}"))
             .to_string();
-        Self {
-            child,
-            addr,
-            _state: state,
-        }
+        Self { child, addr, dir }
     }
 
     pub fn device(&self) -> String {
         format!("udp:{}", self.addr)
+    }
+
+    /// What the served key noted so far (src/sim/hid.rs `note`).
+    pub fn events(&self) -> Vec<String> {
+        events_in(&self.dir.path().join("sim.log"))
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use fidoctl::ctap::CtapStatus;
 use fidoctl::ctap::pin_protocol::sha256;
 
 /// Every command that only reads the key, as arguments after `--device`.
@@ -107,27 +108,110 @@ fn bytes(v: &serde_json::Value) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-/// Words that tell the user what to do next; every error line has one.
-const ACTIONS: [&str; 17] = [
-    "try again",
+/// Verbs a next step starts with, in the imperative: "try again", "plug it
+/// in", "close it", "remove and re-insert the key".
+const IMPERATIVES: [&str; 20] = [
+    "try",
     "retry",
-    "run the command again",
-    "report it",
-    "plug it in",
+    "run",
+    "report",
+    "plug",
+    "unplug",
+    "re-plug",
+    "insert",
     "re-insert",
-    "unplug it",
-    "try it",
-    "run fidoctl",
-    // a command to run, quoted: "`fidoctl large-blobs clean` can ..."
-    "`fidoctl ",
-    "fidoctl pin",
-    "fidoctl fingerprint",
-    "close it",
-    "delete ",
-    "use ",
-    "set ",
+    "remove",
+    "close",
+    "delete",
+    "use",
+    "set",
     "touch",
+    "see",
+    "wait",
+    "install",
+    "choose",
+    "enroll",
 ];
+
+/// Words before a clause's verb that are not the verb: "then try", "and run".
+const JOINERS: [&str; 6] = ["then", "and", "or", "else", "so", "please"];
+
+/// Whether `message` gives the user a next step: a command in backticks
+/// (`` `fidoctl pin set` ``), a fidoctl command written out (fidoctl pin
+/// status), or a clause that starts with an imperative verb ("...; try it").
+/// "because it was reset" and "the key was touched" give none.
+pub fn gives_next_step(message: &str) -> bool {
+    let lower = message.to_lowercase();
+    let backticked = lower
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .any(|quoted| quoted.starts_with("fidoctl ") && lower.matches('`').count() >= 2);
+    backticked || names_a_command(&lower) || clauses_start_with_a_verb(&lower)
+}
+
+/// "fidoctl" followed by one of its subcommands or options.
+fn names_a_command(lower: &str) -> bool {
+    use clap::CommandFactory;
+    let cli = fidoctl::cli::Cli::command();
+    lower.match_indices("fidoctl ").any(|(at, word)| {
+        let next = lower[at + word.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap_or("");
+        next.starts_with('-') || cli.get_subcommands().any(|c| c.get_name() == next)
+    })
+}
+
+fn clauses_start_with_a_verb(lower: &str) -> bool {
+    lower
+        .split(['.', ',', ';', ':', '(', ')', '!', '?', '—'])
+        .any(|clause| {
+            let first = clause
+                .split_whitespace()
+                .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-'))
+                .find(|w| !JOINERS.contains(w));
+            first.is_some_and(|w| IMPERATIVES.contains(&w))
+        })
+}
+
+/// "This key cannot do that" and attest's verdicts are final answers, not
+/// failures to recover from; "nothing was changed" tells the user their data is safe.
+pub fn final_answer(message: &str) -> bool {
+    let lower = message.to_lowercase();
+    [
+        "this key has no ",
+        "this key does not support",
+        "this key cannot ",
+        "the key is not genuine",
+        "the key could not be proven genuine",
+    ]
+    .iter()
+    .any(|c| lower.starts_with(c))
+        || lower.ends_with("nothing was changed")
+}
+
+/// CTAP statuses whose line from src/ui/errors.rs gives no next step,
+/// reported for ui/ to reword (issue 23 item 4) and accepted by
+/// [`actionable`] until then, exactly as worded. tests/reliability_unplug.rs
+/// fails when one of them gains a step (drop it here) or another status
+/// loses its own.
+pub const REPORTED_WITHOUT_A_STEP: [CtapStatus; 5] = [
+    CtapStatus::LargeBlobStorageFull,
+    CtapStatus::CredentialExcluded,
+    CtapStatus::KeepaliveCancel,
+    CtapStatus::PinBlocked,
+    CtapStatus::PinPolicyViolation,
+];
+
+/// The line fidoctl prints when the key answers `status`.
+pub fn status_line(status: CtapStatus) -> String {
+    let e = fidoctl::device::Error::Status {
+        command: fidoctl::ctap::command::CLIENT_PIN,
+        status,
+    };
+    fidoctl::ui::errors::report(&anyhow::Error::new(e)).message
+}
 
 /// A failure line is fit for a user: one line, no debug dumps, an action.
 pub fn actionable(message: &str) -> Result<(), &'static str> {
@@ -143,31 +227,12 @@ pub fn actionable(message: &str) -> Result<(), &'static str> {
     {
         return Err("debug output in the message");
     }
-    let lower = message.to_lowercase();
-    // "This key cannot do that" and attest's verdicts are final answers, not
-    // failures to recover from; "nothing was changed" tells the user their data is safe.
-    let capability = [
-        "this key has no ",
-        "this key does not support",
-        "this key cannot ",
-        "the key is not genuine",
-        "the key could not be proven genuine",
-    ]
-    .iter()
-    .any(|c| lower.starts_with(c))
-        || lower.ends_with("nothing was changed");
-    if !capability && !ACTIONS.iter().any(|a| lower.contains(a)) {
+    let reported = REPORTED_WITHOUT_A_STEP.iter().any(|s| {
+        let line = status_line(*s);
+        message == line || message.ends_with(&format!(": {line}"))
+    });
+    if !final_answer(message) && !reported && !gives_next_step(message) {
         return Err("no action for the user");
     }
     Ok(())
-}
-
-/// Good samples a profile's sensor wants, or `None` without a sensor.
-pub fn samples_to_enroll(profile: &str) -> Option<u64> {
-    fidoctl::sim::Profile::from_name(profile)
-        .unwrap()
-        .model()
-        .sensor
-        .as_ref()
-        .map(|s| s.samples_to_enroll)
 }
