@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command as StdCommand, Stdio};
 use std::sync::OnceLock;
 
-use common::{SimKey, fidoctl, json_of};
+use common::{SimKey, fidoctl, json_of, stderr};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -134,10 +134,6 @@ impl Drop for Graph {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn stdout(out: &std::process::Output) -> String {
@@ -464,15 +460,6 @@ fn credentials_for(key: &SimKey, pin: &str, rp: &str) -> Vec<Value> {
         .collect()
 }
 
-fn set_pin(key: &SimKey, pin: &str) {
-    let out = key
-        .cmd(&["pin", "set"])
-        .env("FIDOCTL_NEW_PIN", pin)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-}
-
 fn pin_status(key: &SimKey) -> Value {
     json_of(&key.cmd(&["--json", "pin", "status"]).output().unwrap())
 }
@@ -621,7 +608,7 @@ fn register_with_a_random_pin_is_verified_by_python_fido2() {
 fn register_with_the_keys_pin_then_again_is_excluded_and_nothing_is_posted() {
     let graph = Graph::start(json!({"policy": fixture("policy-profiles.json"), "users": users()}));
     let key = SimKey::new("yubikey-bio");
-    set_pin(&key, "385912");
+    key.set_pin("385912");
     let out = register_cmd(
         &graph,
         &key,
@@ -689,7 +676,7 @@ fn a_refused_post_leaves_no_orphan_on_the_key() {
         "refuse_after_verification": {ADELE: {"status": 503, "code": "serviceUnavailable", "message": "Try later"}}
     }));
     let key = SimKey::new("ctap23");
-    set_pin(&key, "385912");
+    key.set_pin("385912");
     let out = register_cmd(&graph, &key, &["--user", ADELE])
         .env("FIDOCTL_PIN", "385912")
         .output()

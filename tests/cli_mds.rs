@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 
-use common::{SimKey, fidoctl, json_of};
+use common::{SimKey, fidoctl, json_of, stderr};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/mds");
 /// The CRL distribution point gen-test-pki writes into blob-crl-dp.jwt's signer.
@@ -59,10 +59,6 @@ fn update(cache: &Path, url: &str, extra: &[&str]) -> std::process::Output {
         .args(["mds", "update", "--url", url])
         .output()
         .unwrap()
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]

@@ -191,10 +191,6 @@ fn wait_for(mut ok: impl FnMut() -> bool, what: &str) {
     }
 }
 
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 #[test]
 fn fidoctl_over_a_real_pcscd() {
     if let Some(why) = unavailable() {
@@ -334,7 +330,7 @@ fn list_info_pin_credentials_blobs(dir: &Path) {
 }
 
 fn enrollment_allowed_and_refused(dir: &Path) {
-    let goods = goods(samples_to_enroll("ctap23-bio"));
+    let goods = goods(samples_to_enroll("ctap23-bio").expect("ctap23-bio has a sensor"));
     for refuses in [false, true] {
         let state = dir.join(format!("bio-{refuses}.json"));
         let mut env = vec![("FIDOCTL_SIM_TOUCHES", goods.as_str())];

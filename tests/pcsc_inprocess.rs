@@ -274,8 +274,9 @@ fn enrollment_over_nfc_works_or_is_refused_as_the_key_says() {
     use fidoctl::device::enroll;
     use fidoctl::sim::quirks::Quirks;
     for refuses in [false, true] {
-        let mut card =
-            Card::new(Profile::Ctap23Bio).touches(&goods(samples_to_enroll("ctap23-bio")));
+        let mut card = Card::new(Profile::Ctap23Bio).touches(&goods(
+            samples_to_enroll("ctap23-bio").expect("ctap23-bio has a sensor"),
+        ));
         if refuses {
             card.options.quirks = Some(
                 Quirks::default()

@@ -439,8 +439,12 @@ pub fn status_sentence(status: CtapStatus) -> String {
         FpDatabaseFull => {
             "the key has no room for another fingerprint: see them with `fidoctl fingerprint list` and remove one with `fidoctl fingerprint delete`"
         }
-        LargeBlobStorageFull => "the key's large-blob storage is full",
-        CredentialExcluded => "this key is already registered with this account",
+        LargeBlobStorageFull => {
+            "the key's large-blob storage is full: free room with `fidoctl large-blobs clean` (entries no passkey uses) or `fidoctl large-blobs delete N`"
+        }
+        CredentialExcluded => {
+            "this key is already registered with this account: use the passkey it holds, or delete it first with `fidoctl credentials delete`"
+        }
         Processing => "the key is still processing; try again in a moment",
         InvalidCredential => "the key does not recognise this credential",
         UserActionPending => "the key is waiting for you: touch it",
@@ -461,7 +465,7 @@ pub fn status_sentence(status: CtapStatus) -> String {
         NotAllowed => "the key does not allow this now",
         PinInvalid => "wrong PIN",
         PinBlocked => {
-            "the PIN is locked after too many wrong tries: only a reset helps, and it erases everything on the key"
+            "the PIN is locked after too many wrong tries: only a reset helps, and it erases everything on the key (`fidoctl reset`)"
         }
         PinAuthInvalid => "the key rejected the PIN authentication; run the command again",
         PinAuthBlocked => {
@@ -469,7 +473,9 @@ pub fn status_sentence(status: CtapStatus) -> String {
         }
         PinNotSet => "the key has no PIN yet: set one with fidoctl pin set",
         PuatRequired => "this needs the key's PIN",
-        PinPolicyViolation => "the key refused the new PIN: it breaks the key's PIN policy",
+        PinPolicyViolation => {
+            "the key refused the new PIN: it breaks the key's PIN policy; choose another, longer and less simple"
+        }
         PinTokenExpired => "the PIN session expired; run the command again",
         RequestTooLarge => "the request is too large for this key",
         ActionTimeout => "the key timed out waiting for you; run the command again",

@@ -191,18 +191,12 @@ pub fn final_answer(message: &str) -> bool {
         || lower.ends_with("nothing was changed")
 }
 
-/// CTAP statuses whose line from src/ui/errors.rs gives no next step,
-/// reported for ui/ to reword (issue 23 item 4) and accepted by
-/// [`actionable`] until then, exactly as worded. tests/reliability_unplug.rs
+/// CTAP statuses whose line from src/ui/errors.rs gives no next step and
+/// needs none: "cancelled" answers the user's own Ctrl-C. Accepted by
+/// [`actionable`] exactly as worded. tests/reliability_unplug.rs
 /// fails when one of them gains a step (drop it here) or another status
 /// loses its own.
-pub const REPORTED_WITHOUT_A_STEP: [CtapStatus; 5] = [
-    CtapStatus::LargeBlobStorageFull,
-    CtapStatus::CredentialExcluded,
-    CtapStatus::KeepaliveCancel,
-    CtapStatus::PinBlocked,
-    CtapStatus::PinPolicyViolation,
-];
+pub const REPORTED_WITHOUT_A_STEP: [CtapStatus; 1] = [CtapStatus::KeepaliveCancel];
 
 /// The line fidoctl prints when the key answers `status`.
 pub fn status_line(status: CtapStatus) -> String {
