@@ -38,7 +38,7 @@ pub fn decode(bytes: &[u8]) -> Result<Value, CborError> {
 
 /// Decodes the CBOR value at the start of `bytes` and says how many bytes it
 /// took (authenticatorData puts a COSE key and extensions back to back).
-pub fn decode_prefix(bytes: &[u8]) -> Result<(Value, usize), CborError> {
+pub(crate) fn decode_prefix(bytes: &[u8]) -> Result<(Value, usize), CborError> {
     let mut reader = bytes;
     let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut reader, MAX_DEPTH)
         .map_err(|e| match e {
@@ -226,7 +226,7 @@ impl<'a> MapView<'a> {
         }
     }
 
-    pub fn entries(&self) -> &'a [(Value, Value)] {
+    pub(crate) fn entries(&self) -> &'a [(Value, Value)] {
         self.entries
     }
 
@@ -237,7 +237,7 @@ impl<'a> MapView<'a> {
             .map(|(_, v)| v)
     }
 
-    pub fn text(&self, key: &str) -> Option<&'a Value> {
+    pub(crate) fn text(&self, key: &str) -> Option<&'a Value> {
         self.entries
             .iter()
             .find(|(k, _)| k.as_text() == Some(key))
@@ -245,14 +245,14 @@ impl<'a> MapView<'a> {
     }
 }
 
-pub fn as_i64(value: &Value) -> Option<i64> {
+pub(crate) fn as_i64(value: &Value) -> Option<i64> {
     match value {
         Value::Integer(i) => i64::try_from(i128::from(*i)).ok(),
         _ => None,
     }
 }
 
-pub fn as_u64(value: &Value) -> Option<u64> {
+pub(crate) fn as_u64(value: &Value) -> Option<u64> {
     match value {
         Value::Integer(i) => u64::try_from(i128::from(*i)).ok(),
         _ => None,

@@ -28,10 +28,10 @@ use crate::paths::{self, Exposure, STATE_DIR_VAR, Tightened};
 const FILE: &str = "keys.json";
 const CACHE_DIR: &str = "accounts";
 /// Longest nickname, in characters.
-pub const MAX_NICKNAME: usize = 64;
+pub(crate) const MAX_NICKNAME: usize = 64;
 
 #[derive(Debug, thiserror::Error)]
-pub enum KeystoreError {
+pub(crate) enum KeystoreError {
     #[error("no place for fidoctl's state: set {STATE_DIR_VAR}, XDG_STATE_HOME or HOME")]
     NoDirectory,
     #[error("{path}: {reason}")]
@@ -86,7 +86,7 @@ impl std::fmt::Debug for Entry {
 
 impl Entry {
     /// The persistent token, ready to authenticate with.
-    pub fn token(&self) -> Option<PinUvAuthToken> {
+    pub(crate) fn token(&self) -> Option<PinUvAuthToken> {
         let protocol = PinProtocol::from_version(self.protocol)?;
         let bytes = Zeroizing::new(cbor::unhex(&self.token.0)?);
         Some(PinUvAuthToken::new(protocol, bytes))
@@ -99,7 +99,7 @@ struct File {
 }
 
 /// A connected key that a stored token recognised.
-pub struct Known {
+pub(crate) struct Known {
     pub entry: Entry,
     pub token: PinUvAuthToken,
 }
@@ -114,14 +114,14 @@ impl std::fmt::Debug for Known {
 
 /// What `remember` changed, for the user to hear about.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Remembered {
+pub(crate) struct Remembered {
     /// The key had another name before.
     pub renamed_from: Option<String>,
     /// The nickname belonged to another key, which has lost it.
     pub taken_from_another: bool,
 }
 
-pub struct Keystore {
+pub(crate) struct Keystore {
     dir: PathBuf,
     file: File,
     tightened: Vec<PathBuf>,
@@ -129,13 +129,13 @@ pub struct Keystore {
 
 impl Keystore {
     /// The keystore in fidoctl's state directory; empty when there is none yet.
-    pub fn load() -> Result<Self, KeystoreError> {
+    pub(crate) fn load() -> Result<Self, KeystoreError> {
         Self::load_from(&paths::state_dir().ok_or(KeystoreError::NoDirectory)?)
     }
 
     /// Refuses a directory or file another user owns or can write, and
     /// tightens one others can only read (see [`Keystore::tightened`]).
-    pub fn load_from(dir: &Path) -> Result<Self, KeystoreError> {
+    pub(crate) fn load_from(dir: &Path) -> Result<Self, KeystoreError> {
         let path = dir.join(FILE);
         let exposed = |path: &Path| {
             let path = path.to_path_buf();
@@ -170,18 +170,18 @@ impl Keystore {
 
     /// The directory and file that others could read, made the user's alone
     /// when loading: worth a warning, since their tokens may have been copied.
-    pub fn tightened(&self) -> &[PathBuf] {
+    pub(crate) fn tightened(&self) -> &[PathBuf] {
         &self.tightened
     }
 
-    pub fn entries(&self) -> &[Entry] {
+    pub(crate) fn entries(&self) -> &[Entry] {
         &self.file.keys
     }
 
     /// The stored key whose token decrypts this key's encIdentifier to its
     /// identifier. A key that was reset (or had its PIN changed elsewhere)
     /// has a new persistent token, and no stored one recognises it.
-    pub fn recognise(&self, info: &AuthenticatorInfo) -> Option<Known> {
+    pub(crate) fn recognise(&self, info: &AuthenticatorInfo) -> Option<Known> {
         info.enc_identifier.as_ref()?;
         self.file.keys.iter().find_map(|entry| {
             let token = entry.token()?;
@@ -195,7 +195,7 @@ impl Keystore {
 
     /// Names the key with this identifier (renaming it, or taking the name
     /// from another key: one nickname names one key).
-    pub fn remember(
+    pub(crate) fn remember(
         &mut self,
         nickname: &str,
         identifier: &[u8],
@@ -235,7 +235,7 @@ impl Keystore {
     }
 
     /// A fresh persistent token for a named key (after a PIN change).
-    pub fn replace_token(&mut self, identifier: &[u8], token: &PinUvAuthToken) -> bool {
+    pub(crate) fn replace_token(&mut self, identifier: &[u8], token: &PinUvAuthToken) -> bool {
         let identifier = cbor::hex(identifier);
         match self
             .file
@@ -253,7 +253,7 @@ impl Keystore {
     }
 
     /// Drops a key's name and token, and its account cache.
-    pub fn forget(&mut self, identifier: &str) -> Option<Entry> {
+    pub(crate) fn forget(&mut self, identifier: &str) -> Option<Entry> {
         let at = self
             .file
             .keys
@@ -263,11 +263,11 @@ impl Keystore {
         Some(self.file.keys.remove(at))
     }
 
-    pub fn find_nickname(&self, nickname: &str) -> Option<&Entry> {
+    pub(crate) fn find_nickname(&self, nickname: &str) -> Option<&Entry> {
         self.file.keys.iter().find(|e| e.nickname == nickname)
     }
 
-    pub fn save(&self) -> Result<(), KeystoreError> {
+    pub(crate) fn save(&self) -> Result<(), KeystoreError> {
         let text = Zeroizing::new(
             serde_json::to_string_pretty(&self.file).expect("the keystore serializes"),
         );
@@ -275,14 +275,23 @@ impl Keystore {
     }
 
     /// What `credentials list` cached for this key's credential store state.
-    pub fn cached_accounts(&self, identifier: &str, state: &[u8]) -> Option<serde_json::Value> {
+    pub(crate) fn cached_accounts(
+        &self,
+        identifier: &str,
+        state: &[u8],
+    ) -> Option<serde_json::Value> {
         let text = std::fs::read_to_string(self.cache_path(identifier)).ok()?;
         let cache: Cache = serde_json::from_str(&text).ok()?;
         (cache.state == cbor::hex(state)).then_some(cache.accounts)
     }
 
     /// Caches a listing for the state it was made in; failing to is no failure.
-    pub fn cache_accounts(&self, identifier: &str, state: &[u8], accounts: serde_json::Value) {
+    pub(crate) fn cache_accounts(
+        &self,
+        identifier: &str,
+        state: &[u8],
+        accounts: serde_json::Value,
+    ) {
         let cache = Cache {
             state: cbor::hex(state),
             accounts,

@@ -16,7 +16,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Overrides the state directory (the tests set it).
-pub const STATE_DIR_VAR: &str = "FIDOCTL_STATE_DIR";
+pub(crate) const STATE_DIR_VAR: &str = "FIDOCTL_STATE_DIR";
 
 fn from_env(var: &str) -> Option<PathBuf> {
     std::env::var_os(var)
@@ -25,7 +25,7 @@ fn from_env(var: &str) -> Option<PathBuf> {
 }
 
 /// fidoctl's state directory, or `None` when no home is known.
-pub fn state_dir() -> Option<PathBuf> {
+pub(crate) fn state_dir() -> Option<PathBuf> {
     from_env(STATE_DIR_VAR).or_else(|| {
         from_env("XDG_STATE_HOME")
             .or_else(|| from_env("HOME").map(|h| h.join(".local").join("state")))
@@ -34,7 +34,7 @@ pub fn state_dir() -> Option<PathBuf> {
 }
 
 /// fidoctl's cache directory, or `None` when no home is known.
-pub fn cache_dir() -> Option<PathBuf> {
+pub(crate) fn cache_dir() -> Option<PathBuf> {
     let base = from_env("XDG_CACHE_HOME").or_else(|| {
         if cfg!(windows) {
             from_env("LOCALAPPDATA")
@@ -49,7 +49,7 @@ pub fn cache_dir() -> Option<PathBuf> {
 
 /// Writes `bytes` to `path` atomically, readable by the user alone; missing
 /// directories are made 0700.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -74,9 +74,11 @@ fn create_private_dirs(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
-/// Why a directory or file cannot hold secrets.
+/// Why a directory or file cannot hold secrets (Unix's owners and mode bits;
+/// on Windows the profile's ACL keeps others out).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Exposure {
+#[cfg_attr(not(unix), allow(dead_code))]
+pub(crate) enum Exposure {
     #[error("it belongs to another user")]
     ForeignOwner,
     #[error("other users can write to it")]
@@ -85,7 +87,7 @@ pub enum Exposure {
 
 /// What [`secure_dir`] and [`secure_file`] did to make a path the user's alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tightened {
+pub(crate) enum Tightened {
     No,
     /// Others could read it; it is now 0700 (a directory) or 0600 (a file).
     Yes,
@@ -95,13 +97,13 @@ pub enum Tightened {
 /// another user owns, or that others can write to (where they could have
 /// planted files), is refused; one the user owns that others can read is
 /// tightened to 0700. A missing directory is fine (it is made 0700).
-pub fn secure_dir(dir: &Path) -> Result<Tightened, Exposure> {
+pub(crate) fn secure_dir(dir: &Path) -> Result<Tightened, Exposure> {
     secure(dir, 0o700)
 }
 
 /// The same for a file holding secrets: another user's is refused, one that
 /// others can read or write is tightened to 0600.
-pub fn secure_file(path: &Path) -> Result<Tightened, Exposure> {
+pub(crate) fn secure_file(path: &Path) -> Result<Tightened, Exposure> {
     secure(path, 0o600)
 }
 

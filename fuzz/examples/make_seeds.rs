@@ -174,6 +174,7 @@ fn record<T>(
         state: Some(state.to_path_buf()),
         touches: Some(touches.to_string()),
         quirks: Some(profile.quirks()),
+        ..Default::default()
     };
     let key = sim::open_with(profile, options).unwrap();
     let recorder = Recorder::new(key, lines.clone());

@@ -31,7 +31,7 @@ pub enum PolicyError {
 
 /// What a merge did, for the note on stderr.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Changes {
+pub(crate) struct Changes {
     pub added: Vec<Uuid>,
     pub already_listed: Vec<Uuid>,
     pub removed: Vec<Uuid>,
@@ -112,7 +112,7 @@ fn parse(text: &str) -> Result<Value, PolicyError> {
 
 /// Which list of the tenant a merge edits.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     /// The top-level `keyRestrictions` of a policy without passkey profiles.
     Legacy,
     /// One passkey profile's `keyRestrictions`.
@@ -139,7 +139,7 @@ pub struct ProfileSummary {
 
 impl ProfileSummary {
     /// Whether the profile applies to security keys (device-bound passkeys).
-    pub fn device_bound(&self) -> bool {
+    pub(crate) fn device_bound(&self) -> bool {
         self.passkey_types
             .split(',')
             .any(|t| t.trim().eq_ignore_ascii_case("deviceBound"))
@@ -165,7 +165,7 @@ pub enum ProfileError {
 
 /// A body to PATCH, and what it changes.
 #[derive(Debug, Clone)]
-pub struct EntraBody {
+pub(crate) struct EntraBody {
     pub body: Value,
     pub changes: Changes,
     /// `allow` or `block`.
@@ -194,7 +194,7 @@ fn entra_body(enforced: bool, enforcement: &str, aaguids: Vec<String>) -> Value 
 }
 
 /// A new allow list of exactly `ids` (it replaces the tenant's list).
-pub fn entra_replace(ids: &[Uuid]) -> EntraBody {
+pub(crate) fn entra_replace(ids: &[Uuid]) -> EntraBody {
     let list = dedup(ids);
     EntraBody {
         changes: Changes {
@@ -242,7 +242,7 @@ fn restrictions_of(
 
 /// The tenant's passkey profiles (`None` for a legacy policy without them),
 /// each with the targets that are given it.
-pub fn entra_profiles(policy: &Value) -> Result<Option<Vec<ProfileSummary>>, PolicyError> {
+pub(crate) fn entra_profiles(policy: &Value) -> Result<Option<Vec<ProfileSummary>>, PolicyError> {
     let profiles = match policy.get("passkeyProfiles") {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Array(p)) if p.is_empty() => return Ok(None),
@@ -317,7 +317,7 @@ fn choose_profile(
 /// and the body carries the whole `passkeyProfiles` collection — a PATCH
 /// replaces a collection — with every other profile exactly as read; the
 /// top-level list, which no longer decides, is left alone.
-pub fn entra_merge(
+pub(crate) fn entra_merge(
     current: &str,
     add: &[Uuid],
     remove: &[Uuid],
@@ -395,7 +395,7 @@ pub fn entra_merge(
 
 /// Keycloak's two lists, and what changed in each.
 #[derive(Debug, Clone)]
-pub struct KeycloakBody {
+pub(crate) struct KeycloakBody {
     pub body: Value,
     pub two_factor: Changes,
     pub passwordless: Changes,
@@ -405,7 +405,7 @@ const KC_TWO_FACTOR: &str = "webAuthnPolicyAcceptableAaguids";
 const KC_PASSWORDLESS: &str = "webAuthnPolicyPasswordlessAcceptableAaguids";
 
 /// A partial realm representation setting both policies' lists to `ids`.
-pub fn keycloak_replace(ids: &[Uuid]) -> KeycloakBody {
+pub(crate) fn keycloak_replace(ids: &[Uuid]) -> KeycloakBody {
     let list = dedup(ids);
     let changes = Changes {
         added: ids.to_vec(),
@@ -421,7 +421,7 @@ pub fn keycloak_replace(ids: &[Uuid]) -> KeycloakBody {
 
 /// The realm (GET /admin/realms/REALM) with `add` added to, and `remove`
 /// removed from, both lists.
-pub fn keycloak_merge(
+pub(crate) fn keycloak_merge(
     current: &str,
     add: &[Uuid],
     remove: &[Uuid],

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::mds::Blob;
 
-pub mod allow_list;
+pub(crate) mod allow_list;
 mod formats;
 
 pub use formats::{Format, KeyEntry, render};
@@ -33,7 +33,7 @@ fn builtin_table() -> &'static [(Uuid, &'static str)] {
 }
 
 /// The built-in name of a model, if known.
-pub fn lookup(aaguid: &Uuid) -> Option<&'static str> {
+pub(crate) fn lookup(aaguid: &Uuid) -> Option<&'static str> {
     let table = builtin_table();
     table
         .binary_search_by_key(aaguid, |(id, _)| *id)
@@ -43,24 +43,20 @@ pub fn lookup(aaguid: &Uuid) -> Option<&'static str> {
 
 /// Names from the built-in table, overlaid by a verified MDS BLOB's.
 #[derive(Debug, Default)]
-pub struct Registry {
+pub(crate) struct Registry {
     blob: Option<Blob>,
 }
 
 impl Registry {
-    pub fn builtin() -> Self {
+    pub(crate) fn builtin() -> Self {
         Self::default()
     }
 
-    pub fn with_blob(blob: Blob) -> Self {
+    pub(crate) fn with_blob(blob: Blob) -> Self {
         Self { blob: Some(blob) }
     }
 
-    pub fn blob(&self) -> Option<&Blob> {
-        self.blob.as_ref()
-    }
-
-    pub fn name(&self, aaguid: &Uuid) -> Option<String> {
+    pub(crate) fn name(&self, aaguid: &Uuid) -> Option<String> {
         self.blob
             .as_ref()
             .and_then(|b| b.entry_for_aaguid(aaguid))
@@ -72,7 +68,7 @@ impl Registry {
     /// The model's latest certification status in the BLOB (e.g.
     /// FIDO_CERTIFIED_L1), NOT_IN_MDS when the BLOB has no entry for it,
     /// UNKNOWN when the entry reports none; `None` without a BLOB.
-    pub fn certification(&self, aaguid: &Uuid, now: SystemTime) -> Option<String> {
+    pub(crate) fn certification(&self, aaguid: &Uuid, now: SystemTime) -> Option<String> {
         let blob = self.blob.as_ref()?;
         let Some(entry) = blob.entry_for_aaguid(aaguid) else {
             return Some("NOT_IN_MDS".to_string());
@@ -83,22 +79,6 @@ impl Registry {
                 .certification(&today)
                 .map_or_else(|| "UNKNOWN".to_string(), |r| r.status.clone()),
         )
-    }
-
-    /// Models known: the built-in table plus those only the MDS BLOB names.
-    pub fn len(&self) -> usize {
-        let extra = self.blob.as_ref().map_or(0, |b| {
-            b.entries
-                .iter()
-                .filter_map(|e| e.aaguid())
-                .filter(|id| lookup(id).is_none())
-                .count()
-        });
-        builtin_table().len() + extra
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

@@ -8,9 +8,8 @@ use crate::cbor::{self, MapView, Value};
 use crate::pki::crypto::PublicKey;
 
 /// Flags (WebAuthn §6.1).
-pub const FLAG_UP: u8 = 0x01;
-pub const FLAG_UV: u8 = 0x04;
-pub const FLAG_AT: u8 = 0x40;
+pub(crate) const FLAG_UP: u8 = 0x01;
+pub(crate) const FLAG_AT: u8 = 0x40;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("authenticatorData: {0}")]
@@ -72,7 +71,7 @@ pub fn parse(bytes: &[u8]) -> Result<AuthData, AuthDataError> {
 }
 
 /// The COSE algorithm and key of a credential public key (EC2 on P-256 or P-384).
-pub fn cose_key(value: &Value) -> Result<(i64, PublicKey), AuthDataError> {
+pub(crate) fn cose_key(value: &Value) -> Result<(i64, PublicKey), AuthDataError> {
     let map = MapView::new(value).ok_or_else(|| err("the COSE key is not a map"))?;
     let int = |k: i64| map.int(k).and_then(cbor::as_i64);
     let bytes = |k: i64| map.int(k).and_then(Value::as_bytes);

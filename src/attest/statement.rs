@@ -191,7 +191,7 @@ pub fn verify(
 }
 
 /// WebAuthn §8.2.1, "Certificate Requirements for Packed Attestation Statements".
-pub fn check_packed_certificate(cert: &Cert, aaguid: Uuid) -> Result<(), StatementError> {
+pub(crate) fn check_packed_certificate(cert: &Cert, aaguid: Uuid) -> Result<(), StatementError> {
     let req = |s: &str| StatementError::CertificateRequirement(s.to_string());
     if cert.version() != 3 {
         return Err(req("it is not an X.509 version 3 certificate"));

@@ -15,7 +15,7 @@ use crate::keys;
 use crate::ui::errors;
 use crate::ui::{aaguid_view, entra_view, output};
 
-pub fn run(ctx: &Context, args: &AaguidArgs) -> Result<()> {
+pub(super) fn run(ctx: &Context, args: &AaguidArgs) -> Result<()> {
     let format = match (args.format, ctx.json) {
         (Some(f), _) => f,
         (None, true) => AaguidFormat::Json,

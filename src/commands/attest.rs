@@ -16,7 +16,7 @@ use crate::device::session::Permissions;
 use crate::device::{Device, Error as DeviceError};
 use crate::ui::{attest_view, output, progress};
 
-pub fn run(ctx: &Context) -> Result<()> {
+pub(super) fn run(ctx: &Context) -> Result<()> {
     // Refuse a stale or badly signed BLOB before the key is touched.
     let metadata = ctx.metadata(true)?;
     let mut device = ctx.open_selected()?;

@@ -15,7 +15,7 @@ use crate::ui::{output, pin_view, prompt};
 
 /// Asks for the current PIN and opens a session with it: the PIN kept for the
 /// flow, and a first token with `permissions` (which proves the PIN right).
-pub fn pin_session(device: &mut Device, permissions: Permissions) -> Result<Session> {
+pub(super) fn pin_session(device: &mut Device, permissions: Permissions) -> Result<Session> {
     let retries = device.pin_precheck()?;
     if let Some(warning) = retries.and_then(pin_view::few_tries_warning) {
         eprintln!("{}", output::warning(warning));
@@ -26,7 +26,7 @@ pub fn pin_session(device: &mut Device, permissions: Permissions) -> Result<Sess
 
 /// A session from a finger on the sensor instead of the PIN, where the key
 /// grants `permissions` that way (CTAP 2.2 uvBioEnroll: bio enrollment).
-pub fn finger_session(
+pub(super) fn finger_session(
     device: &mut Device,
     permissions: Permissions,
     on_event: &mut dyn FnMut(Event),
@@ -37,13 +37,13 @@ pub fn finger_session(
 /// The read-only persistent token (permission pcmr, CTAP 2.2 §6.5.5.7) from
 /// the PIN: it outlives power cycles, so `keystore` keeps it and later
 /// commands recognise the key and read its accounts without asking again.
-pub fn persistent_token(device: &mut Device) -> Result<PinUvAuthToken> {
+pub(super) fn persistent_token(device: &mut Device) -> Result<PinUvAuthToken> {
     let mut session = pin_session(device, Permissions::persistent_read_only())?;
     Ok(session.token(device)?.clone())
 }
 
 /// The same with a PIN already in hand (just set or changed), so nothing is asked.
-pub fn persistent_token_with(device: &mut Device, pin: &Pin) -> Result<PinUvAuthToken> {
+pub(super) fn persistent_token_with(device: &mut Device, pin: &Pin) -> Result<PinUvAuthToken> {
     Ok(client_pin::pin_token(
         device,
         pin,

@@ -15,7 +15,7 @@ use crate::device::{Feature, KeyIdentity};
 use crate::ui::capture_view::{self as view, reads};
 use crate::ui::output;
 
-pub fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
+pub(super) fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
     let (spec, known) = ctx.device_spec()?;
     if let Some(path) = &args.output
         && path.exists()

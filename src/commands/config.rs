@@ -15,7 +15,7 @@ use crate::device::pin::MAX_PIN_BYTES;
 use crate::device::session::{Permissions, Session};
 use crate::ui::config_view as view;
 
-pub fn run(ctx: &Context, cmd: ConfigCommand) -> Result<()> {
+pub(super) fn run(ctx: &Context, cmd: ConfigCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
     let info = device.info()?.clone();
     if let Err(e) = config::check_offered(&device, setting_of(&cmd)) {

@@ -15,7 +15,7 @@ use crate::ui::credentials_view as view;
 use crate::ui::output;
 use crate::ui::prompt;
 
-pub fn run(ctx: &Context, cmd: CredentialsCommand) -> Result<()> {
+pub(super) fn run(ctx: &Context, cmd: CredentialsCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
     device.require(Feature::CredentialManagement)?;
     if let CredentialsCommand::Rename { .. } = &cmd {

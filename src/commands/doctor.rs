@@ -101,7 +101,7 @@ fn pcsc_lines(ctx: &Context) -> Vec<Line> {
     lines
 }
 
-pub fn run(ctx: &Context) -> Result<()> {
+pub(super) fn run(ctx: &Context) -> Result<()> {
     let mut lines = platform_lines(ctx);
     lines.extend(pcsc_lines(ctx));
     if ctx.json {

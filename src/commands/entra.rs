@@ -35,11 +35,11 @@ use crate::ui::entra_view::{self, Cleanup, KeyReport};
 use crate::ui::{errors, output, progress, prompt};
 
 /// The environment variable with a Graph token.
-pub const TOKEN_VAR: &str = "FIDOCTL_GRAPH_TOKEN";
+pub(super) const TOKEN_VAR: &str = "FIDOCTL_GRAPH_TOKEN";
 /// The environment variable that replaces the sign-in endpoint (tests).
-pub const LOGIN_VAR: &str = "FIDOCTL_LOGIN_URL";
+pub(super) const LOGIN_VAR: &str = "FIDOCTL_LOGIN_URL";
 
-pub fn run(ctx: &Context, args: EntraArgs) -> Result<()> {
+pub(super) fn run(ctx: &Context, args: EntraArgs) -> Result<()> {
     match &args.command {
         EntraCommand::Policy => policy(ctx, &args),
         EntraCommand::Allow {

@@ -16,7 +16,7 @@ use crate::ui::output;
 use crate::ui::progress::{self, Waiting};
 use crate::ui::prompt;
 
-pub fn run(ctx: &Context, cmd: FingerprintCommand) -> Result<()> {
+pub(super) fn run(ctx: &Context, cmd: FingerprintCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
     device.require(Feature::Fingerprints)?;
     let result = match cmd {

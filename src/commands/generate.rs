@@ -7,14 +7,14 @@ use clap::CommandFactory;
 
 use crate::cli::Cli;
 
-pub const UDEV_RULES: &str = include_str!("../../udev/70-fidoctl.rules");
+pub(super) const UDEV_RULES: &str = include_str!("../../udev/70-fidoctl.rules");
 
-pub fn udev_rules() -> Result<()> {
+pub(super) fn udev_rules() -> Result<()> {
     print!("{UDEV_RULES}");
     Ok(())
 }
 
-pub fn completions(shell: clap_complete::Shell) -> Result<()> {
+pub(super) fn completions(shell: clap_complete::Shell) -> Result<()> {
     clap_complete::generate(
         shell,
         &mut Cli::command(),
@@ -24,7 +24,7 @@ pub fn completions(shell: clap_complete::Shell) -> Result<()> {
     Ok(())
 }
 
-pub fn man() -> Result<()> {
+pub(super) fn man() -> Result<()> {
     let mut out = Vec::new();
     clap_mangen::Man::new(Cli::command()).render(&mut out)?;
     std::io::stdout().write_all(&out)?;

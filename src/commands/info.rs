@@ -7,7 +7,7 @@ use super::{Context, key};
 use crate::device::ctap2::client_pin;
 use crate::ui::{info_view, output, pin_view};
 
-pub fn run(ctx: &Context) -> Result<()> {
+pub(super) fn run(ctx: &Context) -> Result<()> {
     let mut device = ctx.open_selected()?;
     let registry = ctx.registry()?;
     if device.is_u2f_only() {

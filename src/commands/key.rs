@@ -19,7 +19,7 @@ use crate::keystore::{Entry, Keystore, Known, MAX_NICKNAME};
 use crate::ui::key_view::{self, Naming};
 use crate::ui::output;
 
-pub fn run(ctx: &Context, cmd: KeyCommand) -> Result<()> {
+pub(super) fn run(ctx: &Context, cmd: KeyCommand) -> Result<()> {
     match cmd {
         KeyCommand::Name { nickname } => name(ctx, &nickname),
         KeyCommand::Forget { nickname } => forget(ctx, nickname.as_deref()),

@@ -20,7 +20,7 @@ use crate::ui::large_blobs_view::{self as view, OwnersUnknown};
 use crate::ui::output;
 use crate::ui::prompt;
 
-pub fn run(ctx: &Context, cmd: LargeBlobsCommand) -> Result<()> {
+pub(super) fn run(ctx: &Context, cmd: LargeBlobsCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
     device.require(Feature::LargeBlobs)?;
     let info = device.info()?.clone();

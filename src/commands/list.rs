@@ -14,7 +14,7 @@ use crate::ui::list_view::{self, Row};
 use crate::ui::output;
 use crate::ui::pcsc_view;
 
-pub fn run(ctx: &Context, args: &ListArgs) -> Result<()> {
+pub(super) fn run(ctx: &Context, args: &ListArgs) -> Result<()> {
     let mut rows = match &ctx.device {
         // A key on a reader: what the reader shows of it.
         Some(spec @ DeviceSpec::Pcsc(_)) => vec![row(spec.clone(), None)],

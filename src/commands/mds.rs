@@ -16,7 +16,7 @@ const BLOB_LIMIT: u64 = 64 * 1024 * 1024;
 const CRL_LIMIT: u64 = 16 * 1024 * 1024;
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-pub fn run(ctx: &Context, cmd: MdsCommand) -> Result<()> {
+pub(super) fn run(ctx: &Context, cmd: MdsCommand) -> Result<()> {
     match cmd {
         MdsCommand::Update { url } => update(ctx, &url),
     }

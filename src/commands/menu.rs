@@ -12,7 +12,7 @@ use crate::ui::{menu_view as menu, prompt};
 type MenuItem = (&'static str, fn() -> Command);
 
 /// What the user picked, as the command it stands for; `None` to quit.
-pub fn choose() -> Result<Option<Command>> {
+pub(super) fn choose() -> Result<Option<Command>> {
     let items: [MenuItem; 11] = [
         (menu::SET_UP, || {
             Command::Setup(SetupArgs {

@@ -35,7 +35,7 @@ mod setup;
 mod sim;
 
 /// What every command gets: the global options and shared services.
-pub struct Context {
+pub(crate) struct Context {
     /// `--device`, parsed by clap.
     pub device: Option<DeviceSpec>,
     pub json: bool,
@@ -66,7 +66,7 @@ impl Context {
     }
 
     /// `--device`, or the one key connected (with the identity the OS gives it).
-    pub fn device_spec(&self) -> Result<(DeviceSpec, Option<KeyIdentity>)> {
+    pub(crate) fn device_spec(&self) -> Result<(DeviceSpec, Option<KeyIdentity>)> {
         Ok(match &self.device {
             Some(spec) => (spec.clone(), None),
             None => {
@@ -84,12 +84,12 @@ impl Context {
         }
     }
 
-    pub fn open(&self, spec: &DeviceSpec, known: Option<KeyIdentity>) -> Result<Device> {
+    pub(crate) fn open(&self, spec: &DeviceSpec, known: Option<KeyIdentity>) -> Result<Device> {
         self.open_wrapped(spec, known, &|t| t)
     }
 
     /// Opens with `wrap` around the transport, inside `--trace` (for capture).
-    pub fn open_wrapped(
+    pub(crate) fn open_wrapped(
         &self,
         spec: &DeviceSpec,
         known: Option<KeyIdentity>,
@@ -116,7 +116,7 @@ impl Context {
     }
 
     /// Opens a key for a quick look (INIT + getInfo), counted for `--verbose`.
-    pub fn probe(&self, spec: &DeviceSpec, known: Option<KeyIdentity>) -> Result<Device> {
+    pub(crate) fn probe(&self, spec: &DeviceSpec, known: Option<KeyIdentity>) -> Result<Device> {
         let device = self.open(spec, known)?;
         self.done_with(&device);
         Ok(device)
@@ -124,7 +124,7 @@ impl Context {
 
     /// Opens the key this command is about: `--device`, the only key, or, with
     /// several keys and a person at the terminal, the one they touch.
-    pub fn open_selected(&self) -> Result<Device> {
+    pub(crate) fn open_selected(&self) -> Result<Device> {
         if let Some(spec) = &self.device {
             return self.open(spec, None);
         }
@@ -169,7 +169,7 @@ impl Context {
     }
 
     /// Adds a closed device's round trips to the `--verbose` summary.
-    pub fn done_with(&self, device: &Device) {
+    pub(crate) fn done_with(&self, device: &Device) {
         self.add_round_trips(device.round_trips());
     }
 
@@ -180,7 +180,7 @@ impl Context {
     /// Model names: the built-in table, overlaid by the MDS BLOB when one is
     /// at hand and verifies. A BLOB named with `--mds` must verify; a cached
     /// one that does not is set aside with a warning.
-    pub fn registry(&self) -> Result<Registry> {
+    pub(crate) fn registry(&self) -> Result<Registry> {
         Ok(match self.metadata(false)? {
             Some(blob) => Registry::with_blob(blob),
             None => Registry::builtin(),
@@ -188,7 +188,7 @@ impl Context {
     }
 
     /// How MDS BLOBs are trusted: `--mds-root`, `--mds-signer`, `--no-revocation-check`.
-    pub fn mds_settings(&self) -> Result<crate::mds::Settings> {
+    pub(crate) fn mds_settings(&self) -> Result<crate::mds::Settings> {
         crate::mds::Settings::new(
             self.mds_root.as_deref(),
             self.mds_signer.as_deref(),
@@ -206,7 +206,7 @@ impl Context {
     /// The verified MDS BLOB: `--mds FILE`, else the cached copy of `fidoctl
     /// mds update`, else none. With `strict` (attest), a cached BLOB that fails
     /// verification is an error too, not a warning.
-    pub fn metadata(&self, strict: bool) -> Result<Option<crate::mds::Blob>> {
+    pub(crate) fn metadata(&self, strict: bool) -> Result<Option<crate::mds::Blob>> {
         use crate::ui::mds_view;
         let settings = self.mds_settings()?;
         let now = std::time::SystemTime::now();

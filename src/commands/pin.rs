@@ -13,7 +13,7 @@ use crate::ui::output;
 use crate::ui::pin_view;
 use crate::ui::{errors, prompt};
 
-pub fn run(ctx: &Context, cmd: PinCommand) -> Result<()> {
+pub(super) fn run(ctx: &Context, cmd: PinCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
     let result = match cmd {
         PinCommand::Status => status(ctx, &mut device),

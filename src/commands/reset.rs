@@ -26,7 +26,7 @@ use crate::ui::{key_view, reset_view};
 /// How long we wait for the user to pull or plug the key.
 const REPLUG_WAIT: Duration = Duration::from_secs(60);
 
-pub fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
+pub(super) fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
     let device = ctx.open_selected()?;
     let spec = device.spec().clone();
     let info = device.info()?.clone();

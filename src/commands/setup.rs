@@ -32,7 +32,7 @@ struct Done {
     fingers: Vec<String>,
 }
 
-pub fn run(ctx: &Context, args: &SetupArgs) -> Result<()> {
+pub(super) fn run(ctx: &Context, args: &SetupArgs) -> Result<()> {
     let mut device = find_key(ctx)?;
     let mut done = Done::default();
     let result = guide(ctx, &mut device, args, &mut done);

@@ -13,7 +13,7 @@ use crate::keys;
 use crate::sim::{self, Profile};
 use crate::ui::{output, sim_view};
 
-pub fn run(ctx: &Context, cmd: SimCommand) -> Result<()> {
+pub(super) fn run(ctx: &Context, cmd: SimCommand) -> Result<()> {
     match cmd {
         SimCommand::Serve { profile, listen } => {
             let profile = parse_profile(&profile)?;

@@ -2,7 +2,7 @@
 //! prototype 0x40 with the same parameters): sub-commands, keys, statuses.
 
 /// Modality 0x01: fingerprint, the only one CTAP defines (§6.7.1).
-pub const FINGERPRINT: u8 = 0x01;
+pub(crate) const FINGERPRINT: u8 = 0x01;
 
 pub mod sub {
     pub const ENROLL_BEGIN: u8 = 0x01;
@@ -82,7 +82,7 @@ const SAMPLE_STATUSES: [(u64, SampleStatus); 14] = [
 ];
 
 impl SampleStatus {
-    pub fn from_code(code: u64) -> Self {
+    pub(crate) fn from_code(code: u64) -> Self {
         SAMPLE_STATUSES
             .iter()
             .find(|(c, _)| *c == code)

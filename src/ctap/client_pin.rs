@@ -48,6 +48,6 @@ pub mod permission {
 }
 
 /// newPinEnc's plaintext is the PIN padded with zeros to 64 bytes (§6.5.5.5).
-pub const PADDED_PIN_LEN: usize = 64;
+pub(crate) const PADDED_PIN_LEN: usize = 64;
 /// Longest PIN in UTF-8 bytes: the padded block needs a terminating zero.
 pub const MAX_PIN_BYTES: usize = PADDED_PIN_LEN - 1;

@@ -10,7 +10,7 @@ pub mod sub {
     pub const VENDOR_PROTOTYPE: u8 = 0xFF;
 
     /// The spec's name of a subcommand, for messages.
-    pub fn name(subcommand: u64) -> Option<&'static str> {
+    pub(crate) fn name(subcommand: u64) -> Option<&'static str> {
         Some(match u8::try_from(subcommand).ok()? {
             ENABLE_ENTERPRISE_ATTESTATION => "enableEnterpriseAttestation",
             TOGGLE_ALWAYS_UV => "toggleAlwaysUv",
@@ -40,4 +40,4 @@ pub mod min_pin_param {
 
 /// The 32 bytes of 0xff that start the message config and large-blob
 /// pinUvAuthParams are computed over (§6.11.1, §6.10.2).
-pub const AUTH_PREFIX: [u8; 32] = [0xff; 32];
+pub(crate) const AUTH_PREFIX: [u8; 32] = [0xff; 32];

@@ -6,8 +6,8 @@
 use super::reports::{REPORT_LEN, Report};
 
 pub const BROADCAST_CID: u32 = 0xFFFF_FFFF;
-pub const INIT_DATA: usize = REPORT_LEN - 7;
-pub const CONT_DATA: usize = REPORT_LEN - 5;
+pub(crate) const INIT_DATA: usize = REPORT_LEN - 7;
+pub(crate) const CONT_DATA: usize = REPORT_LEN - 5;
 /// 57 + 128 * 59 bytes: the most one CTAPHID message can carry (§11.2.4).
 pub const MAX_MESSAGE: usize = INIT_DATA + 128 * CONT_DATA;
 

@@ -13,8 +13,8 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 /// The HKDF info strings of the two members.
-pub const IDENTIFIER: &[u8] = b"encIdentifier";
-pub const CRED_STORE_STATE: &[u8] = b"encCredStoreState";
+pub(crate) const IDENTIFIER: &[u8] = b"encIdentifier";
+pub(crate) const CRED_STORE_STATE: &[u8] = b"encCredStoreState";
 
 const BLOCK: usize = 16;
 
@@ -27,7 +27,7 @@ fn member_key(token: &[u8], info: &[u8]) -> Zeroizing<[u8; BLOCK]> {
 }
 
 /// IV ‖ ciphertext of one block (the key's side).
-pub fn encrypt_member(
+pub(crate) fn encrypt_member(
     token: &[u8],
     info: &[u8],
     plaintext: &[u8; BLOCK],
@@ -43,7 +43,7 @@ pub fn encrypt_member(
 
 /// The plaintext block; `None` when the member is not IV plus one block.
 /// Any token "decrypts" — only a comparison with a known value says it was the right one.
-pub fn decrypt_member(token: &[u8], info: &[u8], encrypted: &[u8]) -> Option<[u8; BLOCK]> {
+pub(crate) fn decrypt_member(token: &[u8], info: &[u8], encrypted: &[u8]) -> Option<[u8; BLOCK]> {
     if encrypted.len() != 2 * BLOCK {
         return None;
     }

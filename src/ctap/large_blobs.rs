@@ -16,14 +16,14 @@ pub mod param {
 }
 
 /// Answer key (§6.10.2).
-pub const ANSWER_CONFIG: i64 = 0x01;
+pub(crate) const ANSWER_CONFIG: i64 = 0x01;
 
 /// The truncated SHA-256 after the CBOR array (§6.10.2).
 pub const TRAILER_LEN: usize = 16;
 
 /// The bytes after the 32 × 0xff prefix of a write's pinUvAuthParam message
 /// (§6.10.2): the command byte 0x0c and 0x00.
-pub const AUTH_TAG: [u8; 2] = [super::command::LARGE_BLOBS, 0x00];
+pub(crate) const AUTH_TAG: [u8; 2] = [super::command::LARGE_BLOBS, 0x00];
 
 /// What a key holds before anything is written: an empty array and its hash.
 pub fn empty_array() -> Vec<u8> {

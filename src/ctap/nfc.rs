@@ -29,11 +29,11 @@ use std::time::Duration;
 use super::reports::TransportError;
 
 /// The FIDO applet's AID (RID A000000647, AC 2F, AX 0001).
-pub const AID: [u8; 8] = [0xA0, 0x00, 0x00, 0x06, 0x47, 0x2F, 0x00, 0x01];
+pub(crate) const AID: [u8; 8] = [0xA0, 0x00, 0x00, 0x06, 0x47, 0x2F, 0x00, 0x01];
 /// SELECT's answer from an applet that speaks U2F (and maybe CTAP2).
-pub const VERSION_U2F: &[u8] = b"U2F_V2";
+pub(crate) const VERSION_U2F: &[u8] = b"U2F_V2";
 /// SELECT's answer from a CTAP2-only applet.
-pub const VERSION_FIDO2: &[u8] = b"FIDO_2_0";
+pub(crate) const VERSION_FIDO2: &[u8] = b"FIDO_2_0";
 
 /// Class bytes.
 pub mod cla {
@@ -84,19 +84,19 @@ pub mod sw {
 }
 
 /// The most command data a short APDU carries (Lc is one byte).
-pub const SHORT_MAX_DATA: usize = 255;
+pub(crate) const SHORT_MAX_DATA: usize = 255;
 /// The most answer data a short APDU asks for (Le 0x00 means 256).
-pub const SHORT_MAX_ANSWER: usize = 256;
+pub(crate) const SHORT_MAX_ANSWER: usize = 256;
 /// The most an extended APDU carries or asks for (Le 0x0000 means 65536).
-pub const EXTENDED_MAX_DATA: usize = 65535;
-pub const EXTENDED_MAX_ANSWER: usize = 65536;
+pub(crate) const EXTENDED_MAX_DATA: usize = 65535;
+pub(crate) const EXTENDED_MAX_ANSWER: usize = 65536;
 /// Bytes per chained APDU. libfido2 sends 240, python-fido2 250; any size up to
 /// 255 is valid. 240 leaves room for readers that count the header in their frame.
-pub const CHAIN_CHUNK: usize = 240;
+pub(crate) const CHAIN_CHUNK: usize = 240;
 
 /// Why bytes are not a valid APDU.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ApduError {
+pub(crate) enum ApduError {
     #[error("an APDU of {0} bytes is too short")]
     TooShort(usize),
     #[error("the APDU's length fields do not match its {0} bytes")]
@@ -109,7 +109,7 @@ pub enum ApduError {
 
 /// A command APDU (ISO 7816-4 §5.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Command {
+pub(crate) struct Command {
     pub cla: u8,
     pub ins: u8,
     pub p1: u8,
@@ -120,7 +120,7 @@ pub struct Command {
 }
 
 impl Command {
-    pub fn new(cla: u8, ins: u8, p1: u8, p2: u8, data: &[u8], ne: Option<usize>) -> Self {
+    pub(crate) fn new(cla: u8, ins: u8, p1: u8, p2: u8, data: &[u8], ne: Option<usize>) -> Self {
         Self {
             cla,
             ins,
@@ -132,7 +132,7 @@ impl Command {
     }
 
     /// SELECT of the FIDO applet (§11.3.3), asking for its whole answer.
-    pub fn select_fido() -> Self {
+    pub(crate) fn select_fido() -> Self {
         Self::new(
             cla::ISO,
             ins::SELECT,
@@ -144,7 +144,7 @@ impl Command {
     }
 
     /// ISO GET RESPONSE for the `available` bytes a 61xx announced (00 = 256).
-    pub fn get_response(available: u8) -> Self {
+    pub(crate) fn get_response(available: u8) -> Self {
         let ne = if available == 0 {
             SHORT_MAX_ANSWER
         } else {
@@ -154,7 +154,7 @@ impl Command {
     }
 
     /// NFCCTAP_GETRESPONSE: poll a request that answered 0x9100, or cancel it.
-    pub fn nfcctap_getresponse(cancel: bool) -> Self {
+    pub(crate) fn nfcctap_getresponse(cancel: bool) -> Self {
         let p1 = if cancel { p1::CANCEL } else { 0x00 };
         Self::new(
             cla::CTAP,
@@ -167,12 +167,12 @@ impl Command {
     }
 
     /// Whether more APDUs of this command follow (CLA chaining bit).
-    pub fn chained(&self) -> bool {
+    pub(crate) fn chained(&self) -> bool {
         self.cla & cla::CHAINING != 0
     }
 
     /// Short encoding: Lc and Le of one byte each.
-    pub fn encode_short(&self) -> Result<Vec<u8>, ApduError> {
+    pub(crate) fn encode_short(&self) -> Result<Vec<u8>, ApduError> {
         if self.data.len() > SHORT_MAX_DATA {
             return Err(ApduError::TooLongForShort(self.data.len()));
         }
@@ -189,7 +189,7 @@ impl Command {
     }
 
     /// Extended encoding: a 0x00 marker, then Lc and Le of two bytes each.
-    pub fn encode_extended(&self) -> Result<Vec<u8>, ApduError> {
+    pub(crate) fn encode_extended(&self) -> Result<Vec<u8>, ApduError> {
         if self.data.len() > EXTENDED_MAX_DATA {
             return Err(ApduError::TooLong(self.data.len()));
         }
@@ -215,7 +215,7 @@ impl Command {
 
     /// This command as a chain of short APDUs (ISO 7816-4 §5.1.1.1): every
     /// one but the last has the chaining bit and no Le; the last has the Le.
-    pub fn chain(&self, chunk: usize) -> Vec<Command> {
+    pub(crate) fn chain(&self, chunk: usize) -> Vec<Command> {
         let chunk = chunk.clamp(1, SHORT_MAX_DATA);
         if self.data.len() <= chunk {
             return vec![self.clone()];
@@ -244,7 +244,7 @@ impl Command {
 
     /// Reads a command APDU in any of the four cases, short or extended
     /// (ISO 7816-3 §12.1.3).
-    pub fn decode(bytes: &[u8]) -> Result<Self, ApduError> {
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, ApduError> {
         let len = bytes.len();
         if len < 4 {
             return Err(ApduError::TooShort(len));
@@ -299,30 +299,26 @@ impl Command {
 
 /// A response APDU: data, then SW1 SW2.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
+pub(crate) struct Response {
     pub data: Vec<u8>,
     pub sw: u16,
 }
 
 impl Response {
-    pub fn new(data: &[u8], sw: u16) -> Self {
+    pub(crate) fn new(data: &[u8], sw: u16) -> Self {
         Self {
             data: data.to_vec(),
             sw,
         }
     }
 
-    pub fn status(sw: u16) -> Self {
-        Self::new(&[], sw)
-    }
-
     /// "More bytes: GET RESPONSE" (61xx), with how many (xx, 0 meaning 256 or more).
-    pub fn more_data(&self) -> Option<u8> {
+    pub(crate) fn more_data(&self) -> Option<u8> {
         let [sw1, sw2] = self.sw.to_be_bytes();
         (sw1 == sw::MORE_DATA).then_some(sw2)
     }
 
-    pub fn decode(bytes: &[u8]) -> Result<Self, ApduError> {
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, ApduError> {
         match bytes.len().checked_sub(2) {
             Some(n) => Ok(Self::new(
                 &bytes[..n],
@@ -332,7 +328,7 @@ impl Response {
         }
     }
 
-    pub fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = self.data.clone();
         out.extend_from_slice(&self.sw.to_be_bytes());
         out
@@ -340,7 +336,7 @@ impl Response {
 }
 
 /// NFCCTAP_MSG carrying one CTAP2 message; `ne` is the answer size asked for.
-pub fn nfcctap_msg(message: &[u8], ne: usize) -> Command {
+pub(crate) fn nfcctap_msg(message: &[u8], ne: usize) -> Command {
     Command::new(
         cla::CTAP,
         ins::NFCCTAP_MSG,
@@ -360,13 +356,13 @@ pub struct ReaderEnd {
 }
 
 /// The card's end of the pipe: C-APDUs in, one R-APDU out for each.
-pub struct CardEnd {
+pub(crate) struct CardEnd {
     from_reader: Receiver<Vec<u8>>,
     to_reader: Sender<Vec<u8>>,
 }
 
 /// A reader and a card, connected: what the reader transmits, the card receives.
-pub fn card_channel() -> (ReaderEnd, CardEnd) {
+pub(crate) fn card_channel() -> (ReaderEnd, CardEnd) {
     let (to_card, from_reader) = mpsc::channel();
     let (to_reader, from_card) = mpsc::channel();
     (
@@ -381,7 +377,7 @@ pub fn card_channel() -> (ReaderEnd, CardEnd) {
 impl ReaderEnd {
     /// Sends one C-APDU and waits at most `timeout` for its R-APDU; `Ok(None)`
     /// when none came in time. A card that left (its end dropped) is `Disconnected`.
-    pub fn transmit(
+    pub(crate) fn transmit(
         &mut self,
         apdu: &[u8],
         timeout: Duration,
@@ -401,7 +397,7 @@ impl ReaderEnd {
 
 impl CardEnd {
     /// The next C-APDU, waiting at most `timeout`; `Disconnected` once the reader is gone.
-    pub fn receive(&mut self, timeout: Duration) -> Result<Option<Vec<u8>>, TransportError> {
+    pub(crate) fn receive(&mut self, timeout: Duration) -> Result<Option<Vec<u8>>, TransportError> {
         match self.from_reader.recv_timeout(timeout) {
             Ok(r) => Ok(Some(r)),
             Err(RecvTimeoutError::Timeout) => Ok(None),
@@ -410,7 +406,7 @@ impl CardEnd {
     }
 
     /// Answers the last C-APDU.
-    pub fn answer(&mut self, rapdu: &[u8]) -> Result<(), TransportError> {
+    pub(crate) fn answer(&mut self, rapdu: &[u8]) -> Result<(), TransportError> {
         self.to_reader
             .send(rapdu.to_vec())
             .map_err(|_| TransportError::Disconnected)

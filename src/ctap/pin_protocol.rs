@@ -22,7 +22,7 @@ pub enum PinProtocol {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum PinProtocolError {
+pub(crate) enum PinProtocolError {
     #[error("the key agreement key is not a P-256 COSE key")]
     BadCoseKey,
     #[error("ciphertext length {0} is not a whole number of AES blocks")]
@@ -32,7 +32,7 @@ pub enum PinProtocolError {
 const BLOCK: usize = 16;
 
 impl PinProtocol {
-    pub fn from_version(v: u64) -> Option<Self> {
+    pub(crate) fn from_version(v: u64) -> Option<Self> {
         match v {
             1 => Some(PinProtocol::V1),
             2 => Some(PinProtocol::V2),
@@ -40,7 +40,7 @@ impl PinProtocol {
         }
     }
 
-    pub fn version(self) -> u64 {
+    pub(crate) fn version(self) -> u64 {
         match self {
             PinProtocol::V1 => 1,
             PinProtocol::V2 => 2,
@@ -49,7 +49,7 @@ impl PinProtocol {
 
     /// Protocol 2 when the key lists it, else 1 (CTAP 2.1 §6.5.4: platforms
     /// should use the first listed protocol they support; we prefer 2).
-    pub fn choose(listed: &[u64]) -> Option<Self> {
+    pub(crate) fn choose(listed: &[u64]) -> Option<Self> {
         if listed.contains(&2) {
             Some(PinProtocol::V2)
         } else if listed.contains(&1) {
@@ -86,38 +86,39 @@ impl PinProtocol {
 }
 
 /// An ephemeral P-256 key pair for key agreement.
-pub struct KeyPair {
+pub(crate) struct KeyPair {
     secret: SecretKey,
 }
 
 impl KeyPair {
     /// A fresh key from OS randomness.
-    pub fn generate() -> Self {
+    pub(crate) fn generate() -> Self {
         Self {
             secret: SecretKey::generate(),
         }
     }
 
     /// From a fixed scalar (test vectors).
-    pub fn from_scalar(bytes: &[u8]) -> Option<Self> {
+    #[cfg(test)]
+    pub(crate) fn from_scalar(bytes: &[u8]) -> Option<Self> {
         SecretKey::from_slice(bytes)
             .ok()
             .map(|secret| Self { secret })
     }
 
     /// The public key as a COSE_Key with alg ECDH-ES+HKDF-256 (-25), as §6.5.6 requires.
-    pub fn cose_public_key(&self) -> Value {
+    pub(crate) fn cose_public_key(&self) -> Value {
         self.cose_key(-25)
     }
 
     /// The same point labelled ES256 (-7), as a credential public key.
-    pub fn cose_public_key_es256(&self) -> Value {
+    pub(crate) fn cose_public_key_es256(&self) -> Value {
         self.cose_key(-7)
     }
 
     /// An ES256 signature (DER) with this key: the simulator's credential
     /// keys sign self attestation with it (WebAuthn §8.2).
-    pub fn sign_es256(&self, message: &[u8]) -> Vec<u8> {
+    pub(crate) fn sign_es256(&self, message: &[u8]) -> Vec<u8> {
         use p256::ecdsa::signature::Signer;
         let key = p256::ecdsa::SigningKey::from(&self.secret);
         let sig: p256::ecdsa::Signature = key.sign(message);
@@ -137,7 +138,7 @@ impl KeyPair {
     }
 
     /// ecdh(peer) then kdf: the shared secret both sides derive.
-    pub fn shared_secret(
+    pub(crate) fn shared_secret(
         &self,
         protocol: PinProtocol,
         peer_cose_key: &Value,
@@ -176,13 +177,13 @@ fn parse_cose_key(value: &Value) -> Result<PublicKey, PinProtocolError> {
 
 /// The secret from key agreement: protocol 1 keeps 32 bytes, protocol 2 an
 /// HMAC key and an AES key (64 bytes).
-pub struct SharedSecret {
+pub(crate) struct SharedSecret {
     protocol: PinProtocol,
     key: Zeroizing<Vec<u8>>,
 }
 
 impl SharedSecret {
-    pub fn protocol(&self) -> PinProtocol {
+    pub(crate) fn protocol(&self) -> PinProtocol {
         self.protocol
     }
 
@@ -201,7 +202,7 @@ impl SharedSecret {
     }
 
     /// encrypt(key, demPlaintext): protocol 1 with a zero IV; protocol 2 with a random IV in front.
-    pub fn encrypt(&self, plaintext: &[u8]) -> Vec<u8> {
+    pub(crate) fn encrypt(&self, plaintext: &[u8]) -> Vec<u8> {
         match self.protocol {
             PinProtocol::V1 => aes_cbc_encrypt(self.aes_key(), &[0u8; BLOCK], plaintext),
             PinProtocol::V2 => {
@@ -213,13 +214,16 @@ impl SharedSecret {
     }
 
     /// Protocol 2's encryption with a chosen IV (test vectors).
-    pub fn encrypt_with_iv(&self, iv: &[u8; BLOCK], plaintext: &[u8]) -> Vec<u8> {
+    pub(crate) fn encrypt_with_iv(&self, iv: &[u8; BLOCK], plaintext: &[u8]) -> Vec<u8> {
         let mut out = iv.to_vec();
         out.extend(aes_cbc_encrypt(self.aes_key(), iv, plaintext));
         out
     }
 
-    pub fn decrypt(&self, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, PinProtocolError> {
+    pub(crate) fn decrypt(
+        &self,
+        ciphertext: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, PinProtocolError> {
         let (iv, body) = match self.protocol {
             PinProtocol::V1 => ([0u8; BLOCK], ciphertext),
             PinProtocol::V2 => {
@@ -234,7 +238,7 @@ impl SharedSecret {
     }
 
     /// authenticate(key, message) with the shared secret's HMAC key.
-    pub fn authenticate(&self, message: &[u8]) -> Vec<u8> {
+    pub(crate) fn authenticate(&self, message: &[u8]) -> Vec<u8> {
         authenticate(self.protocol, self.hmac_key(), message)
     }
 }
@@ -257,7 +261,7 @@ impl PinUvAuthToken {
 
     /// The token's bytes: for the derivations of CTAP 2.2's persistent token
     /// (`identity`) and for keeping that token (`keystore`), nothing else.
-    pub fn secret(&self) -> &[u8] {
+    pub(crate) fn secret(&self) -> &[u8] {
         &self.token
     }
 
@@ -272,7 +276,7 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 }
 
 /// HMAC-SHA-256, truncated to 16 bytes for protocol 1 (§6.5.6), whole for 2 (§6.5.7).
-pub fn authenticate(protocol: PinProtocol, key: &[u8], message: &[u8]) -> Vec<u8> {
+pub(crate) fn authenticate(protocol: PinProtocol, key: &[u8], message: &[u8]) -> Vec<u8> {
     let mut mac =
         <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(message);

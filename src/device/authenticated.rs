@@ -43,7 +43,7 @@ pub enum Authorization<'a> {
 
 impl Device {
     /// Sends `request`, authorised as `authorization` says.
-    pub fn authenticated(
+    pub(crate) fn authenticated(
         &mut self,
         request: &dyn Authenticated,
         authorization: Authorization<'_>,
@@ -73,7 +73,7 @@ impl Device {
 
 /// Where a sub-command request keeps its members (CTAP 2.1 §6.7.1, §6.8, §6.11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layout {
+pub(crate) enum Layout {
     /// {1: modality, 2: subCommand, 3: params, 4: protocol, 5: param};
     /// the param is over modality ‖ subCommand ‖ params (§6.7.2).
     Bio,
@@ -84,7 +84,7 @@ pub enum Layout {
 }
 
 /// A bio enrollment, credential management or config sub-command.
-pub struct SubCommand {
+pub(crate) struct SubCommand {
     pub command: u8,
     pub layout: Layout,
     pub sub: u8,

@@ -153,19 +153,19 @@ impl Capabilities {
     }
 
     /// updateUserInformation exists only in the final credential management (§6.8.6).
-    pub fn updates_user(&self) -> bool {
+    pub(crate) fn updates_user(&self) -> bool {
         self.credentials == Some(CommandSet::Final)
     }
 
     /// The accounts can be read with the stored persistent token (CTAP 2.2
     /// pcmr), which works with the final credential management only.
-    pub fn reads_credentials_with_persistent_token(&self) -> bool {
+    pub(crate) fn reads_credentials_with_persistent_token(&self) -> bool {
         self.persistent_token && self.credentials == Some(CommandSet::Final)
     }
 
     /// Whether the key has `feature` (a key-wide one: a config subcommand
     /// also depends on getInfo's list, see `ctap2::config::check_offered`).
-    pub fn has(&self, feature: &Feature) -> bool {
+    pub(crate) fn has(&self, feature: &Feature) -> bool {
         match feature {
             Feature::Ctap2 => self.ctap2,
             Feature::Pin => self.pin,

@@ -12,11 +12,11 @@ use super::session::Session;
 use super::{Device, Error};
 
 /// How long the key waits for a finger per sample.
-pub const SAMPLE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const SAMPLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Touches without a finger before we stop asking.
 const MAX_IDLE_SAMPLES: u32 = 3;
 /// A key that keeps saying samples remain is stopped here.
-pub const MAX_SAMPLES: u32 = 32;
+pub(crate) const MAX_SAMPLES: u32 = 32;
 
 /// What happens during an enrollment, for the UI to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -84,7 +84,7 @@ impl Error {
     }
 
     /// The key no longer accepts a token it gave (it never says more than that).
-    pub fn token_refused(&self) -> bool {
+    pub(crate) fn token_refused(&self) -> bool {
         matches!(
             self.status(),
             Some(CtapStatus::PinAuthInvalid | CtapStatus::PinTokenExpired)
@@ -92,7 +92,7 @@ impl Error {
     }
 
     /// The user did not put a finger on the sensor in time.
-    pub fn no_finger(&self) -> bool {
+    pub(crate) fn no_finger(&self) -> bool {
         matches!(
             self.status(),
             Some(CtapStatus::UserActionTimeout | CtapStatus::ActionTimeout)

@@ -23,7 +23,7 @@ pub enum FingerCheck {
 
 /// Whether a finger is enrolled that the key could check against: getInfo's
 /// `uv` is true once one is (§6.4).
-pub fn has_enrolled_finger(device: &Device) -> Result<bool, Error> {
+pub(crate) fn has_enrolled_finger(device: &Device) -> Result<bool, Error> {
     let info = device.info()?;
     if !info.is_biometric() {
         return Err(Feature::Fingerprints.into());

@@ -28,7 +28,7 @@ pub struct KeyIdentity {
 
 impl KeyIdentity {
     /// "Yubico YubiKey", from the USB strings.
-    pub fn usb_name(&self) -> Option<String> {
+    pub(crate) fn usb_name(&self) -> Option<String> {
         let name = [self.manufacturer.as_deref(), self.product.as_deref()]
             .into_iter()
             .flatten()
@@ -39,12 +39,15 @@ impl KeyIdentity {
 }
 
 /// The key's identifier, decrypted with a persistent token.
-pub fn identifier(info: &AuthenticatorInfo, token: &PinUvAuthToken) -> Option<[u8; BLOCK]> {
+pub(crate) fn identifier(info: &AuthenticatorInfo, token: &PinUvAuthToken) -> Option<[u8; BLOCK]> {
     decrypt_member(token.secret(), IDENTIFIER, &info.enc_identifier.as_ref()?.0)
 }
 
 /// The state of the key's credential store, decrypted with a persistent token.
-pub fn cred_store_state(info: &AuthenticatorInfo, token: &PinUvAuthToken) -> Option<[u8; BLOCK]> {
+pub(crate) fn cred_store_state(
+    info: &AuthenticatorInfo,
+    token: &PinUvAuthToken,
+) -> Option<[u8; BLOCK]> {
     decrypt_member(
         token.secret(),
         CRED_STORE_STATE,
@@ -56,10 +59,10 @@ pub fn cred_store_state(info: &AuthenticatorInfo, token: &PinUvAuthToken) -> Opt
 /// uvCountSinceLastPinEntry (0x17), remainingDiscoverableCredentials (0x14),
 /// and the two encrypted members, whose IV is new on every answer.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Fingerprint(AuthenticatorInfo);
+pub(crate) struct Fingerprint(AuthenticatorInfo);
 
 impl Fingerprint {
-    pub fn of(info: &AuthenticatorInfo) -> Self {
+    pub(crate) fn of(info: &AuthenticatorInfo) -> Self {
         let mut stable = info.clone();
         stable.uv_count_since_last_pin_entry = None;
         stable.remaining_discoverable_credentials = None;
@@ -74,20 +77,20 @@ impl Fingerprint {
 /// else by getInfo without its volatile members, so a different key is
 /// never taken for it.
 #[derive(Clone)]
-pub enum SameKey {
+pub(crate) enum SameKey {
     Identifier([u8; BLOCK], PinUvAuthToken),
     Model(Box<Fingerprint>),
 }
 
 impl SameKey {
-    pub fn of(info: &AuthenticatorInfo, token: Option<&PinUvAuthToken>) -> Self {
+    pub(crate) fn of(info: &AuthenticatorInfo, token: Option<&PinUvAuthToken>) -> Self {
         match token.and_then(|t| identifier(info, t).map(|id| (id, t.clone()))) {
             Some((id, t)) => SameKey::Identifier(id, t),
             None => SameKey::Model(Box::new(Fingerprint::of(info))),
         }
     }
 
-    pub fn matches(&self, info: &AuthenticatorInfo) -> bool {
+    pub(crate) fn matches(&self, info: &AuthenticatorInfo) -> bool {
         match self {
             SameKey::Identifier(id, token) => identifier(info, token) == Some(*id),
             SameKey::Model(fingerprint) => Fingerprint::of(info) == **fingerprint,

@@ -8,16 +8,16 @@
 use std::time::Duration;
 
 pub mod authenticated;
-pub mod caps;
+pub(crate) mod caps;
 pub mod ctap2;
 pub mod enroll;
 mod error;
 pub mod finger_check;
-pub mod identity;
+pub(crate) mod identity;
 pub mod link;
 pub mod pin;
 pub mod session;
-pub mod spec;
+pub(crate) mod spec;
 
 pub use caps::{Capabilities, CommandSet, Feature};
 pub use error::{Error, PinRetries};
@@ -80,22 +80,17 @@ impl Device {
     }
 
     /// Where the key is, as `--device` names it.
-    pub fn spec(&self) -> &DeviceSpec {
+    pub(crate) fn spec(&self) -> &DeviceSpec {
         &self.spec
     }
 
     /// The spec as shown: a hidraw path, `sim:PROFILE`, `udp:HOST:PORT`, ...
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         self.spec.label()
     }
 
-    pub fn identity(&self) -> &KeyIdentity {
+    pub(crate) fn identity(&self) -> &KeyIdentity {
         &self.identity
-    }
-
-    /// Records the CTAP 2.2 identifier a persistent token decrypted.
-    pub fn set_identifier(&mut self, identifier: [u8; 16]) {
-        self.identity.identifier = Some(identifier);
     }
 
     /// A key without the CBOR capability speaks only U2F (CTAP1).
@@ -179,7 +174,7 @@ impl Device {
     }
 
     /// After a cancelled wait: clears the request so clean-up commands can run.
-    pub fn clear_cancel(&self) {
+    pub(crate) fn clear_cancel(&self) {
         self.cancel.clear();
     }
 
@@ -249,14 +244,14 @@ impl Device {
 
     /// Power-cycles fidoctl's own simulator through its vendor command (the
     /// way `sim replug` reaches a `sim serve` over UDP). Real keys refuse it.
-    pub fn power_cycle_simulator(&mut self) -> Result<(), Error> {
+    pub(crate) fn power_cycle_simulator(&mut self) -> Result<(), Error> {
         self.link
             .vendor(crate::ctap::hid::command::VENDOR_POWER_CYCLE, &[])?;
         Ok(())
     }
 
     /// The largest CTAP message the key takes (getInfo, else CTAP's 1024).
-    pub fn max_msg_size(&self) -> usize {
+    pub(crate) fn max_msg_size(&self) -> usize {
         self.info
             .as_ref()
             .and_then(|i| i.max_msg_size)

@@ -14,7 +14,7 @@ use super::ctap2::AuthenticatorInfo;
 pub use crate::ctap::client_pin::MAX_PIN_BYTES;
 use crate::ctap::client_pin::PADDED_PIN_LEN;
 /// CTAP's floor for minPINLength.
-pub const MIN_PIN_CODE_POINTS: usize = 4;
+pub(crate) const MIN_PIN_CODE_POINTS: usize = 4;
 
 /// Why a PIN breaks a key's rules (worded in `ui::pin_view`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub enum PinRuleError {
 
 /// The length rules of one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PinRules {
+pub(crate) struct PinRules {
     /// Fewest code points: the key's minPINLength, never below CTAP's 4.
     pub min_code_points: usize,
     /// Most code points, where the key says (maxPINLength, CTAP 2.2 §6.4).
@@ -35,7 +35,7 @@ pub struct PinRules {
 }
 
 impl PinRules {
-    pub fn of(info: &AuthenticatorInfo) -> Self {
+    pub(crate) fn of(info: &AuthenticatorInfo) -> Self {
         PinRules {
             min_code_points: info.effective_min_pin_length() as usize,
             max_code_points: info.max_pin_length.map(|n| n as usize),
@@ -43,7 +43,7 @@ impl PinRules {
     }
 
     /// The most a new PIN may be, in words the rules are checked in.
-    pub fn longest(&self) -> Longest {
+    pub(crate) fn longest(&self) -> Longest {
         match self.max_code_points {
             Some(n) if n < MAX_PIN_BYTES => Longest::CodePoints(n),
             _ => Longest::Bytes(MAX_PIN_BYTES),
@@ -51,7 +51,7 @@ impl PinRules {
     }
 
     /// A new PIN, normalised to NFC, if it keeps the rules.
-    pub fn check(&self, raw: &str) -> Result<Pin, PinRuleError> {
+    pub(crate) fn check(&self, raw: &str) -> Result<Pin, PinRuleError> {
         let nfc = Zeroizing::new(raw.nfc().collect::<String>());
         if nfc.contains('\0') {
             return Err(PinRuleError::ContainsNul);
@@ -75,7 +75,7 @@ impl PinRules {
 
 /// The upper limit that matters for a key: its own, or the 63 bytes of the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Longest {
+pub(crate) enum Longest {
     CodePoints(usize),
     Bytes(usize),
 }
@@ -97,12 +97,18 @@ impl Pin {
         Pin(Zeroizing::new(raw.nfc().collect()))
     }
 
-    pub fn code_points(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn code_points(&self) -> usize {
         self.0.chars().count()
     }
 
+    #[cfg(test)]
+    pub(crate) fn matches(&self, other: &Pin) -> bool {
+        self.0.as_bytes() == other.0.as_bytes()
+    }
+
     /// paddedPin: the UTF-8 bytes zero-padded to 64 (§6.5.5.5).
-    pub fn padded(&self) -> Zeroizing<Vec<u8>> {
+    pub(crate) fn padded(&self) -> Zeroizing<Vec<u8>> {
         let mut block = Zeroizing::new(vec![0u8; PADDED_PIN_LEN]);
         let bytes = self.0.as_bytes();
         let n = bytes.len().min(MAX_PIN_BYTES);
@@ -111,12 +117,8 @@ impl Pin {
     }
 
     /// LEFT(SHA-256(pin), 16), the pinHash of §6.5.5.6/§6.5.5.7.
-    pub fn hash16(&self) -> Zeroizing<Vec<u8>> {
+    pub(crate) fn hash16(&self) -> Zeroizing<Vec<u8>> {
         Zeroizing::new(Sha256::digest(self.0.as_bytes())[..16].to_vec())
-    }
-
-    pub fn matches(&self, other: &Pin) -> bool {
-        self.0.as_bytes() == other.0.as_bytes()
     }
 }
 

@@ -51,7 +51,7 @@ impl Permissions {
     }
 
     /// The persistent token's only permission: read-only credential management (pcmr).
-    pub fn persistent_read_only() -> Self {
+    pub(crate) fn persistent_read_only() -> Self {
         Self::new(permission::PERSISTENT_CREDENTIAL_MANAGEMENT_READ_ONLY)
     }
 }
@@ -72,7 +72,7 @@ pub struct Session {
 
 impl Session {
     /// A session on a PIN just set: its first token is taken when a step needs one.
-    pub fn with_pin(pin: Pin, permissions: Permissions) -> Self {
+    pub(crate) fn with_pin(pin: Pin, permissions: Permissions) -> Self {
         Self {
             source: Source::Pin(pin),
             permissions,
@@ -90,7 +90,7 @@ impl Session {
     }
 
     /// The PIN this session renews with, if it has one (a PIN change keeps it).
-    pub fn pin(&self) -> Option<&Pin> {
+    pub(crate) fn pin(&self) -> Option<&Pin> {
         match &self.source {
             Source::Pin(pin) => Some(pin),
             Source::Fixed => None,
@@ -98,7 +98,7 @@ impl Session {
     }
 
     /// The current token, taken from the key with the PIN when there is none.
-    pub fn token(&mut self, device: &mut Device) -> Result<&PinUvAuthToken, Error> {
+    pub(crate) fn token(&mut self, device: &mut Device) -> Result<&PinUvAuthToken, Error> {
         if self.token.is_none() {
             self.renew(device)?;
         }
@@ -106,7 +106,7 @@ impl Session {
     }
 
     /// A fresh token now (after something that is known to end the old one).
-    pub fn renew(&mut self, device: &mut Device) -> Result<(), Error> {
+    pub(crate) fn renew(&mut self, device: &mut Device) -> Result<(), Error> {
         self.token = None;
         let Source::Pin(pin) = &self.source else {
             return Err(Error::Status {
@@ -120,7 +120,7 @@ impl Session {
 
     /// Runs one step that needs the token; if the key refuses the token, takes
     /// a fresh one and runs the step again, once.
-    pub fn run<T>(
+    pub(crate) fn run<T>(
         &mut self,
         device: &mut Device,
         mut step: impl FnMut(&mut Device, &PinUvAuthToken) -> Result<T, Error>,
@@ -196,7 +196,7 @@ impl Device {
 
     /// A session from a finger on the sensor instead of the PIN, where the key
     /// grants `permissions` that way (CTAP 2.2 uvBioEnroll: bio enrollment).
-    pub fn finger_session(
+    pub(crate) fn finger_session(
         &mut self,
         permissions: Permissions,
         on_event: &mut dyn FnMut(Event),
@@ -206,7 +206,7 @@ impl Device {
     }
 
     /// A wrong PIN becomes [`Error::WrongPin`] with what the counter says now.
-    pub fn explain_pin_failure(&mut self, err: Error) -> Error {
+    pub(crate) fn explain_pin_failure(&mut self, err: Error) -> Error {
         if err.status() == Some(CtapStatus::PinInvalid) {
             return Error::WrongPin(client_pin::pin_retries(self).ok());
         }

@@ -21,7 +21,7 @@ pub enum DeviceSpec {
 
 impl DeviceSpec {
     /// How the spec is written on the command line (and shown).
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             DeviceSpec::Hid(path) => path.clone(),
             DeviceSpec::Udp(target) => format!("udp:{target}"),

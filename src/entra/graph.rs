@@ -17,9 +17,9 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 /// Graph's public endpoint; `--graph-url` / FIDOCTL_GRAPH_URL replace it.
-pub const DEFAULT_GRAPH_URL: &str = "https://graph.microsoft.com";
+pub(crate) const DEFAULT_GRAPH_URL: &str = "https://graph.microsoft.com";
 /// The API version in every path.
-pub const API_VERSION: &str = "v1.0";
+pub(crate) const API_VERSION: &str = "v1.0";
 const POLICY: &str =
     "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2";
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -70,25 +70,16 @@ pub enum GraphError {
 }
 
 impl GraphError {
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         match self {
             GraphError::Status { status, .. } => Some(*status),
             _ => None,
         }
     }
-
-    pub fn call(&self) -> Option<Call> {
-        match self {
-            GraphError::Status { call, .. }
-            | GraphError::Network { call, .. }
-            | GraphError::Malformed { call, .. } => Some(*call),
-            GraphError::InsecureUrl(_) | GraphError::Certificate(_) => None,
-        }
-    }
 }
 
 /// Whether `url` may carry a token: https://, or plain http to this machine (tests, proxies).
-pub fn check_url(url: &str) -> Result<(), GraphError> {
+pub(crate) fn check_url(url: &str) -> Result<(), GraphError> {
     let local = [
         "http://127.0.0.1:",
         "http://127.0.0.1/",
@@ -104,7 +95,7 @@ pub fn check_url(url: &str) -> Result<(), GraphError> {
 }
 
 /// One path segment, percent-encoded (a UPN keeps its @, loses nothing else).
-pub fn segment(s: &str) -> String {
+pub(crate) fn segment(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
@@ -150,7 +141,7 @@ struct Answer {
 
 impl Graph {
     /// Graph at `url` (without the version: it is added), with `token`.
-    pub fn new(url: &str, token: Zeroizing<String>) -> Result<Self, GraphError> {
+    pub(crate) fn new(url: &str, token: Zeroizing<String>) -> Result<Self, GraphError> {
         check_url(url)?;
         Ok(Self {
             base: format!("{}/{API_VERSION}", url.trim_end_matches('/')),
@@ -235,18 +226,18 @@ impl Graph {
     }
 
     /// The FIDO2 method policy, as Graph gives it.
-    pub fn fido2_policy(&self) -> Result<Value, GraphError> {
+    pub(crate) fn fido2_policy(&self) -> Result<Value, GraphError> {
         self.json(Call::ReadPolicy, "GET", POLICY, None, None)
     }
 
     /// PATCHes the FIDO2 method policy (204 No Content).
-    pub fn patch_fido2_policy(&self, body: &Value) -> Result<(), GraphError> {
+    pub(crate) fn patch_fido2_policy(&self, body: &Value) -> Result<(), GraphError> {
         self.json(Call::WritePolicy, "PATCH", POLICY, Some(body), None)
             .map(|_| ())
     }
 
     /// webauthnCredentialCreationOptions for registering a key for `user`.
-    pub fn creation_options(&self, user: &str) -> Result<Value, GraphError> {
+    pub(crate) fn creation_options(&self, user: &str) -> Result<Value, GraphError> {
         let path = format!(
             "/users/{}/authentication/fido2Methods/creationOptions",
             segment(user)
@@ -255,20 +246,20 @@ impl Graph {
     }
 
     /// POSTs a new credential for `user`: the fido2AuthenticationMethod made.
-    pub fn register(&self, user: &str, body: &Value) -> Result<Value, GraphError> {
+    pub(crate) fn register(&self, user: &str, body: &Value) -> Result<Value, GraphError> {
         let path = format!("/users/{}/authentication/fido2Methods", segment(user));
         self.json(Call::Register, "POST", &path, Some(body), Some(user))
     }
 
     /// The user's registered FIDO2 methods.
-    pub fn fido2_methods(&self, user: &str) -> Result<Vec<Value>, GraphError> {
+    pub(crate) fn fido2_methods(&self, user: &str) -> Result<Vec<Value>, GraphError> {
         let path = format!("/users/{}/authentication/fido2Methods", segment(user));
         let answer = self.json(Call::ListMethods, "GET", &path, None, Some(user))?;
         values(Call::ListMethods, answer)
     }
 
     /// The ids of the groups `user` is in, directly or not.
-    pub fn group_ids(&self, user: &str) -> Result<Vec<String>, GraphError> {
+    pub(crate) fn group_ids(&self, user: &str) -> Result<Vec<String>, GraphError> {
         let path = format!("/users/{}/transitiveMemberOf?$select=id", segment(user));
         let answer = self.json(Call::UserGroups, "GET", &path, None, Some(user))?;
         Ok(values(Call::UserGroups, answer)?

@@ -13,12 +13,12 @@
 //! - [`random_pin`]: a PIN fidoctl chooses for a new key.
 //! - [`results`]: the results file (created 0600: it holds PINs) and the users file.
 
-pub mod graph;
-pub mod policy;
-pub mod provision;
-pub mod random_pin;
-pub mod results;
-pub mod signin;
+pub(crate) mod graph;
+pub(crate) mod policy;
+pub(crate) mod provision;
+pub(crate) mod random_pin;
+pub(crate) mod results;
+pub(crate) mod signin;
 
 pub use graph::{Call, Graph, GraphError};
 pub use policy::{Decision, Fido2Policy, ListVerdict, Refusal};

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::aaguid::allow_list::{self, PolicyError, ProfileSummary};
 
 /// The target every user is in.
-pub const ALL_USERS: &str = "all_users";
+pub(crate) const ALL_USERS: &str = "all_users";
 
 /// A key restriction list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -62,13 +62,13 @@ pub enum ListVerdict {
 }
 
 impl ListVerdict {
-    pub fn allows(self) -> bool {
+    pub(crate) fn allows(self) -> bool {
         !matches!(self, ListVerdict::NotListed | ListVerdict::Blocked)
     }
 }
 
 /// What a list says of `aaguid` (entries compared as UUIDs, whatever their case).
-pub fn list_verdict(
+pub(crate) fn list_verdict(
     enforced: bool,
     enforcement: &str,
     aaguids: &[String],
@@ -150,12 +150,12 @@ impl Fido2Policy {
         })
     }
 
-    pub fn enabled(&self) -> bool {
+    pub(crate) fn enabled(&self) -> bool {
         self.state.as_deref() != Some("disabled")
     }
 
     /// What the legacy list says of a model.
-    pub fn legacy_verdict(&self, aaguid: &Uuid) -> ListVerdict {
+    pub(crate) fn legacy_verdict(&self, aaguid: &Uuid) -> ListVerdict {
         list_verdict(
             self.legacy.enforced,
             &self.legacy.enforcement,
@@ -173,7 +173,7 @@ impl Fido2Policy {
 
     /// Whether the policy lets a user in `groups` register a key of `aaguid`,
     /// and whether attestation must then prove it genuine.
-    pub fn decide(&self, aaguid: &Uuid, groups: &[String]) -> Decision {
+    pub(crate) fn decide(&self, aaguid: &Uuid, groups: &[String]) -> Decision {
         if !self.enabled() {
             return Decision::Refused(Refusal::MethodDisabled);
         }
@@ -238,7 +238,7 @@ impl Fido2Policy {
 }
 
 /// A profile's attestationEnforcement other than disabled.
-pub fn attestation_enforced(p: &ProfileSummary) -> bool {
+pub(crate) fn attestation_enforced(p: &ProfileSummary) -> bool {
     matches!(p.attestation_enforcement.as_deref(), Some(e) if e != "disabled")
 }
 

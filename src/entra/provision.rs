@@ -18,7 +18,7 @@ use crate::device::ctap2::make_credential::{
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProvisionError {
+pub(crate) enum ProvisionError {
     #[error("the creation options lack {0}")]
     Missing(&'static str),
     #[error("the creation options' {0} is not base64url")]
@@ -29,7 +29,7 @@ pub enum ProvisionError {
 
 /// What Graph's creation options ask the key for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CreationOptions {
+pub(crate) struct CreationOptions {
     pub rp_id: String,
     pub rp_name: Option<String>,
     pub user_id: Vec<u8>,
@@ -135,13 +135,13 @@ impl CreationOptions {
     }
 
     /// The origin a browser would give for this relying party.
-    pub fn origin(&self) -> String {
+    pub(crate) fn origin(&self) -> String {
         format!("https://{}", self.rp_id)
     }
 
     /// clientDataJSON as WebAuthn §5.8.1 serialises it: type, challenge as
     /// given, origin https://RP_ID, crossOrigin false.
-    pub fn client_data_json(&self) -> Vec<u8> {
+    pub(crate) fn client_data_json(&self) -> Vec<u8> {
         // serde_json writes these members in this order and escapes as JSON does.
         let quoted = |s: &str| serde_json::to_string(s).expect("a string serializes");
         format!(
@@ -156,7 +156,7 @@ impl CreationOptions {
     /// extensions): those asked for that it knows. `Err` names one that is
     /// enforced and unsupported (credProtect above level 1 with
     /// enforceCredentialProtectionPolicy, WebAuthn §10.1.1 says to fail).
-    pub fn extensions_for(&self, supported: &[String]) -> Result<Extensions, &'static str> {
+    pub(crate) fn extensions_for(&self, supported: &[String]) -> Result<Extensions, &'static str> {
         let knows = |name: &str| supported.iter().any(|s| s == name);
         let cred_protect = match self.cred_protect {
             Some(level) if knows("credProtect") => Some(level),
@@ -170,7 +170,7 @@ impl CreationOptions {
     }
 
     /// The makeCredential request for this user.
-    pub fn request(&self, extensions: Extensions) -> MakeCredential {
+    pub(crate) fn request(&self, extensions: Extensions) -> MakeCredential {
         let hash: [u8; 32] = Sha256::digest(self.client_data_json()).into();
         MakeCredential::discoverable(
             hash,
@@ -189,13 +189,13 @@ impl CreationOptions {
 }
 
 /// SHA-256 of an RP id (credential management finds the RP's credentials by it).
-pub fn rp_id_hash(rp_id: &str) -> Vec<u8> {
+pub(crate) fn rp_id_hash(rp_id: &str) -> Vec<u8> {
     Sha256::digest(rp_id.as_bytes()).to_vec()
 }
 
 /// What a new credential is: its id and the model it claims.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MadeCredential {
+pub(crate) struct MadeCredential {
     pub id: Vec<u8>,
     pub aaguid: Uuid,
     /// hmac-secret as the key reported it in authenticatorData's extensions.
@@ -204,7 +204,7 @@ pub struct MadeCredential {
 }
 
 /// Reads the credential out of the key's attestation object.
-pub fn made(object: &AttestationObject) -> Result<MadeCredential, ProvisionError> {
+pub(crate) fn made(object: &AttestationObject) -> Result<MadeCredential, ProvisionError> {
     let parsed = auth_data::parse(&object.auth_data)
         .map_err(|e| ProvisionError::KeyAnswer(e.to_string()))?;
     let cred = parsed
@@ -233,7 +233,7 @@ fn extension_outputs(auth_data: &[u8], id_len: usize) -> Option<cbor::Value> {
 
 /// The attestation object as WebAuthn carries it: a CBOR map of fmt,
 /// attStmt and authData (§6.5), canonical order.
-pub fn attestation_object(object: &AttestationObject) -> Vec<u8> {
+pub(crate) fn attestation_object(object: &AttestationObject) -> Vec<u8> {
     cbor::encode(&cbor::text_map(&[
         ("fmt", cbor::text(&object.format)),
         ("attStmt", object.att_stmt.clone()),
@@ -246,7 +246,7 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 /// The body of POST /users/{id}/authentication/fido2Methods.
-pub fn post_body(
+pub(crate) fn post_body(
     display_name: &str,
     options: &CreationOptions,
     object: &AttestationObject,

@@ -8,7 +8,7 @@
 use zeroize::Zeroizing;
 
 /// The shortest PIN chosen, whatever the key allows.
-pub const MIN_DIGITS: usize = 6;
+pub(crate) const MIN_DIGITS: usize = 6;
 
 /// PINs too common to choose (the YubicoLabs provisioning script's list).
 const COMMON: &[&str] = &[
@@ -16,7 +16,7 @@ const COMMON: &[&str] = &[
 ];
 
 /// Whether a PIN of digits is one a person (or a policy) would call trivial.
-pub fn trivial(pin: &str) -> bool {
+pub(crate) fn trivial(pin: &str) -> bool {
     let d: Vec<i32> = pin
         .bytes()
         .map(|b| i32::from(b) - i32::from(b'0'))
@@ -34,7 +34,7 @@ pub fn trivial(pin: &str) -> bool {
 
 /// A random non-trivial PIN of `max(min_len, MIN_DIGITS)` digits, at most
 /// `max_len` (a key's maxPINLength) when that is shorter... never below the minimum.
-pub fn choose(
+pub(crate) fn choose(
     min_len: usize,
     max_len: Option<usize>,
 ) -> Result<Zeroizing<String>, getrandom::Error> {

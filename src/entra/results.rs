@@ -13,7 +13,7 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
-pub const HEADER: [&str; 7] = [
+pub(crate) const HEADER: [&str; 7] = [
     "userPrincipalName",
     "methodId",
     "aaguid",
@@ -24,11 +24,12 @@ pub const HEADER: [&str; 7] = [
 ];
 
 #[derive(Debug, thiserror::Error)]
-pub enum ResultsError {
+pub(crate) enum ResultsError {
     #[error("{0}")]
     Io(#[from] io::Error),
     /// The file exists and others may read it (mode bits beyond 0600).
     #[error("readable by others (mode {mode:o})")]
+    #[cfg_attr(not(unix), allow(dead_code))] // mode bits are Unix's
     TooOpen { mode: u32 },
     #[error("not a results file of fidoctl (its first line is not {expected})")]
     NotResults { expected: String },
@@ -39,7 +40,7 @@ pub enum ResultsError {
 /// One key provisioned (or, with an empty method id, a key whose
 /// registration failed after fidoctl set its PIN: the PIN is not lost).
 #[derive(Debug, Default)]
-pub struct Row {
+pub(crate) struct Row {
     pub upn: String,
     pub method_id: String,
     pub aaguid: String,
@@ -59,7 +60,7 @@ fn field(s: &str) -> String {
 }
 
 /// The fields of one CSV line (quotes as RFC 4180 writes them).
-pub fn split_line(line: &str) -> Vec<String> {
+pub(crate) fn split_line(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;
@@ -81,14 +82,14 @@ pub fn split_line(line: &str) -> Vec<String> {
 }
 
 /// The results file, open for appending.
-pub struct Results {
+pub(crate) struct Results {
     file: File,
 }
 
 impl Results {
     /// Opens `path` for appending, creating it 0600 with the header; an
     /// existing file must be fidoctl's and not readable by others.
-    pub fn open(path: &Path) -> Result<Self, ResultsError> {
+    pub(crate) fn open(path: &Path) -> Result<Self, ResultsError> {
         let header = HEADER.join(",");
         match std::fs::read_to_string(path) {
             Ok(text) => {
@@ -115,7 +116,7 @@ impl Results {
     }
 
     /// Appends one row and syncs it to disk.
-    pub fn append(&mut self, row: &Row) -> Result<(), ResultsError> {
+    pub(crate) fn append(&mut self, row: &Row) -> Result<(), ResultsError> {
         let pin = row.pin.as_ref().map(|p| p.as_str()).unwrap_or("");
         let line = Zeroizing::new(format!(
             "{},{},{},{},{},{},{}\n",
@@ -149,7 +150,7 @@ fn check_private(_: &Path) -> Result<(), ResultsError> {
 }
 
 /// The users a results file already has a key registered for (lowercase UPNs).
-pub fn done(path: &Path) -> Result<HashSet<String>, ResultsError> {
+pub(crate) fn done(path: &Path) -> Result<HashSet<String>, ResultsError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(HashSet::new()),
@@ -166,13 +167,13 @@ pub fn done(path: &Path) -> Result<HashSet<String>, ResultsError> {
 
 /// One user of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
+pub(crate) struct User {
     pub upn: String,
     pub display_name: Option<String>,
 }
 
 /// The users CSV: a header naming userPrincipalName (and optionally displayName).
-pub fn users(text: &str) -> Result<Vec<User>, ResultsError> {
+pub(crate) fn users(text: &str) -> Result<Vec<User>, ResultsError> {
     let mut lines = text
         .lines()
         .enumerate()

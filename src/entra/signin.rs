@@ -27,15 +27,15 @@ use zeroize::Zeroizing;
 
 use super::graph::{self, Call, GraphError};
 
-pub const DEFAULT_LOGIN_URL: &str = "https://login.microsoftonline.com";
+pub(crate) const DEFAULT_LOGIN_URL: &str = "https://login.microsoftonline.com";
 /// Graph with the permissions consented for the app.
-pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+pub(crate) const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 /// How long fidoctl waits for the admin to finish a device-code sign-in.
 const DEVICE_CODE_WAIT: Duration = Duration::from_secs(15 * 60);
 
 /// How to get a token.
 #[derive(Debug)]
-pub enum SignIn {
+pub(crate) enum SignIn {
     /// A token in hand (FIDOCTL_GRAPH_TOKEN).
     Token(Zeroizing<String>),
     /// Device code: an admin signs in in a browser (delegated permissions).
@@ -57,7 +57,7 @@ pub enum SignIn {
 
 /// A certificate file that cannot sign a client assertion.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CertificateError {
+pub(crate) enum CertificateError {
     #[error("it holds no {0} block")]
     Missing(&'static str),
     #[error("its private key cannot be read: {0}")]
@@ -111,7 +111,7 @@ impl rsa::rand_core::TryCryptoRng for OsRandom {}
 
 /// A client assertion (RFC 7523 §2.2) for `client_id` at `token_url`,
 /// valid five minutes, signed with the certificate's key.
-pub fn client_assertion(
+pub(crate) fn client_assertion(
     pem: &str,
     client_id: &str,
     token_url: &str,
@@ -158,7 +158,7 @@ pub fn client_assertion(
 
 /// What the admin is asked to do in a device-code sign-in.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceCodePrompt {
+pub(crate) struct DeviceCodePrompt {
     pub verification_uri: String,
     pub user_code: String,
 }
@@ -222,7 +222,7 @@ fn refused<E: std::error::Error + 'static, T: oauth2::ErrorResponseType + std::f
 impl SignIn {
     /// The bearer token: as given, or from a sign-in at `login`.
     /// `on_prompt` shows the device code to the admin.
-    pub fn token(
+    pub(crate) fn token(
         self,
         login: &str,
         on_prompt: &mut dyn FnMut(&DeviceCodePrompt),

@@ -7,16 +7,16 @@
 //! ([`pcsc`]), and choosing one of several keys by touch ([`select`]).
 
 pub mod open;
-pub mod pcsc;
+pub(crate) mod pcsc;
 pub mod select;
-pub mod spec;
-pub mod usb;
+pub(crate) mod spec;
+pub(crate) mod usb;
 
 use crate::device::{DeviceSpec, Error, KeyIdentity};
 
 /// Every key connected: USB keys, then keys on PC/SC readers (none when no
 /// PC/SC service runs; `list` and `doctor` say so, this does not).
-pub fn connected() -> Result<Vec<(DeviceSpec, KeyIdentity)>, Error> {
+pub(crate) fn connected() -> Result<Vec<(DeviceSpec, KeyIdentity)>, Error> {
     let mut keys = usb::connected()?;
     keys.extend(pcsc::scan().keys());
     Ok(keys)

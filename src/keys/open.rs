@@ -15,14 +15,14 @@ use crate::device::{Device, DeviceSpec, Error, KeyIdentity};
 use crate::sim::Profile;
 
 /// How long a key may take to answer CTAPHID_INIT.
-pub const INIT_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const INIT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Wraps every report transport, e.g. to trace reports; identity by default.
-pub type TransportHook<'a> = dyn Fn(Box<dyn Transport>) -> Box<dyn Transport> + 'a;
+pub(crate) type TransportHook<'a> = dyn Fn(Box<dyn Transport>) -> Box<dyn Transport> + 'a;
 
 /// Opens the key `spec` names. `known` is its identity when enumeration just
 /// gave it; otherwise the OS is asked (USB keys) or the stand-in's is used.
-pub fn open(
+pub(crate) fn open(
     spec: &DeviceSpec,
     known: Option<KeyIdentity>,
     hook: &TransportHook<'_>,
@@ -96,7 +96,7 @@ fn open_error(path: &str, e: TransportError) -> Error {
 }
 
 /// The USB identity of the key a simulator profile stands for.
-pub fn stand_in(profile: Profile) -> KeyIdentity {
+pub(crate) fn stand_in(profile: Profile) -> KeyIdentity {
     let (vendor_id, product_id) = profile.usb_ids();
     KeyIdentity {
         vendor_id: Some(vendor_id),
@@ -109,7 +109,7 @@ pub fn stand_in(profile: Profile) -> KeyIdentity {
 
 /// The identity a spec stands for without opening it: a simulated or
 /// replayed key's (for `list --no-probe`), `None` for a real key.
-pub fn stand_in_identity(spec: &DeviceSpec) -> Option<KeyIdentity> {
+pub(crate) fn stand_in_identity(spec: &DeviceSpec) -> Option<KeyIdentity> {
     match spec {
         DeviceSpec::Sim(_) => super::spec::profile_of(spec).map(stand_in),
         DeviceSpec::Replay(file) => ReplayTransport::open(file).ok().map(|(_, key)| key),
@@ -119,7 +119,7 @@ pub fn stand_in_identity(spec: &DeviceSpec) -> Option<KeyIdentity> {
 
 /// A power cycle of a `sim:` key, as if it were pulled and re-inserted (its
 /// state file says so to the next process that opens it).
-pub fn replug_simulated(spec: &DeviceSpec) -> Result<(), Error> {
+pub(crate) fn replug_simulated(spec: &DeviceSpec) -> Result<(), Error> {
     let profile = super::spec::profile_of(spec).ok_or_else(|| Error::Open {
         path: spec.label(),
         reason: "not a simulated key".into(),

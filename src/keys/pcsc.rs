@@ -2,6 +2,8 @@
 //! shows, what is on each (a FIDO key, another card, nothing), and opening
 //! the key on a reader named by `--device pcsc:READER` (its name, or a
 //! unique start of it). Without the `pcsc` cargo feature there are no readers.
+// Without the feature only `Scan::NotBuilt` is ever made; the rest stays for the types.
+#![cfg_attr(not(feature = "pcsc"), allow(dead_code))]
 
 use std::time::Duration;
 
@@ -9,18 +11,18 @@ use crate::device::link::nfc::{Applet, NfcLink};
 use crate::device::{DeviceSpec, Error, KeyIdentity};
 
 /// How long SELECT (and the getInfo probe of a U2F applet) may take.
-pub const SELECT_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const SELECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// One reader and what is on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reader {
+pub(crate) struct Reader {
     pub name: String,
     pub card: Card,
 }
 
 /// What a reader holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Card {
+pub(crate) enum Card {
     Empty,
     /// A card whose FIDO applet answered SELECT.
     Fido {
@@ -37,8 +39,9 @@ pub enum Card {
 
 /// What the PC/SC service shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scan {
+pub(crate) enum Scan {
     /// fidoctl was built without the `pcsc` feature.
+    #[cfg_attr(feature = "pcsc", allow(dead_code))]
     NotBuilt,
     /// No PC/SC service runs (pcscd absent or stopped).
     NoService,
@@ -49,7 +52,7 @@ pub enum Scan {
 
 impl Scan {
     /// The FIDO keys on readers, as specs.
-    pub fn keys(&self) -> Vec<(DeviceSpec, KeyIdentity)> {
+    pub(crate) fn keys(&self) -> Vec<(DeviceSpec, KeyIdentity)> {
         match self {
             Scan::Readers(readers) => readers
                 .iter()
@@ -61,7 +64,7 @@ impl Scan {
     }
 
     /// The reader whose name is `name`, if the scan saw it.
-    pub fn reader(&self, name: &str) -> Option<&Reader> {
+    pub(crate) fn reader(&self, name: &str) -> Option<&Reader> {
         match self {
             Scan::Readers(readers) => readers.iter().find(|r| r.name == name),
             _ => None,
@@ -71,7 +74,7 @@ impl Scan {
 
 /// Lists the readers and SELECTs the FIDO applet on each card.
 #[cfg(feature = "pcsc")]
-pub fn scan() -> Scan {
+pub(crate) fn scan() -> Scan {
     use crate::device::link::nfc::Nfc;
     use crate::device::link::pcsc::{PcscError, Service};
 
@@ -112,7 +115,7 @@ pub fn scan() -> Scan {
 }
 
 /// The one reader `prefix` names: an exact name, else the only one starting with it.
-pub fn resolve(prefix: &str, readers: &[String]) -> Result<String, Error> {
+pub(crate) fn resolve(prefix: &str, readers: &[String]) -> Result<String, Error> {
     if let Some(exact) = readers.iter().find(|r| *r == prefix) {
         return Ok(exact.clone());
     }
@@ -143,7 +146,7 @@ pub fn resolve(prefix: &str, readers: &[String]) -> Result<String, Error> {
 /// Opens the key on the reader `prefix` names (where it names several, the
 /// only one of them with a card on it): SELECT, and getInfo for a U2F applet.
 #[cfg(feature = "pcsc")]
-pub fn open_link(prefix: &str) -> Result<(NfcLink, String), Error> {
+pub(crate) fn open_link(prefix: &str) -> Result<(NfcLink, String), Error> {
     use crate::device::link::nfc::Nfc;
     use crate::device::link::pcsc::{PcscError, Service};
 

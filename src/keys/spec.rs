@@ -51,7 +51,7 @@ pub fn parse(s: &str) -> Result<DeviceSpec, String> {
 }
 
 /// The simulator profile a `sim:` spec names (checked when it was parsed).
-pub fn profile_of(spec: &DeviceSpec) -> Option<Profile> {
+pub(crate) fn profile_of(spec: &DeviceSpec) -> Option<Profile> {
     match spec {
         DeviceSpec::Sim(name) => Profile::from_name(name),
         _ => None,

@@ -7,7 +7,7 @@ use crate::device::link::hid;
 use crate::device::{DeviceSpec, Error, KeyIdentity};
 
 /// The FIDO keys the OS shows, as specs with their identities.
-pub fn connected() -> Result<Vec<(DeviceSpec, KeyIdentity)>, Error> {
+pub(crate) fn connected() -> Result<Vec<(DeviceSpec, KeyIdentity)>, Error> {
     Ok(hid::enumerate()?
         .into_iter()
         .map(|(path, identity)| (DeviceSpec::Hid(path), identity))
@@ -15,7 +15,7 @@ pub fn connected() -> Result<Vec<(DeviceSpec, KeyIdentity)>, Error> {
 }
 
 /// The identity the OS gives the key at `path` (empty when it is not listed).
-pub fn identity_of(path: &str) -> KeyIdentity {
+pub(crate) fn identity_of(path: &str) -> KeyIdentity {
     hid::enumerate()
         .ok()
         .and_then(|keys| keys.into_iter().find(|(p, _)| p == path))
@@ -24,7 +24,9 @@ pub fn identity_of(path: &str) -> KeyIdentity {
 }
 
 /// The one key of a list just enumerated, or why there is not exactly one.
-pub fn only_key(keys: Vec<(DeviceSpec, KeyIdentity)>) -> Result<(DeviceSpec, KeyIdentity), Error> {
+pub(crate) fn only_key(
+    keys: Vec<(DeviceSpec, KeyIdentity)>,
+) -> Result<(DeviceSpec, KeyIdentity), Error> {
     match keys.len() {
         0 => Err(Error::NoKey),
         1 => Ok(keys.into_iter().next().expect("one")),
@@ -35,7 +37,7 @@ pub fn only_key(keys: Vec<(DeviceSpec, KeyIdentity)>) -> Result<(DeviceSpec, Key
 }
 
 /// "path (vid:pid product)" for lists in messages.
-pub fn describe(spec: &DeviceSpec, key: &KeyIdentity) -> String {
+pub(crate) fn describe(spec: &DeviceSpec, key: &KeyIdentity) -> String {
     let ids = match (key.vendor_id, key.product_id) {
         (Some(v), Some(p)) => format!("{v:04x}:{p:04x}"),
         _ => String::new(),
@@ -58,7 +60,7 @@ const REPLUG_POLL: Duration = Duration::from_millis(200);
 
 /// Waits until no key is at `spec` (the user pulled it, or took it off its
 /// reader). `false` on timeout.
-pub fn wait_for_removal(spec: &DeviceSpec, timeout: Duration) -> Result<bool, Error> {
+pub(crate) fn wait_for_removal(spec: &DeviceSpec, timeout: Duration) -> Result<bool, Error> {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
         if !super::connected()?.iter().any(|(s, _)| s == spec) {
@@ -71,7 +73,7 @@ pub fn wait_for_removal(spec: &DeviceSpec, timeout: Duration) -> Result<bool, Er
 
 /// Waits for a key at a spec not in `present` (the user plugged one in, or
 /// put one on a reader).
-pub fn wait_for_insertion(
+pub(crate) fn wait_for_insertion(
     present: &[DeviceSpec],
     timeout: Duration,
 ) -> Result<Option<(DeviceSpec, KeyIdentity)>, Error> {

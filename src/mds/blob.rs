@@ -26,7 +26,7 @@ pub const FIDO_MDS_URL: &str = "https://mds3.fidoalliance.org/";
 
 /// The FIDO Alliance's root for the BLOB signer: GlobalSign Root R46
 /// (SHA-256 4fa3126d...3c40c9), see `roots/README.md` for the sources.
-pub const FIDO_MDS_ROOT_PEM: &str = include_str!("roots/globalsign-root-r46.pem");
+pub(crate) const FIDO_MDS_ROOT_PEM: &str = include_str!("roots/globalsign-root-r46.pem");
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MdsError {
@@ -73,7 +73,7 @@ pub struct StatusReport {
 
 /// A certification status (the history of certification levels), as
 /// opposed to a security report (MDS3 §3.1.4 AuthenticatorStatus).
-pub fn is_certification(status: &str) -> bool {
+pub(crate) fn is_certification(status: &str) -> bool {
     status.starts_with("FIDO_CERTIFIED")
         || status == "NOT_FIDO_CERTIFIED"
         || status == "SELF_ASSERTION_SUBMITTED"
@@ -129,7 +129,7 @@ impl Entry {
 
     /// Reports in effect on `today` (YYYY-MM-DD), oldest first. MDS3 says the
     /// latest one reflects the current status.
-    pub fn reports_in_effect(&self, today: &str) -> Vec<&StatusReport> {
+    pub(crate) fn reports_in_effect(&self, today: &str) -> Vec<&StatusReport> {
         let mut reports: Vec<&StatusReport> = self
             .status_reports
             .iter()
@@ -140,7 +140,7 @@ impl Entry {
     }
 
     /// The latest certification report in effect.
-    pub fn certification(&self, today: &str) -> Option<&StatusReport> {
+    pub(crate) fn certification(&self, today: &str) -> Option<&StatusReport> {
         self.reports_in_effect(today)
             .into_iter()
             .rev()
@@ -177,12 +177,12 @@ pub struct Blob {
 impl Blob {
     /// Every certificate of the signer's path shown unrevoked by a current
     /// CRL, or the user chose not to require it.
-    pub fn revocation_settled(&self) -> bool {
+    pub(crate) fn revocation_settled(&self) -> bool {
         self.revocation_skipped || self.revocation.complete()
     }
 
     /// The issuer of each certificate of [`Blob::path`], in order.
-    pub fn issuers(&self) -> impl Iterator<Item = &Cert> {
+    pub(crate) fn issuers(&self) -> impl Iterator<Item = &Cert> {
         self.path
             .iter()
             .skip(1)
@@ -191,7 +191,7 @@ impl Blob {
 }
 
 impl Blob {
-    pub fn entry_for_aaguid(&self, aaguid: &Uuid) -> Option<&Entry> {
+    pub(crate) fn entry_for_aaguid(&self, aaguid: &Uuid) -> Option<&Entry> {
         self.entries
             .iter()
             .find(|e| e.aaguid().as_ref() == Some(aaguid))
@@ -199,7 +199,7 @@ impl Blob {
 
     /// fido-u2f keys have no AAGUID: their entries list the attestation
     /// certificate's subjectKeyIdentifier (hex).
-    pub fn entry_for_key_id(&self, ski: &str) -> Option<&Entry> {
+    pub(crate) fn entry_for_key_id(&self, ski: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| {
             e.attestation_certificate_key_identifiers
                 .iter()
@@ -244,7 +244,7 @@ fn split(text: &str) -> Result<(&str, &str, &str), MdsError> {
 }
 
 /// The FIDO Alliance's BLOB signer: its TLS certificate for this name.
-pub const FIDO_SIGNER_NAME: &str = "mds.fidoalliance.org";
+pub(crate) const FIDO_SIGNER_NAME: &str = "mds.fidoalliance.org";
 /// Its organisation; written "FIDO ALLIANCE, INC." in 2021, "Fido Alliance, Inc." in 2026.
 const FIDO_ORGANISATION: &str = "fido alliance, inc.";
 

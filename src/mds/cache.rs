@@ -9,21 +9,21 @@ const BLOB: &str = "mds3-blob.jwt";
 const CRLS: &str = "crl";
 
 /// `.../fidoctl`, or `None` when no home or cache directory is known.
-pub fn dir() -> Option<PathBuf> {
+pub(crate) fn dir() -> Option<PathBuf> {
     crate::paths::cache_dir()
 }
 
-pub fn blob_path() -> Option<PathBuf> {
+pub(crate) fn blob_path() -> Option<PathBuf> {
     dir().map(|d| d.join(BLOB))
 }
 
-pub fn crl_dir() -> Option<PathBuf> {
+pub(crate) fn crl_dir() -> Option<PathBuf> {
     dir().map(|d| d.join(CRLS))
 }
 
 /// The CRLs kept in the cache; unreadable files are skipped (a CRL only
 /// adds revocations, it never makes something trusted).
-pub fn crls() -> Vec<Crl> {
+pub(crate) fn crls() -> Vec<Crl> {
     let Some(dir) = crl_dir() else {
         return Vec::new();
     };
@@ -42,7 +42,7 @@ pub fn crls() -> Vec<Crl> {
 const SEEN: &str = "mds3-seen.json";
 
 /// The highest BLOB number seen under a root (by its SHA-256), if any.
-pub fn highest_seen(root: &str) -> Option<u64> {
+pub(crate) fn highest_seen(root: &str) -> Option<u64> {
     let text = std::fs::read_to_string(dir()?.join(SEEN)).ok()?;
     let seen: std::collections::BTreeMap<String, u64> = serde_json::from_str(&text).ok()?;
     seen.get(root).copied()
@@ -50,7 +50,7 @@ pub fn highest_seen(root: &str) -> Option<u64> {
 
 /// Remembers `no` for `root` when it is the highest yet; failing to is no
 /// failure (the cached BLOB's own number still guards `mds update`).
-pub fn record_seen(root: &str, no: u64) {
+pub(crate) fn record_seen(root: &str, no: u64) {
     let Some(path) = dir().map(|d| d.join(SEEN)) else {
         return;
     };
@@ -67,7 +67,7 @@ pub fn record_seen(root: &str, no: u64) {
 }
 
 /// A file name for the CRL at `url`: its host and path, made safe.
-pub fn crl_file_name(url: &str) -> String {
+pub(crate) fn crl_file_name(url: &str) -> String {
     let trimmed = url
         .trim_start_matches("http://")
         .trim_start_matches("https://");

@@ -7,8 +7,8 @@ use std::time::SystemTime;
 
 use crate::pki::x509::{Cert, Crl};
 
-pub mod blob;
-pub mod cache;
+pub(crate) mod blob;
+pub(crate) mod cache;
 
 pub use blob::{
     Blob, Entry, FIDO_MDS_URL, MdsError, SignerRule, StatusReport, Trust, signer_chain, verify,
@@ -18,7 +18,7 @@ pub use blob::{
 /// else the FIDO Alliance's), which signer under them (`--mds-signer`), and
 /// whether revocation must be proven (`--no-revocation-check` says not).
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub roots: Vec<Cert>,
     pub signer: SignerRule,
     pub revocation_check: bool,
@@ -27,7 +27,7 @@ pub struct Settings {
 impl Settings {
     /// The roots of `root_file` (PEM or DER; an enterprise's own metadata
     /// service), else the FIDO Alliance's with its signer pinned.
-    pub fn new(
+    pub(crate) fn new(
         root_file: Option<&Path>,
         signer_name: Option<&str>,
         revocation_check: bool,
@@ -70,7 +70,11 @@ impl Settings {
 /// Reads and verifies the BLOB at `path` (`--mds FILE` or the cached copy)
 /// with the cached CRLs, and refuses one older than the newest this
 /// machine has seen under the same root (FIDO MDS3 §3.1.7), which it records.
-pub fn load_blob(path: &Path, settings: &Settings, now: SystemTime) -> Result<Blob, MdsError> {
+pub(crate) fn load_blob(
+    path: &Path,
+    settings: &Settings,
+    now: SystemTime,
+) -> Result<Blob, MdsError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| MdsError::Io(format!("cannot read {}: {e}", path.display())))?;
     let blob = settings.verify(&text, &cache::crls(), now)?;
@@ -88,7 +92,7 @@ pub fn load_blob(path: &Path, settings: &Settings, now: SystemTime) -> Result<Bl
 
 /// Why a BLOB or CRL address is refused before anything is fetched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UrlRefusal {
+pub(crate) enum UrlRefusal {
     /// Not a URL at all.
     Malformed,
     /// user:password@ in the address (also how `http://localhost:@evil/` hides its host).
@@ -99,7 +103,7 @@ pub enum UrlRefusal {
 
 /// HTTPS anywhere, or plain HTTP to this machine (a local mirror, the tests).
 /// The host is compared after parsing, never by prefix.
-pub fn check_source_url(url: &str) -> Result<(), UrlRefusal> {
+pub(crate) fn check_source_url(url: &str) -> Result<(), UrlRefusal> {
     let uri: ureq::http::Uri = url.parse().map_err(|_| UrlRefusal::Malformed)?;
     let authority = uri.authority().ok_or(UrlRefusal::Malformed)?;
     if authority.as_str().contains('@') {

@@ -70,7 +70,7 @@ fn check_extensions_and_key(cert: &Cert) -> Result<(), ChainError> {
 
 /// A path that reached an anchor: the certificates from the leaf up, and the anchor.
 #[derive(Debug, Clone)]
-pub struct Path {
+pub(crate) struct Path {
     pub certs: Vec<Cert>,
     pub anchor: Cert,
 }
@@ -93,7 +93,7 @@ fn check_dates(cert: &Cert, now: SystemTime) -> Result<(), ChainError> {
 
 /// Builds the path from `leaf` to one of `anchors`, checking names,
 /// signatures, CA flags and validity dates at `now`.
-pub fn build(
+pub(crate) fn build(
     leaf: &Cert,
     intermediates: &[Cert],
     anchors: &[Cert],
@@ -176,12 +176,12 @@ pub struct Revocation {
 }
 
 impl Revocation {
-    pub fn complete(&self) -> bool {
+    pub(crate) fn complete(&self) -> bool {
         self.unchecked.is_empty()
     }
 }
 
-pub fn check_revocation(
+pub(crate) fn check_revocation(
     path: &Path,
     crls: &[Crl],
     now: SystemTime,

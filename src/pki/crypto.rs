@@ -37,7 +37,7 @@ pub enum SigAlg {
 
 /// How an ECDSA signature is written: DER (X.509, WebAuthn) or r ‖ s (JWS, RFC 7518 §3.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EcdsaEncoding {
+pub(crate) enum EcdsaEncoding {
     Der,
     Raw,
 }
@@ -62,7 +62,7 @@ pub enum CryptoError {
 
 impl CryptoError {
     /// An algorithm or key fidoctl cannot check: nothing is disproven by it.
-    pub fn is_unsupported(&self) -> bool {
+    pub(crate) fn is_unsupported(&self) -> bool {
         matches!(
             self,
             CryptoError::UnsupportedAlgorithm(_) | CryptoError::UnsupportedKey(_)
@@ -71,7 +71,7 @@ impl CryptoError {
 }
 
 /// RSA keys below this are refused (NIST SP 800-131A; the FIDO roots use 2048 and more).
-pub const MIN_RSA_BITS: usize = 2048;
+pub(crate) const MIN_RSA_BITS: usize = 2048;
 
 const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
@@ -80,7 +80,7 @@ const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 
 impl SigAlg {
     /// From an X.509 signatureAlgorithm OID (RFC 5758 §3.2, RFC 4055 §5).
-    pub fn from_x509_oid(oid: &ObjectIdentifier) -> Result<Self, CryptoError> {
+    pub(crate) fn from_x509_oid(oid: &ObjectIdentifier) -> Result<Self, CryptoError> {
         Ok(match oid.to_string().as_str() {
             "1.2.840.10045.4.3.2" => SigAlg::Ecdsa(Hash::Sha256),
             "1.2.840.10045.4.3.3" => SigAlg::Ecdsa(Hash::Sha384),
@@ -93,7 +93,7 @@ impl SigAlg {
     }
 
     /// From a COSE algorithm id (IANA COSE Algorithms registry).
-    pub fn from_cose(alg: i64) -> Result<Self, CryptoError> {
+    pub(crate) fn from_cose(alg: i64) -> Result<Self, CryptoError> {
         Ok(match alg {
             -7 => SigAlg::Ecdsa(Hash::Sha256),
             -35 => SigAlg::Ecdsa(Hash::Sha384),
@@ -106,7 +106,7 @@ impl SigAlg {
     }
 
     /// From a JWS `alg` (RFC 7518 §3.1).
-    pub fn from_jws(alg: &str) -> Result<Self, CryptoError> {
+    pub(crate) fn from_jws(alg: &str) -> Result<Self, CryptoError> {
         Ok(match alg {
             "ES256" => SigAlg::Ecdsa(Hash::Sha256),
             "ES384" => SigAlg::Ecdsa(Hash::Sha384),
@@ -120,7 +120,7 @@ impl SigAlg {
 
 /// A public key that can check signatures.
 #[derive(Debug, Clone)]
-pub enum PublicKey {
+pub(crate) enum PublicKey {
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
     Rsa(Box<rsa::PublicKey>),
@@ -128,7 +128,7 @@ pub enum PublicKey {
 
 impl PublicKey {
     /// From a DER SubjectPublicKeyInfo (RFC 5280 §4.1.2.7).
-    pub fn from_spki_der(der: &[u8]) -> Result<Self, CryptoError> {
+    pub(crate) fn from_spki_der(der: &[u8]) -> Result<Self, CryptoError> {
         let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|_| CryptoError::MalformedKey)?;
         let oid = spki.algorithm.oid;
         if oid == RSA_ENCRYPTION {
@@ -171,7 +171,7 @@ impl PublicKey {
     }
 
     /// A P-256 key from its uncompressed coordinates (a COSE EC2 key).
-    pub fn p256_from_xy(x: &[u8], y: &[u8]) -> Result<Self, CryptoError> {
+    pub(crate) fn p256_from_xy(x: &[u8], y: &[u8]) -> Result<Self, CryptoError> {
         if x.len() != 32 || y.len() != 32 {
             return Err(CryptoError::MalformedKey);
         }
@@ -182,7 +182,7 @@ impl PublicKey {
     }
 
     /// The uncompressed SEC1 point of a P-256 key (fido-u2f's publicKeyU2F).
-    pub fn p256_point(&self) -> Option<Vec<u8>> {
+    pub(crate) fn p256_point(&self) -> Option<Vec<u8>> {
         match self {
             PublicKey::P256(k) => Some(k.to_sec1_point(false).as_bytes().to_vec()),
             _ => None,
@@ -191,7 +191,7 @@ impl PublicKey {
 
     /// JWS ties each ECDSA algorithm to one curve (RFC 7518 §3.4): ES256 to
     /// P-256, ES384 to P-384; X.509 does not, so only JWS checks this.
-    pub fn check_jws_curve(&self, alg: &str) -> Result<(), CryptoError> {
+    pub(crate) fn check_jws_curve(&self, alg: &str) -> Result<(), CryptoError> {
         let fits = match (self, alg) {
             (PublicKey::P256(_), "ES256") | (PublicKey::P384(_), "ES384") => true,
             (PublicKey::P256(_) | PublicKey::P384(_), _) => false,

@@ -4,12 +4,12 @@
 
 use std::time::SystemTime;
 
-pub mod chain;
-pub mod crypto;
+pub(crate) mod chain;
+pub(crate) mod crypto;
 pub mod x509;
 
 /// `YYYY-MM-DD` (UTC) of a moment, as MDS3 writes dates.
-pub fn date(t: SystemTime) -> String {
+pub(crate) fn date(t: SystemTime) -> String {
     match x509_cert::der::DateTime::from_system_time(t) {
         Ok(d) => format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()),
         Err(_) => "(out of range)".to_string(),

@@ -21,17 +21,18 @@ use x509_cert::ext::pkix::{
 use super::crypto::{CryptoError, EcdsaEncoding, PublicKey, SigAlg};
 
 /// id-fido-gen-ce-aaguid (FIDO Metadata Statement §3.1; WebAuthn §8.2.1).
-pub const AAGUID_EXTENSION: ObjectIdentifier =
+pub(crate) const AAGUID_EXTENSION: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.4.1.45724.1.1.4");
 const BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
 
 /// Attribute types of a distinguished name (RFC 5280 Appendix A.1).
-pub mod attr {
+pub(crate) mod attr {
     use super::ObjectIdentifier;
-    pub const COUNTRY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.6");
-    pub const ORGANIZATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
-    pub const ORGANIZATIONAL_UNIT: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.11");
-    pub const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
+    pub(crate) const COUNTRY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.6");
+    pub(crate) const ORGANIZATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
+    pub(crate) const ORGANIZATIONAL_UNIT: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("2.5.4.11");
+    pub(crate) const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -108,7 +109,7 @@ impl Cert {
     }
 
     /// Standard base64 of the DER, as MDS3 and JWS x5c carry certificates.
-    pub fn from_base64(text: &str) -> Result<Self, CertError> {
+    pub(crate) fn from_base64(text: &str) -> Result<Self, CertError> {
         let der = STANDARD
             .decode(text.trim())
             .map_err(|e| CertError::Base64(e.to_string()))?;
@@ -156,22 +157,18 @@ impl Cert {
         self.tbs().subject().to_string()
     }
 
-    pub fn issuer(&self) -> String {
+    pub(crate) fn issuer(&self) -> String {
         self.tbs().issuer().to_string()
     }
 
     /// Compares the issuer and subject names as encoded (RFC 5280 §7.1 allows
     /// more lenient matching; attestation and MDS chains use identical bytes).
-    pub fn issued_by_name(&self, issuer: &Cert) -> bool {
+    pub(crate) fn issued_by_name(&self, issuer: &Cert) -> bool {
         self.tbs().issuer().to_der().ok() == issuer.tbs().subject().to_der().ok()
     }
 
-    pub fn is_self_issued(&self) -> bool {
-        self.issued_by_name(self)
-    }
-
     /// The values of one attribute type in the subject.
-    pub fn subject_attr(&self, oid: ObjectIdentifier) -> Vec<String> {
+    pub(crate) fn subject_attr(&self, oid: ObjectIdentifier) -> Vec<String> {
         let rdns: &x509_cert::name::RdnSequence = self.tbs().subject().as_ref();
         rdns.iter()
             .flat_map(|rdn| rdn.iter())
@@ -192,7 +189,7 @@ impl Cert {
     }
 
     /// X.509 version: 3 for v3 certificates.
-    pub fn version(&self) -> u8 {
+    pub(crate) fn version(&self) -> u8 {
         match self.tbs().version() {
             x509_cert::certificate::Version::V1 => 1,
             x509_cert::certificate::Version::V2 => 2,
@@ -200,20 +197,16 @@ impl Cert {
         }
     }
 
-    pub fn serial(&self) -> &[u8] {
+    pub(crate) fn serial(&self) -> &[u8] {
         self.tbs().serial_number().as_bytes()
     }
 
-    pub fn not_before(&self) -> SystemTime {
+    pub(crate) fn not_before(&self) -> SystemTime {
         self.tbs().validity().not_before.to_system_time()
     }
 
-    pub fn not_after(&self) -> SystemTime {
+    pub(crate) fn not_after(&self) -> SystemTime {
         self.tbs().validity().not_after.to_system_time()
-    }
-
-    pub fn valid_at(&self, now: SystemTime) -> bool {
-        self.not_before() <= now && now <= self.not_after()
     }
 
     fn extension(&self, oid: ObjectIdentifier) -> Option<&x509_cert::ext::Extension> {
@@ -221,7 +214,7 @@ impl Cert {
     }
 
     /// basicConstraints cA; `None` without the extension.
-    pub fn is_ca(&self) -> Option<bool> {
+    pub(crate) fn is_ca(&self) -> Option<bool> {
         let ext = self.extension(BASIC_CONSTRAINTS)?;
         BasicConstraints::from_der(ext.extn_value.as_bytes())
             .ok()
@@ -229,7 +222,7 @@ impl Cert {
     }
 
     /// basicConstraints pathLenConstraint, where given.
-    pub fn path_len(&self) -> Option<u8> {
+    pub(crate) fn path_len(&self) -> Option<u8> {
         let ext = self.extension(BASIC_CONSTRAINTS)?;
         BasicConstraints::from_der(ext.extn_value.as_bytes())
             .ok()?
@@ -237,7 +230,7 @@ impl Cert {
     }
 
     /// Whether keyUsage allows `usage`; `None` without the extension.
-    pub fn key_usage_allows(&self, usage: KeyUsages) -> Option<bool> {
+    pub(crate) fn key_usage_allows(&self, usage: KeyUsages) -> Option<bool> {
         let ext = self.extension(ObjectIdentifier::new_unwrap("2.5.29.15"))?;
         Some(
             KeyUsage::from_der(ext.extn_value.as_bytes())
@@ -247,7 +240,7 @@ impl Cert {
     }
 
     /// The dNSName entries of subjectAltName.
-    pub fn dns_names(&self) -> Vec<String> {
+    pub(crate) fn dns_names(&self) -> Vec<String> {
         let Some(ext) = self.extension(ObjectIdentifier::new_unwrap("2.5.29.17")) else {
             return Vec::new();
         };
@@ -266,7 +259,7 @@ impl Cert {
 
     /// Whether its DNS names or common name are `name` (DNS names compare
     /// without regard to ASCII case).
-    pub fn is_named(&self, name: &str) -> bool {
+    pub(crate) fn is_named(&self, name: &str) -> bool {
         self.dns_names()
             .iter()
             .chain(self.subject_attr(attr::COMMON_NAME).iter())
@@ -276,7 +269,7 @@ impl Cert {
     /// Critical extensions other than those fidoctl reads (RFC 5280 §4.2:
     /// a certificate with a critical extension the reader does not know
     /// must be refused).
-    pub fn unknown_critical_extensions(&self) -> Vec<String> {
+    pub(crate) fn unknown_critical_extensions(&self) -> Vec<String> {
         const KNOWN: [&str; 6] = [
             "2.5.29.19", // basicConstraints
             "2.5.29.15", // keyUsage
@@ -298,7 +291,7 @@ impl Cert {
     /// The id-fido-gen-ce-aaguid extension: `Ok(None)` when absent,
     /// `Ok(Some((aaguid, critical)))` when present, `Err` when unreadable.
     /// Its value is an OCTET STRING holding the 16 AAGUID bytes.
-    pub fn aaguid_extension(&self) -> Result<Option<(Uuid, bool)>, CertError> {
+    pub(crate) fn aaguid_extension(&self) -> Result<Option<(Uuid, bool)>, CertError> {
         let Some(ext) = self.extension(AAGUID_EXTENSION) else {
             return Ok(None);
         };
@@ -312,14 +305,14 @@ impl Cert {
     }
 
     /// subjectKeyIdentifier, lowercase hex (MDS3 attestationCertificateKeyIdentifiers).
-    pub fn subject_key_id(&self) -> Option<String> {
+    pub(crate) fn subject_key_id(&self) -> Option<String> {
         let ext = self.extension(ObjectIdentifier::new_unwrap("2.5.29.14"))?;
         let ski = SubjectKeyIdentifier::from_der(ext.extn_value.as_bytes()).ok()?;
         Some(crate::cbor::hex(ski.0.as_bytes()))
     }
 
     /// The http(s) URLs of its CRL distribution points.
-    pub fn crl_urls(&self) -> Vec<String> {
+    pub(crate) fn crl_urls(&self) -> Vec<String> {
         let Some(ext) = self.extension(ObjectIdentifier::new_unwrap("2.5.29.31")) else {
             return Vec::new();
         };
@@ -342,7 +335,7 @@ impl Cert {
             .collect()
     }
 
-    pub fn public_key(&self) -> Result<PublicKey, CryptoError> {
+    pub(crate) fn public_key(&self) -> Result<PublicKey, CryptoError> {
         let spki = self
             .tbs()
             .subject_public_key_info()
@@ -352,13 +345,13 @@ impl Cert {
     }
 
     /// The same key and name: one CA, whether self-signed or cross-signed.
-    pub fn same_entity(&self, other: &Cert) -> bool {
+    pub(crate) fn same_entity(&self, other: &Cert) -> bool {
         self.tbs().subject().to_der().ok() == other.tbs().subject().to_der().ok()
             && self.tbs().subject_public_key_info() == other.tbs().subject_public_key_info()
     }
 
     /// Whether `issuer`'s key signed this certificate.
-    pub fn verify_signed_by(&self, issuer: &Cert) -> Result<(), CryptoError> {
+    pub(crate) fn verify_signed_by(&self, issuer: &Cert) -> Result<(), CryptoError> {
         let signed = signed_part(&self.der).ok_or(CryptoError::MalformedSignature)?;
         verify_signed(
             signed,
@@ -368,7 +361,7 @@ impl Cert {
         )
     }
 
-    pub fn sha256_hex(&self) -> String {
+    pub(crate) fn sha256_hex(&self) -> String {
         crate::cbor::hex(&crate::ctap::pin_protocol::sha256(&self.der))
     }
 }
@@ -381,7 +374,7 @@ pub struct Crl {
 }
 
 impl Crl {
-    pub fn from_der(der: &[u8]) -> Result<Self, CertError> {
+    pub(crate) fn from_der(der: &[u8]) -> Result<Self, CertError> {
         let crl =
             CertificateList::from_der(der).map_err(|e| CertError::Malformed(e.to_string()))?;
         if signed_part(der).is_none() {
@@ -393,12 +386,12 @@ impl Crl {
         })
     }
 
-    pub fn issuer(&self) -> String {
+    pub(crate) fn issuer(&self) -> String {
         self.crl.tbs_cert_list.issuer.to_string()
     }
 
     /// Issued under `ca`'s name and signed by its key.
-    pub fn issued_by(&self, ca: &Cert) -> bool {
+    pub(crate) fn issued_by(&self, ca: &Cert) -> bool {
         self.crl.tbs_cert_list.issuer.to_der().ok() == ca.tbs().subject().to_der().ok()
             && signed_part(&self.der).is_some_and(|signed| {
                 ca.public_key().is_ok_and(|key| {
@@ -414,7 +407,7 @@ impl Crl {
     }
 
     /// Whether `cert` (issued by this CRL's issuer) is listed.
-    pub fn lists(&self, cert: &Cert) -> Option<SystemTime> {
+    pub(crate) fn lists(&self, cert: &Cert) -> Option<SystemTime> {
         self.crl
             .tbs_cert_list
             .revoked_certificates
@@ -424,7 +417,7 @@ impl Crl {
             .map(|r| r.revocation_date.to_system_time())
     }
 
-    pub fn next_update(&self) -> Option<SystemTime> {
+    pub(crate) fn next_update(&self) -> Option<SystemTime> {
         self.crl
             .tbs_cert_list
             .next_update

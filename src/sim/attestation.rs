@@ -31,7 +31,7 @@ const ENV: &str = "FIDOCTL_SIM_ATTESTATION";
 const ES256: i64 = -7;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(super) enum Mode {
     Packed,
     None,
     SelfSigned,
@@ -58,7 +58,7 @@ impl Mode {
         ("eddsa", Mode::EdDsa),
     ];
 
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub(super) fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim();
         if s.is_empty() {
             return Ok(Mode::Packed);
@@ -73,7 +73,7 @@ impl Mode {
             })
     }
 
-    pub fn from_env() -> Result<Self, String> {
+    pub(super) fn from_env() -> Result<Self, String> {
         Self::parse(&std::env::var(ENV).unwrap_or_default())
     }
 }
@@ -109,7 +109,7 @@ fn batch(profile: Profile) -> Option<&'static Batch> {
 }
 
 /// Whether `profile` has attestation data (every CTAP2 profile must).
-pub fn has_batch(profile: Profile) -> bool {
+pub(super) fn has_batch(profile: Profile) -> bool {
     batch(profile).is_some()
 }
 
@@ -147,7 +147,7 @@ fn u2f_signed_data(auth_data: &[u8], client_data_hash: &[u8], credential: &KeyPa
 }
 
 /// The attestation format and statement over authData ‖ clientDataHash.
-pub fn statement(
+pub(super) fn statement(
     profile: Profile,
     mode: Mode,
     auth_data: &[u8],

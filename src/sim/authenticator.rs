@@ -17,21 +17,21 @@ use crate::cbor::{self, MapView, Value};
 use crate::ctap::pin_protocol::KeyPair;
 use crate::ctap::{CtapStatus, command};
 
-pub type Status = CtapStatus;
+pub(super) type Status = CtapStatus;
 
 /// Another process holds the key's state: answer CTAPHID CHANNEL_BUSY.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Busy;
-pub type Reply = Result<Option<Value>, Status>;
+pub(crate) struct Busy;
+pub(super) type Reply = Result<Option<Value>, Status>;
 
 /// How long a simulated key waits for a touch it was told will never come
 /// (scaled down from a real key's 30 s so tests stay quick).
-pub const SIMULATED_TIMEOUT: Duration = Duration::from_millis(300);
+pub(super) const SIMULATED_TIMEOUT: Duration = Duration::from_millis(300);
 /// How long a long touch for reset lasts (CTAP 2.2 longTouchForReset; issue 11
 /// says 5 s); `FIDOCTL_SIM_CLOCK` shortens it.
-pub const LONG_TOUCH: Duration = Duration::from_secs(5);
+pub(super) const LONG_TOUCH: Duration = Duration::from_secs(5);
 
-pub struct Authenticator {
+pub(crate) struct Authenticator {
     pub(super) profile: Profile,
     pub(super) quirks: Quirks,
     pub(super) clock: Clock,
@@ -55,7 +55,7 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
-    pub fn with_quirks(
+    pub(crate) fn with_quirks(
         profile: Profile,
         quirks: Quirks,
         state_path: PathBuf,
@@ -94,22 +94,22 @@ impl Authenticator {
         self.quirks.has(quirk)
     }
 
-    pub fn speaks_cbor(&self) -> bool {
+    pub(crate) fn speaks_cbor(&self) -> bool {
         self.profile.speaks_cbor()
     }
 
-    pub fn max_msg_size(&self) -> u64 {
+    pub(crate) fn max_msg_size(&self) -> u64 {
         self.model().max_msg_size
     }
 
     /// CTAPHID capability flags of the INIT reply (§11.2.9.1.3).
-    pub fn capabilities(&self) -> u8 {
+    pub(crate) fn capabilities(&self) -> u8 {
         self.model().hid_capabilities
     }
 
     /// A power cycle from this process (the simulator's vendor command): the
     /// same as a `sim replug` from another process.
-    pub fn power_cycle(&mut self) {
+    pub(crate) fn power_cycle(&mut self) {
         let cycled = state::update(&self.state_path, self.profile.name(), |s| {
             s.power_cycle();
             Ok(())
@@ -145,7 +145,7 @@ impl Authenticator {
     /// One CBOR request (command byte + parameters) to one reply (status + CBOR),
     /// with the key's state locked from start to end; `Err(Busy)` when another
     /// process is using the key all that while.
-    pub fn handle(
+    pub(crate) fn handle(
         &mut self,
         request: &[u8],
         presence: &mut dyn Presence,

@@ -13,7 +13,7 @@ use crate::cbor::{self, MapView, Value};
 use crate::ctap::bio::sub;
 use crate::ctap::client_pin::permission;
 
-pub struct Enrollment {
+pub(super) struct Enrollment {
     id: Vec<u8>,
     remaining: u64,
 }

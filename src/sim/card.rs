@@ -34,7 +34,7 @@ use crate::ctap::{CtapStatus, bio, command};
 const COLLECT_PATIENCE: Duration = Duration::from_secs(30);
 
 /// The card's side of a reader: C-APDUs in, one R-APDU for each out.
-pub trait CardIo {
+pub(crate) trait CardIo {
     /// The next C-APDU; `Ok(None)` when none came in `timeout`; an error once the reader is gone.
     fn receive(&mut self, timeout: Duration) -> Result<Option<Vec<u8>>, TransportError>;
     /// Answers the last C-APDU.
@@ -108,7 +108,7 @@ pub struct CardFaults {
 }
 
 impl CardFaults {
-    pub fn from_env() -> Result<Self, String> {
+    pub(crate) fn from_env() -> Result<Self, String> {
         Self::parse(&std::env::var("FIDOCTL_SIM_CARD_FAULTS").unwrap_or_default())
     }
 
@@ -132,7 +132,7 @@ impl CardFaults {
 
 /// Why [`CardServer::run`] returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CardEnded {
+pub(crate) enum CardEnded {
     /// The reader went away.
     Closed,
     /// The card left the field (a fault): it is powered up afresh when it comes back.
@@ -157,7 +157,7 @@ pub struct CardServer {
 }
 
 /// Whether a profile may be served as a card: its getInfo lists "nfc".
-pub fn check_profile(profile: Profile) -> Result<(), SimError> {
+pub(crate) fn check_profile(profile: Profile) -> Result<(), SimError> {
     let transports = profile.model().transports.unwrap_or(&[]);
     if transports.contains(&"nfc") {
         Ok(())
@@ -181,7 +181,7 @@ pub fn check_profile(profile: Profile) -> Result<(), SimError> {
 }
 
 impl CardServer {
-    pub fn new(
+    pub(crate) fn new(
         mut key: Authenticator,
         faults: Faults,
         card_faults: CardFaults,
@@ -224,7 +224,7 @@ impl CardServer {
 
     /// The card is powered up (placed on the reader, or reset by it): nothing
     /// is selected, and the key's per-power-up secrets are new.
-    pub fn power_up(&mut self) {
+    pub(crate) fn power_up(&mut self) {
         self.key.power_up();
         self.reset_framing();
     }
@@ -237,7 +237,7 @@ impl CardServer {
     }
 
     /// Serves C-APDUs until the reader goes away or the card is taken off.
-    pub fn run(&mut self, io: &mut dyn CardIo) -> CardEnded {
+    pub(crate) fn run(&mut self, io: &mut dyn CardIo) -> CardEnded {
         loop {
             let received = io.receive(Duration::from_secs(1));
             if io.take_power_up() {
@@ -257,7 +257,7 @@ impl CardServer {
     }
 
     /// One C-APDU; `Removed` when the card leaves the field instead of answering.
-    pub fn command(&mut self, io: &mut dyn CardIo, bytes: &[u8]) -> CardEnded {
+    pub(crate) fn command(&mut self, io: &mut dyn CardIo, bytes: &[u8]) -> CardEnded {
         let Ok(cmd) = Command::decode(bytes) else {
             let _ = io.answer(&sw::WRONG_LENGTH.to_be_bytes());
             return CardEnded::Closed;

@@ -19,7 +19,7 @@ use crate::ctap::client_pin::{permission, sub};
 use crate::ctap::pin_protocol::{self, KeyPair, PinProtocol, SharedSecret};
 
 /// The per-power-up pinUvAuthToken and what it may do.
-pub struct Token {
+pub(super) struct Token {
     pub key: Zeroizing<Vec<u8>>,
     /// Permissions granted with it; `None` for a getPinToken (0x05) token, which may do anything.
     pub permissions: Option<u8>,
@@ -30,7 +30,7 @@ pub struct Token {
 }
 
 impl Token {
-    pub fn fresh() -> Self {
+    pub(super) fn fresh() -> Self {
         let mut key = Zeroizing::new(vec![0u8; 32]);
         let _ = getrandom::fill(&mut key);
         Token {

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy)]
-pub struct Clock {
+pub(crate) struct Clock {
     speed: u32,
 }
 
@@ -17,7 +17,7 @@ impl Default for Clock {
 }
 
 impl Clock {
-    pub fn from_env() -> Result<Self, String> {
+    pub(crate) fn from_env() -> Result<Self, String> {
         match std::env::var("FIDOCTL_SIM_CLOCK") {
             Err(_) => Ok(Clock::default()),
             Ok(s) => match s.trim().parse::<u32>() {
@@ -30,7 +30,7 @@ impl Clock {
     }
 
     /// How long `on_the_key` lasts in real time.
-    pub fn scaled(self, on_the_key: Duration) -> Duration {
+    pub(crate) fn scaled(self, on_the_key: Duration) -> Duration {
         on_the_key / self.speed
     }
 }

@@ -13,7 +13,7 @@ use crate::ctap::cred_mgmt::sub;
 use crate::ctap::pin_protocol::{KeyPair, sha256};
 
 /// What a begin left for its "next" commands.
-pub enum Enumeration {
+pub(super) enum Enumeration {
     Rps(VecDeque<Value>),
     Credentials(VecDeque<Value>),
 }

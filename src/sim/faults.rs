@@ -24,7 +24,7 @@
 use super::hostile::Hostile;
 
 #[derive(Debug, Default, Clone)]
-pub struct Faults {
+pub(crate) struct Faults {
     busy_once: bool,
     pub foreign_channel: bool,
     pub keepalive_storm: bool,
@@ -38,7 +38,7 @@ pub struct Faults {
 
 /// When the key is pulled out, counted in CBOR requests on one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Unplug {
+pub(crate) struct Unplug {
     /// Requests answered before the key goes.
     pub after: u32,
     /// Whether the key handles the last request before it goes.
@@ -46,7 +46,7 @@ pub struct Unplug {
 }
 
 impl Faults {
-    pub fn from_env() -> Result<Self, String> {
+    pub(crate) fn from_env() -> Result<Self, String> {
         Self::parse(&std::env::var("FIDOCTL_SIM_FAULTS").unwrap_or_default())
     }
 
@@ -89,7 +89,7 @@ impl Faults {
     }
 
     /// True once, then never again.
-    pub fn take_busy_once(&mut self) -> bool {
+    pub(crate) fn take_busy_once(&mut self) -> bool {
         std::mem::take(&mut self.busy_once)
     }
 }

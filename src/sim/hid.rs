@@ -39,7 +39,7 @@ struct Assembly {
     deadline: Instant,
 }
 
-pub struct Server {
+pub(super) struct Server {
     key: Authenticator,
     faults: Faults,
     /// Channels from `first_cid` up to `next_cid` are allocated; a re-plug forgets them.
@@ -51,7 +51,7 @@ pub struct Server {
 
 /// Why [`Server::run`] returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ended {
+pub(super) enum Ended {
     /// The transport closed.
     Closed,
     /// The key was pulled out (a fault) and is back: serve the next connection.
@@ -99,7 +99,7 @@ pub(crate) fn note(event: &str) {
 }
 
 impl Server {
-    pub fn new(mut key: Authenticator, faults: Faults) -> Self {
+    pub(super) fn new(mut key: Authenticator, faults: Faults) -> Self {
         key.endless_large_blob = faults.endless_large_blob;
         let mut seed = [0u8; 2];
         let _ = getrandom::fill(&mut seed);
@@ -116,7 +116,7 @@ impl Server {
 
     /// Serves the reports of `io` (the key's end of a channel, a UDP socket)
     /// until it closes, or the key is pulled out.
-    pub fn run(&mut self, io: &mut dyn Transport) -> Ended {
+    pub(super) fn run(&mut self, io: &mut dyn Transport) -> Ended {
         let mut pending: Option<Assembly> = None;
         loop {
             let timeout = pending

@@ -18,7 +18,7 @@ use crate::ctap::hid::{MAX_MESSAGE, command, fragment};
 use crate::ctap::reports::{Report, Transport};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// One to four bits of the reply (status or CBOR) flipped.
     BitFlip,
     /// The reply cut short (possibly to nothing).
@@ -51,7 +51,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub(crate) const ALL: [Kind; 14] = [
         Kind::BitFlip,
         Kind::Truncate,
         Kind::Trailing,
@@ -68,7 +68,7 @@ impl Kind {
         Kind::EndlessKeepalive,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::BitFlip => "flip",
             Kind::Truncate => "truncate",
@@ -85,14 +85,6 @@ impl Kind {
             Kind::Silence => "silence",
             Kind::EndlessKeepalive => "endless-keepalive",
         }
-    }
-
-    /// The client learns of these only when its deadline passes.
-    pub fn is_slow(self) -> bool {
-        matches!(
-            self,
-            Kind::LongFrame | Kind::WrongChannel | Kind::Silence | Kind::EndlessKeepalive
-        )
     }
 
     /// Faults of the transport: the request is never handled.
@@ -136,14 +128,14 @@ impl Rng {
 }
 
 #[derive(Debug, Clone)]
-pub struct Hostile {
+pub(crate) struct Hostile {
     rng: Rng,
     kinds: Vec<Kind>,
 }
 
 /// What the key does with one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Plan {
+pub(crate) enum Plan {
     Honest,
     /// Don't handle the request: the fault is the whole answer.
     Instead(Kind),
@@ -181,7 +173,7 @@ impl Hostile {
     }
 
     /// Draws what happens to the next request.
-    pub fn plan(&mut self) -> Plan {
+    pub(crate) fn plan(&mut self) -> Plan {
         if self.rng.below(3) != 0 {
             return Plan::Honest;
         }
@@ -194,7 +186,7 @@ impl Hostile {
     }
 
     /// A transport fault in place of the answer to the request on `cid`.
-    pub fn refuse(&mut self, kind: Kind, io: &mut dyn Transport, cid: u32) {
+    pub(crate) fn refuse(&mut self, kind: Kind, io: &mut dyn Transport, cid: u32) {
         match kind {
             Kind::ErrorFrame => {
                 let codes = [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0A, 0x0B, 0x7F];
@@ -220,7 +212,7 @@ impl Hostile {
     }
 
     /// Sends `reply` (status + CBOR) to `cid`, spoilt the way `kind` says.
-    pub fn deliver(&mut self, kind: Kind, io: &mut dyn Transport, cid: u32, reply: Vec<u8>) {
+    pub(crate) fn deliver(&mut self, kind: Kind, io: &mut dyn Transport, cid: u32, reply: Vec<u8>) {
         let payload = match kind {
             Kind::BitFlip => self.flip_bits(reply),
             Kind::Truncate => {

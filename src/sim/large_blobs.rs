@@ -13,7 +13,7 @@ use crate::ctap::pin_protocol::sha256;
 
 /// A write under way: the bytes so far and the length announced at offset 0.
 #[derive(Debug, Default)]
-pub struct PendingWrite {
+pub(super) struct PendingWrite {
     buffer: Vec<u8>,
     expected_length: usize,
 }

@@ -27,17 +27,17 @@ mod authenticator;
 mod bio;
 pub mod card;
 mod client_pin;
-pub mod clock;
+pub(crate) mod clock;
 mod config;
 mod credentials;
-pub mod faults;
+pub(crate) mod faults;
 mod hid;
-pub mod hostile;
+pub(crate) mod hostile;
 mod large_blobs;
 mod make_credential;
-pub mod profiles;
+pub(crate) mod profiles;
 pub mod quirks;
-pub mod sensor;
+pub(crate) mod sensor;
 mod state;
 #[cfg(target_os = "linux")]
 mod uhid;
@@ -129,7 +129,11 @@ pub fn open_card(profile: Profile, options: SimOptions) -> Result<ReaderEnd, Sim
 
 /// Serves the key as the card of vsmartcard's vpcd reader on 127.0.0.1:`port`
 /// (`fidoctl sim vpcd`), until pcscd closes the connection.
-pub fn serve_vpcd(profile: Profile, port: u16, ready: impl FnOnce()) -> Result<(), SimError> {
+pub(crate) fn serve_vpcd(
+    profile: Profile,
+    port: u16,
+    ready: impl FnOnce(),
+) -> Result<(), SimError> {
     let server = card_server(profile, SimOptions::default())?;
     vpcd::serve(vpcd::atr(profile.name()), server, port, ready)
 }
@@ -137,7 +141,7 @@ pub fn serve_vpcd(profile: Profile, port: u16, ready: impl FnOnce()) -> Result<(
 /// Opens the simulated key `--device sim:PROFILE` names, set up from the
 /// environment: a key on its own thread, reached through the returned end of
 /// a report channel. The key stops when that end is dropped.
-pub fn open(profile: Profile) -> Result<ChannelTransport, SimError> {
+pub(crate) fn open(profile: Profile) -> Result<ChannelTransport, SimError> {
     open_with(profile, SimOptions::default())
 }
 
@@ -250,7 +254,7 @@ pub fn serve_on(
 }
 
 /// Serves the key over UDP until the process ends; `ready` gets the bound address.
-pub fn serve_udp(
+pub(crate) fn serve_udp(
     profile: Profile,
     listen: SocketAddr,
     ready: impl FnOnce(SocketAddr),
@@ -270,7 +274,7 @@ pub fn serve_udp(
 }
 
 /// A power cycle: ends PIN_AUTH_BLOCKED and opens the 10-second reset window.
-pub fn replug(profile: Profile) -> Result<(), SimError> {
+pub(crate) fn replug(profile: Profile) -> Result<(), SimError> {
     let path = state::default_path(profile.name());
     state::update(&path, profile.name(), |s| {
         s.power_cycle();
@@ -321,7 +325,7 @@ pub fn add_credential(
 
 /// Serves the key as a kernel HID device through /dev/uhid until the process ends (Linux).
 #[cfg(target_os = "linux")]
-pub fn serve_uhid(profile: Profile, ready: impl FnOnce()) -> Result<(), SimError> {
+pub(crate) fn serve_uhid(profile: Profile, ready: impl FnOnce()) -> Result<(), SimError> {
     let mut server = server(profile, SimOptions::default())?;
     let mut device = uhid::UhidDevice::create(profile)?;
     ready();

@@ -186,15 +186,15 @@ impl Profile {
     }
 
     /// "biopass, k33, ..." for messages.
-    pub fn names() -> String {
+    pub(crate) fn names() -> String {
         Profile::ALL.map(Profile::name).join(", ")
     }
 
-    pub fn product(self) -> &'static str {
+    pub(crate) fn product(self) -> &'static str {
         self.model().product
     }
 
-    pub fn manufacturer(self) -> &'static str {
+    pub(crate) fn manufacturer(self) -> &'static str {
         self.model().manufacturer
     }
 
@@ -210,7 +210,7 @@ impl Profile {
         self.model().hid_capabilities & CBOR != 0
     }
 
-    pub fn is_ctap21(self) -> bool {
+    pub(crate) fn is_ctap21(self) -> bool {
         self.model().versions.contains(&"FIDO_2_1")
     }
 
@@ -801,7 +801,7 @@ static CTAP23_BIO: Model = Model {
 
 impl Model {
     /// The options as the key lists them now, after the quirks that rename or add some.
-    pub fn options(&self, quirks: Quirks) -> Vec<(&'static str, Opt)> {
+    pub(crate) fn options(&self, quirks: Quirks) -> Vec<(&'static str, Opt)> {
         let mut options = self.options.to_vec();
         if quirks.has(Quirk::FinalOptionNames) {
             // RK: ATKey.Pro, KeyVault, Nitrokey FIDO2 2.x: a 2.1-PRE key using the final names.
@@ -825,7 +825,7 @@ impl Model {
     }
 
     /// What an option says in this state; `None` when the key does not list it.
-    pub fn option(&self, quirks: Quirks, name: &str, state: &State) -> Option<bool> {
+    pub(crate) fn option(&self, quirks: Quirks, name: &str, state: &State) -> Option<bool> {
         self.options(quirks)
             .into_iter()
             .find(|(n, _)| *n == name)
@@ -834,13 +834,13 @@ impl Model {
 
     /// The key can do what the option names (listed, and not fixed at false).
     /// Bio options are `false` while nothing is enrolled and still mean "supported".
-    pub fn supports(&self, quirks: Quirks, name: &str) -> bool {
+    pub(crate) fn supports(&self, quirks: Quirks, name: &str) -> bool {
         self.options(quirks)
             .iter()
             .any(|(n, opt)| *n == name && *opt != Opt::Off)
     }
 
-    pub fn has_version(&self, version: &str) -> bool {
+    pub(crate) fn has_version(&self, version: &str) -> bool {
         self.versions.contains(&version)
     }
 }
@@ -866,7 +866,7 @@ fn uint(n: u64) -> Value {
 
 /// The getInfo map for `profile` in `state` (CTAP 2.1 §6.4; the members after
 /// 0x0B are CTAP 2.1 ones, sent only by keys that list FIDO_2_1).
-pub fn get_info(profile: Profile, quirks: Quirks, state: &State) -> Value {
+pub(crate) fn get_info(profile: Profile, quirks: Quirks, state: &State) -> Value {
     let m = profile.model();
     let ctap21 = m.has_version("FIDO_2_1");
     let options = Value::Map(
@@ -945,7 +945,7 @@ pub fn get_info(profile: Profile, quirks: Quirks, state: &State) -> Value {
 }
 
 /// transportsForReset, after the quirk that takes USB away.
-pub fn reset_transports(c: &Ctap23, quirks: Quirks) -> &'static [&'static str] {
+pub(crate) fn reset_transports(c: &Ctap23, quirks: Quirks) -> &'static [&'static str] {
     if quirks.has(Quirk::ResetNotOverUsb) {
         &["nfc"]
     } else {

@@ -63,7 +63,7 @@ pub enum Quirk {
 }
 
 /// Name, quirk, one line for `fidoctl sim profiles`.
-pub const TABLE: [(&str, Quirk, &str); 17] = [
+pub(crate) const TABLE: [(&str, Quirk, &str); 17] = [
     (
         "empty-credman-body",
         Quirk::EmptyCredmanBody,
@@ -173,7 +173,7 @@ impl Quirks {
         Quirks(list.iter().fold(0, |acc, q| acc | q.bit()))
     }
 
-    pub fn has(self, quirk: Quirk) -> bool {
+    pub(crate) fn has(self, quirk: Quirk) -> bool {
         self.0 & quirk.bit() != 0
     }
 
@@ -206,11 +206,11 @@ impl Quirks {
     }
 
     /// The profile's quirks with `FIDOCTL_SIM_QUIRKS` applied.
-    pub fn from_env(defaults: Quirks) -> Result<Self, String> {
+    pub(crate) fn from_env(defaults: Quirks) -> Result<Self, String> {
         defaults.with_overrides(&std::env::var("FIDOCTL_SIM_QUIRKS").unwrap_or_default())
     }
 
-    pub fn iter(self) -> impl Iterator<Item = Quirk> {
+    pub(crate) fn iter(self) -> impl Iterator<Item = Quirk> {
         TABLE
             .iter()
             .map(|(_, q, _)| *q)

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Touch {
+pub(crate) enum Touch {
     /// A good sample, a matching finger, a confirming touch.
     Good,
     /// An enrollment sample with this lastEnrollSampleStatus (§6.7.4).
@@ -19,7 +19,7 @@ pub enum Touch {
 }
 
 #[derive(Debug, Default)]
-pub struct Sensor {
+pub(crate) struct Sensor {
     script: VecDeque<(Duration, Touch)>,
 }
 
@@ -61,7 +61,7 @@ impl Sensor {
     }
 
     /// The next touch and how long the user takes to make it.
-    pub fn next_touch(&mut self) -> (Duration, Touch) {
+    pub(crate) fn next_touch(&mut self) -> (Duration, Touch) {
         self.script
             .pop_front()
             .unwrap_or((Duration::ZERO, Touch::Good))

@@ -13,19 +13,19 @@ use serde::{Deserialize, Serialize};
 
 use super::SimError;
 
-pub const PIN_RETRIES: u8 = 8;
-pub const UV_RETRIES: u8 = 3;
+pub(super) const PIN_RETRIES: u8 = 8;
+pub(super) const UV_RETRIES: u8 = 3;
 /// CTAP 2.1 §6.6: keys accept a reset within 10 s of power-up.
-pub const RESET_WINDOW_MS: u64 = 10_000;
+pub(super) const RESET_WINDOW_MS: u64 = 10_000;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Template {
+pub(crate) struct Template {
     pub id: Vec<u8>,
     pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct State {
+pub(crate) struct State {
     pub profile: String,
     /// What checks the PIN (never the PIN, nor the hash clientPIN sends).
     pub pin: Option<StoredPin>,
@@ -82,7 +82,7 @@ fn random_bytes(n: usize) -> Vec<u8> {
     b
 }
 
-pub fn random_token() -> Vec<u8> {
+pub(super) fn random_token() -> Vec<u8> {
     random_bytes(32)
 }
 
@@ -91,7 +91,7 @@ fn random_block() -> Vec<u8> {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct StoredCredential {
+pub(crate) struct StoredCredential {
     pub id: Vec<u8>,
     pub rp_id: String,
     pub rp_name: Option<String>,
@@ -107,7 +107,7 @@ pub struct StoredCredential {
 /// The PIN as the key keeps it: a random salt and SHA-256(salt ‖ LEFT(SHA-256(PIN), 16)),
 /// so the file holds neither the PIN nor the pinHash a client sends for it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredPin {
+pub(crate) struct StoredPin {
     #[serde(default)]
     pub salt: Vec<u8>,
     #[serde(default)]
@@ -120,7 +120,7 @@ pub struct StoredPin {
 
 impl StoredPin {
     /// From LEFT(SHA-256(PIN), 16), the form clientPIN carries it in (§6.5.5.7).
-    pub fn new(hash16: &[u8], code_points: usize) -> Self {
+    pub(crate) fn new(hash16: &[u8], code_points: usize) -> Self {
         let mut salt = vec![0u8; 16];
         let _ = getrandom::fill(&mut salt);
         let verifier = Self::verifier(&salt, hash16);
@@ -139,17 +139,17 @@ impl StoredPin {
     }
 
     /// Whether `hash16` is this PIN's, in constant time.
-    pub fn matches(&self, hash16: &[u8]) -> bool {
+    pub(crate) fn matches(&self, hash16: &[u8]) -> bool {
         constant_time_eq(&Self::verifier(&self.salt, hash16), &self.verifier)
     }
 }
 
 /// Compares secrets without an early exit that would tell how much matched.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
-pub fn now_ms() -> u64 {
+pub(super) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -157,7 +157,7 @@ pub fn now_ms() -> u64 {
 }
 
 impl State {
-    pub fn factory_new(profile: &str) -> Self {
+    pub(crate) fn factory_new(profile: &str) -> Self {
         let ctap23 = super::Profile::from_name(profile).and_then(|p| p.model().ctap23.as_ref());
         State {
             profile: profile.to_string(),
@@ -186,14 +186,14 @@ impl State {
     }
 
     /// A new persistent token; whoever held the old one holds nothing now.
-    pub fn replace_persistent_token(&mut self) {
+    pub(crate) fn replace_persistent_token(&mut self) {
         self.persistent_token = random_token();
         self.persistent_token_granted = false;
     }
 
     /// What encCredStoreState encrypts: a digest of the discoverable
     /// credentials, so it changes exactly when they do (CTAP 2.3 §6.4).
-    pub fn cred_store_state(&self) -> [u8; 16] {
+    pub(crate) fn cred_store_state(&self) -> [u8; 16] {
         let mut data = self.identifier.clone();
         data.extend(serde_json::to_vec(&self.credentials).expect("credentials serialize"));
         crate::ctap::pin_protocol::sha256(&data)[..16]
@@ -202,20 +202,20 @@ impl State {
     }
 
     /// authenticatorReset: everything but the power-up time is as new.
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         let powered = self.powered_up_at_ms;
         *self = State::factory_new(&self.profile);
         self.powered_up_at_ms = powered;
         self.fresh_since_power_up = false;
     }
 
-    pub fn power_cycle(&mut self) {
+    pub(crate) fn power_cycle(&mut self) {
         self.consecutive_pin_failures = 0;
         self.powered_up_at_ms = now_ms();
         self.fresh_since_power_up = true;
     }
 
-    pub fn in_reset_window(&self) -> bool {
+    pub(crate) fn in_reset_window(&self) -> bool {
         self.fresh_since_power_up
             && now_ms().saturating_sub(self.powered_up_at_ms) <= RESET_WINDOW_MS
     }
@@ -223,7 +223,7 @@ impl State {
 
 /// Where a profile's state lives: `FIDOCTL_SIM_STATE`, else a per-profile
 /// file in fidoctl's state directory ([`crate::paths::state_dir`]).
-pub fn default_path(profile: &str) -> PathBuf {
+pub(super) fn default_path(profile: &str) -> PathBuf {
     if let Some(p) = std::env::var_os("FIDOCTL_SIM_STATE") {
         return PathBuf::from(p);
     }
@@ -232,7 +232,7 @@ pub fn default_path(profile: &str) -> PathBuf {
         .join(format!("sim-{profile}.json"))
 }
 
-pub fn load(path: &Path, profile: &str) -> Result<State, SimError> {
+pub(super) fn load(path: &Path, profile: &str) -> Result<State, SimError> {
     let err = |reason: String| SimError::State {
         path: path.to_path_buf(),
         reason,
@@ -260,7 +260,7 @@ pub fn load(path: &Path, profile: &str) -> Result<State, SimError> {
     Ok(state)
 }
 
-pub fn save(path: &Path, state: &State) -> Result<(), SimError> {
+pub(super) fn save(path: &Path, state: &State) -> Result<(), SimError> {
     let text = serde_json::to_string_pretty(state).expect("state serializes");
     crate::paths::write_atomic(path, text.as_bytes()).map_err(|e| SimError::State {
         path: path.to_path_buf(),
@@ -288,17 +288,17 @@ fn suffixed(path: &Path, suffix: &str) -> PathBuf {
 
 /// The key is in use by this process until this is dropped.
 #[derive(Debug)]
-pub struct Lock {
+pub(super) struct Lock {
     _file: std::fs::File,
 }
 
 /// How long a request waits for another process's command on the same key
 /// before the key answers "busy" (CTAPHID_ERROR CHANNEL_BUSY, which clients retry).
-pub const LOCK_PATIENCE: Duration = Duration::from_millis(250);
+pub(super) const LOCK_PATIENCE: Duration = Duration::from_millis(250);
 
 /// Takes the key's lock, waiting at most `patience`; `None` if another
 /// process still holds it then.
-pub fn lock(path: &Path, patience: Duration) -> Result<Option<Lock>, SimError> {
+pub(super) fn lock(path: &Path, patience: Duration) -> Result<Option<Lock>, SimError> {
     let err = |reason: String| SimError::State {
         path: path.to_path_buf(),
         reason,
@@ -325,7 +325,7 @@ pub fn lock(path: &Path, patience: Duration) -> Result<Option<Lock>, SimError> {
 
 /// Reads, changes and writes the state under the lock (for `sim replug` and
 /// the like, which may wait for a command in progress to end).
-pub fn update<T>(
+pub(super) fn update<T>(
     path: &Path,
     profile: &str,
     change: impl FnOnce(&mut State) -> Result<T, SimError>,

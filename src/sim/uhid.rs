@@ -19,7 +19,7 @@ const EVENT_LEN: usize = 4 + 128 + 64 + 64 + 2 + 2 + 4 + 4 + 4 + 4 + 4096;
 const BUS_USB: u16 = 0x03;
 
 /// The FIDO HID report descriptor of CTAP 2.1 §11.2.8.1: 64-byte reports in and out, no report ids.
-pub const REPORT_DESCRIPTOR: [u8; 34] = [
+pub(super) const REPORT_DESCRIPTOR: [u8; 34] = [
     0x06, 0xD0, 0xF1, // Usage Page (FIDO Alliance)
     0x09, 0x01, // Usage (CTAPHID)
     0xA1, 0x01, // Collection (Application)
@@ -35,12 +35,12 @@ pub const REPORT_DESCRIPTOR: [u8; 34] = [
     0xC0, // End Collection
 ];
 
-pub struct UhidDevice {
+pub(super) struct UhidDevice {
     file: File,
 }
 
 impl UhidDevice {
-    pub fn create(profile: Profile) -> Result<Self, SimError> {
+    pub(super) fn create(profile: Profile) -> Result<Self, SimError> {
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)

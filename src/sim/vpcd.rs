@@ -25,10 +25,10 @@ use crate::ctap::reports::TransportError;
 pub const DEFAULT_PORT: u16 = 35963;
 
 mod ctrl {
-    pub const OFF: u8 = 0x00;
-    pub const ON: u8 = 0x01;
-    pub const RESET: u8 = 0x02;
-    pub const ATR: u8 = 0x04;
+    pub(super) const OFF: u8 = 0x00;
+    pub(super) const ON: u8 = 0x01;
+    pub(super) const RESET: u8 = 0x02;
+    pub(super) const ATR: u8 = 0x04;
 }
 
 /// The card's ATR as a PC/SC reader shows a contactless ISO 14443-4 card

@@ -1,10 +1,12 @@
 //! Windows and macOS, for `fidoctl doctor`: what hidapi lists and whether each
 //! key opens. (Linux has the finer sysfs diagnosis of `linux.rs`.) The logic
 //! is data in, findings out, so it compiles and is tested on every platform.
+// Only `doctor` on Windows and macOS calls it; Linux compiles it for its tests.
+#![cfg_attr(target_os = "linux", allow(dead_code))]
 
 /// The platform's rule about opening FIDO keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Platform {
+pub(crate) enum Platform {
     /// Since Windows 10 1903 only elevated processes may open FIDO HID devices
     /// (usage page 0xF1D0; shared/real-keys/README.md, "Windows and macOS").
     /// `None`: the process token could not be read.
@@ -18,7 +20,7 @@ pub enum Platform {
 }
 
 impl Platform {
-    pub fn current() -> Self {
+    pub(crate) fn current() -> Self {
         if cfg!(windows) {
             Platform::Windows {
                 elevated: elevated(),
@@ -33,7 +35,7 @@ impl Platform {
 
 /// What INIT + getInfo on one key gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Probe {
+pub(crate) enum Probe {
     Ctap2 {
         versions: Vec<String>,
     },
@@ -44,13 +46,13 @@ pub enum Probe {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Key {
+pub(crate) struct Key {
     pub label: String,
     pub probe: Probe,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Finding {
+pub(crate) enum Finding {
     /// Windows: this process is elevated, so keys open.
     Elevated,
     /// Windows: not elevated, so no key will open.
@@ -64,7 +66,7 @@ pub enum Finding {
     BlockedWhileElevated(String),
 }
 
-pub fn diagnose(platform: &Platform, keys: Vec<Key>) -> Vec<Finding> {
+pub(crate) fn diagnose(platform: &Platform, keys: Vec<Key>) -> Vec<Finding> {
     let mut findings = Vec::new();
     let elevated = match platform {
         Platform::Windows { elevated } => *elevated,

@@ -9,7 +9,7 @@ use crate::device::link::sysfs::{is_fido_descriptor, parse_uevent};
 
 /// A hidraw node as sysfs and /dev describe it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HidrawNode {
+pub(crate) struct HidrawNode {
     pub name: String,
     pub dev_path: PathBuf,
     pub is_fido: bool,
@@ -20,7 +20,7 @@ pub struct HidrawNode {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Access {
+pub(crate) struct Access {
     pub mode: u32,
     pub uid: u32,
     pub gid: u32,
@@ -29,14 +29,14 @@ pub struct Access {
 
 /// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
+pub(crate) struct User {
     pub uid: u32,
     pub gids: Vec<u32>,
 }
 
 impl User {
     #[cfg(unix)]
-    pub fn current() -> Self {
+    pub(crate) fn current() -> Self {
         // SAFETY: getuid/getgid/getgroups only read the process credentials.
         unsafe {
             let mut gids = vec![libc::getgid()];
@@ -72,7 +72,7 @@ fn may_read_write(meta_mode: u32, uid: u32, gid: u32, user: &User) -> bool {
 }
 
 /// Every hidraw node under `root`.
-pub fn scan(root: &Path, user: &User) -> Vec<HidrawNode> {
+pub(crate) fn scan(root: &Path, user: &User) -> Vec<HidrawNode> {
     let Ok(entries) = std::fs::read_dir(root.join("sys/class/hidraw")) else {
         return Vec::new();
     };
@@ -112,7 +112,7 @@ pub fn scan(root: &Path, user: &User) -> Vec<HidrawNode> {
 }
 
 /// udev rules that grant access to FIDO keys, found under `root`.
-pub fn installed_rules(root: &Path) -> Vec<PathBuf> {
+pub(crate) fn installed_rules(root: &Path) -> Vec<PathBuf> {
     [
         "etc/udev/rules.d/70-fidoctl.rules",
         "usr/lib/udev/rules.d/70-fidoctl.rules",
@@ -285,7 +285,7 @@ mod tests {
 
 /// What `doctor` found, before it is worded (ui::doctor_view).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Finding {
+pub(crate) enum Finding {
     /// No hidraw node at all: nothing HID is plugged in, or the kernel lacks hidraw.
     NoHidDevices,
     /// HID devices, none of them a FIDO interface.
@@ -305,13 +305,13 @@ pub enum Finding {
 
 /// Where the session runs: SSH without a seat means uaccess rules do not apply.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Session {
+pub(crate) struct Session {
     pub ssh: bool,
     pub seat: Option<String>,
 }
 
 impl Session {
-    pub fn from_env() -> Self {
+    pub(crate) fn from_env() -> Self {
         Session {
             ssh: std::env::var_os("SSH_CONNECTION").is_some()
                 || std::env::var_os("SSH_TTY").is_some(),
@@ -320,7 +320,7 @@ impl Session {
     }
 }
 
-pub fn diagnose(root: &Path, user: &User, session: &Session) -> Vec<Finding> {
+pub(crate) fn diagnose(root: &Path, user: &User, session: &Session) -> Vec<Finding> {
     let nodes = scan(root, user);
     if nodes.is_empty() {
         return vec![Finding::NoHidDevices];

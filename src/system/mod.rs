@@ -3,6 +3,6 @@
 //! diagnosis is tested on fixture trees. Windows and macOS: what hidapi lists
 //! and whether each key opens (`hid_access`, plain data, tested everywhere).
 
-pub mod hid_access;
+pub(crate) mod hid_access;
 #[cfg(unix)]
-pub mod linux;
+pub(crate) mod linux;

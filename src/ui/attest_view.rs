@@ -5,7 +5,7 @@ use super::output::Section;
 use crate::attest::{AttestationKind, Outcome, Reason, Verdict};
 
 /// The one-line verdict.
-pub fn headline(v: &Verdict) -> String {
+pub(crate) fn headline(v: &Verdict) -> String {
     let model = v.model.as_deref().unwrap_or("this key");
     match v.outcome {
         Outcome::Genuine => format!("GENUINE: {model}"),
@@ -18,7 +18,7 @@ pub fn headline(v: &Verdict) -> String {
 }
 
 /// Why, in a sentence.
-pub fn reason(r: &Reason) -> String {
+pub(crate) fn reason(r: &Reason) -> String {
     match r {
         Reason::NoAttestation => {
             "the key gave no attestation (format \"none\"): it does not say who made it, so nothing can be checked".into()
@@ -169,11 +169,11 @@ pub fn render(device: &str, v: &Verdict) -> String {
 }
 
 /// What the key is asked to do for `attest`.
-pub const TOUCH: &str =
+pub(crate) const TOUCH: &str =
     "Touch your key: it makes a throwaway credential for fidoctl.invalid to show its attestation";
 
 /// The command's error when the verdict is not GENUINE (the verdict itself is on stdout).
-pub fn not_proven(outcome: Outcome) -> anyhow::Error {
+pub(crate) fn not_proven(outcome: Outcome) -> anyhow::Error {
     let message = match outcome {
         Outcome::GenuineWithProblems => {
             "the key is genuine, but its model has a reported security problem"

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::errors::{self, exit};
 
-pub fn file_exists(path: &Path) -> anyhow::Error {
+pub(crate) fn file_exists(path: &Path) -> anyhow::Error {
     errors::user(
         format!(
             "{} exists: choose another file or add --force to replace it",
@@ -14,7 +14,7 @@ pub fn file_exists(path: &Path) -> anyhow::Error {
     )
 }
 
-pub fn cannot_write(path: &Path, e: &std::io::Error) -> anyhow::Error {
+pub(crate) fn cannot_write(path: &Path, e: &std::io::Error) -> anyhow::Error {
     errors::user(
         format!("cannot write {}: {e}", path.display()),
         exit::FAILURE,
@@ -22,12 +22,12 @@ pub fn cannot_write(path: &Path, e: &std::io::Error) -> anyhow::Error {
 }
 
 /// The transcript's "captured" header: when, and by which fidoctl.
-pub fn stamp(now: &str) -> String {
+pub(crate) fn stamp(now: &str) -> String {
     format!("{now} by fidoctl {}", env!("CARGO_PKG_VERSION"))
 }
 
 /// What was captured: how many reports, from which key, of which reads, where to.
-pub fn captured(reports: usize, device: &str, read: &[&str], file: Option<&str>) -> String {
+pub(crate) fn captured(reports: usize, device: &str, read: &[&str], file: Option<&str>) -> String {
     format!(
         "Captured {reports} reports from {device} ({}){}.",
         read.join(", "),
@@ -35,22 +35,22 @@ pub fn captured(reports: usize, device: &str, read: &[&str], file: Option<&str>)
     )
 }
 
-pub fn redacted(requests: usize) -> String {
+pub(crate) fn redacted(requests: usize) -> String {
     format!(
         "{requests} requests that depend on the PIN session are recorded as '> *' and the key's token is zeroed: the file holds no PIN, PIN hash or token."
     )
 }
 
-pub fn replay_hint(file: &str) -> String {
+pub(crate) fn replay_hint(file: &str) -> String {
     format!("Replay it without the key: fidoctl --device replay:{file} info")
 }
 
 /// What a capture read, in the summary line and in `--json`'s "read".
-pub mod reads {
-    pub const INIT: &str = "init";
-    pub const U2F_VERSION: &str = "U2F version";
-    pub const GET_INFO: &str = "getInfo";
-    pub const COUNTERS: &str = "retry counters";
-    pub const SENSOR: &str = "fingerprint sensor";
-    pub const PASSKEY_COUNT: &str = "passkey count";
+pub(crate) mod reads {
+    pub(crate) const INIT: &str = "init";
+    pub(crate) const U2F_VERSION: &str = "U2F version";
+    pub(crate) const GET_INFO: &str = "getInfo";
+    pub(crate) const COUNTERS: &str = "retry counters";
+    pub(crate) const SENSOR: &str = "fingerprint sensor";
+    pub(crate) const PASSKEY_COUNT: &str = "passkey count";
 }

@@ -12,29 +12,29 @@ fn on_off(on: bool) -> &'static str {
     if on { "on" } else { "off" }
 }
 
-pub fn no_always_uv() -> anyhow::Error {
+pub(crate) fn no_always_uv() -> anyhow::Error {
     refused("this key cannot require user verification always (getInfo lists no alwaysUv)")
 }
 
-pub fn always_uv_already(on: bool) -> String {
+pub(crate) fn always_uv_already(on: bool) -> String {
     format!("Always-UV is already {}.", on_off(on))
 }
 
-pub fn always_uv_now(on: bool) -> String {
+pub(crate) fn always_uv_now(on: bool) -> String {
     format!("Always-UV is now {}.", on_off(on))
 }
 
-pub fn no_complexity_policy() -> anyhow::Error {
+pub(crate) fn no_complexity_policy() -> anyhow::Error {
     refused(
         "this key has no PIN complexity policy to turn on (getInfo has no pinComplexityPolicy, a CTAP 2.3 member)",
     )
 }
 
-pub fn no_min_pin_length() -> anyhow::Error {
+pub(crate) fn no_min_pin_length() -> anyhow::Error {
     refused("this key cannot change its minimum PIN length (getInfo lists no setMinPINLength)")
 }
 
-pub fn only_raised(current: u64) -> anyhow::Error {
+pub(crate) fn only_raised(current: u64) -> anyhow::Error {
     UsageError(format!(
         "the minimum PIN length can only be raised: it is {current} now"
     ))
@@ -42,7 +42,7 @@ pub fn only_raised(current: u64) -> anyhow::Error {
 }
 
 /// Longer than the key's maxPINLength, or, where it does not say, than CTAP allows.
-pub fn too_long(key_max: Option<u64>) -> anyhow::Error {
+pub(crate) fn too_long(key_max: Option<u64>) -> anyhow::Error {
     UsageError(match key_max {
         Some(n) => format!("this key takes PINs of at most {n} characters"),
         None => format!("a PIN cannot be longer than {MAX_PIN_BYTES} bytes"),
@@ -50,46 +50,46 @@ pub fn too_long(key_max: Option<u64>) -> anyhow::Error {
     .into()
 }
 
-pub fn too_many_sites(max: usize) -> anyhow::Error {
+pub(crate) fn too_many_sites(max: usize) -> anyhow::Error {
     UsageError(format!(
         "this key lets at most {max} sites read the minimum PIN length"
     ))
     .into()
 }
 
-pub fn min_pin_length_now(length: u64) -> String {
+pub(crate) fn min_pin_length_now(length: u64) -> String {
     format!("The minimum PIN length is now {length}.")
 }
 
-pub const COMPLEXITY_ALREADY_ON: &str = "The PIN complexity policy was on already.";
-pub const COMPLEXITY_NOW_ON: &str = "The PIN complexity policy is now on: new PINs must keep it (fidoctl info shows where it is described).";
-pub const COMPLEXITY_KEPT_OFF: &str =
+pub(crate) const COMPLEXITY_ALREADY_ON: &str = "The PIN complexity policy was on already.";
+pub(crate) const COMPLEXITY_NOW_ON: &str = "The PIN complexity policy is now on: new PINs must keep it (fidoctl info shows where it is described).";
+pub(crate) const COMPLEXITY_KEPT_OFF: &str =
     "The key kept its PIN complexity policy off, though it said it has one.";
-pub const PIN_TOO_SHORT_NOW: &str =
+pub(crate) const PIN_TOO_SHORT_NOW: &str =
     "The current PIN is shorter: the key now requires a new one (fidoctl pin change).";
 
-pub fn no_force_pin_change() -> anyhow::Error {
+pub(crate) fn no_force_pin_change() -> anyhow::Error {
     refused("this key cannot force a PIN change (getInfo lists no setMinPINLength)")
 }
 
-pub const PIN_CHANGE_FORCED: &str =
+pub(crate) const PIN_CHANGE_FORCED: &str =
     "The key will ask for a new PIN before its next use (fidoctl pin change).";
 
-pub fn no_long_touch() -> anyhow::Error {
+pub(crate) fn no_long_touch() -> anyhow::Error {
     refused(
         "this key has no long touch for reset (getInfo has no longTouchForReset, a CTAP 2.2 member)",
     )
 }
 
-pub const LONG_TOUCH_ALREADY: &str = "The key already wants a long touch for a reset.";
-pub const LONG_TOUCH_NOW: &str = "A reset now needs the key pressed and held for 5 seconds (CTAP offers no command to turn this off).";
+pub(crate) const LONG_TOUCH_ALREADY: &str = "The key already wants a long touch for a reset.";
+pub(crate) const LONG_TOUCH_NOW: &str = "A reset now needs the key pressed and held for 5 seconds (CTAP offers no command to turn this off).";
 
-pub fn long_touch_not_taken() -> anyhow::Error {
+pub(crate) fn long_touch_not_taken() -> anyhow::Error {
     refused("the key accepted the command but still does not ask for a long touch")
 }
 
-pub fn no_enterprise_attestation() -> anyhow::Error {
+pub(crate) fn no_enterprise_attestation() -> anyhow::Error {
     refused("this key does not offer enterprise attestation (getInfo lists no ep)")
 }
 
-pub const ENTERPRISE_ATTESTATION_ON: &str = "Enterprise attestation is enabled.";
+pub(crate) const ENTERPRISE_ATTESTATION_ON: &str = "Enterprise attestation is enabled.";

@@ -4,9 +4,9 @@
 use super::errors::{self, UsageError, exit};
 
 /// Credential ids are shown this long; any unique prefix selects one.
-pub const SHORT_ID: usize = 8;
+pub(crate) const SHORT_ID: usize = 8;
 
-pub const FROM_CACHE: &str =
+pub(crate) const FROM_CACHE: &str =
     "Accounts unchanged since fidoctl last listed them: shown from its cache.";
 
 /// credProtect levels (CTAP 2.1 §12.1).
@@ -20,7 +20,7 @@ fn protection(level: Option<u64>) -> &'static str {
 }
 
 /// "3 passkeys on the key (22 more fit)".
-pub fn count(existing: u64, remaining: Option<u64>) -> String {
+pub(crate) fn count(existing: u64, remaining: Option<u64>) -> String {
     let room = remaining
         .map(|r| format!(" ({r} more fit)"))
         .unwrap_or_default();
@@ -34,7 +34,7 @@ pub fn count(existing: u64, remaining: Option<u64>) -> String {
 }
 
 /// One account, as `list` shows it.
-pub struct Account<'a> {
+pub(crate) struct Account<'a> {
     /// The credential id in hex.
     pub id: &'a str,
     pub user_name: Option<&'a str>,
@@ -43,7 +43,7 @@ pub struct Account<'a> {
 }
 
 /// A site and its accounts: a blank line, the site, then a table.
-pub fn site(id: &str, name: Option<&str>, accounts: &[Account<'_>]) -> String {
+pub(crate) fn site(id: &str, name: Option<&str>, accounts: &[Account<'_>]) -> String {
     let width = accounts
         .iter()
         .map(|c| c.user_name.unwrap_or("-").chars().count())
@@ -70,7 +70,7 @@ pub fn site(id: &str, name: Option<&str>, accounts: &[Account<'_>]) -> String {
     s
 }
 
-pub fn no_match(selector: &str) -> anyhow::Error {
+pub(crate) fn no_match(selector: &str) -> anyhow::Error {
     UsageError(format!(
         "no account has an id starting with \"{selector}\" (see fidoctl credentials list)"
     ))
@@ -78,7 +78,7 @@ pub fn no_match(selector: &str) -> anyhow::Error {
 }
 
 /// A prefix that several accounts' ids start with.
-pub fn ambiguous(selector: &str, ids: &[String]) -> anyhow::Error {
+pub(crate) fn ambiguous(selector: &str, ids: &[String]) -> anyhow::Error {
     UsageError(format!(
         "\"{selector}\" matches {} accounts; give more of the id: {}",
         ids.len(),
@@ -88,34 +88,34 @@ pub fn ambiguous(selector: &str, ids: &[String]) -> anyhow::Error {
 }
 
 /// "alice on example.com".
-pub fn describe(user_name: Option<&str>, rp_id: &str) -> String {
+pub(crate) fn describe(user_name: Option<&str>, rp_id: &str) -> String {
     format!("{} on {rp_id}", user_name.unwrap_or("(no user name)"))
 }
 
-pub fn name_accounts() -> anyhow::Error {
+pub(crate) fn name_accounts() -> anyhow::Error {
     UsageError("name the accounts to delete by id (see fidoctl credentials list)".into()).into()
 }
 
-pub fn delete_question(names: &[String]) -> String {
+pub(crate) fn delete_question(names: &[String]) -> String {
     format!(
         "Delete {}? The sites will no longer accept this key for these accounts",
         names.join(", ")
     )
 }
 
-pub fn nothing_deleted() -> anyhow::Error {
+pub(crate) fn nothing_deleted() -> anyhow::Error {
     errors::user("nothing was deleted", exit::CANCELLED)
 }
 
-pub fn deleted(name: &str) -> String {
+pub(crate) fn deleted(name: &str) -> String {
     format!("Deleted {name}.")
 }
 
-pub fn name_or_display_name() -> anyhow::Error {
+pub(crate) fn name_or_display_name() -> anyhow::Error {
     UsageError("give --name, --display-name or both".into()).into()
 }
 
-pub fn updated(name: &str) -> String {
+pub(crate) fn updated(name: &str) -> String {
     format!("Updated {name}.")
 }
 

@@ -4,18 +4,19 @@ use crate::system::hid_access::{Finding as AccessFinding, Probe};
 #[cfg(unix)]
 use crate::system::linux::{Finding, HidrawNode};
 
-pub const INSTALL_RULES: &str = "fidoctl udev-rules | sudo tee /etc/udev/rules.d/70-fidoctl.rules && sudo udevadm control --reload && sudo udevadm trigger   # then re-plug the key";
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // udev is Linux's
+pub(crate) const INSTALL_RULES: &str = "fidoctl udev-rules | sudo tee /etc/udev/rules.d/70-fidoctl.rules && sudo udevadm control --reload && sudo udevadm trigger   # then re-plug the key";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+pub(crate) enum Severity {
     Ok,
     Warning,
     Problem,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Line {
+pub(crate) struct Line {
     pub severity: Severity,
     pub message: String,
     pub fix: Option<String>,
@@ -38,7 +39,7 @@ fn node_label(n: &HidrawNode) -> String {
 }
 
 #[cfg(unix)]
-pub fn describe(finding: &Finding) -> Line {
+pub(crate) fn describe(finding: &Finding) -> Line {
     use Severity::*;
     let (severity, message, fix) = match finding {
         Finding::NoHidDevices => (
@@ -91,7 +92,7 @@ pub fn describe(finding: &Finding) -> Line {
 }
 
 /// What INIT + getInfo said of a key the OS lists.
-pub fn probe_line(label: &str, probe: &Probe) -> Line {
+pub(crate) fn probe_line(label: &str, probe: &Probe) -> Line {
     let (severity, message, fix) = match probe {
         Probe::Ctap2 { versions } => (
             Severity::Ok,
@@ -124,7 +125,8 @@ pub fn probe_line(label: &str, probe: &Probe) -> Line {
 }
 
 /// Windows and macOS findings (system::hid_access) in words.
-pub fn describe_access(finding: &AccessFinding) -> Line {
+#[cfg_attr(target_os = "linux", allow(dead_code))]
+pub(crate) fn describe_access(finding: &AccessFinding) -> Line {
     let line = |severity, message: &str, fix: Option<&str>| Line {
         severity,
         message: message.to_string(),
@@ -254,4 +256,4 @@ mod tests {
     }
 }
 
-pub const NOTHING_TO_CHECK: &str = "Nothing to check on this platform.";
+pub(crate) const NOTHING_TO_CHECK: &str = "Nothing to check on this platform.";

@@ -19,10 +19,10 @@ use crate::entra::policy::{Decision, Fido2Policy, ListVerdict, Refusal, attestat
 use crate::entra::signin::DeviceCodePrompt;
 
 /// Where the FIDO2 method policy is read and written.
-pub const GRAPH_FIDO2_POLICY: &str = "https://graph.microsoft.com/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2";
+pub(crate) const GRAPH_FIDO2_POLICY: &str = "https://graph.microsoft.com/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2";
 
 /// `--profile` with another format than entra.
-pub fn profile_needs_entra() -> anyhow::Error {
+pub(crate) fn profile_needs_entra() -> anyhow::Error {
     UsageError(
         "--profile goes with --format entra --merge FILE (an Entra tenant with passkey profiles)"
             .into(),
@@ -31,7 +31,7 @@ pub fn profile_needs_entra() -> anyhow::Error {
 }
 
 /// One profile on a line: name, id, list type, groups.
-pub fn profile_line(p: &ProfileSummary) -> String {
+pub(crate) fn profile_line(p: &ProfileSummary) -> String {
     let list = if p.enforced {
         format!("{} list", p.enforcement)
     } else {
@@ -46,7 +46,7 @@ pub fn profile_line(p: &ProfileSummary) -> String {
 }
 
 /// Why no profile's list could be chosen, with each profile to choose from.
-pub fn profile_choice(e: &ProfileError) -> String {
+pub(crate) fn profile_choice(e: &ProfileError) -> String {
     let listing = |profiles: &[ProfileSummary]| {
         profiles
             .iter()
@@ -70,7 +70,7 @@ pub fn profile_choice(e: &ProfileError) -> String {
 }
 
 /// A policy file `--merge` cannot use (all usage errors: nothing was sent anywhere).
-pub fn merge_file_refused(path: Option<&Path>, e: &PolicyError) -> anyhow::Error {
+pub(crate) fn merge_file_refused(path: Option<&Path>, e: &PolicyError) -> anyhow::Error {
     let message = match e {
         PolicyError::Profile(p) => profile_choice(p),
         other => match path {
@@ -82,7 +82,7 @@ pub fn merge_file_refused(path: Option<&Path>, e: &PolicyError) -> anyhow::Error
 }
 
 /// The list a merge edits, for the lines of what changed.
-pub fn list_label(target: &Target) -> String {
+pub(crate) fn list_label(target: &Target) -> String {
     match target {
         Target::Legacy => "key restrictions".into(),
         Target::Profile(p) => format!("passkey profile \"{}\"", p.name),
@@ -90,7 +90,7 @@ pub fn list_label(target: &Target) -> String {
 }
 
 /// Which list is edited, when it is a profile's.
-pub fn merge_target(target: &Target) -> Vec<String> {
+pub(crate) fn merge_target(target: &Target) -> Vec<String> {
     match target {
         Target::Legacy => Vec::new(),
         Target::Profile(p) => vec![format!(
@@ -102,7 +102,7 @@ pub fn merge_target(target: &Target) -> Vec<String> {
 
 /// Warnings about the list a merge edited: a block list, one not enforced,
 /// a profile that does not cover security keys, attestation not enforced.
-pub fn merge_warnings(b: &EntraBody) -> Vec<String> {
+pub(crate) fn merge_warnings(b: &EntraBody) -> Vec<String> {
     let mut out = Vec::new();
     let whose = match &b.target {
         Target::Legacy => "the tenant's list".to_string(),
@@ -139,14 +139,14 @@ pub fn merge_warnings(b: &EntraBody) -> Vec<String> {
 }
 
 /// A body made without `--merge` replaces the tenant's list.
-pub fn replaces_whole_list(models: usize) -> String {
+pub(crate) fn replaces_whole_list(models: usize) -> String {
     format!(
         "this body REPLACES the tenant's whole key restriction list: only these {models} model(s) will be allowed. To add to the current list, save the answer of GET {GRAPH_FIDO2_POLICY} and pass it with --merge FILE (or let fidoctl entra allow do it live)"
     )
 }
 
 /// Where the printed body goes.
-pub fn patch_hint() -> String {
+pub(crate) fn patch_hint() -> String {
     format!(
         "PATCH this body to {GRAPH_FIDO2_POLICY} (Graph Explorer or Update-MgPolicyAuthenticationMethodPolicyAuthenticationMethodConfiguration)"
     )
@@ -160,7 +160,7 @@ fn refused(message: String) -> anyhow::Error {
 // ---- connecting to Graph ----
 
 /// How to get a token, said when there is none.
-pub fn no_token(var: &str) -> anyhow::Error {
+pub(crate) fn no_token(var: &str) -> anyhow::Error {
     UsageError(format!(
         "no Graph token: set {var} (for example: export {var}=$(az account get-access-token --resource-type ms-graph --query accessToken -o tsv)), or sign in with --tenant TENANT --client-id APP_ID (device code, as an admin) and --client-secret-env VAR (as the app itself)"
     ))
@@ -168,12 +168,12 @@ pub fn no_token(var: &str) -> anyhow::Error {
 }
 
 /// `--certificate FILE` cannot be read.
-pub fn certificate_unreadable(path: &Path, e: &std::io::Error) -> anyhow::Error {
+pub(crate) fn certificate_unreadable(path: &Path, e: &std::io::Error) -> anyhow::Error {
     UsageError(format!("--certificate {}: {e}", path.display())).into()
 }
 
 /// `--client-secret-env VAR` names an empty variable.
-pub fn no_secret(var: &str) -> anyhow::Error {
+pub(crate) fn no_secret(var: &str) -> anyhow::Error {
     UsageError(format!(
         "--client-secret-env {var}: the environment variable {var} is not set (it holds the app's client secret, which fidoctl never takes as an argument)"
     ))
@@ -181,7 +181,7 @@ pub fn no_secret(var: &str) -> anyhow::Error {
 }
 
 /// The device-code step of a sign-in, for the admin.
-pub fn device_code(p: &DeviceCodePrompt) -> String {
+pub(crate) fn device_code(p: &DeviceCodePrompt) -> String {
     format!(
         "To sign in, open {} in a browser and enter the code {} (fidoctl waits up to 15 minutes).",
         p.verification_uri, p.user_code
@@ -233,15 +233,15 @@ fn graph_said(code: &Option<String>, message: &Option<String>) -> String {
 }
 
 /// The documented known issue of the provisioning API.
-pub const SELF_SERVICE_ISSUE: &str = "the tenant's FIDO2 policy does not allow self-service setup, and Graph's provisioning API works only when it does (a documented known issue): turn on \"Allow self-service setup\" in Entra admin center > Authentication methods > Passkey (FIDO2) > Configure, or PATCH isSelfServiceRegistrationAllowed to true";
+pub(crate) const SELF_SERVICE_ISSUE: &str = "the tenant's FIDO2 policy does not allow self-service setup, and Graph's provisioning API works only when it does (a documented known issue): turn on \"Allow self-service setup\" in Entra admin center > Authentication methods > Passkey (FIDO2) > Configure, or PATCH isSelfServiceRegistrationAllowed to true";
 
 /// A Graph failure in a sentence, with its exit status.
-pub fn graph_refused(e: GraphError) -> anyhow::Error {
+pub(crate) fn graph_refused(e: GraphError) -> anyhow::Error {
     let (message, code) = graph_sentence(&e);
     errors::user(message, code)
 }
 
-pub fn graph_sentence(e: &GraphError) -> (String, u8) {
+pub(crate) fn graph_sentence(e: &GraphError) -> (String, u8) {
     match e {
         GraphError::InsecureUrl(url) => (
             format!(
@@ -336,7 +336,7 @@ pub fn graph_sentence(e: &GraphError) -> (String, u8) {
 
 /// What is known of the connected key, for the policy view.
 #[derive(Debug, Serialize)]
-pub struct KeyReport {
+pub(crate) struct KeyReport {
     pub device: String,
     pub aaguid: Uuid,
     pub model: Option<String>,
@@ -346,7 +346,7 @@ pub struct KeyReport {
 }
 
 /// Touching the key for `entra policy`'s attestation check.
-pub const TOUCH_FOR_ATTESTATION: &str =
+pub(crate) const TOUCH_FOR_ATTESTATION: &str =
     "Touch your key: it makes a throwaway credential for fidoctl.invalid to show its attestation";
 
 fn verdict_words(v: ListVerdict) -> &'static str {
@@ -372,7 +372,7 @@ fn list_words(enforced: bool, enforcement: &str, aaguids: &[String]) -> String {
 }
 
 /// `entra policy` for people.
-pub fn policy_text(p: &Fido2Policy, key: Option<&KeyReport>) -> String {
+pub(crate) fn policy_text(p: &Fido2Policy, key: Option<&KeyReport>) -> String {
     let mut s = Section::new("FIDO2 (passkey) method policy");
     s.row("state", p.state.clone().unwrap_or_else(|| "unknown".into()));
     s.row(
@@ -484,7 +484,7 @@ pub fn policy_text(p: &Fido2Policy, key: Option<&KeyReport>) -> String {
 }
 
 /// `entra policy --json`.
-pub fn policy_json(p: &Fido2Policy, key: Option<&KeyReport>) -> Value {
+pub(crate) fn policy_json(p: &Fido2Policy, key: Option<&KeyReport>) -> Value {
     let verdict = |enforced, enforcement: &str, ids: &[String]| {
         key.map(|k| {
             serde_json::to_value(crate::entra::policy::list_verdict(
@@ -540,12 +540,12 @@ pub fn policy_json(p: &Fido2Policy, key: Option<&KeyReport>) -> Value {
 
 // ---- entra allow ----
 
-pub fn not_an_aaguid(s: &str) -> anyhow::Error {
+pub(crate) fn not_an_aaguid(s: &str) -> anyhow::Error {
     UsageError(format!("--remove {s}: not an AAGUID (a UUID)")).into()
 }
 
 /// The list before and after, one entry a line.
-pub fn before_after(b: &EntraBody) -> String {
+pub(crate) fn before_after(b: &EntraBody) -> String {
     let list = |l: &[String]| {
         if l.is_empty() {
             "  (empty)\n".to_string()
@@ -562,20 +562,20 @@ pub fn before_after(b: &EntraBody) -> String {
     )
 }
 
-pub fn nothing_to_change() -> &'static str {
+pub(crate) fn nothing_to_change() -> &'static str {
     "Nothing to change: the list already says what was asked."
 }
 
-pub fn allow_question(target: &Target) -> String {
+pub(crate) fn allow_question(target: &Target) -> String {
     format!("Change the {} in the tenant?", list_label(target))
 }
 
-pub fn not_changed() -> anyhow::Error {
+pub(crate) fn not_changed() -> anyhow::Error {
     refused("nothing was changed".into())
 }
 
 /// Graph took the PATCH but reads back another list.
-pub fn not_as_sent(target: &Target, now: Option<&[String]>) -> anyhow::Error {
+pub(crate) fn not_as_sent(target: &Target, now: Option<&[String]>) -> anyhow::Error {
     refused(format!(
         "Graph accepted the change, but the {} now reads {}: check the policy in the Entra admin center",
         list_label(target),
@@ -587,7 +587,7 @@ pub fn not_as_sent(target: &Target, now: Option<&[String]>) -> anyhow::Error {
     ))
 }
 
-pub fn allow_done(b: &EntraBody) -> String {
+pub(crate) fn allow_done(b: &EntraBody) -> String {
     format!(
         "The {} now holds {} entr{}, as read back from Graph.",
         list_label(&b.target),
@@ -600,7 +600,7 @@ pub fn allow_done(b: &EntraBody) -> String {
 
 /// One registered method, and whether the policy would refuse its model now.
 #[derive(Debug, Serialize)]
-pub struct MethodRow {
+pub(crate) struct MethodRow {
     pub id: Option<String>,
     pub display_name: Option<String>,
     pub model: Option<String>,
@@ -611,7 +611,7 @@ pub struct MethodRow {
 }
 
 /// Why a decision refuses, in a sentence.
-pub fn refusal_words(r: &Refusal) -> String {
+pub(crate) fn refusal_words(r: &Refusal) -> String {
     match r {
         Refusal::MethodDisabled => "the FIDO2 method is disabled in the tenant".into(),
         Refusal::SelfServiceOff => SELF_SERVICE_ISSUE.into(),
@@ -651,7 +651,11 @@ pub fn refusal_words(r: &Refusal) -> String {
     }
 }
 
-pub fn method_rows(methods: &[Value], policy: &Fido2Policy, groups: &[String]) -> Vec<MethodRow> {
+pub(crate) fn method_rows(
+    methods: &[Value],
+    policy: &Fido2Policy,
+    groups: &[String],
+) -> Vec<MethodRow> {
     let text = |m: &Value, k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
     methods
         .iter()
@@ -685,7 +689,7 @@ pub fn method_rows(methods: &[Value], policy: &Fido2Policy, groups: &[String]) -
         .collect()
 }
 
-pub fn methods_text(user: &str, rows: &[MethodRow]) -> String {
+pub(crate) fn methods_text(user: &str, rows: &[MethodRow]) -> String {
     if rows.is_empty() {
         return format!("{user} has no FIDO2 methods registered.\n");
     }
@@ -721,7 +725,7 @@ pub fn methods_text(user: &str, rows: &[MethodRow]) -> String {
 
 /// What became of a credential made but not kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cleanup {
+pub(crate) enum Cleanup {
     Deleted,
     /// The key has no credential management.
     CannotDelete,
@@ -731,12 +735,12 @@ pub enum Cleanup {
 /// The key offered is one already used in this run (for that user).
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("fidoctl: this key was already registered for {0} in this run: insert the next key")]
-pub struct SameKey(pub String);
+pub(crate) struct SameKey(pub String);
 
 /// A key's name in the user's methods when nothing better is known.
-pub const DEFAULT_KEY_NAME: &str = "Security key";
+pub(crate) const DEFAULT_KEY_NAME: &str = "Security key";
 
-pub fn min_pin_length_too_long(n: u64) -> anyhow::Error {
+pub(crate) fn min_pin_length_too_long(n: u64) -> anyhow::Error {
     UsageError(format!(
         "--min-pin-length {n}: a PIN cannot be longer than {} bytes",
         crate::device::pin::MAX_PIN_BYTES
@@ -744,7 +748,10 @@ pub fn min_pin_length_too_long(n: u64) -> anyhow::Error {
     .into()
 }
 
-pub fn results_refused(path: &Path, e: &crate::entra::results::ResultsError) -> anyhow::Error {
+pub(crate) fn results_refused(
+    path: &Path,
+    e: &crate::entra::results::ResultsError,
+) -> anyhow::Error {
     UsageError(format!(
         "--out {}: {e}. The results file holds PINs: fidoctl creates it readable by you alone (0600) and appends only to its own",
         path.display()
@@ -752,14 +759,14 @@ pub fn results_refused(path: &Path, e: &crate::entra::results::ResultsError) -> 
     .into()
 }
 
-pub fn results_write_failed(e: &crate::entra::results::ResultsError) -> anyhow::Error {
+pub(crate) fn results_write_failed(e: &crate::entra::results::ResultsError) -> anyhow::Error {
     errors::user(
         format!("the key is registered, but its row could not be written to the results file: {e}"),
         exit::FAILURE,
     )
 }
 
-pub fn users_refused(path: &Path, e: &crate::entra::results::ResultsError) -> anyhow::Error {
+pub(crate) fn users_refused(path: &Path, e: &crate::entra::results::ResultsError) -> anyhow::Error {
     UsageError(format!(
         "--users {}: {e} (a CSV with a userPrincipalName column, and optionally displayName)",
         path.display()
@@ -767,20 +774,20 @@ pub fn users_refused(path: &Path, e: &crate::entra::results::ResultsError) -> an
     .into()
 }
 
-pub fn self_service_off() -> anyhow::Error {
+pub(crate) fn self_service_off() -> anyhow::Error {
     refused(format!(
         "Graph will not register keys for users here: {SELF_SERVICE_ISSUE}"
     ))
 }
 
-pub fn bad_options(e: &crate::entra::provision::ProvisionError) -> anyhow::Error {
+pub(crate) fn bad_options(e: &crate::entra::provision::ProvisionError) -> anyhow::Error {
     errors::user(
         format!("Graph's creation options cannot be used: {e}"),
         exit::COMMUNICATION,
     )
 }
 
-pub fn bad_credential(e: &crate::entra::provision::ProvisionError) -> anyhow::Error {
+pub(crate) fn bad_credential(e: &crate::entra::provision::ProvisionError) -> anyhow::Error {
     errors::user(
         format!(
             "the key's new credential cannot be read: {e}; {}",
@@ -791,7 +798,7 @@ pub fn bad_credential(e: &crate::entra::provision::ProvisionError) -> anyhow::Er
 }
 
 /// The policy would refuse this key for this user: nothing was done.
-pub fn policy_refuses(
+pub(crate) fn policy_refuses(
     upn: &str,
     model: Option<&str>,
     aaguid: &Uuid,
@@ -809,7 +816,7 @@ pub fn policy_refuses(
     }
 }
 
-pub fn not_genuine(upn: &str, v: &Verdict) -> anyhow::Error {
+pub(crate) fn not_genuine(upn: &str, v: &Verdict) -> anyhow::Error {
     refused(format!(
         "{upn}: the tenant enforces attestation and this key's is not proven: {}{}",
         attest_view::headline(v),
@@ -820,20 +827,20 @@ pub fn not_genuine(upn: &str, v: &Verdict) -> anyhow::Error {
     ))
 }
 
-pub fn not_verified() -> anyhow::Error {
+pub(crate) fn not_verified() -> anyhow::Error {
     refused(
         "the key made the credential without verifying the user (no UV flag), which Entra refuses"
             .into(),
     )
 }
 
-pub fn extension_unsupported(name: &str) -> anyhow::Error {
+pub(crate) fn extension_unsupported(name: &str) -> anyhow::Error {
     refused(format!(
         "Graph enforces the {name} extension, which this key does not support (getInfo lists no {name}): nothing was done"
     ))
 }
 
-pub fn random_pin_refused(e: &crate::device::pin::PinRuleError) -> anyhow::Error {
+pub(crate) fn random_pin_refused(e: &crate::device::pin::PinRuleError) -> anyhow::Error {
     refused(format!(
         "the random PIN does not fit this key's rules: {}",
         super::pin_view::pin_rule_sentence(e)
@@ -841,37 +848,37 @@ pub fn random_pin_refused(e: &crate::device::pin::PinRuleError) -> anyhow::Error
 }
 
 /// The OS would not give randomness for a PIN.
-pub fn no_randomness(e: getrandom::Error) -> anyhow::Error {
+pub(crate) fn no_randomness(e: getrandom::Error) -> anyhow::Error {
     errors::user(
         format!("the operating system gave no randomness for a PIN ({e}); nothing was changed"),
         exit::FAILURE,
     )
 }
 
-pub fn random_pin_set() -> &'static str {
+pub(crate) fn random_pin_set() -> &'static str {
     "The key had no PIN: fidoctl set a random one, which is written only to the results file."
 }
 
-pub fn random_pin_not_needed() -> &'static str {
+pub(crate) fn random_pin_not_needed() -> &'static str {
     "The key already has a PIN: it is used as it is (--random-pin sets one only on a key without)."
 }
 
-pub fn key_has_no_pin() -> anyhow::Error {
+pub(crate) fn key_has_no_pin() -> anyhow::Error {
     refused("this key has no PIN, and Entra needs one (user verification): set one with fidoctl pin set, or let fidoctl choose one with --random-pin --out FILE".into())
 }
 
-pub fn already_registered(upn: &str) -> anyhow::Error {
+pub(crate) fn already_registered(upn: &str) -> anyhow::Error {
     refused(format!(
         "{upn}: this key is already registered for this user (it holds one of the credentials Graph lists for them): nothing was made or posted"
     ))
 }
 
-pub fn touch_to_register(upn: &str) -> String {
+pub(crate) fn touch_to_register(upn: &str) -> String {
     format!("Touch your key: it makes the passkey for {upn}")
 }
 
 /// A refusal after the credential was made, with what became of it.
-pub fn with_cleanup(e: anyhow::Error, cleanup: &Cleanup) -> anyhow::Error {
+pub(crate) fn with_cleanup(e: anyhow::Error, cleanup: &Cleanup) -> anyhow::Error {
     let r = errors::report(&e);
     let after = match cleanup {
         Cleanup::Deleted => {
@@ -888,28 +895,28 @@ pub fn with_cleanup(e: anyhow::Error, cleanup: &Cleanup) -> anyhow::Error {
     errors::user(format!("{}{sep}{after}", r.message), r.exit_code)
 }
 
-pub fn pin_kept_after_failure() -> &'static str {
+pub(crate) fn pin_kept_after_failure() -> &'static str {
     "The random PIN fidoctl set on this key is in the results file (a row without a method id), so the key is not lost."
 }
 
-pub fn pin_not_kept(e: &crate::entra::results::ResultsError) -> String {
+pub(crate) fn pin_not_kept(e: &crate::entra::results::ResultsError) -> String {
     format!(
         "warning: the random PIN fidoctl set on this key could not be written to the results file ({e}): reset the key before using it again"
     )
 }
 
-pub fn pin_policy_not_offered(e: crate::device::Error) -> String {
+pub(crate) fn pin_policy_not_offered(e: crate::device::Error) -> String {
     format!(
         "The PIN policy was not changed: {}.",
         errors::report(&anyhow::Error::new(e)).message
     )
 }
 
-pub fn min_pin_length_kept(current: u64) -> String {
+pub(crate) fn min_pin_length_kept(current: u64) -> String {
     format!("The key's minimum PIN length stays {current} (it can only be raised).")
 }
 
-pub fn pin_policy_applied(length: Option<u64>, forced: bool) -> Vec<String> {
+pub(crate) fn pin_policy_applied(length: Option<u64>, forced: bool) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(n) = length {
         out.push(format!("The key's minimum PIN length is now {n}."));
@@ -920,21 +927,21 @@ pub fn pin_policy_applied(length: Option<u64>, forced: bool) -> Vec<String> {
     out
 }
 
-pub fn pin_policy_failed(e: &anyhow::Error) -> String {
+pub(crate) fn pin_policy_failed(e: &anyhow::Error) -> String {
     format!(
         "warning: the key is registered, but its PIN policy was not changed: {}",
         errors::report(e).message
     )
 }
 
-pub fn registered(upn: &str, method_id: &str, model: Option<&str>, aaguid: &Uuid) -> String {
+pub(crate) fn registered(upn: &str, method_id: &str, model: Option<&str>, aaguid: &Uuid) -> String {
     format!(
         "Registered {} for {upn} (method {method_id}, AAGUID {aaguid}).",
         model.unwrap_or("the key")
     )
 }
 
-pub fn registered_json(
+pub(crate) fn registered_json(
     upn: &str,
     method_id: &str,
     aaguid: &Uuid,
@@ -950,14 +957,14 @@ pub fn registered_json(
     })
 }
 
-pub fn pin_is_in(path: &Path) -> String {
+pub(crate) fn pin_is_in(path: &Path) -> String {
     format!(
         "Its PIN is in {} (readable by you alone): hand it to the user and keep the file safe, or delete it once done.",
         path.display()
     )
 }
 
-pub fn batch_start(total: usize, skipped: usize, out: &Path) -> String {
+pub(crate) fn batch_start(total: usize, skipped: usize, out: &Path) -> String {
     format!(
         "{total} user(s) in the list; {skipped} already have a key in {} and are skipped; {} to go.",
         out.display(),
@@ -965,11 +972,11 @@ pub fn batch_start(total: usize, skipped: usize, out: &Path) -> String {
     )
 }
 
-pub fn next_key(upn: &str) -> String {
+pub(crate) fn next_key(upn: &str) -> String {
     format!("Insert the key for {upn} (and only it), then go on?")
 }
 
-pub fn batch_stopped(out: &Path) -> anyhow::Error {
+pub(crate) fn batch_stopped(out: &Path) -> anyhow::Error {
     errors::user(
         format!(
             "stopped; run the same command again to go on: the users in {} are skipped",
@@ -979,7 +986,7 @@ pub fn batch_stopped(out: &Path) -> anyhow::Error {
     )
 }
 
-pub fn batch_failed(upn: &str, out: &Path, e: anyhow::Error) -> anyhow::Error {
+pub(crate) fn batch_failed(upn: &str, out: &Path, e: anyhow::Error) -> anyhow::Error {
     let r = errors::report(&e);
     let message = r.message.trim_start_matches("fidoctl: ").to_string();
     errors::user(
@@ -995,7 +1002,7 @@ pub fn batch_failed(upn: &str, out: &Path, e: anyhow::Error) -> anyhow::Error {
     )
 }
 
-pub fn batch_done(n: usize, out: &Path) -> String {
+pub(crate) fn batch_done(n: usize, out: &Path) -> String {
     format!(
         "{n} key(s) registered; the results are in {}.",
         out.display()

@@ -7,30 +7,30 @@ use crate::device::link::{HidErrorCode, LinkError};
 use crate::device::{Error as DeviceError, Feature, PinRetries};
 
 /// Exit statuses (documented in docs/errors.md).
-pub mod exit {
-    pub const FAILURE: u8 = 1;
-    pub const USAGE: u8 = 2;
-    pub const NO_KEY: u8 = 3;
-    pub const COMMUNICATION: u8 = 4;
-    pub const REFUSED: u8 = 5;
-    pub const CANCELLED: u8 = 130;
+pub(crate) mod exit {
+    pub(crate) const FAILURE: u8 = 1;
+    pub(crate) const USAGE: u8 = 2;
+    pub(crate) const NO_KEY: u8 = 3;
+    pub(crate) const COMMUNICATION: u8 = 4;
+    pub(crate) const REFUSED: u8 = 5;
+    pub(crate) const CANCELLED: u8 = 130;
 }
 
 /// Bad input refused before anything reached the key.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct UsageError(pub String);
+pub(crate) struct UsageError(pub String);
 
 /// A failure with a message already worded for the user.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
-pub struct UserError {
+pub(crate) struct UserError {
     pub message: String,
     pub exit_code: u8,
 }
 
 /// A ready-worded failure.
-pub fn user(message: impl Into<String>, exit_code: u8) -> anyhow::Error {
+pub(crate) fn user(message: impl Into<String>, exit_code: u8) -> anyhow::Error {
     UserError {
         message: message.into(),
         exit_code,
@@ -38,19 +38,14 @@ pub fn user(message: impl Into<String>, exit_code: u8) -> anyhow::Error {
     .into()
 }
 
-/// A CTAP status as if the key had answered it (for refusals we can predict).
-pub fn ctap(status: CtapStatus) -> anyhow::Error {
-    user(
-        format!("{} [{status}]", status_sentence(status)),
-        exit::REFUSED,
-    )
-}
-
-pub const NO_PIN_SUPPORT: &str = "this key does not support a PIN (it has no clientPin option)";
+pub(crate) const NO_PIN_SUPPORT: &str =
+    "this key does not support a PIN (it has no clientPin option)";
 
 /// PIN_POLICY_VIOLATION for a new PIN, with what to change, from what getInfo
 /// says of the key's policy (length, CTAP 2.3's complexity policy, a forced change).
-pub fn pin_policy_violation(info: &crate::device::ctap2::AuthenticatorInfo) -> anyhow::Error {
+pub(crate) fn pin_policy_violation(
+    info: &crate::device::ctap2::AuthenticatorInfo,
+) -> anyhow::Error {
     let rules = crate::device::pin::PinRules::of(info);
     let mut asks = vec![format!(
         "choose a PIN of {}",
@@ -76,7 +71,7 @@ pub fn pin_policy_violation(info: &crate::device::ctap2::AuthenticatorInfo) -> a
 }
 
 /// What complexity policies refuse, as advice (the key's own is at its URL).
-pub const COMPLEXITY_ADVICE: &str =
+pub(crate) const COMPLEXITY_ADVICE: &str =
     "not one character repeated (1111), not a sequence (1234, 4321) and not a commonly used PIN";
 
 /// "wrong PIN, 5 tries left", or what the counter says now.
@@ -102,7 +97,8 @@ fn wrong_pin(retries: Option<PinRetries>) -> String {
 
 /// A command that changes the key, for saying what a lost key may have kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
+#[allow(clippy::enum_variant_names)] // PinChange names the command, as PinSet does
+pub(crate) enum Change {
     PinSet,
     PinChange,
     Enrollment,
@@ -111,7 +107,7 @@ pub enum Change {
 
 /// `err` with what the key may hold now, when it went away during `change`;
 /// any other error as it is.
-pub fn interrupted(change: Change, err: DeviceError) -> anyhow::Error {
+pub(crate) fn interrupted(change: Change, err: DeviceError) -> anyhow::Error {
     if !err.lost_contact() {
         return err.into();
     }
@@ -134,7 +130,7 @@ pub fn interrupted(change: Change, err: DeviceError) -> anyhow::Error {
 }
 
 /// The CTAP status behind an error, if the key refused something.
-pub fn status_of(err: &anyhow::Error) -> Option<CtapStatus> {
+pub(crate) fn status_of(err: &anyhow::Error) -> Option<CtapStatus> {
     err.downcast_ref::<DeviceError>()
         .and_then(DeviceError::status)
 }
@@ -315,7 +311,7 @@ fn unsupported(feature: &Feature) -> String {
 /// What to do when the OS refuses to open a key, for `std::env::consts::OS`.
 /// Windows 10 1903 and later open FIDO HID devices (usage page 0xF1D0) only
 /// for elevated processes (shared/real-keys/README.md, "Windows and macOS").
-pub fn access_hint(os: &str) -> &'static str {
+pub(crate) fn access_hint(os: &str) -> &'static str {
     match os {
         "windows" => {
             "Windows lets only programs running as Administrator open security keys (since Windows 10 version 1903): right-click Terminal or Command Prompt, choose \"Run as administrator\", and run fidoctl there"
@@ -395,7 +391,7 @@ fn hid_code_sentence(code: HidErrorCode) -> String {
 /// What to do after a refusal whose sentence names no step of its own, when
 /// no command explained it better: a key that refuses what fidoctl sends
 /// well-formed is a bug to report; a refusal of the moment may pass.
-pub fn next_step(status: CtapStatus) -> Option<&'static str> {
+pub(crate) fn next_step(status: CtapStatus) -> Option<&'static str> {
     use CtapStatus::*;
     match status {
         InvalidCommand | InvalidParameter | InvalidLength | LimitExceeded
@@ -411,9 +407,9 @@ pub fn next_step(status: CtapStatus) -> Option<&'static str> {
 }
 
 /// The step [`next_step`] adds to refusals that look like a fidoctl or key bug.
-pub const REPORT_IT: &str = "if it happens again, run with --trace and report it";
+pub(crate) const REPORT_IT: &str = "if it happens again, run with --trace and report it";
 /// The step [`next_step`] adds to refusals of the moment.
-pub const AGAIN: &str = "run the command again";
+pub(crate) const AGAIN: &str = "run the command again";
 
 /// One sentence per CTAP status (CTAP 2.1 §8.2): what happened and what to do.
 /// Commands add context (tries left, limits of this key) where they know it.

@@ -11,19 +11,19 @@ use crate::device::enroll::EnrollEvent;
 use crate::device::{Capabilities, CommandSet, Error as DeviceError};
 
 /// Names longer than the key says are refused; 64 bytes if it does not say.
-pub const DEFAULT_MAX_NAME: u64 = 64;
-pub const TOUCH_NEW_FINGER: &str = "Touch the sensor with the finger you want to add";
-pub const TOUCH_ENROLLED: &str = "Touch the sensor with an enrolled finger";
-pub const TOUCH_ENROLLED_FINGER: &str =
+pub(crate) const DEFAULT_MAX_NAME: u64 = 64;
+pub(crate) const TOUCH_NEW_FINGER: &str = "Touch the sensor with the finger you want to add";
+pub(crate) const TOUCH_ENROLLED: &str = "Touch the sensor with an enrolled finger";
+pub(crate) const TOUCH_ENROLLED_FINGER: &str =
     "Touch the sensor with a finger already enrolled: this key needs no PIN to add another";
-pub const LIFT_AND_TOUCH: &str = "Lift your finger, then touch the sensor again";
-pub const RECOGNISED: &str = "Recognised: that finger is enrolled on this key.";
-pub const NOTHING_TO_DELETE: &str = "No fingerprints to delete.";
+pub(crate) const LIFT_AND_TOUCH: &str = "Lift your finger, then touch the sensor again";
+pub(crate) const RECOGNISED: &str = "Recognised: that finger is enrolled on this key.";
+pub(crate) const NOTHING_TO_DELETE: &str = "No fingerprints to delete.";
 const NOTHING_ENROLLED: &str =
     "no fingerprint is enrolled on this key: add one with `fidoctl fingerprint enroll`";
 
 /// Which bio enrollment the key speaks, for `fingerprint sensor`.
-pub fn command_set(caps: &Capabilities) -> &'static str {
+pub(crate) fn command_set(caps: &Capabilities) -> &'static str {
     match caps.bio {
         Some(CommandSet::Preview) => "CTAP 2.1 prototype",
         _ => "CTAP 2.1",
@@ -32,7 +32,7 @@ pub fn command_set(caps: &Capabilities) -> &'static str {
 
 /// `fidoctl fingerprint sensor`: the command set, the sensor's kind, the
 /// samples an enrollment takes and the longest name, where the key says.
-pub fn render_sensor(
+pub(crate) fn render_sensor(
     command_set: &str,
     kind: Option<&str>,
     samples: Option<u64>,
@@ -47,17 +47,17 @@ pub fn render_sensor(
 }
 
 /// fingerprintKind (§6.7.5): 1 touch, 2 swipe.
-pub fn sensor_kind(kind: u64) -> &'static str {
+pub(crate) fn sensor_kind(kind: u64) -> &'static str {
     if kind == 2 { "swipe" } else { "touch" }
 }
 
 /// "Finger 3": the default name of the next fingerprint.
-pub fn suggested_name(enrolled: usize) -> String {
+pub(crate) fn suggested_name(enrolled: usize) -> String {
     format!("Finger {}", enrolled + 1)
 }
 
 /// A fingerprint's name: NFC, not empty, within the key's byte limit.
-pub fn check_name(name: &str, max_bytes: u64) -> anyhow::Result<String> {
+pub(crate) fn check_name(name: &str, max_bytes: u64) -> anyhow::Result<String> {
     name_rule(name, max_bytes).map_err(|e| UsageError(e).into())
 }
 
@@ -76,7 +76,7 @@ fn name_rule(name: &str, max_bytes: u64) -> Result<String, String> {
 }
 
 /// The new fingerprint's name, asked on a terminal (else the suggestion).
-pub fn ask_name(suggestion: &str, max_bytes: u64) -> anyhow::Result<String> {
+pub(crate) fn ask_name(suggestion: &str, max_bytes: u64) -> anyhow::Result<String> {
     let typed = super::prompt::text("Name for this fingerprint", suggestion, &|s| {
         name_rule(s, max_bytes).map(drop)
     })?;
@@ -84,7 +84,7 @@ pub fn ask_name(suggestion: &str, max_bytes: u64) -> anyhow::Result<String> {
 }
 
 /// One line of enrollment progress: the sample's advice and the count.
-pub fn progress_line(event: EnrollEvent) -> String {
+pub(crate) fn progress_line(event: EnrollEvent) -> String {
     match event {
         EnrollEvent::Sample {
             status,
@@ -96,7 +96,7 @@ pub fn progress_line(event: EnrollEvent) -> String {
     }
 }
 
-pub fn enrolled(name: &str, id: &[u8]) -> String {
+pub(crate) fn enrolled(name: &str, id: &[u8]) -> String {
     format!(
         "Fingerprint \"{name}\" enrolled (id {}).",
         crate::cbor::hex(id)
@@ -104,7 +104,7 @@ pub fn enrolled(name: &str, id: &[u8]) -> String {
 }
 
 /// Why an enrollment stopped, and that nothing was saved.
-pub fn enroll_failure(e: DeviceError) -> anyhow::Error {
+pub(crate) fn enroll_failure(e: DeviceError) -> anyhow::Error {
     if e.lost_contact() {
         return errors::interrupted(errors::Change::Enrollment, e);
     }
@@ -123,12 +123,12 @@ pub fn enroll_failure(e: DeviceError) -> anyhow::Error {
 
 /// After the last sample the finger is on the key: a key lost then leaves it
 /// (perhaps unnamed), which the user must hear.
-pub fn after_capture(e: DeviceError) -> anyhow::Error {
+pub(crate) fn after_capture(e: DeviceError) -> anyhow::Error {
     errors::interrupted(errors::Change::Enrollment, e)
 }
 
 /// Why a finger did not open the session, before the PIN is asked instead.
-pub fn finger_refused_then_pin(e: &DeviceError) -> String {
+pub(crate) fn finger_refused_then_pin(e: &DeviceError) -> String {
     let why = match e.status() {
         Some(CtapStatus::UvInvalid) => "The finger was not recognised",
         Some(CtapStatus::UvBlocked) => "Fingerprint matching is blocked",
@@ -138,16 +138,16 @@ pub fn finger_refused_then_pin(e: &DeviceError) -> String {
     format!("{why}: the PIN then.")
 }
 
-pub fn cancelled() -> anyhow::Error {
+pub(crate) fn cancelled() -> anyhow::Error {
     errors::user("cancelled", exit::CANCELLED)
 }
 
-pub fn nothing_enrolled() -> anyhow::Error {
+pub(crate) fn nothing_enrolled() -> anyhow::Error {
     errors::user(NOTHING_ENROLLED, exit::REFUSED)
 }
 
 /// A finger the key did not recognise, with the tries left where it says.
-pub fn not_recognised(tries_left: Option<u64>) -> anyhow::Error {
+pub(crate) fn not_recognised(tries_left: Option<u64>) -> anyhow::Error {
     let left = tries_left
         .map(|n| format!(", {n} tries left before the key asks for the PIN"))
         .unwrap_or_default();
@@ -155,7 +155,7 @@ pub fn not_recognised(tries_left: Option<u64>) -> anyhow::Error {
 }
 
 /// The same during set-up, where it is a note, not a failure.
-pub fn not_recognised_note(tries_left: Option<u64>) -> String {
+pub(crate) fn not_recognised_note(tries_left: Option<u64>) -> String {
     format!(
         "Not recognised{}. You can test again later with `fidoctl fingerprint test`.",
         tries_left
@@ -165,7 +165,10 @@ pub fn not_recognised_note(tries_left: Option<u64>) -> String {
 }
 
 /// A fingerprint named on the command line: its id in hex (or a unique prefix), or its name.
-pub fn resolve<'t>(selector: &str, templates: &'t [Template]) -> anyhow::Result<&'t Template> {
+pub(crate) fn resolve<'t>(
+    selector: &str,
+    templates: &'t [Template],
+) -> anyhow::Result<&'t Template> {
     let wanted = selector.to_lowercase();
     if let Some(t) = templates.iter().find(|t| id_hex(t) == wanted) {
         return Ok(t);
@@ -209,11 +212,11 @@ pub fn resolve<'t>(selector: &str, templates: &'t [Template]) -> anyhow::Result<
     .into())
 }
 
-pub fn renamed(t: &Template, new_name: &str) -> String {
+pub(crate) fn renamed(t: &Template, new_name: &str) -> String {
     format!("Renamed {} to \"{new_name}\".", id_hex(t))
 }
 
-pub fn name_or_all() -> anyhow::Error {
+pub(crate) fn name_or_all() -> anyhow::Error {
     UsageError("name the fingerprints to delete, or give --all (not both)".into()).into()
 }
 
@@ -221,21 +224,21 @@ fn shown(t: &Template) -> String {
     format!("\"{}\"", t.name.as_deref().unwrap_or(&id_hex(t)))
 }
 
-pub fn delete_question(targets: &[&Template]) -> String {
+pub(crate) fn delete_question(targets: &[&Template]) -> String {
     let names: Vec<String> = targets.iter().map(|t| shown(t)).collect();
     format!("Delete {} from the key?", names.join(", "))
 }
 
-pub fn deleted(t: &Template) -> String {
+pub(crate) fn deleted(t: &Template) -> String {
     format!("Deleted {}.", shown(t))
 }
 
-pub fn nothing_deleted() -> anyhow::Error {
+pub(crate) fn nothing_deleted() -> anyhow::Error {
     errors::user("nothing was deleted", exit::CANCELLED)
 }
 
 /// One sentence per sample status: what happened and what to do next.
-pub fn sample_advice(status: SampleStatus) -> String {
+pub(crate) fn sample_advice(status: SampleStatus) -> String {
     use SampleStatus::*;
     match status {
         Good => "Good.".into(),
@@ -263,11 +266,11 @@ pub fn sample_advice(status: SampleStatus) -> String {
 }
 
 /// Template ids as lowercase hex: what `rename` and `delete` accept.
-pub fn id_hex(t: &Template) -> String {
+pub(crate) fn id_hex(t: &Template) -> String {
     crate::cbor::hex(&t.id)
 }
 
-pub fn render_list(templates: &[Template]) -> String {
+pub(crate) fn render_list(templates: &[Template]) -> String {
     if templates.is_empty() {
         return "No fingerprints enrolled. Add one with: fidoctl fingerprint enroll\n".into();
     }

@@ -8,7 +8,7 @@ use crate::ui::output::{self, Section, yes_no};
 use crate::ui::pin_view::{pin_tries, reading};
 
 /// A key that speaks only U2F: what it is, and that there is little to show.
-pub fn u2f_only(label: &str, version: &str) -> String {
+pub(crate) fn u2f_only(label: &str, version: &str) -> String {
     format!(
         "{label}\n  This key speaks only U2F ({version}, FIDO 1): it works as a second factor,\n  but has no PIN, no fingerprints and no AAGUID for fidoctl to manage."
     )

@@ -9,12 +9,12 @@ use super::output::Section;
 use crate::keystore::KeystoreError;
 
 /// What a key is called when no model name is known.
-pub const GENERIC_MODEL: &str = "security key";
+pub(crate) const GENERIC_MODEL: &str = "security key";
 /// The same, as a title.
-pub const GENERIC_MODEL_TITLE: &str = "Security key";
+pub(crate) const GENERIC_MODEL_TITLE: &str = "Security key";
 
 /// A keystore path others could read, now the user's alone.
-pub fn tightened_warning(path: &Path) -> String {
+pub(crate) fn tightened_warning(path: &Path) -> String {
     format!(
         "fidoctl: {} could be read by other users; it is now yours alone. Its tokens may have been copied: to be sure, change the PIN of each named key (fidoctl pin change), which ends their tokens, and name the keys again.",
         path.display()
@@ -34,7 +34,7 @@ pub struct Naming {
 }
 
 /// "BioPass FIDO2 — backup key", or the model alone.
-pub fn key_title(model: Option<&str>, nickname: Option<&str>) -> String {
+pub(crate) fn key_title(model: Option<&str>, nickname: Option<&str>) -> String {
     match (model, nickname) {
         (Some(m), Some(n)) => format!("{m} — {n}"),
         (None, Some(n)) => n.to_string(),
@@ -44,7 +44,7 @@ pub fn key_title(model: Option<&str>, nickname: Option<&str>) -> String {
 }
 
 /// One line for the touch selection: the title, with the serial where that is all there is.
-pub fn key_choice(model: Option<&str>, naming: &Naming) -> String {
+pub(crate) fn key_choice(model: Option<&str>, naming: &Naming) -> String {
     let title = key_title(model, naming.nickname.as_deref());
     match (&naming.nickname, &naming.serial) {
         (None, Some(serial)) => format!("{title} (serial {serial})"),
@@ -53,7 +53,7 @@ pub fn key_choice(model: Option<&str>, naming: &Naming) -> String {
 }
 
 /// How the key is told apart, when its title does not already say.
-pub fn naming_row(naming: &Naming) -> Option<(&'static str, String)> {
+pub(crate) fn naming_row(naming: &Naming) -> Option<(&'static str, String)> {
     if naming.nickname.is_some() {
         return None;
     }
@@ -72,17 +72,17 @@ pub fn naming_row(naming: &Naming) -> Option<(&'static str, String)> {
 }
 
 /// The keystore cannot be read or written, where names are the point.
-pub fn keystore_failed(e: &KeystoreError) -> anyhow::Error {
+pub(crate) fn keystore_failed(e: &KeystoreError) -> anyhow::Error {
     errors::user(format!("key names: {e}"), exit::FAILURE)
 }
 
 /// The keystore cannot be read, where names are only shown.
-pub fn names_not_shown(e: &KeystoreError) -> String {
+pub(crate) fn names_not_shown(e: &KeystoreError) -> String {
     format!("fidoctl: key names are not shown: {e}")
 }
 
 /// The key refused the token kept for `nickname`; `forgotten` when the name was dropped.
-pub fn dead_name(nickname: &str, forgotten: bool) -> String {
+pub(crate) fn dead_name(nickname: &str, forgotten: bool) -> String {
     format!(
         "fidoctl: the key refused the token kept for \"{nickname}\" (was it reset, or its PIN changed elsewhere?){}; name it again with fidoctl key name",
         if forgotten {
@@ -93,20 +93,20 @@ pub fn dead_name(nickname: &str, forgotten: bool) -> String {
     )
 }
 
-pub fn empty_nickname() -> anyhow::Error {
+pub(crate) fn empty_nickname() -> anyhow::Error {
     UsageError("a key's name cannot be empty".into()).into()
 }
 
-pub fn long_nickname(max: usize) -> anyhow::Error {
+pub(crate) fn long_nickname(max: usize) -> anyhow::Error {
     UsageError(format!("a key's name has at most {max} characters")).into()
 }
 
-pub fn control_in_nickname() -> anyhow::Error {
+pub(crate) fn control_in_nickname() -> anyhow::Error {
     UsageError("a key's name cannot contain control characters".into()).into()
 }
 
 /// A key without a CTAP 2.2 identifier, and what tells it apart instead.
-pub fn cannot_be_named(serial: Option<&str>) -> anyhow::Error {
+pub(crate) fn cannot_be_named(serial: Option<&str>) -> anyhow::Error {
     let instead = serial
         .map(|s| format!(" fidoctl shows its USB serial number instead ({s})."))
         .unwrap_or_else(|| " It has no USB serial number either, so it cannot be told apart from another key of its model.".into());
@@ -118,63 +118,64 @@ pub fn cannot_be_named(serial: Option<&str>) -> anyhow::Error {
     )
 }
 
-pub fn identifier_does_not_decrypt() -> anyhow::Error {
+pub(crate) fn identifier_does_not_decrypt() -> anyhow::Error {
     errors::user(
         "the key's identifier does not decrypt with its persistent token (a firmware fault?); nothing was stored",
         exit::COMMUNICATION,
     )
 }
 
-pub fn named(model: &str, nickname: &str) -> String {
+pub(crate) fn named(model: &str, nickname: &str) -> String {
     format!("This {model} is now \"{nickname}\".")
 }
 
-pub fn renamed(model: &str, old: &str, nickname: &str) -> String {
+pub(crate) fn renamed(model: &str, old: &str, nickname: &str) -> String {
     format!("Renamed this {model} from \"{old}\" to \"{nickname}\".")
 }
 
-pub fn taken_from_another(nickname: &str) -> String {
+pub(crate) fn taken_from_another(nickname: &str) -> String {
     format!("(\"{nickname}\" named another key before; it names this one now.)")
 }
 
-pub const SHOWN_WITHOUT_PIN: &str = "fidoctl list, info and the touch selection show the name without the PIN, and credentials list needs none.";
+pub(crate) const SHOWN_WITHOUT_PIN: &str = "fidoctl list, info and the touch selection show the name without the PIN, and credentials list needs none.";
 
 /// A named key's new token after a PIN change.
-pub fn name_kept(nickname: &str) -> String {
+pub(crate) fn name_kept(nickname: &str) -> String {
     format!("The name \"{nickname}\" is kept.")
 }
 
-pub fn no_such_name(nickname: &str) -> anyhow::Error {
+pub(crate) fn no_such_name(nickname: &str) -> anyhow::Error {
     UsageError(format!(
         "no key is named \"{nickname}\" (see fidoctl key list)"
     ))
     .into()
 }
 
-pub fn not_named() -> anyhow::Error {
+pub(crate) fn not_named() -> anyhow::Error {
     errors::user(
         "fidoctl has no name for this key (see fidoctl key list)",
         exit::REFUSED,
     )
 }
 
-pub fn forgot(nickname: &str) -> String {
+pub(crate) fn forgot(nickname: &str) -> String {
     format!(
         "Forgot \"{nickname}\": fidoctl no longer holds its token (the key's PIN still guards everything)."
     )
 }
 
-pub const NO_NAMES: &str = "No key has a name yet: fidoctl key name NAME names the connected one.";
+pub(crate) const NO_NAMES: &str =
+    "No key has a name yet: fidoctl key name NAME names the connected one.";
 
 /// One named key for `fidoctl key list`.
-pub struct NamedKey<'a> {
+pub(crate) struct NamedKey<'a> {
     pub nickname: &'a str,
     pub model: Option<&'a str>,
     pub named: &'a str,
 }
 
 /// `fidoctl key list`.
-pub fn render_named(keys: &[NamedKey<'_>]) -> String {
+pub(crate) fn render_named(keys: &[NamedKey<'_>]) -> String {
     let mut s = Section::new("Named keys");
     for k in keys {
         s.row(
@@ -186,7 +187,7 @@ pub fn render_named(keys: &[NamedKey<'_>]) -> String {
 }
 
 /// The touch selection: which keys there are.
-pub fn touch_to_choose(choices: &[String]) -> String {
+pub(crate) fn touch_to_choose(choices: &[String]) -> String {
     format!(
         "{} keys are connected: touch the one you want to use\n{}",
         choices.len(),
@@ -199,7 +200,7 @@ pub fn touch_to_choose(choices: &[String]) -> String {
 }
 
 /// The key touched.
-pub fn using(choice: &str) -> String {
+pub(crate) fn using(choice: &str) -> String {
     format!("Using {choice}.")
 }
 

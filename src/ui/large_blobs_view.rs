@@ -6,7 +6,7 @@ use super::output::Section;
 use crate::device::ctap2::large_blobs::ArrayError;
 
 /// A corrupt array, for every command but `clean`.
-pub fn unusable(e: &ArrayError) -> anyhow::Error {
+pub(crate) fn unusable(e: &ArrayError) -> anyhow::Error {
     errors::user(
         format!(
             "the key's large-blob array cannot be used: {e}. Nothing was changed; `fidoctl large-blobs clean` can replace it with an empty one"
@@ -16,7 +16,7 @@ pub fn unusable(e: &ArrayError) -> anyhow::Error {
 }
 
 /// `fidoctl large-blobs info`.
-pub fn render_info(entries: usize, used: usize, max: Option<u64>) -> String {
+pub(crate) fn render_info(entries: usize, used: usize, max: Option<u64>) -> String {
     let mut s = Section::new("Large blobs");
     s.row("entries", entries.to_string());
     s.row(
@@ -32,7 +32,7 @@ pub fn render_info(entries: usize, used: usize, max: Option<u64>) -> String {
     s.render()
 }
 
-pub fn cannot_list_owners() -> anyhow::Error {
+pub(crate) fn cannot_list_owners() -> anyhow::Error {
     errors::user(
         "this key cannot list its passkeys, so it cannot say whose entries these are",
         exit::REFUSED,
@@ -40,13 +40,13 @@ pub fn cannot_list_owners() -> anyhow::Error {
 }
 
 /// The passkey an entry belongs to: "site/user" (also its JSON value).
-pub fn owner(rp: &str, user: &str) -> String {
+pub(crate) fn owner(rp: &str, user: &str) -> String {
     format!("{rp}/{user}")
 }
 
 /// Why `list` does not say whose the entries are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OwnersUnknown {
+pub(crate) enum OwnersUnknown {
     /// The key has no credential management.
     KeyCannotList,
     /// Listing passkeys needs a PIN, and the key has none.
@@ -63,12 +63,12 @@ fn owners_unknown(why: OwnersUnknown) -> &'static str {
     }
 }
 
-pub fn nothing_listed(used: usize) -> String {
+pub(crate) fn nothing_listed(used: usize) -> String {
     format!("No large blobs on this key ({used} bytes used).")
 }
 
 /// `list`'s first line and the table's header.
-pub fn list_heading(count: usize, used: usize, max: Option<u64>) -> String {
+pub(crate) fn list_heading(count: usize, used: usize, max: Option<u64>) -> String {
     format!(
         "{count} large blob{} ({used} of {} bytes used)\n  {:<5}  {:>7}  {:>8}  PASSKEY",
         if count == 1 { "" } else { "s" },
@@ -81,7 +81,7 @@ pub fn list_heading(count: usize, used: usize, max: Option<u64>) -> String {
 
 /// One entry of `list`: `owner` is its passkey, if one was found; `looked`
 /// whether the owners were looked for (else `why` they were not).
-pub fn list_row(
+pub(crate) fn list_row(
     entry: usize,
     stored: Option<usize>,
     original: Option<u64>,
@@ -102,10 +102,10 @@ pub fn list_row(
     )
 }
 
-pub const GIVE_PIN_FOR_OWNERS: &str =
+pub(crate) const GIVE_PIN_FOR_OWNERS: &str =
     "To see whose entries these are, give the PIN (FIDOCTL_PIN without a terminal).";
 
-pub fn too_large(len: usize, max: u64) -> anyhow::Error {
+pub(crate) fn too_large(len: usize, max: u64) -> anyhow::Error {
     errors::user(
         format!(
             "the new array would be {len} bytes, more than the key's {max}; nothing was changed"
@@ -115,7 +115,7 @@ pub fn too_large(len: usize, max: u64) -> anyhow::Error {
 }
 
 /// `delete N` with no entry N.
-pub fn no_entry(entry: usize, count: usize) -> anyhow::Error {
+pub(crate) fn no_entry(entry: usize, count: usize) -> anyhow::Error {
     UsageError(match count {
         0 => "the key holds no large blobs".to_string(),
         n => format!(
@@ -125,41 +125,42 @@ pub fn no_entry(entry: usize, count: usize) -> anyhow::Error {
     .into()
 }
 
-pub fn delete_question(entry: usize, owner: Option<&str>) -> String {
+pub(crate) fn delete_question(entry: usize, owner: Option<&str>) -> String {
     format!(
         "Delete large-blob entry {entry}{}? Its data is lost for good",
         owner.map(|o| format!(" ({o})")).unwrap_or_default()
     )
 }
 
-pub fn nothing_deleted() -> anyhow::Error {
+pub(crate) fn nothing_deleted() -> anyhow::Error {
     errors::user("nothing was deleted", exit::CANCELLED)
 }
 
-pub fn deleted(entry: usize, left: usize) -> String {
+pub(crate) fn deleted(entry: usize, left: usize) -> String {
     format!("Deleted entry {entry}; {left} left.")
 }
 
-pub fn replace_corrupt_question(why: &ArrayError) -> String {
+pub(crate) fn replace_corrupt_question(why: &ArrayError) -> String {
     format!("The key's large-blob array is corrupt ({why}). Replace it with an empty one?")
 }
 
-pub fn nothing_changed() -> anyhow::Error {
+pub(crate) fn nothing_changed() -> anyhow::Error {
     errors::user("nothing was changed", exit::CANCELLED)
 }
 
-pub const EMPTY_AGAIN: &str = "The large-blob array is empty again.";
-pub const NOTHING_TO_CLEAN: &str = "No large blobs on this key: nothing to clean.";
-pub const ALL_IN_USE: &str = "Every entry belongs to a passkey on this key: nothing to clean.";
+pub(crate) const EMPTY_AGAIN: &str = "The large-blob array is empty again.";
+pub(crate) const NOTHING_TO_CLEAN: &str = "No large blobs on this key: nothing to clean.";
+pub(crate) const ALL_IN_USE: &str =
+    "Every entry belongs to a passkey on this key: nothing to clean.";
 
-pub fn clean_needs_pin() -> anyhow::Error {
+pub(crate) fn clean_needs_pin() -> anyhow::Error {
     errors::user(
         "telling which entries belong to a passkey needs the PIN: set one with `fidoctl pin set`; nothing was removed",
         exit::REFUSED,
     )
 }
 
-pub fn no_large_blob_keys() -> anyhow::Error {
+pub(crate) fn no_large_blob_keys() -> anyhow::Error {
     errors::user(
         "no passkey on this key has a large-blob key, so fidoctl cannot tell which entries are in use; nothing was removed",
         exit::REFUSED,
@@ -170,18 +171,18 @@ fn entries(n: usize) -> &'static str {
     if n == 1 { "y" } else { "ies" }
 }
 
-pub fn clean_question(orphans: usize) -> String {
+pub(crate) fn clean_question(orphans: usize) -> String {
     format!(
         "Remove {orphans} entr{} that no passkey on this key can open?",
         entries(orphans)
     )
 }
 
-pub fn nothing_removed() -> anyhow::Error {
+pub(crate) fn nothing_removed() -> anyhow::Error {
     errors::user("nothing was removed", exit::CANCELLED)
 }
 
-pub fn removed(orphans: usize, kept: usize) -> String {
+pub(crate) fn removed(orphans: usize, kept: usize) -> String {
     format!("Removed {orphans} entr{}; {kept} kept.", entries(orphans))
 }
 

@@ -8,7 +8,7 @@ use crate::ui::key_view::{self, Naming};
 use crate::ui::output::{self, Section};
 
 #[derive(Debug, Serialize)]
-pub struct Row {
+pub(crate) struct Row {
     #[serde(skip)]
     pub spec: DeviceSpec,
     #[serde(skip)]
@@ -37,7 +37,7 @@ pub struct Row {
 }
 
 /// No key found: where one may hide (FIDO nodes this user may not open) and the simulator.
-pub fn no_key(unreadable: &[String]) -> String {
+pub(crate) fn no_key(unreadable: &[String]) -> String {
     let mut out = "No security key found.\n".to_string();
     if !unreadable.is_empty() {
         out.push_str(&format!(

@@ -7,12 +7,12 @@ use super::output::Section;
 use crate::mds::{Blob, MdsError, SignerRule, UrlRefusal};
 
 /// `--mds-root FILE` unreadable or not a certificate.
-pub fn bad_root(path: &Path, e: &MdsError) -> anyhow::Error {
+pub(crate) fn bad_root(path: &Path, e: &MdsError) -> anyhow::Error {
     errors::user(format!("--mds-root {}: {e}", path.display()), exit::USAGE)
 }
 
 /// A BLOB that cannot be used: unreadable (usage), or refused by verification.
-pub fn bad_blob(path: &Path, e: &MdsError) -> anyhow::Error {
+pub(crate) fn bad_blob(path: &Path, e: &MdsError) -> anyhow::Error {
     let code = match e {
         MdsError::Io(_) => exit::USAGE,
         _ => exit::REFUSED,
@@ -21,7 +21,7 @@ pub fn bad_blob(path: &Path, e: &MdsError) -> anyhow::Error {
 }
 
 /// A cached BLOB that fails verification, where names are all that is at stake.
-pub fn cached_blob_set_aside(path: &Path, e: &MdsError) -> String {
+pub(crate) fn cached_blob_set_aside(path: &Path, e: &MdsError) -> String {
     format!(
         "not using the cached MDS BLOB {}: {e}. Built-in model names only; run `fidoctl mds update`",
         path.display()
@@ -29,7 +29,7 @@ pub fn cached_blob_set_aside(path: &Path, e: &MdsError) -> String {
 }
 
 /// `mds update --url` refused before anything is fetched.
-pub fn url_refused(url: &str, why: UrlRefusal) -> anyhow::Error {
+pub(crate) fn url_refused(url: &str, why: UrlRefusal) -> anyhow::Error {
     let reason = match why {
         UrlRefusal::Malformed => "not an http(s) URL",
         UrlRefusal::Credentials => "a user name or password (\"@\") in the address is not allowed",
@@ -41,7 +41,7 @@ pub fn url_refused(url: &str, why: UrlRefusal) -> anyhow::Error {
 }
 
 /// Neither XDG_CACHE_HOME nor HOME says where a cache could go.
-pub fn no_cache_dir() -> anyhow::Error {
+pub(crate) fn no_cache_dir() -> anyhow::Error {
     errors::user(
         "no cache directory: set XDG_CACHE_HOME or HOME",
         exit::USAGE,
@@ -49,7 +49,7 @@ pub fn no_cache_dir() -> anyhow::Error {
 }
 
 /// A download that failed.
-pub fn download_failed(url: &str, reason: &str) -> anyhow::Error {
+pub(crate) fn download_failed(url: &str, reason: &str) -> anyhow::Error {
     errors::user(
         format!("cannot download the MDS BLOB from {url}: {reason}"),
         exit::COMMUNICATION,
@@ -57,7 +57,7 @@ pub fn download_failed(url: &str, reason: &str) -> anyhow::Error {
 }
 
 /// A downloaded BLOB that does not verify: the cached copy is left as it was.
-pub fn downloaded_blob_refused(url: &str, e: &MdsError) -> anyhow::Error {
+pub(crate) fn downloaded_blob_refused(url: &str, e: &MdsError) -> anyhow::Error {
     errors::user(
         format!("the BLOB downloaded from {url} was refused, the cached copy is unchanged: {e}"),
         exit::REFUSED,
@@ -65,7 +65,7 @@ pub fn downloaded_blob_refused(url: &str, e: &MdsError) -> anyhow::Error {
 }
 
 /// `fidoctl mds update`'s report.
-pub fn updated(blob: &Blob, saved: &Path, crls: usize, crl_failures: &[String]) -> String {
+pub(crate) fn updated(blob: &Blob, saved: &Path, crls: usize, crl_failures: &[String]) -> String {
     let mut s = Section::new(format!("MDS BLOB saved to {}", saved.display()));
     s.row("number", blob.no.to_string());
     s.row("next update", blob.next_update.clone());
@@ -100,7 +100,7 @@ fn revocation_row(blob: &Blob, fetched: usize) -> String {
 }
 
 /// With `--mds-root` and no `--mds-signer`, whoever holds a certificate under that root may sign.
-pub fn signer_note(blob: &Blob) -> Option<String> {
+pub(crate) fn signer_note(blob: &Blob) -> Option<String> {
     match &blob.signer_rule {
         SignerRule::AnyUnderRoot => Some(
             "any certificate under the --mds-root root is trusted to sign BLOBs; name the expected one with --mds-signer NAME".to_string(),
@@ -110,7 +110,7 @@ pub fn signer_note(blob: &Blob) -> Option<String> {
 }
 
 /// `mds update` found the BLOB it already holds.
-pub fn already_current(no: u64, cached: &Path) -> String {
+pub(crate) fn already_current(no: u64, cached: &Path) -> String {
     format!(
         "The cached MDS BLOB {} (number {no}) is the latest: nothing changed.\n",
         cached.display()
@@ -118,7 +118,7 @@ pub fn already_current(no: u64, cached: &Path) -> String {
 }
 
 /// `mds update` could not show every certificate of the signer's chain unrevoked.
-pub fn revocation_unproven(url: &str, blob: &Blob, failures: &[String]) -> anyhow::Error {
+pub(crate) fn revocation_unproven(url: &str, blob: &Blob, failures: &[String]) -> anyhow::Error {
     let mut why = format!(
         "no current CRL shows {} unrevoked",
         blob.revocation.unchecked.join(", ")
@@ -135,14 +135,14 @@ pub fn revocation_unproven(url: &str, blob: &Blob, failures: &[String]) -> anyho
 }
 
 /// Why a CRL named by the signer's path did not count.
-pub fn crl_not_signed_by(url: &str, issuer: &crate::pki::x509::Cert) -> String {
+pub(crate) fn crl_not_signed_by(url: &str, issuer: &crate::pki::x509::Cert) -> String {
     format!("{url}: not signed by {}", issuer.subject())
 }
 
-pub fn crl_unreadable(url: &str) -> String {
+pub(crate) fn crl_unreadable(url: &str) -> String {
     format!("{url}: not a DER CRL")
 }
 
-pub fn crl_not_fetched(url: &str, reason: &str) -> String {
+pub(crate) fn crl_not_fetched(url: &str, reason: &str) -> String {
     format!("{url}: {reason}")
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use serde::Serialize;
 
 /// Pretty JSON on stdout, newline-terminated.
-pub fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+pub(crate) fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
@@ -14,34 +14,30 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
 
 /// A titled block of aligned label/value lines.
 #[derive(Debug, Default)]
-pub struct Section {
+pub(crate) struct Section {
     title: String,
     rows: Vec<(String, String)>,
 }
 
 impl Section {
-    pub fn new(title: impl Into<String>) -> Self {
+    pub(crate) fn new(title: impl Into<String>) -> Self {
         Self {
             title: title.into(),
             rows: Vec::new(),
         }
     }
 
-    pub fn row(&mut self, label: impl Into<String>, value: impl Into<String>) -> &mut Self {
+    pub(crate) fn row(&mut self, label: impl Into<String>, value: impl Into<String>) -> &mut Self {
         self.rows.push((label.into(), value.into()));
         self
     }
 
     /// A row only when there is a value.
-    pub fn row_opt(&mut self, label: &str, value: Option<String>) -> &mut Self {
+    pub(crate) fn row_opt(&mut self, label: &str, value: Option<String>) -> &mut Self {
         if let Some(v) = value {
             self.row(label, v);
         }
         self
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
     }
 
     pub fn render(&self) -> String {
@@ -59,11 +55,11 @@ impl Section {
     }
 }
 
-pub fn yes_no(b: bool) -> &'static str {
+pub(crate) fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-pub fn join<T: ToString>(items: &[T]) -> String {
+pub(crate) fn join<T: ToString>(items: &[T]) -> String {
     items
         .iter()
         .map(T::to_string)
@@ -89,7 +85,7 @@ mod tests {
 }
 
 /// The time now in UTC, RFC 3339 to the second (for capture headers).
-pub fn utc_now() -> String {
+pub(crate) fn utc_now() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -127,12 +123,12 @@ mod time_tests {
 }
 
 /// A warning on stderr, in fidoctl's name.
-pub fn warning(message: impl std::fmt::Display) -> String {
+pub(crate) fn warning(message: impl std::fmt::Display) -> String {
     format!("fidoctl: {message}")
 }
 
 /// `--verbose`: what the command cost.
-pub fn round_trips(count: u32, elapsed: std::time::Duration) -> String {
+pub(crate) fn round_trips(count: u32, elapsed: std::time::Duration) -> String {
     format!(
         "{count} CTAPHID round trips, {:.1} ms",
         elapsed.as_secs_f64() * 1000.0

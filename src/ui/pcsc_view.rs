@@ -6,15 +6,15 @@ use crate::keys::pcsc::{Card, Reader, Scan};
 use crate::ui::doctor_view::{Line, Severity};
 
 /// Said once by `list` when there is no PC/SC service.
-pub const NO_SERVICE: &str = "no PC/SC service: keys on NFC and smart-card readers are not listed (fidoctl doctor says how to start it)";
+pub(crate) const NO_SERVICE: &str = "no PC/SC service: keys on NFC and smart-card readers are not listed (fidoctl doctor says how to start it)";
 
 /// `sim vpcd`'s line once the card is in the virtual reader.
-pub fn serving_card(profile: &str, port: u16) -> String {
+pub(crate) fn serving_card(profile: &str, port: u16) -> String {
     format!("serving {profile} as the card of the vpcd reader on 127.0.0.1:{port}")
 }
 
 /// An ATR as hex digits in pairs, as pcsc_scan shows it.
-pub fn atr(bytes: &[u8]) -> String {
+pub(crate) fn atr(bytes: &[u8]) -> String {
     bytes
         .iter()
         .map(|b| format!("{b:02X}"))
@@ -23,7 +23,7 @@ pub fn atr(bytes: &[u8]) -> String {
 }
 
 /// `list`'s rows for a key on a reader: (label, value).
-pub fn list_rows(reader: &Reader) -> Vec<(&'static str, String)> {
+pub(crate) fn list_rows(reader: &Reader) -> Vec<(&'static str, String)> {
     let mut rows = vec![("reader", reader.name.clone())];
     if let Card::Fido { atr: a, applet } = &reader.card {
         rows.push(("atr", atr(a)));
@@ -47,7 +47,7 @@ fn start_service(os: &str) -> &'static str {
 }
 
 /// `doctor`'s lines about PC/SC: the service, then one per reader.
-pub fn doctor_lines(scan: &Scan) -> Vec<Line> {
+pub(crate) fn doctor_lines(scan: &Scan) -> Vec<Line> {
     use Severity::*;
     let line = |severity, message: String, fix: Option<String>| Line {
         severity,

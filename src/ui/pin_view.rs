@@ -13,7 +13,7 @@ use crate::ui::output::Section;
 const WARN_BELOW: u64 = 4;
 
 /// "careful: 2 PIN tries left ...", when few are left.
-pub fn few_tries_warning(retries: PinRetries) -> Option<String> {
+pub(crate) fn few_tries_warning(retries: PinRetries) -> Option<String> {
     (retries.retries < WARN_BELOW).then(|| {
         format!(
             "careful: {} PIN {} left before the key locks for good",
@@ -23,10 +23,10 @@ pub fn few_tries_warning(retries: PinRetries) -> Option<String> {
     })
 }
 
-pub const SET: &str = "PIN set.";
-pub const CHANGED: &str = "PIN changed.";
+pub(crate) const SET: &str = "PIN set.";
+pub(crate) const CHANGED: &str = "PIN changed.";
 
-pub fn already_set() -> anyhow::Error {
+pub(crate) fn already_set() -> anyhow::Error {
     errors::user(
         "this key already has a PIN: use `fidoctl pin change`",
         exit::REFUSED,
@@ -34,12 +34,12 @@ pub fn already_set() -> anyhow::Error {
 }
 
 /// A new PIN that breaks the key's rules, refused before anything is sent.
-pub fn bad_new_pin(e: &PinRuleError) -> anyhow::Error {
+pub(crate) fn bad_new_pin(e: &PinRuleError) -> anyhow::Error {
     UsageError(pin_rule_sentence(e)).into()
 }
 
 /// Why a PIN breaks the key's (or CTAP's) rules.
-pub fn pin_rule_sentence(e: &PinRuleError) -> String {
+pub(crate) fn pin_rule_sentence(e: &PinRuleError) -> String {
     match e {
         PinRuleError::TooShort { got, min } => {
             format!("the PIN is too short: {got} characters, this key needs at least {min}")
@@ -56,7 +56,7 @@ pub fn pin_rule_sentence(e: &PinRuleError) -> String {
 }
 
 /// What `pin status` shows; `counters` is `None` on a key without a PIN.
-pub struct Status<'a> {
+pub(crate) struct Status<'a> {
     pub pin_set: bool,
     pub force_pin_change: bool,
     pub rules: PinRules,
@@ -66,7 +66,7 @@ pub struct Status<'a> {
 }
 
 /// `fidoctl pin status`.
-pub fn render_status(s: &Status<'_>) -> String {
+pub(crate) fn render_status(s: &Status<'_>) -> String {
     let mut sec = Section::new("PIN");
     let Some(counters) = s.counters else {
         sec.row("PIN", "not supported by this key");
@@ -104,7 +104,7 @@ pub fn render_status(s: &Status<'_>) -> String {
 }
 
 /// "at least 4 characters, at most 63 bytes of UTF-8" (or the key's own maximum).
-pub fn pin_length_words(rules: &PinRules) -> String {
+pub(crate) fn pin_length_words(rules: &PinRules) -> String {
     let most = match rules.longest() {
         Longest::CodePoints(n) => format!("at most {n} characters"),
         Longest::Bytes(n) => format!("at most {n} bytes of UTF-8"),
@@ -113,7 +113,7 @@ pub fn pin_length_words(rules: &PinRules) -> String {
 }
 
 /// Said before a new PIN is asked for, on a key with its complexity policy on.
-pub fn complexity_notice(info: &AuthenticatorInfo) -> Option<String> {
+pub(crate) fn complexity_notice(info: &AuthenticatorInfo) -> Option<String> {
     (info.pin_complexity_policy == Some(true)).then(|| {
         format!(
             "This key enforces a PIN complexity policy{}: {}.",
@@ -128,7 +128,7 @@ pub fn complexity_notice(info: &AuthenticatorInfo) -> Option<String> {
 
 /// A counter's row: its value in words, "unknown" when the key would not say,
 /// nothing when the key has no such counter.
-pub fn reading<T: Copy>(r: &Reading<T>, words: impl Fn(T) -> String) -> Option<String> {
+pub(crate) fn reading<T: Copy>(r: &Reading<T>, words: impl Fn(T) -> String) -> Option<String> {
     match r {
         Reading::Known(v) => Some(words(*v)),
         Reading::Unknown(why) => Some(format!("unknown: {}", unread_words(why))),
@@ -137,7 +137,7 @@ pub fn reading<T: Copy>(r: &Reading<T>, words: impl Fn(T) -> String) -> Option<S
 }
 
 /// Why a counter stayed unknown: "the key could not parse the request (0x12)".
-pub fn unread_words(why: &Unread) -> String {
+pub(crate) fn unread_words(why: &Unread) -> String {
     use CtapStatus::*;
     match why {
         Unread::Refused(status) => {
@@ -159,7 +159,7 @@ pub fn unread_words(why: &Unread) -> String {
 }
 
 /// The counters a key would not give, by their JSON names.
-pub fn unreadable(counters: &Counters) -> Vec<&'static str> {
+pub(crate) fn unreadable(counters: &Counters) -> Vec<&'static str> {
     [
         ("pin_retries", counters.pin.is_unknown()),
         ("uv_retries", counters.uv.is_unknown()),
@@ -171,7 +171,7 @@ pub fn unreadable(counters: &Counters) -> Vec<&'static str> {
 }
 
 /// "8 left", or why no try can succeed now.
-pub fn pin_tries(retries: PinRetries, pin_set: bool) -> String {
+pub(crate) fn pin_tries(retries: PinRetries, pin_set: bool) -> String {
     let n = retries.retries;
     if pin_set && n == 0 {
         "none left: the PIN is locked; only `fidoctl reset` helps, and it erases the key".into()

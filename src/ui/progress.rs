@@ -9,24 +9,24 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::device::Event;
 
 /// Colour and animation only for a person: stderr is a terminal and NO_COLOR is unset.
-pub fn fancy() -> bool {
+pub(crate) fn fancy() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
 /// A message shown while we wait; cleared when dropped.
-pub struct Waiting {
+pub(crate) struct Waiting {
     bar: Option<ProgressBar>,
     /// Without a terminal, the last line printed: a message is not repeated.
     last: std::cell::RefCell<String>,
 }
 
 impl Waiting {
-    pub fn new(message: &str) -> Self {
+    pub(crate) fn new(message: &str) -> Self {
         Self::styled(message, "{spinner} {msg}")
     }
 
     /// With the seconds waited so far, for waits the person times (a long touch).
-    pub fn timed(message: &str) -> Self {
+    pub(crate) fn timed(message: &str) -> Self {
         Self::styled(message, "{spinner} {msg} ({elapsed})")
     }
 
@@ -49,7 +49,7 @@ impl Waiting {
         }
     }
 
-    pub fn set_message(&self, message: &str) {
+    pub(crate) fn set_message(&self, message: &str) {
         match &self.bar {
             Some(bar) => bar.set_message(message.to_string()),
             None if *self.last.borrow() != message => {
@@ -61,7 +61,7 @@ impl Waiting {
     }
 
     /// Prints a line above the spinner (or plainly).
-    pub fn println(&self, line: &str) {
+    pub(crate) fn println(&self, line: &str) {
         match &self.bar {
             Some(bar) => bar.println(line),
             None => eprintln!("{line}"),
@@ -81,13 +81,13 @@ impl Drop for Waiting {
 /// touch, and asks for another touch when the key, having worked on the first
 /// (a PROCESSING keepalive), waits for a touch again — keys such as the BioPass
 /// want two for a reset (shared/real-keys: FEITIAN's set-up guide).
-pub fn touch_prompt(touch_message: &str) -> impl FnMut(Event) + '_ {
+pub(crate) fn touch_prompt(touch_message: &str) -> impl FnMut(Event) + '_ {
     prompt_with(touch_message, Waiting::new)
 }
 
 /// The same for a long touch (CTAP 2.2 longTouchForReset): the seconds
 /// waited are shown, so the person knows how long they have held the key.
-pub fn hold_prompt(touch_message: &str) -> impl FnMut(Event) + '_ {
+pub(crate) fn hold_prompt(touch_message: &str) -> impl FnMut(Event) + '_ {
     prompt_with(touch_message, Waiting::timed)
 }
 

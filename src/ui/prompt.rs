@@ -8,11 +8,11 @@ use zeroize::Zeroizing;
 
 use super::errors::UsageError;
 
-pub const PIN_VAR: &str = "FIDOCTL_PIN";
-pub const NEW_PIN_VAR: &str = "FIDOCTL_NEW_PIN";
+pub(crate) const PIN_VAR: &str = "FIDOCTL_PIN";
+pub(crate) const NEW_PIN_VAR: &str = "FIDOCTL_NEW_PIN";
 
 /// A person is at the keyboard: stdin and stderr are terminals.
-pub fn interactive() -> bool {
+pub(crate) fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
@@ -29,17 +29,17 @@ fn no_tty(what: &str, var: &str) -> anyhow::Error {
 
 /// A PIN can be had without failing: from `FIDOCTL_PIN`, or asked on a terminal.
 /// For reads the PIN only adds to, which go on without it.
-pub fn pin_available() -> bool {
+pub(crate) fn pin_available() -> bool {
     std::env::var_os(PIN_VAR).is_some() || interactive()
 }
 
 /// The prompt for the PIN a command needs.
-pub const PIN: &str = "PIN";
+pub(crate) const PIN: &str = "PIN";
 /// The prompt for the PIN `pin change` replaces.
-pub const CURRENT_PIN: &str = "Current PIN";
+pub(crate) const CURRENT_PIN: &str = "Current PIN";
 
 /// The key's current PIN: `FIDOCTL_PIN` if set, else a hidden prompt.
-pub fn current_pin(prompt: &str) -> anyhow::Result<Zeroizing<String>> {
+pub(crate) fn current_pin(prompt: &str) -> anyhow::Result<Zeroizing<String>> {
     if let Some(pin) = from_env(PIN_VAR) {
         return Ok(pin);
     }
@@ -53,7 +53,9 @@ pub fn current_pin(prompt: &str) -> anyhow::Result<Zeroizing<String>> {
 
 /// A new PIN: `FIDOCTL_NEW_PIN` if set, else typed twice at a hidden prompt.
 /// `check` says why a PIN breaks a rule; on a terminal the user simply tries again.
-pub fn new_pin(check: &dyn Fn(&str) -> Result<(), String>) -> anyhow::Result<Zeroizing<String>> {
+pub(crate) fn new_pin(
+    check: &dyn Fn(&str) -> Result<(), String>,
+) -> anyhow::Result<Zeroizing<String>> {
     if let Some(pin) = from_env(NEW_PIN_VAR) {
         check(&pin).map_err(UsageError)?;
         return Ok(pin);
@@ -73,7 +75,7 @@ pub fn new_pin(check: &dyn Fn(&str) -> Result<(), String>) -> anyhow::Result<Zer
 }
 
 /// Destructive steps: on a terminal the user types `expected`; without one `--yes` is required.
-pub fn confirm_by_typing(warning: &str, expected: &str, yes: bool) -> anyhow::Result<()> {
+pub(crate) fn confirm_by_typing(warning: &str, expected: &str, yes: bool) -> anyhow::Result<()> {
     if yes {
         return Ok(());
     }
@@ -101,7 +103,7 @@ pub fn confirm_by_typing(warning: &str, expected: &str, yes: bool) -> anyhow::Re
 
 /// A line of text with a default: typed on a terminal (kept until `check`
 /// passes), else the default as it is.
-pub fn text(
+pub(crate) fn text(
     question: &str,
     default: &str,
     check: &dyn Fn(&str) -> Result<(), String>,
@@ -117,7 +119,7 @@ pub fn text(
 }
 
 /// One of `items`, picked on a terminal; `None` when the person leaves.
-pub fn choose(question: &str, items: &[&str]) -> anyhow::Result<Option<usize>> {
+pub(crate) fn choose(question: &str, items: &[&str]) -> anyhow::Result<Option<usize>> {
     Ok(dialoguer::Select::new()
         .with_prompt(question)
         .items(items)
@@ -126,7 +128,7 @@ pub fn choose(question: &str, items: &[&str]) -> anyhow::Result<Option<usize>> {
 }
 
 /// A yes/no question with a default, for non-destructive choices.
-pub fn confirm(question: &str, default: bool, yes: bool) -> anyhow::Result<bool> {
+pub(crate) fn confirm(question: &str, default: bool, yes: bool) -> anyhow::Result<bool> {
     if yes {
         return Ok(true);
     }

@@ -3,7 +3,7 @@
 use super::errors::{self, exit};
 
 /// A CTAP 2.2 key that resets only over other transports (its transportsForReset).
-pub fn not_over_usb(transports: &[String]) -> anyhow::Error {
+pub(crate) fn not_over_usb(transports: &[String]) -> anyhow::Error {
     errors::user(
         format!(
             "this key cannot be reset over USB: it accepts a reset only over {} (its transportsForReset). Nothing was erased; reset it that way, e.g. with its vendor's app",
@@ -14,7 +14,7 @@ pub fn not_over_usb(transports: &[String]) -> anyhow::Error {
 }
 
 /// What is said before the person types the model's name.
-pub fn warning(title: &str) -> String {
+pub(crate) fn warning(title: &str) -> String {
     format!(
         "Resetting the {title} erases its PIN, every fingerprint and every account (passkey) stored on it.\nThis cannot be undone; sites will no longer accept this key."
     )
@@ -22,7 +22,7 @@ pub fn warning(title: &str) -> String {
 
 /// The key inserted is not the one checked: `named` is the name of the one
 /// expected, where fidoctl knew it by its identifier.
-pub fn different_key(named: Option<&str>) -> anyhow::Error {
+pub(crate) fn different_key(named: Option<&str>) -> anyhow::Error {
     let which = match named {
         Some(nickname) => format!("it is not \"{nickname}\""),
         None => "it differs from the one checked before".to_string(),
@@ -35,60 +35,60 @@ pub fn different_key(named: Option<&str>) -> anyhow::Error {
     )
 }
 
-pub const HOLD: &str = "Press and hold your key for 5 seconds to confirm the reset";
-pub const TOUCH: &str = "Touch your key to confirm the reset";
-pub const DONE: &str = "The key is reset: its PIN, fingerprints and accounts are erased.";
+pub(crate) const HOLD: &str = "Press and hold your key for 5 seconds to confirm the reset";
+pub(crate) const TOUCH: &str = "Touch your key to confirm the reset";
+pub(crate) const DONE: &str = "The key is reset: its PIN, fingerprints and accounts are erased.";
 
 /// A reset key's name, now forgotten with its dead token.
-pub fn name_forgotten(nickname: &str) -> String {
+pub(crate) fn name_forgotten(nickname: &str) -> String {
     format!(
         "fidoctl forgot its name \"{nickname}\": name it again with fidoctl key name once it has a PIN."
     )
 }
 
 /// NOT_ALLOWED: the reset came too long after power-up.
-pub fn too_late() -> anyhow::Error {
+pub(crate) fn too_late() -> anyhow::Error {
     errors::user(
         "the key refused: it accepts a reset only in the first seconds after it is plugged in. Nothing was erased; run fidoctl reset again and re-insert the key when asked",
         exit::REFUSED,
     )
 }
 
-pub fn no_touch() -> anyhow::Error {
+pub(crate) fn no_touch() -> anyhow::Error {
     errors::user("no touch in time: nothing was erased", exit::REFUSED)
 }
 
-pub fn declined() -> anyhow::Error {
+pub(crate) fn declined() -> anyhow::Error {
     errors::user(
         "the reset was declined on the key: nothing was erased",
         exit::REFUSED,
     )
 }
 
-pub const SIMULATED_REPLUG: &str = "(simulated key removed and re-inserted)";
+pub(crate) const SIMULATED_REPLUG: &str = "(simulated key removed and re-inserted)";
 
-pub fn replay_cannot_reset() -> anyhow::Error {
+pub(crate) fn replay_cannot_reset() -> anyhow::Error {
     errors::user(
         "a replayed key is a recording: it cannot be reset; nothing was sent",
         exit::REFUSED,
     )
 }
 
-pub const UDP_NO_REPLUG: &str =
+pub(crate) const UDP_NO_REPLUG: &str =
     "(a key over UDP cannot be re-plugged from here; sending the reset now)";
 /// Said on stderr without a terminal, where no spinner shows the steps.
-pub const REPLUG_NOW: &str = "fidoctl: remove the key and insert it again now";
-pub const REMOVE: &str = "Remove the key now";
-pub const INSERT_AGAIN: &str = "Now insert it again";
+pub(crate) const REPLUG_NOW: &str = "fidoctl: remove the key and insert it again now";
+pub(crate) const REMOVE: &str = "Remove the key now";
+pub(crate) const INSERT_AGAIN: &str = "Now insert it again";
 
-pub fn not_removed() -> anyhow::Error {
+pub(crate) fn not_removed() -> anyhow::Error {
     errors::user(
         "the key was not removed within a minute; nothing was erased",
         exit::REFUSED,
     )
 }
 
-pub fn not_inserted() -> anyhow::Error {
+pub(crate) fn not_inserted() -> anyhow::Error {
     errors::user(
         "no key was inserted within a minute; nothing was erased",
         exit::REFUSED,

@@ -6,75 +6,77 @@ use super::output::{self, Section};
 use crate::device::DeviceSpec;
 
 /// The line scripts read to learn the port.
-pub fn listening(bound: impl std::fmt::Display) -> String {
+pub(crate) fn listening(bound: impl std::fmt::Display) -> String {
     format!("listening on {bound}")
 }
 
-pub fn serving_uhid(profile: &str) -> String {
+#[cfg(target_os = "linux")]
+pub(crate) fn serving_uhid(profile: &str) -> String {
     format!("serving {profile} on /dev/uhid")
 }
 
-pub fn bad_listen(listen: &str) -> anyhow::Error {
+pub(crate) fn bad_listen(listen: &str) -> anyhow::Error {
     UsageError(format!(
         "--listen {listen}: expected IP:PORT, e.g. 127.0.0.1:8111"
     ))
     .into()
 }
 
-pub fn uhid_linux_only() -> anyhow::Error {
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn uhid_linux_only() -> anyhow::Error {
     UsageError("/dev/uhid exists only on Linux".into()).into()
 }
 
-pub fn add_credential_needs_state(addr: &str) -> anyhow::Error {
+pub(crate) fn add_credential_needs_state(addr: &str) -> anyhow::Error {
     UsageError(format!(
         "add-credential writes a simulated key's state file, which a key over udp:{addr} keeps to itself: run it with --device sim:PROFILE and the FIDOCTL_SIM_STATE of that `sim serve`"
     ))
     .into()
 }
 
-pub fn stored_account(user: &str, rp: &str, id_hex: &str) -> String {
+pub(crate) fn stored_account(user: &str, rp: &str, id_hex: &str) -> String {
     format!("Stored an account for {user} on {rp} (id {id_hex}).")
 }
 
-pub fn replugged(profile: &str) -> String {
+pub(crate) fn replugged(profile: &str) -> String {
     format!("Simulated {profile} key re-inserted.")
 }
 
-pub fn not_replugged(addr: &str) -> String {
+pub(crate) fn not_replugged(addr: &str) -> String {
     format!("udp:{addr} is not fidoctl's simulator, or it could not be re-plugged")
 }
 
-pub fn replugged_udp(addr: &str) -> String {
+pub(crate) fn replugged_udp(addr: &str) -> String {
     format!("Simulated key at udp:{addr} re-inserted.")
 }
 
-pub fn profile_contradicts(profile: &str, device: &DeviceSpec) -> anyhow::Error {
+pub(crate) fn profile_contradicts(profile: &str, device: &DeviceSpec) -> anyhow::Error {
     UsageError(format!(
         "--profile {profile} contradicts --device {device}: give just one of them"
     ))
     .into()
 }
 
-pub fn profile_not_for_udp(profile: &str, device: &DeviceSpec) -> anyhow::Error {
+pub(crate) fn profile_not_for_udp(profile: &str, device: &DeviceSpec) -> anyhow::Error {
     UsageError(format!(
         "--profile {profile} does not apply to --device {device}: the simulator there has its own profile"
     ))
     .into()
 }
 
-pub fn not_simulated(device: &DeviceSpec) -> anyhow::Error {
+pub(crate) fn not_simulated(device: &DeviceSpec) -> anyhow::Error {
     UsageError(format!(
         "--device {device} is not a simulated key: this works on sim:PROFILE (and replug on udp:HOST:PORT)"
     ))
     .into()
 }
 
-pub fn unknown_profile(name: &str, names: &str) -> anyhow::Error {
+pub(crate) fn unknown_profile(name: &str, names: &str) -> anyhow::Error {
     UsageError(format!("unknown profile '{name}' (profiles: {names})")).into()
 }
 
 /// One profile of `sim profiles`.
-pub struct ProfileRow<'a> {
+pub(crate) struct ProfileRow<'a> {
     pub name: &'a str,
     pub model: &'a str,
     pub aaguid: Option<&'a str>,
@@ -85,7 +87,7 @@ pub struct ProfileRow<'a> {
     pub source: &'a str,
 }
 
-pub fn profile(r: &ProfileRow<'_>) -> String {
+pub(crate) fn profile(r: &ProfileRow<'_>) -> String {
     let mut s = Section::new(format!("sim:{}  {}", r.name, r.model));
     s.row("aaguid", r.aaguid.unwrap_or("none (U2F)").to_string());
     s.row("usb", r.usb.to_string());
@@ -110,5 +112,5 @@ pub fn profile(r: &ProfileRow<'_>) -> String {
     s.render()
 }
 
-pub const QUIRKS_NOTE: &str =
+pub(crate) const QUIRKS_NOTE: &str =
     "\nQuirks can be switched for tests: FIDOCTL_SIM_QUIRKS=name,-name (docs/real-keys.md).";

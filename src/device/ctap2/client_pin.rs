@@ -19,7 +19,7 @@ use crate::device::session::Permissions;
 use crate::device::{Device, Error, Event, PinRetries, QUICK};
 
 /// How long a fingerprint check may wait for a finger.
-pub const UV_WAIT: Duration = Duration::from_secs(30);
+pub(crate) const UV_WAIT: Duration = Duration::from_secs(30);
 
 /// Why an optional read came back empty: kept, so "unknown" can say why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +61,7 @@ impl<T: Copy> Reading<T> {
         }
     }
 
-    pub fn is_unknown(&self) -> bool {
+    pub(crate) fn is_unknown(&self) -> bool {
         matches!(self, Reading::Unknown(_))
     }
 
@@ -156,7 +156,7 @@ pub fn pin_retries(device: &mut Device) -> Result<PinRetries, Error> {
     })
 }
 
-pub fn uv_retries(device: &mut Device) -> Result<u64, Error> {
+pub(crate) fn uv_retries(device: &mut Device) -> Result<u64, Error> {
     let req = request(protocol(device)?, sub::GET_UV_RETRIES, vec![]);
     let value = call(device, &req, QUICK, &mut |_| {})?;
     let map = as_map(&value, "getUVRetries")?;

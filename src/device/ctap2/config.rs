@@ -13,7 +13,7 @@ use crate::device::{Device, Error, Feature, QUICK};
 
 /// What authenticatorConfig changes, one subcommand each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Setting {
+pub(crate) enum Setting {
     AlwaysUv,
     /// setMinPINLength, which also forces a PIN change and turns on the complexity policy.
     MinPinLength,
@@ -34,7 +34,7 @@ impl Setting {
 
 /// Whether the key offers `setting`: it must have authenticatorConfig and,
 /// if it lists its subcommands (CTAP 2.3), list this one.
-pub fn check_offered(device: &Device, setting: Setting) -> Result<(), Error> {
+pub(crate) fn check_offered(device: &Device, setting: Setting) -> Result<(), Error> {
     let subcommand = setting.subcommand();
     let info = device.info()?;
     if !device.caps().config {
@@ -80,14 +80,14 @@ pub fn toggle_always_uv(device: &mut Device, session: &mut Session) -> Result<()
     call(device, session, Setting::AlwaysUv, None)
 }
 
-pub fn enable_enterprise_attestation(
+pub(crate) fn enable_enterprise_attestation(
     device: &mut Device,
     session: &mut Session,
 ) -> Result<(), Error> {
     call(device, session, Setting::EnterpriseAttestation, None)
 }
 
-pub fn enable_long_touch_for_reset(
+pub(crate) fn enable_long_touch_for_reset(
     device: &mut Device,
     session: &mut Session,
 ) -> Result<(), Error> {

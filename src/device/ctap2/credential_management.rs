@@ -189,7 +189,7 @@ pub fn delete(
 /// deleteCredential of a credential known by its id alone (one just made,
 /// which was never listed): the descriptor is built as CTAP gives it,
 /// {id, type: "public-key"} (§6.8.5).
-pub fn delete_by_id(
+pub(crate) fn delete_by_id(
     device: &mut Device,
     session: &mut Session,
     credential_id: &[u8],

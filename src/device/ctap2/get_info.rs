@@ -233,7 +233,7 @@ impl AuthenticatorInfo {
     }
 
     /// The key has a fingerprint sensor: either bio command set is listed.
-    pub fn is_biometric(&self) -> bool {
+    pub(crate) fn is_biometric(&self) -> bool {
         self.option("bioEnroll").is_some() || self.option("userVerificationMgmtPreview").is_some()
     }
 
@@ -244,19 +244,19 @@ impl AuthenticatorInfo {
     }
 
     /// getPinUvAuthTokenUsingUvWithPermissions (§6.5.5.8) is offered only with `uvToken`.
-    pub fn supports_uv_token(&self) -> bool {
+    pub(crate) fn supports_uv_token(&self) -> bool {
         self.option("uvToken") == Some(true)
     }
 
     /// A persistent PIN/UV token with the read-only credential management
     /// permission (pcmr, 0x40) is offered: option `perCredMgmtRO` (CTAP 2.2 §6.4).
-    pub fn supports_persistent_token(&self) -> bool {
+    pub(crate) fn supports_persistent_token(&self) -> bool {
         self.option("perCredMgmtRO") == Some(true)
     }
 
     /// Whether the key implements an authenticatorConfig subcommand: keys
     /// before CTAP 2.3 do not list them (0x1F), so for them every known one counts.
-    pub fn lists_config_command(&self, subcommand: u64) -> bool {
+    pub(crate) fn lists_config_command(&self, subcommand: u64) -> bool {
         self.authenticator_config_commands
             .as_ref()
             .is_none_or(|list| list.contains(&subcommand))
@@ -264,7 +264,7 @@ impl AuthenticatorInfo {
 
     /// The key can reset over USB: transportsForReset (CTAP 2.2 §6.4) lists
     /// "usb", or is absent (every transport then works).
-    pub fn resets_over_usb(&self) -> bool {
+    pub(crate) fn resets_over_usb(&self) -> bool {
         self.transports_for_reset
             .as_ref()
             .is_none_or(|t| t.iter().any(|t| t == "usb"))
@@ -272,7 +272,7 @@ impl AuthenticatorInfo {
 
     /// Fingerprints after the first can be enrolled with a token from a finger
     /// (CTAP 2.2 §6.5.5.7.3: the be permission with `uvBioEnroll`), once one is enrolled.
-    pub fn enrolls_by_finger(&self) -> bool {
+    pub(crate) fn enrolls_by_finger(&self) -> bool {
         self.option("uvBioEnroll") == Some(true)
             && self.option("uv") == Some(true)
             && self.option("pinUvAuthToken") == Some(true)

@@ -36,7 +36,7 @@ fn fragment_len(device: &Device) -> usize {
 /// The most fidoctl reads of a key that does not say how large its array may
 /// be. CTAP 2.1 §6.4 wants maxSerializedLargeBlobArray (at least 1024) from
 /// every key with largeBlobs; the keys in shared/real-keys state 4096 at most.
-pub const UNSTATED_ARRAY_CAP: usize = 64 * 1024;
+pub(crate) const UNSTATED_ARRAY_CAP: usize = 64 * 1024;
 
 /// The whole serialized array, fragment by fragment; no PIN needed (§6.10.2).
 /// A key that keeps sending full fragments past the size it says it holds

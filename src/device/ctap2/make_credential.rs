@@ -62,7 +62,7 @@ impl MakeCredential {
     /// user, algorithms and exclude list as given, and the extensions asked
     /// for. User verification comes from the pinUvAuthParam of the session
     /// it is sent with (no uv option beside it: CTAP 2.1 §6.1.2 step 5).
-    pub fn discoverable(client_data_hash: [u8; 32], r: &Registration<'_>) -> Self {
+    pub(crate) fn discoverable(client_data_hash: [u8; 32], r: &Registration<'_>) -> Self {
         let mut rp = vec![("id", cbor::text(r.rp_id))];
         if let Some(name) = r.rp_name {
             rp.push(("name", cbor::text(name)));
@@ -101,11 +101,6 @@ impl MakeCredential {
             extensions: (!extensions.is_empty()).then(|| cbor::text_map(&extensions)),
             options: vec![("rk", true)],
         }
-    }
-
-    /// The relying party's id, for the token's permission (mc is bound to one RP).
-    pub fn rp_id(&self) -> Option<&str> {
-        MapView::new(&self.rp)?.text("id")?.as_text()
     }
 
     fn options_value(&self) -> Option<Value> {
@@ -166,7 +161,7 @@ impl Authenticated for MakeCredential {
 
 /// What a relying party asks a new discoverable credential to be.
 #[derive(Debug, Clone, Default)]
-pub struct Registration<'a> {
+pub(crate) struct Registration<'a> {
     pub rp_id: &'a str,
     pub rp_name: Option<&'a str>,
     pub user_id: &'a [u8],
@@ -181,7 +176,7 @@ pub struct Registration<'a> {
 
 /// Registration extensions (CTAP 2.1 §12.1 credProtect, §12.5 hmac-secret).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Extensions {
+pub(crate) struct Extensions {
     /// 1 userVerificationOptional, 2 ...WithCredentialIDList, 3 userVerificationRequired.
     pub cred_protect: Option<u8>,
     pub hmac_secret: bool,
@@ -191,7 +186,7 @@ pub struct Extensions {
 /// 2.1 §6.1.2 steps 6-11): always with alwaysUv; with a PIN set unless the
 /// key lists makeCredUvNotRqd (CTAP 2.0 keys never do). A key that says so
 /// anyway is caught by `Error::needs_user_verification`.
-pub fn needs_pin(info: &crate::device::ctap2::AuthenticatorInfo) -> bool {
+pub(crate) fn needs_pin(info: &crate::device::ctap2::AuthenticatorInfo) -> bool {
     let pin_set = info.pin_is_set() == Some(true);
     if info.option("alwaysUv") == Some(true) {
         return pin_set;
@@ -213,20 +208,20 @@ pub struct AttestationObject {
 
 impl AttestationObject {
     /// The key says it verified the user (the UV flag of authenticatorData).
-    pub fn user_verified(&self) -> bool {
+    pub(crate) fn user_verified(&self) -> bool {
         self.auth_data.get(32).is_some_and(|f| f & flag::UV != 0)
     }
 }
 
 /// 32 random bytes from the OS (a clientDataHash with no web client behind it, a user id).
-pub fn random_bytes<const N: usize>() -> Result<[u8; N], Error> {
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], Error> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|e| Error::Malformed(e.to_string()))?;
     Ok(bytes)
 }
 
 /// A fresh random clientDataHash (there is no web client: the challenge is ours).
-pub fn random_client_data_hash() -> Result<[u8; 32], Error> {
+pub(crate) fn random_client_data_hash() -> Result<[u8; 32], Error> {
     random_bytes()
 }
 

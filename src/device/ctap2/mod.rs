@@ -6,7 +6,7 @@ pub mod bio_enrollment;
 pub mod client_pin;
 pub mod config;
 pub mod credential_management;
-pub mod get_info;
+pub(crate) mod get_info;
 pub mod large_blobs;
 pub mod make_credential;
 pub mod reset;

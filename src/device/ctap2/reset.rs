@@ -8,7 +8,7 @@ use crate::ctap::command::RESET;
 use crate::device::{Device, Error, Event};
 
 /// How long a key waits for the confirming touch; 30 s is what keys use.
-pub const TOUCH_WAIT: Duration = Duration::from_secs(35);
+pub(crate) const TOUCH_WAIT: Duration = Duration::from_secs(35);
 
 pub fn reset(device: &mut Device, on_event: &mut dyn FnMut(Event)) -> Result<(), Error> {
     device.cbor(RESET, None, TOUCH_WAIT, on_event)?;

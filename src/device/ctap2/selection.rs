@@ -19,7 +19,7 @@ use crate::device::authenticated::{AuthParam, Authenticated};
 use crate::device::{Device, Error};
 
 /// How long the keys wait for the user's touch.
-pub const SELECTION_WAIT: Duration = Duration::from_secs(30);
+pub(crate) const SELECTION_WAIT: Duration = Duration::from_secs(30);
 
 /// The makeCredential of a CTAP 2.0 touch request: a zero-length
 /// pinUvAuthParam with protocol 1, "touch me", nothing more.

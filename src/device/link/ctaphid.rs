@@ -32,15 +32,17 @@ const QUICK: Duration = Duration::from_secs(5);
 pub struct Capabilities(pub u8);
 
 impl Capabilities {
-    pub fn wink(self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn wink(self) -> bool {
         self.0 & capability::WINK != 0
+    }
+    /// NMSG: the key does *not* implement CTAPHID_MSG (U2F).
+    #[cfg(test)]
+    pub(crate) fn nmsg(self) -> bool {
+        self.0 & capability::NMSG != 0
     }
     pub fn cbor(self) -> bool {
         self.0 & capability::CBOR != 0
-    }
-    /// NMSG: the key does *not* implement CTAPHID_MSG (U2F).
-    pub fn nmsg(self) -> bool {
-        self.0 & capability::NMSG != 0
     }
 }
 
@@ -119,7 +121,8 @@ impl<T: Transport> Channel<T> {
         self.info
     }
 
-    pub fn cid(&self) -> u32 {
+    #[cfg(test)]
+    pub(crate) fn cid(&self) -> u32 {
         self.cid
     }
 
@@ -167,11 +170,6 @@ impl<T: Transport> Channel<T> {
             }
         }
         unreachable!("the last attempt returns")
-    }
-
-    /// Sends CTAPHID_CANCEL for the pending request (no reply expected).
-    pub fn send_cancel(&mut self) -> Result<(), LinkError> {
-        send_message(&mut self.transport, self.cid, command::CANCEL, &[])
     }
 }
 

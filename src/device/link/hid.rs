@@ -14,15 +14,18 @@ use std::time::Duration;
 use crate::ctap::reports::{REPORT_LEN, Report, Transport, TransportError};
 use crate::device::KeyIdentity;
 
-pub const FIDO_USAGE_PAGE: u16 = 0xF1D0;
-pub const FIDO_USAGE: u16 = 0x01;
+// hidapi's filter (Windows, macOS); Linux reads the report descriptor (sysfs).
+#[cfg_attr(target_os = "linux", allow(dead_code))]
+pub(crate) const FIDO_USAGE_PAGE: u16 = 0xF1D0;
+#[cfg_attr(target_os = "linux", allow(dead_code))]
+pub(crate) const FIDO_USAGE: u16 = 0x01;
 
 /// Every FIDO HID interface the OS shows, whether or not we may open it: its
 /// path and identity, sorted by path. On Linux from sysfs directly: the report
 /// descriptor, the uevent and the USB strings of each hidraw node, nothing
 /// more (see docs/performance.md).
 #[cfg(target_os = "linux")]
-pub fn enumerate() -> Result<Vec<(String, KeyIdentity)>, TransportError> {
+pub(crate) fn enumerate() -> Result<Vec<(String, KeyIdentity)>, TransportError> {
     Ok(super::sysfs::fido_interfaces(std::path::Path::new("/"))
         .into_iter()
         .map(|(path, identity)| (path.display().to_string(), identity))
@@ -36,7 +39,7 @@ pub fn enumerate() -> Result<Vec<(String, KeyIdentity)>, TransportError> {
     backend::enumerate()
 }
 
-pub struct HidTransport {
+pub(crate) struct HidTransport {
     device: backend::Device,
 }
 
@@ -46,7 +49,7 @@ impl HidTransport {
     /// On Windows hidapi falls back to a handle without read/write access when
     /// Windows refuses a process that is not elevated; the refusal then shows
     /// on the first write, as [`TransportError::AccessDenied`] too.
-    pub fn open(path: &str) -> Result<Self, TransportError> {
+    pub(crate) fn open(path: &str) -> Result<Self, TransportError> {
         Ok(Self {
             device: backend::open(path)?,
         })
@@ -101,9 +104,9 @@ mod backend {
 
     use super::{TransportError, io_error};
 
-    pub struct Device(pub(super) File);
+    pub(super) struct Device(pub(super) File);
 
-    pub fn open(path: &str) -> Result<Device, TransportError> {
+    pub(super) fn open(path: &str) -> Result<Device, TransportError> {
         std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -114,7 +117,7 @@ mod backend {
     }
 
     impl Device {
-        pub fn write(&mut self, buf: &[u8]) -> Result<(), TransportError> {
+        pub(super) fn write(&mut self, buf: &[u8]) -> Result<(), TransportError> {
             match self.0.write(buf) {
                 Ok(n) if n == buf.len() => Ok(()),
                 Ok(n) => Err(TransportError::Io(format!(
@@ -126,7 +129,11 @@ mod backend {
         }
 
         /// One report, or 0 if none came within `timeout`.
-        pub fn read(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, TransportError> {
+        pub(super) fn read(
+            &mut self,
+            buf: &mut [u8],
+            timeout: Duration,
+        ) -> Result<usize, TransportError> {
             let mut poll = libc::pollfd {
                 fd: self.0.as_raw_fd(),
                 events: libc::POLLIN,
@@ -233,7 +240,7 @@ mod backend {
 
 /// Linux: FIDO hidraw nodes this user may not open (for the udev-rules hint).
 #[cfg(target_os = "linux")]
-pub fn unreadable_fido_nodes() -> Vec<String> {
+pub(crate) fn unreadable_fido_nodes() -> Vec<String> {
     super::sysfs::fido_interfaces(std::path::Path::new("/"))
         .into_iter()
         .map(|(path, _)| path.display().to_string())

@@ -18,17 +18,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 pub mod ctaphid;
-pub mod hid;
+pub(crate) mod hid;
 pub mod nfc;
 #[cfg(feature = "pcsc")]
-pub mod pcsc;
+pub(crate) mod pcsc;
 pub mod record;
 pub mod replay;
 #[cfg(target_os = "linux")]
-pub mod sysfs;
-pub mod trace;
+pub(crate) mod sysfs;
+pub(crate) mod trace;
 pub mod transcript;
-pub mod udp;
+pub(crate) mod udp;
 
 pub use ctaphid::CtapHid;
 
@@ -79,7 +79,7 @@ pub enum HidErrorCode {
 }
 
 impl HidErrorCode {
-    pub fn from_byte(b: u8) -> Self {
+    pub(crate) fn from_byte(b: u8) -> Self {
         use crate::ctap::hid::error::*;
         match b {
             INVALID_CMD => Self::InvalidCommand,
@@ -139,26 +139,26 @@ impl CancelToken {
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
     }
-    pub fn is_cancelled(&self) -> bool {
+    pub(crate) fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::SeqCst)
     }
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.cancelled.store(false, Ordering::SeqCst);
     }
     /// True while a transaction waits for the key, i.e. while cancelling means something.
-    pub fn is_waiting(&self) -> bool {
+    pub(crate) fn is_waiting(&self) -> bool {
         self.waiting.load(Ordering::SeqCst)
     }
 
     /// Marks the token as waiting (Ctrl-C then cancels rather than exits) while the guard lives.
-    pub fn wait_scope(&self) -> WaitScope<'_> {
+    pub(crate) fn wait_scope(&self) -> WaitScope<'_> {
         self.waiting.store(true, Ordering::SeqCst);
         WaitScope(self)
     }
 }
 
 /// Marks a [`CancelToken`] as waiting for as long as it lives.
-pub struct WaitScope<'a>(&'a CancelToken);
+pub(crate) struct WaitScope<'a>(&'a CancelToken);
 
 impl Drop for WaitScope<'_> {
     fn drop(&mut self) {

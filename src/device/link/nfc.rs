@@ -32,7 +32,7 @@ use crate::ctap::nfc::{
 use crate::ctap::reports::TransportError;
 
 /// How every framing error of this link begins (`ui::errors` words them as NFC's).
-pub const ISO7816: &str = "ISO 7816: ";
+pub(crate) const ISO7816: &str = "ISO 7816: ";
 
 /// How often a request that answered 0x9100 is polled.
 const POLL: Duration = Duration::from_millis(100);
@@ -130,7 +130,7 @@ pub enum Applet {
 
 impl Applet {
     /// The version string as the key sent it.
-    pub fn answer(self) -> &'static str {
+    pub(crate) fn answer(self) -> &'static str {
         match self {
             Applet::U2f => "U2F_V2",
             Applet::Fido2 => "FIDO_2_0",
@@ -139,7 +139,7 @@ impl Applet {
 }
 
 /// CTAP over APDUs on whatever carries them.
-pub type NfcLink = Nfc<Box<dyn ApduTransport>>;
+pub(crate) type NfcLink = Nfc<Box<dyn ApduTransport>>;
 
 /// An open connection to the FIDO applet of one card.
 pub struct Nfc<T: ApduTransport> {
@@ -183,7 +183,8 @@ fn select_applet(card: &mut Exchange<'_>, deadline: Instant) -> Result<Applet, L
 impl<T: ApduTransport> Nfc<T> {
     /// SELECTs the FIDO applet and no more: what it answered (for listing
     /// readers without sending the key a CTAP request).
-    pub fn select(io: T, timeout: Duration) -> Result<Applet, LinkError> {
+    #[cfg_attr(not(feature = "pcsc"), allow(dead_code))]
+    pub(crate) fn select(io: T, timeout: Duration) -> Result<Applet, LinkError> {
         let mut link = Self::bare(io);
         let deadline = Instant::now() + timeout;
         link.with_card(|card| select_applet(card, deadline))

@@ -12,7 +12,7 @@ use crate::ctap::reports::TransportError;
 
 /// Why PC/SC could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PcscError {
+pub(crate) enum PcscError {
     /// No PC/SC service (pcscd not running, or not installed).
     #[error("no PC/SC service")]
     NoService,
@@ -38,20 +38,20 @@ impl From<pcsc::Error> for PcscError {
 }
 
 /// The PC/SC service, for listing readers and connecting to their cards.
-pub struct Service {
+pub(crate) struct Service {
     context: pcsc::Context,
 }
 
 impl Service {
     /// Connects to the PC/SC service (pcscd on Linux).
-    pub fn establish() -> Result<Self, PcscError> {
+    pub(crate) fn establish() -> Result<Self, PcscError> {
         Ok(Self {
             context: pcsc::Context::establish(pcsc::Scope::User)?,
         })
     }
 
     /// The readers' names (none is no error).
-    pub fn readers(&self) -> Result<Vec<String>, PcscError> {
+    pub(crate) fn readers(&self) -> Result<Vec<String>, PcscError> {
         match self.context.list_readers_owned() {
             Ok(names) => Ok(names
                 .into_iter()
@@ -63,7 +63,7 @@ impl Service {
     }
 
     /// Connects to the card on `reader` (shared, T=0 or T=1).
-    pub fn connect(&self, reader: &str) -> Result<CardTransport, PcscError> {
+    pub(crate) fn connect(&self, reader: &str) -> Result<CardTransport, PcscError> {
         let name = std::ffi::CString::new(reader)
             .map_err(|_| PcscError::Other("a reader name with a NUL byte".into()))?;
         let card = self.context.connect(
@@ -83,7 +83,7 @@ impl Service {
 }
 
 /// One card, connected.
-pub struct CardTransport {
+pub(crate) struct CardTransport {
     /// `None` once disconnected.
     card: Option<pcsc::Card>,
     atr: Vec<u8>,
@@ -101,7 +101,7 @@ impl Drop for CardTransport {
 
 impl CardTransport {
     /// The card's ATR (for a contactless card, the reader's ATR for its ATS).
-    pub fn atr(&self) -> &[u8] {
+    pub(crate) fn atr(&self) -> &[u8] {
         &self.atr
     }
 }

@@ -12,7 +12,7 @@ use crate::device::KeyIdentity;
 /// 0xF1D0, usage 0x01 (CTAP 2.1 §11.2.8.1). Walked item by item (HID 1.11
 /// §6.2.2), as systemd's fido_id does, so those bytes inside another item's
 /// data do not count; a 4-byte Usage carries its own page.
-pub fn is_fido_descriptor(descriptor: &[u8]) -> bool {
+pub(crate) fn is_fido_descriptor(descriptor: &[u8]) -> bool {
     const FIDO_PAGE: u32 = 0xF1D0;
     let mut page = 0u32;
     let mut at = 0;
@@ -56,7 +56,7 @@ pub fn is_fido_descriptor(descriptor: &[u8]) -> bool {
 /// Every FIDO hidraw node under `root`, sorted by path, with its identity.
 /// Without a USB parent (uhid, Bluetooth) the manufacturer is unknown and the
 /// product is the HID name, as in hidapi.
-pub fn fido_interfaces(root: &Path) -> Vec<(PathBuf, KeyIdentity)> {
+pub(crate) fn fido_interfaces(root: &Path) -> Vec<(PathBuf, KeyIdentity)> {
     let Ok(entries) = std::fs::read_dir(root.join("sys/class/hidraw")) else {
         return Vec::new();
     };
@@ -113,7 +113,7 @@ fn usb_strings(root: &Path, hid_device: &Path) -> Option<UsbStrings> {
 }
 
 /// `HID_ID=0003:0000096E:0000085D` -> (0x096e, 0x085d); `HID_NAME=...`.
-pub fn parse_uevent(text: &str) -> (Option<u16>, Option<u16>, Option<String>) {
+pub(crate) fn parse_uevent(text: &str) -> (Option<u16>, Option<u16>, Option<String>) {
     let mut ids = (None, None);
     let mut name = None;
     for line in text.lines() {

@@ -12,7 +12,7 @@ use crate::ctap::reports::{Report, Transport, TransportError};
 static EPOCH: OnceLock<Instant> = OnceLock::new();
 
 /// Starts the trace clock (at the command's start); later calls keep the first.
-pub fn start_clock() {
+pub(crate) fn start_clock() {
     EPOCH.get_or_init(Instant::now);
 }
 
@@ -20,13 +20,13 @@ fn since_start() -> Duration {
     EPOCH.get_or_init(Instant::now).elapsed()
 }
 
-pub struct Traced<T> {
+pub(crate) struct Traced<T> {
     inner: T,
     sink: Box<dyn FnMut(&str) + Send>,
 }
 
 impl<T: Transport> Traced<T> {
-    pub fn new(inner: T, sink: Box<dyn FnMut(&str) + Send>) -> Self {
+    pub(crate) fn new(inner: T, sink: Box<dyn FnMut(&str) + Send>) -> Self {
         start_clock();
         Self { inner, sink }
     }

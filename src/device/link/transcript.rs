@@ -194,7 +194,7 @@ pub fn trimmed_hex(r: &Report) -> String {
 
 /// One CTAPHID message as its reports: the init frame and its continuations.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
+pub(crate) struct Message {
     pub command: u8,
     pub payload: Vec<u8>,
 }

@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use crate::ctap::reports::{REPORT_LEN, Report, Transport, TransportError};
 
-pub struct UdpTransport {
+pub(crate) struct UdpTransport {
     socket: UdpSocket,
     peer: SocketAddr,
 }
 
 impl UdpTransport {
     /// `target` is `HOST:PORT`.
-    pub fn connect(target: &str) -> Result<Self, TransportError> {
+    pub(crate) fn connect(target: &str) -> Result<Self, TransportError> {
         let peer = target
             .to_socket_addrs()
             .map_err(|e| TransportError::Io(format!("{target}: {e}")))?
