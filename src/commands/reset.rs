@@ -36,8 +36,9 @@ pub(super) fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
         .unwrap_or_else(|| key_view::GENERIC_MODEL.to_string());
     ctx.done_with(&device);
     drop(device);
-    if !info.resets_over_usb() {
-        return Err(reset_view::not_over_usb(
+    if !info.resets_over(spec.transport()) {
+        return Err(reset_view::not_over(
+            spec.transport(),
             info.transports_for_reset.as_deref().unwrap_or_default(),
         ));
     }

@@ -20,6 +20,18 @@ pub enum DeviceSpec {
 }
 
 impl DeviceSpec {
+    /// The CTAP transport name of this way of reaching a key (getInfo
+    /// `transports` / `transportsForReset` values): a reader carries ISO 7816
+    /// APDUs, which CTAP names "nfc"; everything else stands for USB HID.
+    pub fn transport(&self) -> &'static str {
+        match self {
+            DeviceSpec::Pcsc(_) => "nfc",
+            DeviceSpec::Hid(_) | DeviceSpec::Udp(_) | DeviceSpec::Sim(_) | DeviceSpec::Replay(_) => {
+                "usb"
+            }
+        }
+    }
+
     /// How the spec is written on the command line (and shown).
     pub(crate) fn label(&self) -> String {
         match self {

@@ -258,6 +258,14 @@ mod path_rules {
     }
 
     #[test]
+    fn a_p521_key_is_unsupported_not_wrong() {
+        // attest turns this into CANNOT PROVE, naming the curve (issue: item 5).
+        let err = load("p521.pem")[0].public_key().unwrap_err();
+        assert!(err.is_unsupported(), "{err}");
+        assert!(err.to_string().contains("1.3.132.0.35"), "{err}");
+    }
+
+    #[test]
     fn rsa_below_2048_bits_is_refused() {
         let err = build_from("rsa-1024.pem").unwrap_err();
         assert!(err.to_string().contains("1024 bits"), "{err}");

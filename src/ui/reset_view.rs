@@ -3,10 +3,11 @@
 use super::errors::{self, exit};
 
 /// A CTAP 2.2 key that resets only over other transports (its transportsForReset).
-pub(crate) fn not_over_usb(transports: &[String]) -> anyhow::Error {
+pub(crate) fn not_over(transport: &str, transports: &[String]) -> anyhow::Error {
     errors::user(
         format!(
-            "this key cannot be reset over USB: it accepts a reset only over {} (its transportsForReset). Nothing was erased; reset it that way, e.g. with its vendor's app",
+            "this key cannot be reset over {}: it accepts a reset only over {} (its transportsForReset). Nothing was erased; reset it that way, e.g. with its vendor's app",
+            transport.to_uppercase(),
             transports.join(", ")
         ),
         exit::REFUSED,

@@ -265,9 +265,15 @@ impl AuthenticatorInfo {
     /// The key can reset over USB: transportsForReset (CTAP 2.2 §6.4) lists
     /// "usb", or is absent (every transport then works).
     pub(crate) fn resets_over_usb(&self) -> bool {
+        self.resets_over("usb")
+    }
+
+    /// Whether the key takes a reset over `transport` (CTAP 2.2
+    /// transportsForReset; a key that does not say takes it over any).
+    pub(crate) fn resets_over(&self, transport: &str) -> bool {
         self.transports_for_reset
             .as_ref()
-            .is_none_or(|t| t.iter().any(|t| t == "usb"))
+            .is_none_or(|t| t.iter().any(|t| t == transport))
     }
 
     /// Fingerprints after the first can be enrolled with a token from a finger

@@ -115,6 +115,9 @@ fn decodes_every_member() {
     assert_eq!(info.authenticator_config_commands, Some(vec![2, 3]));
     assert!(info.lists_config_command(2) && !info.lists_config_command(1));
     assert!(info.resets_over_usb());
+    let mut nfc_only = info.clone();
+    nfc_only.transports_for_reset = Some(vec!["nfc".into()]);
+    assert!(nfc_only.resets_over("nfc") && !nfc_only.resets_over("usb"));
     assert!(info.unknown_members.is_empty());
     assert!(info.malformed_members.is_empty());
 }
