@@ -26,9 +26,10 @@ impl DeviceSpec {
     pub fn transport(&self) -> &'static str {
         match self {
             DeviceSpec::Pcsc(_) => "nfc",
-            DeviceSpec::Hid(_) | DeviceSpec::Udp(_) | DeviceSpec::Sim(_) | DeviceSpec::Replay(_) => {
-                "usb"
-            }
+            DeviceSpec::Hid(_)
+            | DeviceSpec::Udp(_)
+            | DeviceSpec::Sim(_)
+            | DeviceSpec::Replay(_) => "usb",
         }
     }
 
