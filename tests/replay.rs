@@ -245,3 +245,23 @@ fn a_display_name_cut_mid_character_does_not_hide_the_list() {
     assert_eq!(cred["user_name"], "alice");
     assert_eq!(cred["display_name"], "Alice M\u{fc}ller\u{fffd}");
 }
+
+/// A key on a reader speaks APDUs, which a transcript cannot hold: capture
+/// says so before it opens anything, instead of writing an empty transcript.
+#[test]
+fn capture_refuses_a_key_on_a_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("reader.transcript");
+    let out = fidoctl()
+        .args(["--device", "pcsc:Some Reader", "capture", "--output"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("capture records CTAPHID reports only"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!file.exists());
+}

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::Context;
 use crate::cli::CaptureArgs;
+use crate::device::DeviceSpec;
 use crate::device::ctap2::{bio_enrollment, client_pin, credential_management};
 use crate::device::link::record::{self, Recorder, Recording};
 use crate::device::link::transcript::{Frame, Transcript};
@@ -17,6 +18,10 @@ use crate::ui::output;
 
 pub(super) fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
     let (spec, known) = ctx.device_spec()?;
+    // A transcript holds CTAPHID reports; a key on a reader speaks APDUs.
+    if matches!(spec, DeviceSpec::Pcsc(_)) {
+        return Err(view::not_over_a_reader(&spec));
+    }
     if let Some(path) = &args.output
         && path.exists()
         && !args.force

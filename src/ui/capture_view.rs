@@ -4,6 +4,16 @@ use std::path::Path;
 
 use super::errors::{self, exit};
 
+/// `capture` on a key in a PC/SC reader: transcripts hold CTAPHID reports only.
+pub(crate) fn not_over_a_reader(spec: &crate::device::DeviceSpec) -> anyhow::Error {
+    errors::user(
+        format!(
+            "{spec} is a key on a reader, which speaks ISO 7816 APDUs: capture records CTAPHID reports only, so it cannot record this key yet. Capture it over USB if it has a USB connector"
+        ),
+        exit::USAGE,
+    )
+}
+
 pub(crate) fn file_exists(path: &Path) -> anyhow::Error {
     errors::user(
         format!(
