@@ -95,6 +95,12 @@ impl Context {
         known: Option<KeyIdentity>,
         wrap: &TransportHook<'_>,
     ) -> Result<Device> {
+        if self.trace && matches!(spec, DeviceSpec::Pcsc(_)) {
+            eprintln!(
+                "{}",
+                crate::ui::output::warning(crate::ui::pcsc_view::NO_TRACE)
+            );
+        }
         let mut device = keys::open::open(spec, known, &|t| self.wrap_transport(wrap(t)))?;
         device.set_cancel_token(self.cancel.clone());
         Ok(device)
