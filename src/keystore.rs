@@ -148,7 +148,7 @@ impl Keystore {
         if paths::secure_file(&path).map_err(exposed(&path))? == Tightened::Yes {
             tightened.push(path.clone());
         }
-        let file = match read_secret(&path) {
+        let file = match paths::read_secret(&path) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| KeystoreError::Unreadable {
                 path: path.clone(),
                 reason: e.to_string(),
@@ -319,17 +319,6 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeystoreError> {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })
-}
-
-/// The file's text in a buffer that is wiped when dropped: it holds tokens.
-fn read_secret(path: &Path) -> std::io::Result<Zeroizing<String>> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    // Room for all of it up front, so growing leaves no unwiped copy behind.
-    let size = file.metadata().map_or(0, |m| m.len() as usize);
-    let mut text = Zeroizing::new(String::with_capacity(size + 1));
-    file.read_to_string(&mut text)?;
-    Ok(text)
 }
 
 #[cfg(test)]

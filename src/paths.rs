@@ -74,6 +74,18 @@ fn create_private_dirs(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
+/// A file's text in a buffer that is wiped when dropped, for files that hold
+/// secrets (tokens, PINs). Room for all of it is taken up front, so growing
+/// leaves no unwiped copy behind.
+pub(crate) fn read_secret(path: &Path) -> std::io::Result<zeroize::Zeroizing<String>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let size = file.metadata().map_or(0, |m| m.len() as usize);
+    let mut text = zeroize::Zeroizing::new(String::with_capacity(size + 1));
+    file.read_to_string(&mut text)?;
+    Ok(text)
+}
+
 /// Why a directory or file cannot hold secrets (Unix's owners and mode bits;
 /// on Windows the profile's ACL keeps others out).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -91,7 +91,7 @@ impl Results {
     /// existing file must be fidoctl's and not readable by others.
     pub(crate) fn open(path: &Path) -> Result<Self, ResultsError> {
         let header = HEADER.join(",");
-        match std::fs::read_to_string(path) {
+        match crate::paths::read_secret(path) {
             Ok(text) => {
                 check_private(path)?;
                 if text.lines().next().map(str::trim) != Some(header.as_str()) {
@@ -151,7 +151,8 @@ fn check_private(_: &Path) -> Result<(), ResultsError> {
 
 /// The users a results file already has a key registered for (lowercase UPNs).
 pub(crate) fn done(path: &Path) -> Result<HashSet<String>, ResultsError> {
-    let text = match std::fs::read_to_string(path) {
+    // The file holds the PINs fidoctl chose: read it into a wiped buffer.
+    let text = match crate::paths::read_secret(path) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(HashSet::new()),
         Err(e) => return Err(e.into()),
