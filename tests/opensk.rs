@@ -6,41 +6,24 @@ use std::time::Duration;
 use fidoctl::ctap::CtapStatus;
 use fidoctl::ctap::client_pin::permission;
 use fidoctl::ctap::pin_protocol::{PinProtocol, PinUvAuthToken};
-use fidoctl::ctap::reports::{ChannelTransport, Transport, channel_pair};
 use fidoctl::device::ctap2::{client_pin, reset};
 use fidoctl::device::link::ctaphid::Channel;
 use fidoctl::device::pin::Pin;
 use fidoctl::device::session::{Permissions, Session};
 use fidoctl::device::{Device, DeviceSpec};
-use opensk::env::test::TestEnv;
-use opensk::{Ctap, Transport as OpenSkTransport};
 
 mod common;
 
-/// OpenSK on its own thread (its environment is not `Send`), fed report by report.
-fn spawn_opensk() -> ChannelTransport {
-    let (ours, mut key_end) = channel_pair();
-    std::thread::spawn(move || {
-        let mut ctap = Ctap::new(TestEnv::default());
-        while let Ok(packet) = key_end.receive(Duration::from_secs(3600)) {
-            let Some(packet) = packet else { continue };
-            for reply in ctap.process_hid_packet(&packet, OpenSkTransport::MainHid) {
-                if key_end.send(&reply).is_err() {
-                    return;
-                }
-            }
-        }
-    });
-    ours
-}
-
 fn open() -> Device {
-    common::over(Box::new(spawn_opensk()), DeviceSpec::Hid("opensk".into()))
+    common::over(
+        Box::new(common::opensk::spawn()),
+        DeviceSpec::Hid("opensk".into()),
+    )
 }
 
 #[test]
 fn init_reports_ctap2_capabilities() {
-    let channel = Channel::open(spawn_opensk(), Duration::from_secs(2)).unwrap();
+    let channel = Channel::open(common::opensk::spawn(), Duration::from_secs(2)).unwrap();
     assert!(channel.info().capabilities.cbor());
     assert_eq!(channel.info().protocol_version, 2);
     assert!(!open().is_u2f_only());

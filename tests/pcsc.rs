@@ -450,29 +450,12 @@ impl fidoctl::sim::card::CardKey for OpenSkBehindCard {
 
 const CTAP1_ERR_OTHER: u8 = 0x7F;
 
-fn spawn_opensk() -> fidoctl::ctap::reports::ChannelTransport {
-    use fidoctl::ctap::reports::{Transport, channel_pair};
-    use opensk::env::test::TestEnv;
-    use opensk::{Ctap, Transport as OpenSkTransport};
-    let (ours, mut key_end) = channel_pair();
-    std::thread::spawn(move || {
-        let mut ctap = Ctap::new(TestEnv::default());
-        while let Ok(packet) = key_end.receive(Duration::from_secs(3600)) {
-            let Some(packet) = packet else { continue };
-            for reply in ctap.process_hid_packet(&packet, OpenSkTransport::MainHid) {
-                if key_end.send(&reply).is_err() {
-                    return;
-                }
-            }
-        }
-    });
-    ours
-}
-
 fn opensk_behind_the_card() {
-    let link =
-        fidoctl::device::link::ctaphid::Channel::open(spawn_opensk(), Duration::from_secs(3))
-            .unwrap();
+    let link = fidoctl::device::link::ctaphid::Channel::open(
+        common::opensk::spawn(),
+        Duration::from_secs(3),
+    )
+    .unwrap();
     let server = fidoctl::sim::card::CardServer::with_key(
         Box::new(OpenSkBehindCard { link }),
         Default::default(),

@@ -492,17 +492,21 @@ fn register_one(
                 .check(&pin)
                 .map_err(|e| entra_view::random_pin_refused(&e))?;
             chosen = Some(pin);
+            // Where the key may hold fidoctl's PIN and registration failed, the PIN goes to --out.
+            let keep = |results: Option<&mut Results>, device: &Device| {
+                keep_pin(
+                    results,
+                    upn,
+                    &aaguid,
+                    model.as_deref(),
+                    device,
+                    chosen.as_ref(),
+                )
+            };
             if let Err(e) = pin_commands::set_pin(&mut device, &checked) {
                 // A key lost mid-command may hold the PIN now: it must not be lost.
                 if e.lost_contact() {
-                    keep_pin(
-                        results.as_deref_mut(),
-                        upn,
-                        &aaguid,
-                        model.as_deref(),
-                        &device,
-                        chosen.as_ref(),
-                    );
+                    keep(results.as_deref_mut(), &device);
                 }
                 return Err(e.into());
             }
@@ -511,14 +515,7 @@ fn register_one(
             match session {
                 Ok(s) => s,
                 Err(e) => {
-                    keep_pin(
-                        results.as_deref_mut(),
-                        upn,
-                        &aaguid,
-                        model.as_deref(),
-                        &device,
-                        chosen.as_ref(),
-                    );
+                    keep(results.as_deref_mut(), &device);
                     return Err(e.into());
                 }
             }

@@ -172,6 +172,7 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+pub mod opensk;
 pub mod reliability;
 
 pub fn json_of(output: &std::process::Output) -> serde_json::Value {
