@@ -13,7 +13,10 @@ use fidoctl::ctap::client_pin::permission;
 use fidoctl::ctap::{CtapStatus, command, large_blobs as blob_format};
 use fidoctl::device::ctap2::{client_pin, credential_management as cm, large_blobs, reset};
 use fidoctl::device::link::nfc::{ApduTransport, Applet, Nfc};
-use fidoctl::device::link::{CancelToken, Event, LinkError};
+use fidoctl::device::link::record::Recording;
+use fidoctl::device::link::replay::ReplayCard;
+use fidoctl::device::link::transcript::{Frame, Framing, Line, Transcript};
+use fidoctl::device::link::{CancelToken, Event, LinkError, Tap};
 use fidoctl::device::pin::Pin;
 use fidoctl::device::session::Permissions;
 use fidoctl::device::{Device, DeviceSpec, Error, KeyIdentity};
@@ -64,8 +67,15 @@ impl Card {
 
     /// Placed on the reader (powered up afresh) and opened as a Device.
     fn open(&self) -> Device {
+        self.open_tapped(&())
+    }
+
+    /// As [`Card::open`], with `tap` on the APDUs (a recorder).
+    fn open_tapped(&self, tap: &dyn Tap) -> Device {
+        let reader = fidoctl::sim::open_card(self.profile, self.options.clone()).unwrap();
+        let link = Nfc::open(tap.apdus(Box::new(reader)), Duration::from_secs(3)).unwrap();
         Device::open(
-            Box::new(self.link()),
+            Box::new(link),
             DeviceSpec::Pcsc("in-process".into()),
             KeyIdentity::default(),
         )
@@ -151,6 +161,8 @@ fn a_card_taken_off_mid_command_is_a_lost_key_at_once() {
     let started = Instant::now();
     let e = client_pin::set_pin(&mut device, &Pin::new(PIN, 4).unwrap()).unwrap_err();
     assert!(e.lost_contact(), "{e:?}");
+    // Said as a card off the reader, not as a USB key unplugged.
+    assert!(matches!(e, Error::Link(LinkError::CardRemoved)), "{e:?}");
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",
@@ -304,4 +316,147 @@ fn enrollment_over_nfc_works_or_is_refused_as_the_key_says() {
             assert_eq!(result.unwrap().templates.len(), 1);
         }
     }
+}
+
+/// A session with the card, recorded through a [`Recording`] tap, redacted,
+/// and through text and back as `capture` would write it.
+fn record_card(card: &Card, session: impl FnOnce(&mut Device)) -> Vec<Line> {
+    let recording = Recording::default();
+    let mut device = card.open_tapped(&recording);
+    session(&mut device);
+    drop(device);
+    assert_eq!(recording.framing(), Framing::Apdu);
+    let transcript = Transcript {
+        framing: recording.framing(),
+        lines: recording.redacted(),
+        ..Default::default()
+    };
+    let text = transcript.render();
+    assert!(text.contains("framing apdu\n"), "{text}");
+    Transcript::parse(&text).unwrap().lines
+}
+
+fn replay_card(lines: Vec<Line>) -> Device {
+    let card = ReplayCard::new("test".into(), lines);
+    let link = Nfc::open(
+        Box::new(card) as Box<dyn ApduTransport>,
+        Duration::from_secs(3),
+    )
+    .unwrap();
+    Device::open(
+        Box::new(link),
+        DeviceSpec::Replay("test".into()),
+        KeyIdentity::default(),
+    )
+    .unwrap()
+}
+
+fn wildcards(lines: &[Line]) -> usize {
+    lines
+        .iter()
+        .filter(|l| l.frame == Frame::AnyRequest)
+        .count()
+}
+
+#[test]
+fn a_recorded_card_session_replays_to_the_same_answers() {
+    let card = Card::new(Profile::YubiKey5);
+    client_pin::set_pin(&mut card.open(), &Pin::new(PIN, 4).unwrap()).unwrap();
+    let mut seen = None;
+    let lines = record_card(&card, |d| {
+        let info = d.info().unwrap().clone();
+        let counters = client_pin::counters(d);
+        let mut session = d
+            .pin_session(Pin::existing(PIN), Permissions::credential_management())
+            .unwrap();
+        let metadata = cm::metadata(d, &mut session).unwrap();
+        seen = Some((info, counters, metadata));
+    });
+    let (info, counters, metadata) = seen.unwrap();
+    // The token request and the authenticated one: nothing else depends on the session.
+    assert_eq!(wildcards(&lines), 2, "{lines:?}");
+    // The first frame is the SELECT of the FIDO applet, as sent.
+    assert_eq!(
+        lines[0].frame,
+        Frame::Host(vec![
+            0x00, 0xA4, 0x04, 0x00, 0x08, 0xA0, 0x00, 0x00, 0x06, 0x47, 0x2F, 0x00, 0x01, 0x00
+        ])
+    );
+    let mut device = replay_card(lines);
+    assert_eq!(device.info().unwrap(), &info);
+    assert_eq!(client_pin::counters(&mut device), counters);
+    // Any PIN: the token request is a wildcard and the token decrypts to junk,
+    // which the authenticated request (a wildcard too) does not care about.
+    let mut session = device
+        .pin_session(Pin::existing("0000"), Permissions::credential_management())
+        .unwrap();
+    assert_eq!(cm::metadata(&mut device, &mut session).unwrap(), metadata);
+}
+
+#[test]
+fn the_token_in_a_recorded_card_answer_is_zeroed() {
+    let card = Card::new(Profile::YubiKey5);
+    client_pin::set_pin(&mut card.open(), &Pin::new(PIN, 4).unwrap()).unwrap();
+    let lines = record_card(&card, |d| {
+        d.pin_session(Pin::existing(PIN), Permissions::credential_management())
+            .unwrap();
+    });
+    let token_request = lines
+        .iter()
+        .position(|l| l.frame == Frame::AnyRequest)
+        .expect("the token request is a wildcard");
+    let Frame::Key(answer) = &lines[token_request + 1].frame else {
+        panic!("the card's answer follows")
+    };
+    assert_eq!(answer[answer.len() - 2..], [0x90, 0x00]);
+    assert_eq!(answer[0], 0, "CTAP2_OK");
+    let body = fidoctl::cbor::decode(&answer[1..answer.len() - 2]).unwrap();
+    let Some(fidoctl::cbor::Value::Bytes(token)) =
+        fidoctl::cbor::MapView::new(&body).unwrap().int(2).cloned()
+    else {
+        panic!("a token member")
+    };
+    assert!(
+        token.len() >= 32 && token.iter().all(|&b| b == 0),
+        "{token:02x?}"
+    );
+}
+
+#[test]
+fn a_chained_write_and_a_long_answer_replay_through_wildcards() {
+    // No extended APDUs: the write goes as a chain of short pieces (a wildcard,
+    // as it is authenticated) and the read comes back in 61xx pieces.
+    let card = Card::new(Profile::YubiKey5).faults("short-apdus-only");
+    client_pin::set_pin(&mut card.open(), &Pin::new(PIN, 4).unwrap()).unwrap();
+    let entry = large_blobs::seal(&[7u8; 32], &vec![0x5A; 900]).unwrap();
+    let array = blob_format::serialize(&[entry]);
+    let write = |d: &mut Device| {
+        let mut session = d
+            .pin_session(
+                Pin::existing(PIN),
+                Permissions::new(permission::LARGE_BLOB_WRITE),
+            )
+            .unwrap();
+        large_blobs::write_array(d, Some(&mut session), &array).unwrap();
+        large_blobs::read_array(d).unwrap()
+    };
+    let lines = record_card(&card, |d| assert_eq!(write(d), array));
+    let chained = lines
+        .iter()
+        .filter(|l| matches!(&l.frame, Frame::Host(apdu) if apdu[0] == 0x90))
+        .count();
+    assert_eq!(chained, 0, "every chained piece is in a wildcard");
+    let mut device = replay_card(lines);
+    assert_eq!(write(&mut device), array);
+}
+
+#[test]
+fn a_replayed_card_says_what_the_capture_lacks() {
+    let card = Card::new(Profile::YubiKey5);
+    let lines = record_card(&card, |_| {});
+    let mut device = replay_card(lines);
+    let e = reset::reset(&mut device, &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("does not cover this command"), "{e}");
 }

@@ -202,7 +202,7 @@ fn a_large_user_entity_gets_the_vendor_error_and_ours_fit() {
             fidoctl::device::DeviceSpec::Sim("ctap20".into()),
         );
         make_credential::attest(&mut recorded, None, Duration::from_secs(5), &mut |_| {}).unwrap();
-        let lines = recording.lock().unwrap().clone();
+        let lines = recording.lines();
         let payload = host_messages(&lines)
             .into_iter()
             .filter(|(cmd, payload)| *cmd == command::CBOR && payload[0] == MAKE_CREDENTIAL)
@@ -226,7 +226,7 @@ fn host_messages(lines: &[fidoctl::device::link::transcript::Line]) -> Vec<(u8, 
         let Frame::Host(report) = &line.frame else {
             continue;
         };
-        match init_header(report) {
+        match init_header(report[..].try_into().unwrap()) {
             Some((cmd, len)) => messages.push((cmd, len, report[7..].to_vec())),
             None => messages
                 .last_mut()

@@ -6,8 +6,8 @@ use fidoctl::cbor::{self, MapView, Value};
 use fidoctl::ctap::hid;
 use fidoctl::device::ctap2::{bio_enrollment, client_pin, credential_management, reset};
 use fidoctl::device::link::record::{Recorder, Recording, redact};
-use fidoctl::device::link::replay::ReplayTransport;
-use fidoctl::device::link::transcript::{Frame, Line, Transcript};
+use fidoctl::device::link::replay::{self, ReplayTransport};
+use fidoctl::device::link::transcript::{Frame, Framing, Line, Transcript};
 use fidoctl::device::pin::Pin;
 use fidoctl::device::session::Permissions;
 use fidoctl::device::{Device, DeviceSpec};
@@ -25,10 +25,10 @@ fn record(key: &InProcess, session: impl FnOnce(&mut Device)) -> Vec<Line> {
     );
     session(&mut device);
     drop(device);
-    let lines = recording.lock().unwrap().clone();
+    let lines = recording.lines();
     // Through text and back, as a file would go.
     let transcript = Transcript {
-        lines: redact(lines),
+        lines: redact(Framing::Ctaphid, lines),
         ..Default::default()
     };
     Transcript::parse(&transcript.render()).unwrap().lines
@@ -82,7 +82,7 @@ fn a_broken_transcript_is_refused_with_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.txt");
     std::fs::write(&path, "key 096e:085d\n> 00zz\n").unwrap();
-    let e = ReplayTransport::open(&path).err().unwrap().to_string();
+    let e = replay::open(&path).err().unwrap().to_string();
     assert!(e.contains("line 2") && e.contains("not hex"), "{e}");
 }
 
@@ -110,7 +110,7 @@ fn a_pin_session_replays_through_wildcards_with_its_token_zeroed() {
     let Frame::Key(reply) = &lines[token_request + 1].frame else {
         panic!("a reply follows")
     };
-    let (_, len) = hid::init_header(reply).unwrap();
+    let (_, len) = hid::init_header(reply[..].try_into().unwrap()).unwrap();
     let body = cbor::decode(&reply[8..7 + len]).unwrap();
     let token = MapView::new(&body).unwrap().int(2).unwrap();
     let Value::Bytes(token) = token else {

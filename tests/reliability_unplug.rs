@@ -346,7 +346,7 @@ fn an_error_line_must_give_a_next_step() {
     for accepted in [
         "the key was unplugged while fidoctl was talking to it; plug it in and try again",
         "this key has no PIN yet: set one with `fidoctl pin set`",
-        "The PIN may or may not be set now: plug the key in and run fidoctl pin status",
+        "The PIN may or may not be set now: with the key back, run fidoctl pin status",
         "the key is waiting for you: touch it",
         "too many wrong PINs in a row: remove and re-insert the key, then try again",
         "no security key found. Plug one in, or try the built-in simulator: fidoctl --device sim:biopass info",

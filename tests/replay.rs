@@ -246,20 +246,20 @@ fn a_display_name_cut_mid_character_does_not_hide_the_list() {
     assert_eq!(cred["display_name"], "Alice M\u{fc}ller\u{fffd}");
 }
 
-/// A key on a reader speaks APDUs, which a transcript cannot hold: capture
-/// says so before it opens anything, instead of writing an empty transcript.
+/// A capture that cannot reach the key writes nothing (tests/pcsc.rs
+/// captures a key on a reader; here no PC/SC reader has that name).
 #[test]
-fn capture_refuses_a_key_on_a_reader() {
+fn a_capture_that_cannot_open_the_key_leaves_no_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("reader.transcript");
     let out = fidoctl()
-        .args(["--device", "pcsc:Some Reader", "capture", "--output"])
+        .args(["--device", "pcsc:No Such Reader", "capture", "--output"])
         .arg(&file)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("capture records CTAPHID reports only"),
+        stderr(&out).contains("cannot open pcsc:No Such Reader"),
         "{}",
         stderr(&out)
     );

@@ -9,7 +9,6 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fidoctl::cbor;
@@ -17,7 +16,7 @@ use fidoctl::ctap::client_pin::permission;
 use fidoctl::ctap::hid::{BROADCAST_CID, command};
 use fidoctl::ctap::reports::Report;
 use fidoctl::device::ctap2::client_pin;
-use fidoctl::device::link::record::Recorder;
+use fidoctl::device::link::record::{Recorder, Recording};
 use fidoctl::device::link::transcript::{Frame, Line, Transcript};
 use fidoctl::device::pin::Pin;
 use fidoctl::device::session::Permissions;
@@ -77,11 +76,16 @@ fn messages(reports: &[Report]) -> Vec<(u8, Vec<u8>)> {
 fn key_reports(lines: &[Line]) -> Vec<Report> {
     lines
         .iter()
-        .filter_map(|l| match l.frame {
-            Frame::Key(r) if cid_of(&r) != BROADCAST_CID => Some(r),
+        .filter_map(|l| match &l.frame {
+            Frame::Key(r) if cid_of(&report(r)) != BROADCAST_CID => Some(report(r)),
             _ => None,
         })
         .collect()
+}
+
+/// A recorded CTAPHID frame (always 64 bytes) as a report.
+fn report(bytes: &[u8]) -> Report {
+    bytes.try_into().expect("a CTAPHID frame is 64 bytes")
 }
 
 fn with_cid(mut r: Report, cid: u32) -> Report {
@@ -93,15 +97,15 @@ fn with_cid(mut r: Report, cid: u32) -> Report {
 fn harvest(seeds: &mut Seeds, which: u8, lines: &[Line], profile_index: u8) {
     let host: Vec<Report> = lines
         .iter()
-        .filter_map(|l| match l.frame {
-            Frame::Host(r) => Some(r),
+        .filter_map(|l| match &l.frame {
+            Frame::Host(r) => Some(report(r)),
             _ => None,
         })
         .collect();
     let key: Vec<Report> = lines
         .iter()
-        .filter_map(|l| match l.frame {
-            Frame::Key(r) => Some(r),
+        .filter_map(|l| match &l.frame {
+            Frame::Key(r) => Some(report(r)),
             _ => None,
         })
         .collect();
@@ -139,7 +143,7 @@ fn harvest(seeds: &mut Seeds, which: u8, lines: &[Line], profile_index: u8) {
     // between two host requests, on the scripted key's channel.
     let mut exchange: Vec<Report> = Vec::new();
     for line in lines {
-        match line.frame {
+        match &line.frame {
             Frame::Host(r) if r[4] & 0x80 != 0 && !exchange.is_empty() => {
                 let mut input = vec![0u8]; // CTAPHID_CBOR
                 for k in exchange.drain(..) {
@@ -149,7 +153,7 @@ fn harvest(seeds: &mut Seeds, which: u8, lines: &[Line], profile_index: u8) {
                     seeds.add("ctaphid_reassembly", input);
                 }
             }
-            Frame::Key(r) if cid_of(&r) != BROADCAST_CID => exchange.push(r),
+            Frame::Key(r) if cid_of(&report(r)) != BROADCAST_CID => exchange.push(report(r)),
             _ => {}
         }
     }
@@ -169,7 +173,7 @@ fn record<T>(
     touches: &str,
     run: impl FnOnce(&mut Device) -> T,
 ) -> Vec<Line> {
-    let lines = Arc::new(Mutex::new(Vec::new()));
+    let lines = Recording::default();
     let options = SimOptions {
         state: Some(state.to_path_buf()),
         touches: Some(touches.to_string()),
@@ -183,11 +187,11 @@ fn record<T>(
         DeviceSpec::Sim(profile.name().into()),
         Default::default(),
     ) else {
-        return Arc::try_unwrap(lines).unwrap().into_inner().unwrap();
+        return lines.lines();
     };
     let _ = run(&mut device);
     drop(device);
-    Arc::try_unwrap(lines).unwrap().into_inner().unwrap()
+    lines.lines()
 }
 
 fn from_simulator(seeds: &mut Seeds) {

@@ -4,8 +4,10 @@
 //! panic or a wait.
 #![no_main]
 
-use fidoctl::device::link::replay::ReplayTransport;
-use fidoctl::device::link::transcript::Transcript;
+use fidoctl::device::link::nfc::Nfc;
+use fidoctl::device::link::replay::{ReplayCard, ReplayTransport};
+use fidoctl::device::link::transcript::{Framing, Transcript};
+use fidoctl::device::{Device, DeviceSpec};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -19,11 +21,18 @@ fuzz_target!(|data: &[u8]| {
     let frames = |t: &Transcript| t.lines.iter().map(|l| l.frame.clone()).collect::<Vec<_>>();
     assert_eq!(frames(&again), frames(&transcript));
     assert_eq!(again.key, transcript.key);
-    let replay = ReplayTransport::new("fuzz".into(), transcript.lines);
+    let spec = DeviceSpec::Replay("fuzz".into());
     // Opening reads getInfo: the replayed key answers it, or the open fails.
-    let _ = fidoctl::keys::open::over_transport(
-        Box::new(replay),
-        fidoctl::device::DeviceSpec::Replay("fuzz".into()),
-        Default::default(),
-    );
+    match transcript.framing {
+        Framing::Ctaphid => {
+            let replay = ReplayTransport::new("fuzz".into(), transcript.lines);
+            let _ = fidoctl::keys::open::over_transport(Box::new(replay), spec, Default::default());
+        }
+        Framing::Apdu => {
+            let card = ReplayCard::new("fuzz".into(), transcript.lines);
+            if let Ok(link) = Nfc::open(card, std::time::Duration::from_secs(1)) {
+                let _ = Device::open(Box::new(link), spec, Default::default());
+            }
+        }
+    }
 });

@@ -1,6 +1,7 @@
 //! `fidoctl capture`: a transcript of what a key says to the reads `info`
 //! makes (and, with `--with-pin`, the passkey count), for a bug report or a
 //! test: anyone can replay it with `--device replay:FILE`, no key needed.
+//! A USB key's transcript holds CTAPHID reports; a key on a reader's, APDUs.
 
 use anyhow::Result;
 use serde_json::json;
@@ -9,8 +10,8 @@ use super::Context;
 use crate::cli::CaptureArgs;
 use crate::device::DeviceSpec;
 use crate::device::ctap2::{bio_enrollment, client_pin, credential_management};
-use crate::device::link::record::{self, Recorder, Recording};
-use crate::device::link::transcript::{Frame, Transcript};
+use crate::device::link::record::Recording;
+use crate::device::link::transcript::{Frame, Framing, Transcript};
 use crate::device::session::Permissions;
 use crate::device::{Feature, KeyIdentity};
 use crate::ui::capture_view::{self as view, reads};
@@ -18,10 +19,6 @@ use crate::ui::output;
 
 pub(super) fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
     let (spec, known) = ctx.device_spec()?;
-    // A transcript holds CTAPHID reports; a key on a reader speaks APDUs.
-    if matches!(spec, DeviceSpec::Pcsc(_)) {
-        return Err(view::not_over_a_reader(&spec));
-    }
     if let Some(path) = &args.output
         && path.exists()
         && !args.force
@@ -29,11 +26,12 @@ pub(super) fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
         return Err(view::file_exists(path));
     }
     let recording = Recording::default();
-    let tap = recording.clone();
-    let mut device = ctx.open_wrapped(&spec, known, &move |t| {
-        Box::new(Recorder::new(t, tap.clone()))
-    })?;
-    let mut read = vec![reads::INIT];
+    let mut device = ctx.open_tapped(&spec, known, &recording)?;
+    let framing = recording.framing();
+    let mut read = vec![match framing {
+        Framing::Ctaphid => reads::INIT,
+        Framing::Apdu => reads::SELECT,
+    }];
     if device.is_u2f_only() {
         device.u2f_version()?;
         read.push(reads::U2F_VERSION);
@@ -59,20 +57,28 @@ pub(super) fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
         identifier: None,
         ..device.identity().clone()
     };
+    // The key as opened: a reader's whole name where `--device` gave its start.
+    let opened = device.spec().clone();
+    let reader = match &opened {
+        DeviceSpec::Pcsc(reader) => Some(reader.clone()),
+        _ => None,
+    };
     drop(device);
 
-    let lines = record::redact(recording.lock().map(|l| l.clone()).unwrap_or_default());
+    let lines = recording.redacted();
     let wildcards = lines
         .iter()
         .filter(|l| l.frame == Frame::AnyRequest)
         .count();
     let transcript = Transcript {
         key: device_identity,
+        reader,
         captured: Some(view::stamp(&output::utc_now())),
+        framing,
         lines,
     };
     let text = transcript.render();
-    let reports = transcript.lines.len();
+    let frames = transcript.lines.len();
     match &args.output {
         Some(path) => std::fs::write(path, &text).map_err(|e| view::cannot_write(path, &e))?,
         None => print!("{text}"),
@@ -82,9 +88,12 @@ pub(super) fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
         // On stdout only when the transcript went to a file.
         if args.output.is_some() {
             output::print_json(&json!({
-                "device": spec.label(),
+                "device": opened.label(),
                 "file": file,
-                "reports": reports,
+                "framing": framing.name(),
+                "frames": frames,
+                // The name `frames` had when every transcript held CTAPHID reports.
+                "reports": frames,
                 "redacted_requests": wildcards,
                 "read": read,
             }))?;
@@ -93,7 +102,7 @@ pub(super) fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
     }
     eprintln!(
         "{}",
-        view::captured(reports, &spec.label(), &read, file.as_deref())
+        view::captured(frames, framing, &opened.label(), &read, file.as_deref())
     );
     if wildcards > 0 {
         eprintln!("{}", view::redacted(wildcards));

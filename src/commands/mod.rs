@@ -7,10 +7,10 @@ use anyhow::Result;
 
 use crate::aaguid::Registry;
 use crate::cli::{Cli, Command};
-use crate::ctap::reports::Transport;
-use crate::device::link::trace::Traced;
+use crate::device::link::Tap;
+use crate::device::link::trace::Trace;
 use crate::device::{CancelToken, Device, DeviceSpec, KeyIdentity};
-use crate::keys::{self, open::TransportHook};
+use crate::keys;
 use crate::ui::{key_view, output};
 
 mod aaguid;
@@ -76,32 +76,21 @@ impl Context {
         })
     }
 
-    fn wrap_transport(&self, transport: Box<dyn Transport>) -> Box<dyn Transport> {
-        if self.trace {
-            Box::new(Traced::new(transport, Box::new(|line| eprintln!("{line}"))))
-        } else {
-            transport
-        }
-    }
-
     pub(crate) fn open(&self, spec: &DeviceSpec, known: Option<KeyIdentity>) -> Result<Device> {
-        self.open_wrapped(spec, known, &|t| t)
+        self.open_tapped(spec, known, &())
     }
 
-    /// Opens with `wrap` around the transport, inside `--trace` (for capture).
-    pub(crate) fn open_wrapped(
+    /// Opens with `tap` on the transport, inside `--trace` (for capture).
+    pub(crate) fn open_tapped(
         &self,
         spec: &DeviceSpec,
         known: Option<KeyIdentity>,
-        wrap: &TransportHook<'_>,
+        tap: &dyn Tap,
     ) -> Result<Device> {
-        if self.trace && matches!(spec, DeviceSpec::Pcsc(_)) {
-            eprintln!(
-                "{}",
-                crate::ui::output::warning(crate::ui::pcsc_view::NO_TRACE)
-            );
-        }
-        let mut device = keys::open::open(spec, known, &|t| self.wrap_transport(wrap(t)))?;
+        let trace = self
+            .trace
+            .then(|| Trace::new(std::sync::Arc::new(|line: &str| eprintln!("{line}"))));
+        let mut device = keys::open::open(spec, known, &(tap, &trace))?;
         device.set_cancel_token(self.cancel.clone());
         Ok(device)
     }

@@ -166,6 +166,11 @@ impl Command {
         )
     }
 
+    /// Whether this is NFCCTAP_MSG (or a chained piece of one): a CTAP request.
+    pub(crate) fn is_nfcctap_msg(&self) -> bool {
+        self.cla & !cla::CHAINING == cla::CTAP && self.ins == ins::NFCCTAP_MSG
+    }
+
     /// Whether more APDUs of this command follow (CLA chaining bit).
     pub(crate) fn chained(&self) -> bool {
         self.cla & cla::CHAINING != 0

@@ -111,8 +111,12 @@ impl Error {
     pub fn lost_contact(&self) -> bool {
         matches!(
             self,
-            Error::Link(LinkError::Transport(_) | LinkError::Timeout(_) | LinkError::Protocol(_))
-                | Error::Malformed(_)
+            Error::Link(
+                LinkError::Transport(_)
+                    | LinkError::Timeout(_)
+                    | LinkError::Protocol(_)
+                    | LinkError::CardRemoved
+            ) | Error::Malformed(_)
         )
     }
 }

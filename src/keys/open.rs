@@ -1,31 +1,30 @@
 //! The one opener: a [`DeviceSpec`] becomes a [`Device`]. USB keys through
 //! hidraw (Linux) or hidapi, `sim:` as an in-process key on its own thread,
 //! `udp:` for simulators in other processes, `replay:` for transcripts,
-//! `pcsc:` for a key on a PC/SC reader (CTAP over APDUs); a hook may wrap
-//! the report transport (`--trace`, `capture`'s recorder).
+//! `pcsc:` for a key on a PC/SC reader (CTAP over APDUs); a [`Tap`] may wrap
+//! the transport under the link, reports or APDUs (`--trace`, `capture`'s
+//! recorder).
 
 use std::time::Duration;
 
 use crate::ctap::reports::{Transport, TransportError};
 use crate::device::link::hid::HidTransport;
-use crate::device::link::replay::ReplayTransport;
+use crate::device::link::nfc::Nfc;
+use crate::device::link::replay::{self, Replay};
 use crate::device::link::udp::UdpTransport;
-use crate::device::link::{CtapHid, LinkError};
+use crate::device::link::{CtapHid, LinkError, Tap};
 use crate::device::{Device, DeviceSpec, Error, KeyIdentity};
 use crate::sim::Profile;
 
 /// How long a key may take to answer CTAPHID_INIT.
 pub(crate) const INIT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Wraps every report transport, e.g. to trace reports; identity by default.
-pub(crate) type TransportHook<'a> = dyn Fn(Box<dyn Transport>) -> Box<dyn Transport> + 'a;
-
 /// Opens the key `spec` names. `known` is its identity when enumeration just
 /// gave it; otherwise the OS is asked (USB keys) or the stand-in's is used.
 pub(crate) fn open(
     spec: &DeviceSpec,
     known: Option<KeyIdentity>,
-    hook: &TransportHook<'_>,
+    tap: &dyn Tap,
 ) -> Result<Device, Error> {
     let label = spec.label();
     let refused = |reason: String| Error::Open {
@@ -34,8 +33,7 @@ pub(crate) fn open(
         permission_denied: false,
     };
     if let DeviceSpec::Pcsc(prefix) = spec {
-        // CTAP over APDUs: no report transport to wrap (`--trace` shows nothing here).
-        let (link, reader) = super::pcsc::open_link(prefix)?;
+        let (link, reader) = super::pcsc::open_link(prefix, tap)?;
         return Device::open(
             Box::new(link),
             DeviceSpec::Pcsc(reader),
@@ -60,13 +58,17 @@ pub(crate) fn open(
             )
         }
         DeviceSpec::Replay(file) => {
-            let (replay, identity) =
-                ReplayTransport::open(file).map_err(|e| refused(e.to_string()))?;
-            (Box::new(replay), identity)
+            match replay::open(file).map_err(|e| refused(e.to_string()))? {
+                (Replay::Reports(reports), identity) => (Box::new(reports), identity),
+                (Replay::Card(card), identity) => {
+                    let link = Nfc::open(tap.apdus(Box::new(card)), INIT_TIMEOUT)?;
+                    return Device::open(Box::new(link), spec.clone(), identity);
+                }
+            }
         }
         DeviceSpec::Pcsc(_) => unreachable!("opened above"),
     };
-    over_transport(hook(transport), spec.clone(), identity).map_err(|e| match (spec, e) {
+    over_transport(tap.reports(transport), spec.clone(), identity).map_err(|e| match (spec, e) {
         // Windows opens a blocked key without read/write access; the first write says so.
         (
             DeviceSpec::Hid(path),
@@ -112,7 +114,7 @@ pub(crate) fn stand_in(profile: Profile) -> KeyIdentity {
 pub(crate) fn stand_in_identity(spec: &DeviceSpec) -> Option<KeyIdentity> {
     match spec {
         DeviceSpec::Sim(_) => super::spec::profile_of(spec).map(stand_in),
-        DeviceSpec::Replay(file) => ReplayTransport::open(file).ok().map(|(_, key)| key),
+        DeviceSpec::Replay(file) => replay::open(file).ok().map(|(_, key)| key),
         DeviceSpec::Hid(_) | DeviceSpec::Udp(_) | DeviceSpec::Pcsc(_) => None,
     }
 }

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use crate::device::link::Tap;
 use crate::device::link::nfc::{Applet, NfcLink};
 use crate::device::{DeviceSpec, Error, KeyIdentity};
 
@@ -146,7 +147,7 @@ pub(crate) fn resolve(prefix: &str, readers: &[String]) -> Result<String, Error>
 /// Opens the key on the reader `prefix` names (where it names several, the
 /// only one of them with a card on it): SELECT, and getInfo for a U2F applet.
 #[cfg(feature = "pcsc")]
-pub(crate) fn open_link(prefix: &str) -> Result<(NfcLink, String), Error> {
+pub(crate) fn open_link(prefix: &str, tap: &dyn Tap) -> Result<(NfcLink, String), Error> {
     use crate::device::link::nfc::Nfc;
     use crate::device::link::pcsc::{PcscError, Service};
 
@@ -181,16 +182,13 @@ pub(crate) fn open_link(prefix: &str) -> Result<(NfcLink, String), Error> {
         PcscError::NoCard => refused(format!("no key on the reader {name}")),
         e => refused(format!("{name}: {e}")),
     })?;
-    let link = Nfc::open(
-        Box::new(transport) as Box<dyn crate::device::link::nfc::ApduTransport>,
-        SELECT_TIMEOUT,
-    )
-    .map_err(|e| refused(format!("{name}: {e}")))?;
+    let link = Nfc::open(tap.apdus(Box::new(transport)), SELECT_TIMEOUT)
+        .map_err(|e| refused(format!("{name}: {e}")))?;
     Ok((link, name))
 }
 
 #[cfg(not(feature = "pcsc"))]
-pub fn open_link(prefix: &str) -> Result<(NfcLink, String), Error> {
+pub fn open_link(prefix: &str, _tap: &dyn Tap) -> Result<(NfcLink, String), Error> {
     Err(Error::Open {
         path: format!("pcsc:{prefix}"),
         reason: "this fidoctl was built without PC/SC support (the `pcsc` cargo feature)".into(),

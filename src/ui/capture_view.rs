@@ -3,16 +3,7 @@
 use std::path::Path;
 
 use super::errors::{self, exit};
-
-/// `capture` on a key in a PC/SC reader: transcripts hold CTAPHID reports only.
-pub(crate) fn not_over_a_reader(spec: &crate::device::DeviceSpec) -> anyhow::Error {
-    errors::user(
-        format!(
-            "{spec} is a key on a reader, which speaks ISO 7816 APDUs: capture records CTAPHID reports only, so it cannot record this key yet. Capture it over USB if it has a USB connector"
-        ),
-        exit::USAGE,
-    )
-}
+use crate::device::link::transcript::Framing;
 
 pub(crate) fn file_exists(path: &Path) -> anyhow::Error {
     errors::user(
@@ -36,10 +27,20 @@ pub(crate) fn stamp(now: &str) -> String {
     format!("{now} by fidoctl {}", env!("CARGO_PKG_VERSION"))
 }
 
-/// What was captured: how many reports, from which key, of which reads, where to.
-pub(crate) fn captured(reports: usize, device: &str, read: &[&str], file: Option<&str>) -> String {
+/// What was captured: how many frames (reports or APDUs), from which key, of which reads, where to.
+pub(crate) fn captured(
+    frames: usize,
+    framing: Framing,
+    device: &str,
+    read: &[&str],
+    file: Option<&str>,
+) -> String {
+    let unit = match framing {
+        Framing::Ctaphid => "CTAPHID reports",
+        Framing::Apdu => "APDUs",
+    };
     format!(
-        "Captured {reports} reports from {device} ({}){}.",
+        "Captured {frames} {unit} from {device} ({}){}.",
         read.join(", "),
         file.map(|f| format!(" into {f}")).unwrap_or_default()
     )
@@ -58,6 +59,7 @@ pub(crate) fn replay_hint(file: &str) -> String {
 /// What a capture read, in the summary line and in `--json`'s "read".
 pub(crate) mod reads {
     pub(crate) const INIT: &str = "init";
+    pub(crate) const SELECT: &str = "SELECT";
     pub(crate) const U2F_VERSION: &str = "U2F version";
     pub(crate) const GET_INFO: &str = "getInfo";
     pub(crate) const COUNTERS: &str = "retry counters";

@@ -114,16 +114,16 @@ pub(crate) fn interrupted(change: Change, err: DeviceError) -> anyhow::Error {
     let (what_happened, exit_code) = device_error(&err);
     let state = match change {
         Change::PinSet => {
-            "The PIN may or may not be set now: plug the key in and run fidoctl pin status"
+            "The PIN may or may not be set now: with the key back, run fidoctl pin status"
         }
         Change::PinChange => {
             "The PIN change may not have finished: the old PIN may still hold; try it first, then the new one (fidoctl pin status shows the tries left)"
         }
         Change::Enrollment => {
-            "A key keeps nothing of an unfinished enrollment unless it got the last sample: plug it in and run fidoctl fingerprint list, then enroll again if the finger is missing (or name it with fidoctl fingerprint rename)"
+            "A key keeps nothing of an unfinished enrollment unless it got the last sample: with the key back, run fidoctl fingerprint list, then enroll again if the finger is missing (or name it with fidoctl fingerprint rename)"
         }
         Change::Reset => {
-            "The key may or may not have been erased: plug it in and run fidoctl info (no PIN and no fingerprints means it was)"
+            "The key may or may not have been erased: with the key back, run fidoctl info (no PIN and no fingerprints means it was)"
         }
     };
     user(format!("{what_happened}. {state}"), exit_code)
@@ -330,6 +330,10 @@ fn link_error(e: &LinkError) -> (String, u8) {
             "the key was unplugged while fidoctl was talking to it; plug it in and try again"
                 .to_string()
         }
+        LinkError::CardRemoved => {
+            "the key left the reader while fidoctl was talking to it; put it back on the reader, keep it there until fidoctl is done, and try again"
+                .to_string()
+        }
         LinkError::Transport(TransportError::Io(msg)) => format!("cannot talk to the key: {msg}"),
         LinkError::Transport(TransportError::AccessDenied(_)) => {
             return (
@@ -341,7 +345,7 @@ fn link_error(e: &LinkError) -> (String, u8) {
             );
         }
         LinkError::Timeout(t) => format!(
-            "the key did not answer within {:.0} s; unplug it, plug it in again and retry",
+            "the key did not answer within {:.0} s; unplug it (or take it off the reader), put it back and retry",
             t.as_secs_f32()
         ),
         LinkError::Hid(code) => hid_code_sentence(*code),
@@ -356,7 +360,9 @@ fn link_error(e: &LinkError) -> (String, u8) {
             format!("the key broke the CTAPHID protocol ({detail}); unplug it and plug it in again")
         }
         LinkError::TooLong { len, max } => {
-            format!("message of {len} bytes is longer than CTAPHID allows ({max})")
+            format!(
+                "a message of {len} bytes is longer than the connection to the key carries ({max}); this is a fidoctl bug, please report it"
+            )
         }
         LinkError::NotCarried => {
             "this connection to the key cannot carry that request (it works only with fidoctl's simulator over udp:)".into()

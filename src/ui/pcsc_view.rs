@@ -120,10 +120,6 @@ pub(crate) fn doctor_lines(scan: &Scan) -> Vec<Line> {
     }
 }
 
-/// `--trace` shows CTAPHID reports; a key on a reader has none.
-pub(crate) const NO_TRACE: &str =
-    "--trace shows CTAPHID reports, and a key on a reader speaks APDUs: nothing is traced for it";
-
 #[cfg(test)]
 mod tests {
     use super::*;

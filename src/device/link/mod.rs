@@ -6,12 +6,14 @@
 //! - [`ctaphid`]: CTAPHID over 64-byte HID reports (`ctap::reports::Transport`):
 //!   [`hid`] (/dev/hidraw on Linux, hidapi elsewhere), [`udp`] (simulators in
 //!   other processes), an in-process channel (fidoctl's simulator, OpenSK in
-//!   tests), and the report wrappers [`trace`] (`--trace`), [`record`]
-//!   (`fidoctl capture`) and [`replay`] (`--device replay:FILE`, in the
-//!   [`transcript`] format).
+//!   tests).
 //! - [`nfc`]: CTAP over ISO 7816-4 APDUs (CTAP 2.1 §11.3) on an
 //!   [`nfc::ApduTransport`]: a card in a PC/SC reader (`pcsc`), or the
 //!   simulator served as a card in-process.
+//!
+//! A [`Tap`] wraps either kind of transport: [`trace`] (`--trace`) and
+//! [`record`] (`fidoctl capture`); [`replay`] plays a [`transcript`] of
+//! either back as a key (`--device replay:FILE`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,7 +34,8 @@ pub(crate) mod udp;
 
 pub use ctaphid::CtapHid;
 
-use crate::ctap::reports::TransportError;
+use crate::ctap::reports::{Transport, TransportError};
+use nfc::ApduTransport;
 
 /// What happens on the key while we wait, for the UI to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +65,49 @@ pub enum LinkError {
     /// The link has no way to carry this (a CTAPHID vendor command over NFC).
     #[error("this connection to the key cannot carry that request")]
     NotCarried,
+    /// The key (a card) left the reader mid-command: NFC's unplugging.
+    #[error("the card left the reader")]
+    CardRemoved,
+}
+
+/// Sees the bytes on their way to and from a key, whatever carries them, by
+/// wrapping the transport under the link: `--trace` and `capture`'s recorder.
+/// The default leaves a transport as it is.
+pub trait Tap {
+    fn reports(&self, transport: Box<dyn Transport>) -> Box<dyn Transport> {
+        transport
+    }
+    fn apdus(&self, transport: Box<dyn ApduTransport>) -> Box<dyn ApduTransport> {
+        transport
+    }
+}
+
+/// No tap.
+impl Tap for () {}
+
+impl<T: Tap> Tap for Option<T> {
+    fn reports(&self, transport: Box<dyn Transport>) -> Box<dyn Transport> {
+        match self {
+            Some(tap) => tap.reports(transport),
+            None => transport,
+        }
+    }
+    fn apdus(&self, transport: Box<dyn ApduTransport>) -> Box<dyn ApduTransport> {
+        match self {
+            Some(tap) => tap.apdus(transport),
+            None => transport,
+        }
+    }
+}
+
+/// Two taps: the first nearer the key, the second around it.
+impl<A: Tap + ?Sized, B: Tap + ?Sized> Tap for (&A, &B) {
+    fn reports(&self, transport: Box<dyn Transport>) -> Box<dyn Transport> {
+        self.1.reports(self.0.reports(transport))
+    }
+    fn apdus(&self, transport: Box<dyn ApduTransport>) -> Box<dyn ApduTransport> {
+        self.1.apdus(self.0.apdus(transport))
+    }
 }
 
 /// CTAPHID_ERROR codes (§11.2.9.1.6), typed.

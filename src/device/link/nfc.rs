@@ -18,7 +18,8 @@
 //!   CTAP2_ERR_KEEPALIVE_CANCEL. Deadlines work as on CTAPHID: each status
 //!   update keeps the wait open a second longer, up to twice the timeout.
 //! - A card taken off the reader is `TransportError::Disconnected` from the
-//!   transport; an R-APDU without a status word is a protocol error.
+//!   transport, which the link reports as [`LinkError::CardRemoved`]; an
+//!   R-APDU without a status word is a protocol error.
 
 use std::time::{Duration, Instant};
 
@@ -78,6 +79,16 @@ pub trait ApduTransport: Transmit + Send {
 }
 
 impl<T: Transmit + ?Sized> Transmit for Box<T> {
+    fn transmit(
+        &mut self,
+        apdu: &[u8],
+        timeout: Duration,
+    ) -> Result<Option<Vec<u8>>, TransportError> {
+        (**self).transmit(apdu, timeout)
+    }
+}
+
+impl<T: Transmit + ?Sized> Transmit for &mut T {
     fn transmit(
         &mut self,
         apdu: &[u8],
@@ -252,8 +263,17 @@ impl<T: ApduTransport> Nfc<T> {
             };
             out = Some((f.take().expect("runs once"))(&mut exchange));
             Ok(())
-        })?;
-        out.expect("the exchange ran")
+        })
+        .map_err(card_removed)?;
+        out.expect("the exchange ran").map_err(card_removed)
+    }
+}
+
+/// A card that is gone has left the reader: said as such, not as a USB unplug.
+fn card_removed(e: LinkError) -> LinkError {
+    match e {
+        LinkError::Transport(TransportError::Disconnected) => LinkError::CardRemoved,
+        e => e,
     }
 }
 

@@ -1,5 +1,7 @@
-//! The transcript format: a key's CTAPHID reports as text, one per line, for
-//! `fidoctl capture` to write and `--device replay:FILE` to play back.
+//! The transcript format: what a key and fidoctl said to each other, as text,
+//! one frame per line, for `fidoctl capture` to write and `--device
+//! replay:FILE` to play back. The frames are CTAPHID reports (a USB key), or
+//! with the header `framing apdu` ISO 7816-4 APDUs (a key on a PC/SC reader).
 //!
 //! ```text
 //! # comments and blank lines are ignored
@@ -13,21 +15,53 @@
 //! ```
 //!
 //! `>` is the host, `<` the key. A time in milliseconds may precede either (the
-//! `--trace` format), and is ignored. Trailing zero bytes may be left out.
-//! `> *` stands for one whole request (an init frame and its continuation
-//! frames) whose bytes depend on a session secret and so differ on every run.
+//! `--trace` format), and is ignored. In a report, trailing zero bytes may be
+//! left out (an APDU is written whole). `> *` stands for one whole request (an
+//! init frame and its continuation frames; a chain of NFCCTAP_MSG APDUs) whose
+//! bytes depend on a session secret and so differ on every run.
+//!
+//! ```text
+//! framing apdu
+//! reader Virtual PCD 00 00
+//! > 00a4040008a0000006472f000100
+//! < 4649444f5f325f309000
+//! ```
 
-use crate::ctap::reports::{REPORT_LEN, Report};
+use crate::ctap::reports::REPORT_LEN;
 use crate::device::KeyIdentity;
+
+/// What the frames of a transcript are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Framing {
+    /// CTAPHID's 64-byte HID reports (CTAP 2.1 §11.2).
+    #[default]
+    Ctaphid,
+    /// ISO 7816-4 command and response APDUs (CTAP 2.1 §11.3).
+    Apdu,
+}
+
+impl Framing {
+    /// As the `framing` header writes it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Framing::Ctaphid => "ctaphid",
+            Framing::Apdu => "apdu",
+        }
+    }
+}
+
+/// The longest APDU a transcript holds: an extended command with 65535 data
+/// bytes and Le, or an answer of 65536 bytes and its status word.
+const APDU_MAX: usize = 4 + 3 + 65535 + 2;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
-    /// A report the host sent.
-    Host(Report),
-    /// Any one request message, however many reports it takes.
+    /// What the host sent: a report (always 64 bytes) or a command APDU.
+    Host(Vec<u8>),
+    /// Any one request message, however many frames it takes.
     AnyRequest,
-    /// A report the key sent.
-    Key(Report),
+    /// What the key sent: a report or a response APDU.
+    Key(Vec<u8>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -42,8 +76,11 @@ pub struct Line {
 pub struct Transcript {
     /// The USB identity of the key recorded (the header's key, manufacturer, product).
     pub key: KeyIdentity,
+    /// The PC/SC reader the key was on, for a key captured on one.
+    pub reader: Option<String>,
     /// When and by what the capture was made.
     pub captured: Option<String>,
+    pub framing: Framing,
     pub lines: Vec<Line>,
 }
 
@@ -61,7 +98,9 @@ impl Transcript {
             if let Some(frame) = rest.strip_prefix('>') {
                 let frame = match frame.trim() {
                     "*" => Frame::AnyRequest,
-                    hex => Frame::Host(report(hex).map_err(|e| fail(&e))?),
+                    hex => Frame::Host(
+                        frame_bytes(transcript.framing, Side::Host, hex).map_err(|e| fail(&e))?,
+                    ),
                 };
                 transcript.lines.push(Line {
                     number,
@@ -71,7 +110,9 @@ impl Transcript {
                 continue;
             }
             if let Some(hex) = rest.strip_prefix('<') {
-                let frame = Frame::Key(report(hex.trim()).map_err(|e| fail(&e))?);
+                let frame = Frame::Key(
+                    frame_bytes(transcript.framing, Side::Key, hex.trim()).map_err(|e| fail(&e))?,
+                );
                 transcript.lines.push(Line {
                     number,
                     frame,
@@ -96,10 +137,18 @@ impl Transcript {
                 "manufacturer" => key.manufacturer = Some(value),
                 "product" => key.product = Some(value),
                 "captured" => transcript.captured = Some(value),
+                "reader" => transcript.reader = Some(value),
+                "framing" => {
+                    transcript.framing = match value.as_str() {
+                        "ctaphid" => Framing::Ctaphid,
+                        "apdu" => Framing::Apdu,
+                        _ => return Err(fail("'framing' is ctaphid or apdu")),
+                    }
+                }
                 "source" | "note" => {}
                 other => {
                     return Err(fail(&format!(
-                        "unknown header '{other}' (known: key, manufacturer, product, captured, source, note)"
+                        "unknown header '{other}' (known: key, manufacturer, product, reader, framing, captured, source, note)"
                     )));
                 }
             }
@@ -112,10 +161,17 @@ impl Transcript {
 
     /// The text form, which `parse` reads back.
     pub fn render(&self) -> String {
-        let mut out = String::from(
-            "# fidoctl transcript: CTAPHID reports, host (>) and key (<), in hex.\n\
-             # Replay with: fidoctl --device replay:THIS_FILE info\n",
+        let what = match self.framing {
+            Framing::Ctaphid => "CTAPHID reports",
+            Framing::Apdu => "ISO 7816 APDUs",
+        };
+        let mut out = format!(
+            "# fidoctl transcript: {what}, host (>) and key (<), in hex.\n\
+             # Replay with: fidoctl --device replay:THIS_FILE info\n"
         );
+        if self.framing != Framing::Ctaphid {
+            out.push_str(&format!("framing {}\n", self.framing.name()));
+        }
         let key = &self.key;
         if let (Some(v), Some(p)) = (key.vendor_id, key.product_id) {
             out.push_str(&format!("key {v:04x}:{p:04x}\n"));
@@ -123,6 +179,7 @@ impl Transcript {
         for (word, value) in [
             ("manufacturer", &key.manufacturer),
             ("product", &key.product),
+            ("reader", &self.reader),
             ("captured", &self.captured),
         ] {
             if let Some(value) = value {
@@ -133,10 +190,14 @@ impl Transcript {
             if let Some(ms) = line.at_ms {
                 out.push_str(&format!("{ms:>10.3} ms "));
             }
+            let hex = |bytes: &[u8]| match self.framing {
+                Framing::Ctaphid => trimmed_hex(bytes),
+                Framing::Apdu => crate::cbor::hex(bytes),
+            };
             match &line.frame {
-                Frame::Host(r) => out.push_str(&format!("> {}\n", trimmed_hex(r))),
+                Frame::Host(r) => out.push_str(&format!("> {}\n", hex(r))),
                 Frame::AnyRequest => out.push_str("> *\n"),
-                Frame::Key(r) => out.push_str(&format!("< {}\n", trimmed_hex(r))),
+                Frame::Key(r) => out.push_str(&format!("< {}\n", hex(r))),
             }
         }
         out
@@ -162,22 +223,43 @@ fn usb_ids(s: &str) -> Option<(u16, u16)> {
     ))
 }
 
-fn report(hex: &str) -> Result<Report, String> {
+#[derive(Clone, Copy)]
+enum Side {
+    Host,
+    Key,
+}
+
+/// A frame's bytes from its hex: a report zero-padded to 64 bytes, or an APDU as written.
+fn frame_bytes(framing: Framing, side: Side, hex: &str) -> Result<Vec<u8>, String> {
     let digits: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
-    let bytes =
+    let mut bytes =
         crate::cbor::unhex(&digits).ok_or_else(|| format!("'{}' is not hex", short(&digits)))?;
-    if bytes.len() > REPORT_LEN {
+    let (min, max, too_short) = match (framing, side) {
+        (Framing::Ctaphid, _) => (
+            5,
+            REPORT_LEN,
+            "a report has at least a channel id and a command byte",
+        ),
+        (Framing::Apdu, Side::Host) => (4, APDU_MAX, "a command APDU has at least CLA INS P1 P2"),
+        (Framing::Apdu, Side::Key) => (2, APDU_MAX, "a response APDU has at least a status word"),
+    };
+    if bytes.len() > max {
+        let what = match framing {
+            Framing::Ctaphid => "a report",
+            Framing::Apdu => "an APDU",
+        };
         return Err(format!(
-            "a report is at most {REPORT_LEN} bytes, this one has {}",
+            "{what} is at most {max} bytes, this one has {}",
             bytes.len()
         ));
     }
-    if bytes.len() < 5 {
-        return Err("a report has at least a channel id and a command byte".into());
+    if bytes.len() < min {
+        return Err(too_short.into());
     }
-    let mut r = [0u8; REPORT_LEN];
-    r[..bytes.len()].copy_from_slice(&bytes);
-    Ok(r)
+    if framing == Framing::Ctaphid {
+        bytes.resize(REPORT_LEN, 0);
+    }
+    Ok(bytes)
 }
 
 /// The first 24 characters (not bytes: a line may hold any UTF-8).
@@ -186,9 +268,14 @@ fn short(s: &str) -> &str {
     &s[..end]
 }
 
-/// Hex without the zero padding after the last non-zero byte (7 bytes at least).
-pub fn trimmed_hex(r: &Report) -> String {
-    let end = r.iter().rposition(|&b| b != 0).map_or(7, |i| i + 1).max(7);
+/// A report's hex without the zero padding after its last non-zero byte (7 bytes at least).
+pub fn trimmed_hex(r: &[u8]) -> String {
+    let end = r
+        .iter()
+        .rposition(|&b| b != 0)
+        .map_or(7, |i| i + 1)
+        .max(7)
+        .min(r.len());
     crate::cbor::hex(&r[..end])
 }
 
@@ -268,5 +355,47 @@ product BioPassFIDO2
         assert!(e.starts_with("line 1:") && e.contains("not hex"), "{e}");
         let e = Transcript::parse("< ééééééééééééééééééééééééééééé\n").unwrap_err();
         assert!(e.contains("not hex"), "{e}");
+    }
+
+    #[test]
+    fn apdu_transcripts_keep_their_frames_whole() {
+        let text = "framing apdu\nreader Virtual PCD 00 00\n\
+                    > 00a4040008a0000006472f000100\n\
+                    < 5532465f56329000\n\
+                    > *\n\
+                    < 00000000009000\n";
+        let t = Transcript::parse(text).unwrap();
+        assert_eq!(t.framing, Framing::Apdu);
+        assert_eq!(t.reader.as_deref(), Some("Virtual PCD 00 00"));
+        // Not padded to 64 bytes; trailing zeros (an Le of 00, a status byte) kept.
+        assert_eq!(
+            t.lines[0].frame,
+            Frame::Host(crate::cbor::unhex("00a4040008a0000006472f000100").unwrap())
+        );
+        assert_eq!(
+            t.lines[3].frame,
+            Frame::Key(vec![0, 0, 0, 0, 0, 0x90, 0x00])
+        );
+        let again = Transcript::parse(&t.render()).unwrap();
+        let frames = |t: &Transcript| t.lines.iter().map(|l| l.frame.clone()).collect::<Vec<_>>();
+        assert_eq!(frames(&again), frames(&t));
+        assert_eq!((again.framing, again.reader), (t.framing, t.reader));
+    }
+
+    #[test]
+    fn apdus_too_short_or_an_unknown_framing_are_refused() {
+        let e = Transcript::parse("framing apdu\n> 00a404\n").unwrap_err();
+        assert!(
+            e.starts_with("line 2:") && e.contains("CLA INS P1 P2"),
+            "{e}"
+        );
+        let e = Transcript::parse("framing apdu\n< 90\n").unwrap_err();
+        assert!(e.contains("status word"), "{e}");
+        let e = Transcript::parse("framing usb\n> 00\n").unwrap_err();
+        assert!(e.contains("ctaphid or apdu"), "{e}");
+        // A report stays a report without the header: at most 64 bytes.
+        let long = format!("> {}\n", "01".repeat(65));
+        assert!(Transcript::parse(&long).is_err());
+        assert!(Transcript::parse(&format!("framing apdu\n{long}")).is_ok());
     }
 }
