@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     after_help = "Try it without a key: fidoctl --device sim:biopass info"
 )]
 pub struct Cli {
-    /// The key to use: a path from `list`, sim:PROFILE (built-in simulator), udp:HOST:PORT or replay:FILE (a capture)
+    /// The key to use: a path from `list`, pcsc:READER (a key on an NFC or smart-card reader; the start of its name will do), sim:PROFILE (built-in simulator), udp:HOST:PORT or replay:FILE (a capture)
     #[arg(long, global = true, value_name = "DEV", value_parser = crate::keys::spec::parse)]
     pub device: Option<crate::device::DeviceSpec>,
 
@@ -24,7 +24,7 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
-    /// Print every CTAPHID report sent and received on stderr
+    /// Print every frame sent and received on stderr (CTAPHID reports; APDUs for a key on a reader)
     #[arg(long, global = true)]
     pub trace: bool,
 
@@ -335,7 +335,9 @@ pub enum ConfigCommand {
     AlwaysUv { state: OnOff },
     /// Raise the minimum PIN length; --rp lets a site read it
     MinPinLength {
+        /// The new minimum, in Unicode code points (the key refuses to lower it)
         length: u64,
+        /// A site (RP ID) allowed to read the minimum when it registers a passkey; repeat for several
         #[arg(long, value_name = "RP_ID")]
         rp: Vec<String>,
         /// Also turn on the key's PIN complexity policy (CTAP 2.3 keys; it cannot be turned off)

@@ -566,6 +566,14 @@ fn opensk_behind_the_card() {
     assert_eq!(json_of(&out)["existing"], 0);
     let out = run(&["--json", "pin", "status"], &[]);
     assert_eq!(json_of(&out)["pin_set"], true);
+    // OpenSK's large-blob store and authenticatorConfig, over the card.
+    let out = run(&["--json", "large-blobs", "info"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json_of(&out)["entries"], 0, "{}", json_of(&out));
+    let out = run(&["config", "min-pin-length", "6"], &[("FIDOCTL_PIN", PIN)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&["--json", "info"], &[]);
+    assert_eq!(json_of(&out)["min_pin_length"], 6);
 }
 
 fn no_service_is_said_once() {
