@@ -215,7 +215,7 @@ impl Keystore {
             aaguid,
             protocol: token.protocol().version(),
             token: SecretHex(Zeroizing::new(cbor::hex(token.secret()))),
-            named: crate::ui::output::utc_now(),
+            named: crate::time::utc_now(),
         };
         match self
             .file

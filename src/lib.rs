@@ -2,7 +2,7 @@
 //!
 //! Layers (docs/architecture.md): `cli` → `commands` (the flows) → `device`
 //! (capabilities, sessions, one thin module per CTAP2 command) → `device::link`
-//! (CTAPHID over HID reports); `keys` opens a `--device` spec; `ui` owns every
+//! (CTAPHID over HID reports, or APDUs on a reader); `keys` opens a `--device` spec; `ui` owns every
 //! sentence and prompt; `ctap` is the protocol shared by the client and the
 //! simulator (`sim`), which never import each other.
 pub mod aaguid;
@@ -20,4 +20,5 @@ pub mod paths;
 pub mod pki;
 pub mod sim;
 pub mod system;
+pub(crate) mod time;
 pub mod ui;

@@ -73,7 +73,7 @@ pub(super) fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
     let transcript = Transcript {
         key: device_identity,
         reader,
-        captured: Some(view::stamp(&output::utc_now())),
+        captured: Some(view::stamp(&crate::time::utc_now())),
         framing,
         lines,
     };

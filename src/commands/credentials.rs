@@ -153,7 +153,7 @@ fn list_without_pin(ctx: &Context, device: &mut Device) -> Result<Option<Listing
             }
             Ok(Some(listing))
         }
-        Err(e) if key::token_refused(&e) => {
+        Err(e) if e.persistent_token_refused() => {
             key::drop_dead_name(&mut keystore, &known.entry);
             Ok(None)
         }

@@ -577,7 +577,7 @@ fn register_one(
             aaguid: aaguid.to_string(),
             model: model.clone().unwrap_or_default(),
             key_id: key,
-            time: output::utc_now(),
+            time: crate::time::utc_now(),
             pin: chosen.clone(),
         })
         .map_err(|e| entra_view::results_write_failed(&e))?;
@@ -644,7 +644,7 @@ fn keep_pin(
         aaguid: aaguid.to_string(),
         model: model.unwrap_or_default().to_string(),
         key_id: key_id(device),
-        time: output::utc_now(),
+        time: crate::time::utc_now(),
         pin: Some(pin.clone()),
         ..Row::default()
     };

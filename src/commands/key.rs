@@ -10,7 +10,6 @@ use serde::Serialize;
 use super::{Context, auth};
 use crate::cbor;
 use crate::cli::KeyCommand;
-use crate::ctap::CtapStatus;
 use crate::device::ctap2::AuthenticatorInfo;
 use crate::device::identity;
 use crate::device::pin::Pin;
@@ -65,19 +64,6 @@ pub(super) fn naming(keystore: Option<&Keystore>, device: &Device) -> Naming {
         serial: device.identity().serial.clone(),
         nameable: device.caps().key_identifier,
     }
-}
-
-/// The key no longer takes a stored persistent token (it forgot the grant,
-/// or the token was replaced on the key).
-pub(super) fn token_refused(e: &crate::device::Error) -> bool {
-    matches!(
-        e.status(),
-        Some(
-            CtapStatus::PinAuthInvalid
-                | CtapStatus::PinTokenExpired
-                | CtapStatus::UnauthorizedPermission
-        )
-    )
 }
 
 /// Forgets a name whose token is dead, and says so.

@@ -91,6 +91,14 @@ impl Error {
         )
     }
 
+    /// A stored persistent token is dead: refused as a token (above), or
+    /// for the permission it was granted (the key dropped the grant). A
+    /// session's token is renewed on the first kind only: a fresh one with the
+    /// same permissions would meet the second again.
+    pub(crate) fn persistent_token_refused(&self) -> bool {
+        self.token_refused() || self.status() == Some(CtapStatus::UnauthorizedPermission)
+    }
+
     /// The user did not put a finger on the sensor in time.
     pub(crate) fn no_finger(&self) -> bool {
         matches!(
