@@ -67,6 +67,19 @@ pub(crate) fn join<T: ToString>(items: &[T]) -> String {
         .join(", ")
 }
 
+/// A warning on stderr, in fidoctl's name.
+pub(crate) fn warning(message: impl std::fmt::Display) -> String {
+    format!("fidoctl: {message}")
+}
+
+/// `--verbose`: what the command cost.
+pub(crate) fn round_trips(count: u32, elapsed: std::time::Duration) -> String {
+    format!(
+        "{count} CTAPHID round trips, {:.1} ms",
+        elapsed.as_secs_f64() * 1000.0
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,17 +95,4 @@ mod tests {
             "PIN\n  set             yes\n  minimum length  4\n"
         );
     }
-}
-
-/// A warning on stderr, in fidoctl's name.
-pub(crate) fn warning(message: impl std::fmt::Display) -> String {
-    format!("fidoctl: {message}")
-}
-
-/// `--verbose`: what the command cost.
-pub(crate) fn round_trips(count: u32, elapsed: std::time::Duration) -> String {
-    format!(
-        "{count} CTAPHID round trips, {:.1} ms",
-        elapsed.as_secs_f64() * 1000.0
-    )
 }
