@@ -2,6 +2,9 @@
 //!
 //! Over `fidoctl sim serve` (one key, many clients, as a hidraw key is for
 //! several processes): one enrolling while another reads, and two listing.
+//! A key busy with another program's request is waited out for as long as
+//! the request may take; a retry counter still unread then is "unknown" with
+//! that reason, never a failed command.
 //! Each run either succeeds, or fails with a line that says the key is busy
 //! (or to run it again) and then succeeds when retried; what succeeds is
 //! right (neither reads the other's answers), and the key ends as it should.
@@ -9,9 +12,14 @@
 //! Over one state file (`--device sim:` in several processes, `sim replug`,
 //! `sim add-credential`): the file is never torn and no change is lost.
 
-use std::process::Output;
+use std::io::ErrorKind;
+use std::process::{Child, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use fidoctl::ctap::reports::{Report, Transport, TransportError};
+use fidoctl::device::DeviceSpec;
+use fidoctl::device::ctap2::client_pin::{self, Reading, Unread};
 
 mod common;
 use common::{UdpSim, fidoctl, goods, json_of};
@@ -128,6 +136,97 @@ fn one_enrolls_while_another_reads_and_lists() {
     assert_eq!(finger_names(&device), ["left", "right"]);
     let status = run(&device, &["pin", "status"]);
     assert!(String::from_utf8_lossy(&status.stdout).contains("8 left"));
+}
+
+/// The reader's side of `fidoctl sim serve`, in this process: one report per datagram.
+struct UdpReports(std::net::UdpSocket);
+
+impl UdpReports {
+    fn connect(addr: &str) -> Self {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.connect(addr).unwrap();
+        Self(socket)
+    }
+}
+
+impl Transport for UdpReports {
+    fn send(&mut self, report: &Report) -> Result<(), TransportError> {
+        self.0
+            .send(report)
+            .map(drop)
+            .map_err(|e| TransportError::Io(e.to_string()))
+    }
+
+    fn receive(&mut self, timeout: Duration) -> Result<Option<Report>, TransportError> {
+        let _ = self
+            .0
+            .set_read_timeout(Some(timeout.max(Duration::from_millis(1))));
+        let mut report = [0u8; 64];
+        match self.0.recv(&mut report) {
+            Ok(_) => Ok(Some(report)),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Ok(None),
+            Err(e) => Err(TransportError::Io(e.to_string())),
+        }
+    }
+}
+
+/// Starts `fidoctl fingerprint enroll` and returns once the key waits
+/// `pause` for its finger: from then on the key answers everyone else "busy".
+fn enrolling_until_the_key_waits(server: &UdpSim, name: &str, pause: &str) -> Child {
+    let waits = |events: Vec<String>| events.iter().filter(|e| *e == pause).count();
+    let before = waits(server.events());
+    let mut c = common::fidoctl_std();
+    c.env("FIDOCTL_PIN", PIN)
+        .args(["--device", &server.device()])
+        .args(["fingerprint", "enroll", "--name", name])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let child = c.spawn().unwrap();
+    let started = Instant::now();
+    while waits(server.events()) == before {
+        assert!(started.elapsed() < Duration::from_secs(30), "no {pause}");
+        thread::sleep(Duration::from_millis(5));
+    }
+    child
+}
+
+#[test]
+fn a_retry_counter_waits_out_another_programs_touch_and_says_when_it_could_not() {
+    // Another program's enrollment: a first sample that takes the user 1.5 s
+    // (longer than a few quick retries), then one that takes 8 s (longer than
+    // a counter's read may wait: its 5 s).
+    let samples = common::samples_to_enroll("yubikey-bio").unwrap();
+    let touches = format!("pause:1500,{},pause:8000,good", goods(samples));
+    let server = UdpSim::start_with("yubikey-bio", &[("FIDOCTL_SIM_TOUCHES", &touches)]);
+    assert!(run(&server.device(), &["pin", "set"]).status.success());
+    // The reader has its channel and the key's getInfo before the key gets busy.
+    let mut reader = common::over(
+        Box::new(UdpReports::connect(&server.addr)),
+        DeviceSpec::Udp(server.addr.clone()),
+    );
+
+    let enroller = enrolling_until_the_key_waits(&server, "left", "wait 1500 ms");
+    let started = Instant::now();
+    let counters = client_pin::counters(&mut reader);
+    let retries = counters.pin.known().map(|r| r.retries);
+    assert_eq!(retries, Some(8), "{:?}", counters.pin);
+    // It met the busy key, and waited for it.
+    assert!(started.elapsed() > Duration::from_secs(1));
+    let out = enroller.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", error_line(&out));
+
+    let mut enroller = enrolling_until_the_key_waits(&server, "right", "wait 8000 ms");
+    let started = Instant::now();
+    let counters = client_pin::counters(&mut reader);
+    let waited = started.elapsed();
+    enroller.kill().unwrap();
+    enroller.wait().unwrap();
+    assert_eq!(counters.pin, Reading::Unknown(Unread::Busy));
+    // As long as the read may take, and not much longer.
+    assert!(
+        waited >= Duration::from_secs(5) && waited < Duration::from_millis(6500),
+        "{waited:?}"
+    );
 }
 
 #[test]

@@ -155,6 +155,9 @@ pub(crate) fn unread_words(why: &Unread) -> String {
         }
         Unread::Malformed(_) => "the key's answer could not be read".into(),
         Unread::NoAnswer(_) => "the key did not answer".into(),
+        Unread::Busy => {
+            "the key was busy with another program; run the command again when it is done".into()
+        }
     }
 }
 
@@ -179,5 +182,21 @@ pub(crate) fn pin_tries(retries: PinRetries, pin_set: bool) -> String {
         format!("{n} left, but temporarily blocked: remove and re-insert the key")
     } else {
         format!("{n} left")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_counter_unread_because_the_key_was_busy_says_so() {
+        let row = reading(&Reading::<u64>::Unknown(Unread::Busy), |n| n.to_string());
+        let row = row.unwrap();
+        assert!(
+            row.starts_with("unknown: the key was busy with another program"),
+            "{row}"
+        );
+        assert!(row.contains("run the command again"), "{row}");
     }
 }

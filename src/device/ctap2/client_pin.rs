@@ -14,6 +14,7 @@ use crate::ctap::CtapStatus;
 use crate::ctap::client_pin::{answer, param, sub};
 use crate::ctap::command::CLIENT_PIN;
 use crate::ctap::pin_protocol::{KeyPair, PinProtocol, PinUvAuthToken, SharedSecret};
+use crate::device::link::{HidErrorCode, LinkError};
 use crate::device::pin::Pin;
 use crate::device::session::Permissions;
 use crate::device::{Device, Error, Event, PinRetries, QUICK};
@@ -30,11 +31,19 @@ pub enum Unread {
     Malformed(String),
     /// The key did not answer (timeout, unplugged, framing error).
     NoAnswer(String),
+    /// The key stayed busy with another program's request for as long as the
+    /// read may take (CTAPHID_ERROR CHANNEL_BUSY, or CTAP1_ERR_CHANNEL_BUSY).
+    Busy,
 }
 
 impl From<Error> for Unread {
     fn from(e: Error) -> Self {
         match e {
+            Error::Link(LinkError::Hid(HidErrorCode::ChannelBusy))
+            | Error::Status {
+                status: CtapStatus::ChannelBusy,
+                ..
+            } => Unread::Busy,
             Error::Status { status, .. } => Unread::Refused(status),
             Error::Malformed(m) => Unread::Malformed(m),
             other => Unread::NoAnswer(other.to_string()),
@@ -282,4 +291,22 @@ fn decrypt_token(value: &Value, shared: &SharedSecret) -> Result<PinUvAuthToken,
         )));
     }
     Ok(PinUvAuthToken::new(shared.protocol(), token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_busy_with_another_program_is_told_apart_from_a_silent_one() {
+        let busy = Error::Link(LinkError::Hid(HidErrorCode::ChannelBusy));
+        assert_eq!(Unread::from(busy), Unread::Busy);
+        let busy_status = Error::Status {
+            command: CLIENT_PIN,
+            status: CtapStatus::ChannelBusy,
+        };
+        assert_eq!(Unread::from(busy_status), Unread::Busy);
+        let silent = Error::Link(LinkError::Timeout(Duration::from_secs(5)));
+        assert!(matches!(Unread::from(silent), Unread::NoAnswer(_)));
+    }
 }

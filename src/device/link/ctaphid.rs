@@ -16,8 +16,10 @@ use crate::ctap::reports::Transport;
 
 /// How long we sleep between polls, so a cancel request is seen promptly.
 const POLL: Duration = Duration::from_millis(100);
-/// How often a busy channel is tried again before giving up.
-const BUSY_RETRIES: u32 = 5;
+/// The first pause before a busy key is asked again; it doubles up to [`BUSY_PAUSE_MAX`].
+const BUSY_PAUSE_FIRST: Duration = Duration::from_millis(20);
+/// The longest pause between two tries of a busy key (python-fido2 tries every 100 ms).
+const BUSY_PAUSE_MAX: Duration = POLL;
 /// How long a key may take to answer a request we cancelled.
 const CANCEL_GRACE: Duration = Duration::from_secs(1);
 /// While KEEPALIVEs come, the key is working on our request: each one keeps
@@ -62,6 +64,45 @@ fn event_of(status: u8) -> Event {
     }
 }
 
+/// Waiting out a key that answers CTAPHID_ERROR CHANNEL_BUSY: it is working
+/// on another program's request (one waiting for a touch or a finger lasts
+/// as long as the user takes) and did not take ours, which CTAP 2.1
+/// §11.2.9.1.6 says the client should send again after a short delay. We do,
+/// with backoff, for as long as the request itself may take (its timeout,
+/// counted from the first try); Ctrl-C ends the wait at the next pause.
+struct BusyWait {
+    until: Instant,
+    pause: Duration,
+}
+
+impl BusyWait {
+    fn new(timeout: Duration) -> Self {
+        Self {
+            until: Instant::now() + timeout,
+            pause: BUSY_PAUSE_FIRST,
+        }
+    }
+
+    /// Sleeps before the next try; the busy error once the time is up, or
+    /// `Cancelled` when `cancel` is set (nothing to cancel on the key: it never took the request).
+    fn pause(&mut self, cancel: Option<&CancelToken>) -> Result<(), LinkError> {
+        let cancelled = || cancel.is_some_and(CancelToken::is_cancelled);
+        let now = Instant::now();
+        if cancelled() {
+            return Err(LinkError::Cancelled);
+        }
+        if now >= self.until {
+            return Err(LinkError::Hid(HidErrorCode::ChannelBusy));
+        }
+        std::thread::sleep(self.pause.min(self.until - now));
+        self.pause = (self.pause * 2).min(BUSY_PAUSE_MAX);
+        if cancelled() {
+            return Err(LinkError::Cancelled);
+        }
+        Ok(())
+    }
+}
+
 /// CTAPHID over whatever carries the reports: the link of every USB key.
 pub type CtapHid = Channel<Box<dyn Transport>>;
 
@@ -75,15 +116,18 @@ pub struct Channel<T: Transport> {
 }
 
 impl<T: Transport> Channel<T> {
-    /// Allocates a channel with CTAPHID_INIT on the broadcast channel.
+    /// Allocates a channel with CTAPHID_INIT on the broadcast channel; a key
+    /// busy with another program is asked again, as in [`Self::transact`].
     pub fn open(mut transport: T, timeout: Duration) -> Result<Self, LinkError> {
         let mut nonce = [0u8; 8];
         getrandom::fill(&mut nonce)
             .map_err(|e| LinkError::Protocol(format!("no OS randomness: {e}")))?;
+        let mut busy = BusyWait::new(timeout);
+        let mut round_trips = 1;
         send_message(&mut transport, BROADCAST_CID, command::INIT, &nonce)?;
-        let deadline = Instant::now() + timeout;
+        let mut deadline = Instant::now() + timeout;
         loop {
-            let reply = receive_message(
+            let reply = match receive_message(
                 &mut transport,
                 BROADCAST_CID,
                 command::INIT,
@@ -91,7 +135,18 @@ impl<T: Transport> Channel<T> {
                 timeout,
                 &mut |_| {},
                 None,
-            )?;
+            ) {
+                Err(LinkError::Hid(HidErrorCode::ChannelBusy)) => {
+                    // Not taken (and on a shared HID bus maybe meant for another
+                    // program's INIT): the same nonce again, so either reply is ours.
+                    busy.pause(None)?;
+                    round_trips += 1;
+                    send_message(&mut transport, BROADCAST_CID, command::INIT, &nonce)?;
+                    deadline = Instant::now() + timeout;
+                    continue;
+                }
+                other => other?,
+            };
             // Another client's INIT reply carries another nonce: not ours, keep waiting.
             if reply.len() < 17 || reply[..8] != nonce {
                 continue;
@@ -112,7 +167,7 @@ impl<T: Transport> Channel<T> {
                 cid,
                 info,
                 cancel: CancelToken::default(),
-                round_trips: 1,
+                round_trips,
             });
         }
     }
@@ -126,7 +181,9 @@ impl<T: Transport> Channel<T> {
         self.cid
     }
 
-    /// Sends one message and waits for its reply, retrying a busy channel with backoff.
+    /// Sends one message and waits for its reply. A key busy with another
+    /// program is asked again with backoff for up to `timeout` ([`BusyWait`]);
+    /// once it takes the request, the reply has `timeout` of its own.
     /// `on_event` sees every KEEPALIVE; a cancel request sends CTAPHID_CANCEL and
     /// keeps reading, because the key answers the cancelled command (CTAP 2.1 §11.2.9.2.1).
     pub fn transact(
@@ -136,10 +193,10 @@ impl<T: Transport> Channel<T> {
         timeout: Duration,
         on_event: &mut dyn FnMut(Event),
     ) -> Result<Vec<u8>, LinkError> {
-        let mut backoff = Duration::from_millis(20);
         let token = self.cancel.clone();
         let _waiting = token.wait_scope();
-        for attempt in 0..=BUSY_RETRIES {
+        let mut busy = BusyWait::new(timeout);
+        loop {
             self.round_trips += 1;
             send_message(&mut self.transport, self.cid, cmd, payload)?;
             let deadline = Instant::now() + timeout;
@@ -162,14 +219,10 @@ impl<T: Transport> Channel<T> {
                 Some(&mut cancel_check),
             );
             match result {
-                Err(LinkError::Hid(HidErrorCode::ChannelBusy)) if attempt < BUSY_RETRIES => {
-                    std::thread::sleep(backoff);
-                    backoff *= 2;
-                }
+                Err(LinkError::Hid(HidErrorCode::ChannelBusy)) => busy.pause(Some(&token))?,
                 other => return other,
             }
         }
-        unreachable!("the last attempt returns")
     }
 }
 

@@ -296,16 +296,103 @@ fn busy_channel_is_retried_then_succeeds() {
     );
 }
 
+/// A key busy with another program's request for `busy`, then free: every
+/// request before then is answered CHANNEL_BUSY, later ones with `answer`.
+fn busy_for(busy: Duration, answer: Vec<Report>) -> ScriptedKey {
+    let mut since = None;
+    ScriptedKey::new(move |_| {
+        let since = *since.get_or_insert_with(Instant::now);
+        if since.elapsed() < busy {
+            reply_reports(CID, command::ERROR, &[0x06])
+        } else {
+            answer.clone()
+        }
+    })
+}
+
 #[test]
-fn busy_channel_gives_up_after_bounded_retries() {
-    let mut ch = channel_with(ScriptedKey::new(|_| {
-        reply_reports(CID, command::ERROR, &[0x06])
-    }));
+fn busy_channel_gives_up_when_the_requests_time_is_up() {
+    let mut ch = channel_with(busy_for(Duration::MAX, vec![]));
+    let started = Instant::now();
     let err = ch
         .transact(command::CBOR, &[0x04], T, &mut |_| {})
         .unwrap_err();
+    let took = started.elapsed();
     assert!(matches!(err, LinkError::Hid(HidErrorCode::ChannelBusy)));
-    assert_eq!(ch.transport.sent.len() as u32, BUSY_RETRIES + 1);
+    assert!(
+        took >= T && took < T + Duration::from_millis(500),
+        "{took:?}"
+    );
+    // Backoff from 20 ms up to one try per 100 ms: never a flood.
+    let sent = ch.transport.sent.len() as u128;
+    assert!(sent <= T.as_millis() / 100 + 5, "{sent} tries");
+}
+
+#[test]
+fn a_key_busy_with_another_programs_touch_is_waited_out() {
+    // One touch of another program's enrollment: longer than a few quick retries.
+    let touch = Duration::from_millis(1500);
+    let mut ch = channel_with(busy_for(touch, reply_reports(CID, command::CBOR, &[0x00])));
+    let started = Instant::now();
+    let reply = ch.transact(command::CBOR, &[0x04], T, &mut |_| {});
+    assert_eq!(reply.unwrap(), vec![0x00]);
+    assert!(started.elapsed() < touch + Duration::from_millis(300));
+}
+
+#[test]
+fn cancel_while_the_key_is_busy_ends_promptly_without_a_cancel_frame() {
+    let mut ch = channel_with(busy_for(Duration::MAX, vec![]));
+    let token = CancelToken::default();
+    ch.set_cancel_token(token.clone());
+    let started = Instant::now();
+    let err = std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(400));
+            token.cancel();
+        });
+        ch.transact(command::CBOR, &[0x04], Duration::from_secs(30), &mut |_| {})
+            .unwrap_err()
+    });
+    assert!(matches!(err, LinkError::Cancelled), "{err:?}");
+    assert!(started.elapsed() < Duration::from_millis(700));
+    // The key never took the request: there is nothing to cancel on it.
+    assert!(
+        !ch.transport
+            .sent
+            .iter()
+            .any(|r| r[4] == 0x80 | command::CANCEL)
+    );
+}
+
+#[test]
+fn init_on_a_busy_key_is_sent_again_with_the_same_nonce() {
+    let mut since = None;
+    let key = ScriptedKey::new(move |r| {
+        let since = *since.get_or_insert_with(Instant::now);
+        if since.elapsed() < Duration::from_millis(800) {
+            return reply_reports(BROADCAST_CID, command::ERROR, &[0x06]);
+        }
+        let mut right = [0u8; 17];
+        right[..8].copy_from_slice(&r[7..15]);
+        right[8..12].copy_from_slice(&CID.to_be_bytes());
+        reply_reports(BROADCAST_CID, command::INIT, &right)
+    });
+    let ch = Channel::open(key, T).unwrap();
+    assert_eq!(ch.cid(), CID);
+    let sent = &ch.transport.sent;
+    assert!(sent.len() > 2 && sent.iter().all(|r| r[7..15] == sent[0][7..15]));
+    assert_eq!(ch.round_trips(), sent.len() as u32);
+}
+
+#[test]
+fn init_on_a_key_busy_for_good_ends_at_the_deadline() {
+    let key = ScriptedKey::new(|_| reply_reports(BROADCAST_CID, command::ERROR, &[0x06]));
+    let started = Instant::now();
+    let err = Channel::open(key, Duration::from_millis(500))
+        .err()
+        .unwrap();
+    assert!(matches!(err, LinkError::Hid(HidErrorCode::ChannelBusy)));
+    assert!(started.elapsed() < Duration::from_secs(1));
 }
 
 #[test]
