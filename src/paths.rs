@@ -88,12 +88,12 @@ pub(crate) fn read_secret(path: &Path) -> std::io::Result<zeroize::Zeroizing<Str
 
 /// Why a directory or file cannot hold secrets (Unix's owners and mode bits;
 /// on Windows the profile's ACL keeps others out).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(not(unix), allow(dead_code))]
 pub(crate) enum Exposure {
-    #[error("it belongs to another user")]
+    /// It belongs to another user.
     ForeignOwner,
-    #[error("other users can write to it")]
+    /// Other users can write to it.
     WritableByOthers,
 }
 

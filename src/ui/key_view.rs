@@ -7,6 +7,7 @@ use std::path::Path;
 use super::errors::{self, UsageError, exit};
 use super::output::Section;
 use crate::keystore::KeystoreError;
+use crate::paths::{Exposure, STATE_DIR_VAR};
 
 /// What a key is called when no model name is known.
 pub(crate) const GENERIC_MODEL: &str = "security key";
@@ -71,14 +72,36 @@ pub(crate) fn naming_row(naming: &Naming) -> Option<(&'static str, String)> {
     })
 }
 
+/// Why the key names cannot be read or kept, in a sentence.
+pub(crate) fn keystore_error(e: &KeystoreError) -> String {
+    match e {
+        KeystoreError::NoDirectory => {
+            format!("no place for fidoctl's state: set {STATE_DIR_VAR}, XDG_STATE_HOME or HOME")
+        }
+        KeystoreError::Io { path, reason } => format!("{}: {reason}", path.display()),
+        KeystoreError::Unreadable { path, reason } => format!(
+            "{} is unreadable ({reason}); move it away and name your keys again",
+            path.display()
+        ),
+        KeystoreError::Exposed { path, why } => format!(
+            "{} is not safe for key names: {}; make it yours alone (chmod 700, or set {STATE_DIR_VAR} to a directory of your own)",
+            path.display(),
+            match why {
+                Exposure::ForeignOwner => "it belongs to another user",
+                Exposure::WritableByOthers => "other users can write to it",
+            }
+        ),
+    }
+}
+
 /// The keystore cannot be read or written, where names are the point.
 pub(crate) fn keystore_failed(e: &KeystoreError) -> anyhow::Error {
-    errors::user(format!("key names: {e}"), exit::FAILURE)
+    errors::user(format!("key names: {}", keystore_error(e)), exit::FAILURE)
 }
 
 /// The keystore cannot be read, where names are only shown.
 pub(crate) fn names_not_shown(e: &KeystoreError) -> String {
-    format!("fidoctl: key names are not shown: {e}")
+    format!("fidoctl: key names are not shown: {}", keystore_error(e))
 }
 
 /// The key refused the token kept for `nickname`; `forgotten` when the name was dropped.
@@ -241,5 +264,19 @@ mod tests {
                 .contains("cannot be told apart")
         );
         assert_eq!(key_title(None, None), "Unknown model");
+    }
+
+    #[test]
+    fn an_unsafe_state_directory_says_how_to_make_it_safe() {
+        let s = keystore_error(&KeystoreError::Exposed {
+            path: "/tmp/state".into(),
+            why: Exposure::WritableByOthers,
+        });
+        assert!(
+            s.starts_with("/tmp/state is not safe for key names: other users can write to it"),
+            "{s}"
+        );
+        assert!(s.contains("chmod 700"), "{s}");
+        assert!(s.contains(STATE_DIR_VAR), "{s}");
     }
 }
