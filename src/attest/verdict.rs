@@ -9,7 +9,8 @@ use uuid::Uuid;
 use super::statement::{self, Kind, StatementError};
 use crate::cbor::Value;
 use crate::mds::blob::{Blob, Entry, StatusReport, is_certification};
-use crate::pki::chain;
+use crate::pki::chain::{self, ChainError};
+use crate::pki::crypto::CryptoError;
 use crate::pki::x509::Cert;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -36,7 +37,9 @@ pub enum AttestationKind {
     None,
 }
 
-/// Why the outcome is not [`Outcome::Genuine`].
+/// Why the outcome is not [`Outcome::Genuine`]. The errors some reasons
+/// carry are data; in JSON each is its `detail`, the sentence `ui` gives it
+/// (`ui::attest_view` and `ui::pki_view` implement their `Serialize`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "reason", rename_all = "kebab-case")]
 pub enum Reason {
@@ -47,7 +50,10 @@ pub enum Reason {
     /// A format fidoctl cannot check.
     UnsupportedFormat { format: String },
     /// The statement, its signature or its certificate is wrong.
-    Statement { detail: String },
+    Statement {
+        #[serde(rename = "detail")]
+        error: StatementError,
+    },
     /// The attestation certificate names another model than the key's authData.
     AaguidMismatch { certificate: Uuid, key: Uuid },
     /// authenticatorData and getInfo name different models.
@@ -59,7 +65,10 @@ pub enum Reason {
     /// The entry lists no usable root certificate.
     NoRoots,
     /// The certificate chain does not reach the model's roots.
-    Chain { detail: String },
+    Chain {
+        #[serde(rename = "detail")]
+        error: ChainError,
+    },
     /// A status report in effect revokes the model, or its attestation key.
     Revoked {
         status: String,
@@ -67,7 +76,10 @@ pub enum Reason {
     },
     /// An algorithm or key type fidoctl cannot check (EdDSA, PS256, P-521):
     /// nothing was disproven.
-    UnsupportedAlgorithm { detail: String },
+    UnsupportedAlgorithm {
+        #[serde(rename = "detail")]
+        error: CryptoError,
+    },
     /// The metadata's own signer chain was not shown unrevoked by a current
     /// CRL (FIDO MDS3 §3.2), and `--no-revocation-check` was not given.
     MetadataRevocationUnknown { certificates: Vec<String> },
@@ -235,37 +247,28 @@ pub fn assess(evidence: &Evidence<'_>, mds: Option<&Blob>, now: SystemTime) -> V
                 }),
             );
         }
-        Err(StatementError::Crypto(e)) if e.is_unsupported() => {
+        Err(StatementError::Crypto(error)) if error.is_unsupported() => {
             return verdict.end(
                 Outcome::CannotProve,
-                Some(Reason::UnsupportedAlgorithm {
-                    detail: e.to_string(),
-                }),
+                Some(Reason::UnsupportedAlgorithm { error }),
             );
         }
-        Err(e) => {
-            return verdict.end(
-                Outcome::NotGenuine,
-                Some(Reason::Statement {
-                    detail: e.to_string(),
-                }),
-            );
+        Err(error) => {
+            return verdict.end(Outcome::NotGenuine, Some(Reason::Statement { error }));
         }
     };
     // WebAuthn §7.1 steps 13-14: made for this RP, with the user present.
     let made_here = verified.auth_data.rp_id_hash
         == crate::ctap::pin_protocol::sha256(evidence.rp_id.as_bytes());
     if !made_here || verified.auth_data.flags & super::auth_data::FLAG_UP == 0 {
-        let detail = if made_here {
-            "the key did not set the user-present flag: it made the credential without a touch"
-                .to_string()
+        let error = if made_here {
+            StatementError::NotUserPresent
         } else {
-            format!(
-                "the credential's rpIdHash is not SHA-256 of {}: the key answered for another site",
-                evidence.rp_id
-            )
+            StatementError::ForAnotherRp {
+                rp_id: evidence.rp_id.to_string(),
+            }
         };
-        return verdict.end(Outcome::NotGenuine, Some(Reason::Statement { detail }));
+        return verdict.end(Outcome::NotGenuine, Some(Reason::Statement { error }));
     }
     let credential = verified
         .auth_data
@@ -328,13 +331,8 @@ pub fn assess(evidence: &Evidence<'_>, mds: Option<&Blob>, now: SystemTime) -> V
     }
     let path = match chain::build(&verified.x5c[0], &verified.x5c[1..], &roots, now) {
         Ok(p) => p,
-        Err(e) => {
-            return verdict.end(
-                Outcome::NotGenuine,
-                Some(Reason::Chain {
-                    detail: e.to_string(),
-                }),
-            );
+        Err(error) => {
+            return verdict.end(Outcome::NotGenuine, Some(Reason::Chain { error }));
         }
     };
     verdict.chain = path
@@ -412,9 +410,19 @@ mod tests {
         );
         let other = verdict_for(&auth_data("example.com", up_at));
         assert_eq!(other.outcome, Outcome::NotGenuine);
-        assert!(format!("{:?}", other.reason).contains("rpIdHash"));
+        assert_eq!(
+            other.reason,
+            Some(Reason::Statement {
+                error: StatementError::ForAnotherRp { rp_id: RP.into() }
+            })
+        );
         let absent = verdict_for(&auth_data(RP, 0x40));
         assert_eq!(absent.outcome, Outcome::NotGenuine);
-        assert!(format!("{:?}", absent.reason).contains("user-present"));
+        assert_eq!(
+            absent.reason,
+            Some(Reason::Statement {
+                error: StatementError::NotUserPresent
+            })
+        );
     }
 }

@@ -11,20 +11,22 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::attest::auth_data;
+use crate::attest::auth_data::{self, AuthDataError};
 use crate::cbor::{self, MapView};
 use crate::device::ctap2::make_credential::{
     AttestationObject, Extensions, MakeCredential, Registration,
 };
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Creation options or a key's answer that cannot be used, as data
+/// (`ui::entra_view` words it).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ProvisionError {
-    #[error("the creation options lack {0}")]
+    /// The creation options lack this member.
     Missing(&'static str),
-    #[error("the creation options' {0} is not base64url")]
+    /// This member of the creation options is not base64url.
     NotBase64(&'static str),
-    #[error("the key's answer: {0}")]
-    KeyAnswer(String),
+    /// The key's authenticatorData cannot be read.
+    KeyAnswer(AuthDataError),
 }
 
 /// What Graph's creation options ask the key for.
@@ -205,11 +207,10 @@ pub(crate) struct MadeCredential {
 
 /// Reads the credential out of the key's attestation object.
 pub(crate) fn made(object: &AttestationObject) -> Result<MadeCredential, ProvisionError> {
-    let parsed = auth_data::parse(&object.auth_data)
-        .map_err(|e| ProvisionError::KeyAnswer(e.to_string()))?;
+    let parsed = auth_data::parse(&object.auth_data).map_err(ProvisionError::KeyAnswer)?;
     let cred = parsed
         .credential
-        .ok_or_else(|| ProvisionError::KeyAnswer("no attested credential data".into()))?;
+        .ok_or(ProvisionError::KeyAnswer(AuthDataError::NoCredential))?;
     Ok(MadeCredential {
         hmac_secret: extension_outputs(&object.auth_data, cred.id.len())
             .and_then(|e| MapView::new(&e)?.text("hmac-secret")?.as_bool()),

@@ -10,6 +10,7 @@
 //! current CRL is kept with the BLOB ([`Blob::revocation`]): `attest` proves
 //! nothing without it.
 
+use std::path::PathBuf;
 use std::time::SystemTime;
 
 use base64::Engine;
@@ -28,32 +29,74 @@ pub const FIDO_MDS_URL: &str = "https://mds3.fidoalliance.org/";
 /// (SHA-256 4fa3126d...3c40c9), see `roots/README.md` for the sources.
 pub(crate) const FIDO_MDS_ROOT_PEM: &str = include_str!("roots/globalsign-root-r46.pem");
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+/// Why a BLOB (or the roots it is checked against) cannot be used, as data:
+/// `ui::mds_view` words it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MdsError {
-    #[error("not an MDS3 BLOB: {0}")]
-    Format(String),
-    #[error("the BLOB's signing certificate: {0}")]
-    Certificate(#[from] CertError),
-    #[error("the BLOB's signer is not trusted: {0}")]
-    Chain(#[from] ChainError),
-    #[error(
-        "the BLOB's signature does not verify: it was altered or not signed by its certificate"
-    )]
+    /// Not an MDS3 BLOB at all.
+    Format(FormatError),
+    /// A certificate of the signer's chain (or of `--mds-root`) is unreadable.
+    Certificate(CertError),
+    /// The signer's chain does not reach a trusted root.
+    Chain(ChainError),
+    /// The signature does not verify: altered, or not signed by its certificate.
     BadSignature,
-    #[error("the BLOB's signature: {0}")]
+    /// The signature cannot be checked.
     Crypto(CryptoError),
-    #[error(
-        "the BLOB is stale: its nextUpdate was {next_update}; get a fresh one (fidoctl mds update)"
-    )]
+    /// nextUpdate has passed.
     Stale { next_update: String },
-    #[error("{0}")]
-    Io(String),
-    #[error("the BLOB was signed by {subject}, not by {expected}")]
-    WrongSigner { subject: String, expected: String },
-    #[error(
-        "the BLOB is number {no}, older than number {highest} already seen: an old BLOB could hide a later revocation (FIDO MDS3 §3.1.7)"
-    )]
+    /// The file cannot be read: the OS's reason.
+    Read { path: PathBuf, reason: String },
+    /// Signed under a trusted root, but not by the signer `expected` names.
+    WrongSigner {
+        subject: String,
+        expected: SignerRule,
+    },
+    /// Older than a BLOB already seen under the same root (FIDO MDS3 §3.1.7).
     Rollback { no: u64, highest: u64 },
+}
+
+/// How a BLOB fails to be a JWS carrying an MDS3 payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormatError {
+    /// Not three dot-separated parts.
+    NotJws,
+    /// A part is not base64url: the decoder's reason.
+    NotBase64Url { part: JwsPart, reason: String },
+    /// The header is not JSON: the parser's reason.
+    HeaderNotJson(String),
+    /// The header gives its certificate only by URL (x5u).
+    OnlyX5u { url: String },
+    /// The header has no x5c.
+    NoX5c,
+    /// The payload is not an MDS3 payload: the parser's reason.
+    NotMds3Payload(String),
+}
+
+/// The three parts of a compact JWS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwsPart {
+    Header,
+    Payload,
+    Signature,
+}
+
+impl From<CertError> for MdsError {
+    fn from(e: CertError) -> Self {
+        MdsError::Certificate(e)
+    }
+}
+
+impl From<ChainError> for MdsError {
+    fn from(e: ChainError) -> Self {
+        MdsError::Chain(e)
+    }
+}
+
+impl From<FormatError> for MdsError {
+    fn from(e: FormatError) -> Self {
+        MdsError::Format(e)
+    }
 }
 
 /// One statusReports member (MDS3 §3.1.3).
@@ -225,21 +268,22 @@ struct Payload {
     entries: Vec<Entry>,
 }
 
-fn b64url(part: &str, what: &str) -> Result<Vec<u8>, MdsError> {
+fn b64url(text: &str, part: JwsPart) -> Result<Vec<u8>, FormatError> {
     URL_SAFE_NO_PAD
-        .decode(part.trim_end_matches('='))
-        .map_err(|e| MdsError::Format(format!("the {what} is not base64url ({e})")))
+        .decode(text.trim_end_matches('='))
+        .map_err(|e| FormatError::NotBase64Url {
+            part,
+            reason: e.to_string(),
+        })
 }
 
 /// The pieces of a compact JWS, undecoded: header, payload, signature.
-fn split(text: &str) -> Result<(&str, &str, &str), MdsError> {
+fn split(text: &str) -> Result<(&str, &str, &str), FormatError> {
     let text = text.trim();
     let mut parts = text.split('.');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
         (Some(h), Some(p), Some(s), None) => Ok((h, p, s)),
-        _ => Err(MdsError::Format(
-            "a BLOB is a JWT: three dot-separated base64url parts".into(),
-        )),
+        _ => Err(FormatError::NotJws),
     }
 }
 
@@ -264,26 +308,27 @@ pub enum SignerRule {
 impl SignerRule {
     fn check(&self, signer: &Cert) -> Result<(), MdsError> {
         use x509_cert::ext::pkix::KeyUsages;
-        let wrong = |expected: &str| MdsError::WrongSigner {
-            subject: signer.subject(),
-            expected: expected.to_string(),
-        };
-        match self {
-            SignerRule::AnyUnderRoot => Ok(()),
-            SignerRule::Named(name) if signer.is_named(name) => Ok(()),
-            SignerRule::Named(name) => Err(wrong(name)),
+        let fits = match self {
+            SignerRule::AnyUnderRoot => true,
+            SignerRule::Named(name) => signer.is_named(name),
             SignerRule::FidoAlliance => {
-                let expected = "the FIDO Alliance's metadata service (mds.fidoalliance.org, FIDO Alliance, Inc., not a CA, for digital signatures)";
                 let organisation = signer
                     .subject_attr(crate::pki::x509::attr::ORGANIZATION)
                     .iter()
                     .any(|o| o.eq_ignore_ascii_case(FIDO_ORGANISATION));
-                let fits = signer.is_named(FIDO_SIGNER_NAME)
+                signer.is_named(FIDO_SIGNER_NAME)
                     && organisation
                     && signer.is_ca() != Some(true)
-                    && signer.key_usage_allows(KeyUsages::DigitalSignature) == Some(true);
-                if fits { Ok(()) } else { Err(wrong(expected)) }
+                    && signer.key_usage_allows(KeyUsages::DigitalSignature) == Some(true)
             }
+        };
+        if fits {
+            Ok(())
+        } else {
+            Err(MdsError::WrongSigner {
+                subject: signer.subject(),
+                expected: self.clone(),
+            })
         }
     }
 }
@@ -299,8 +344,8 @@ pub struct Trust<'a> {
 /// The certificates of a BLOB's x5c, unverified (`mds update` fetches their CRLs).
 pub fn signer_chain(text: &str) -> Result<Vec<Cert>, MdsError> {
     let (header, _, _) = split(text)?;
-    let header: Header = serde_json::from_slice(&b64url(header, "header")?)
-        .map_err(|e| MdsError::Format(format!("the header is not JSON ({e})")))?;
+    let header: Header = serde_json::from_slice(&b64url(header, JwsPart::Header)?)
+        .map_err(|e| FormatError::HeaderNotJson(e.to_string()))?;
     header
         .x5c
         .iter()
@@ -311,15 +356,14 @@ pub fn signer_chain(text: &str) -> Result<Vec<Cert>, MdsError> {
 /// Verifies a BLOB as MDS3 §3.2 says, then reads it.
 pub fn verify(text: &str, trust: &Trust<'_>) -> Result<Blob, MdsError> {
     let (header_b64, payload_b64, sig_b64) = split(text)?;
-    let header: Header = serde_json::from_slice(&b64url(header_b64, "header")?)
-        .map_err(|e| MdsError::Format(format!("the header is not JSON ({e})")))?;
+    let header: Header = serde_json::from_slice(&b64url(header_b64, JwsPart::Header)?)
+        .map_err(|e| FormatError::HeaderNotJson(e.to_string()))?;
     if header.x5c.is_empty() {
-        return Err(MdsError::Format(match header.x5u {
-            Some(url) => format!(
-                "the header gives its certificate only by URL (x5u {url}); fidoctl needs x5c"
-            ),
-            None => "the header has no x5c certificate chain".into(),
-        }));
+        return Err(match header.x5u {
+            Some(url) => FormatError::OnlyX5u { url },
+            None => FormatError::NoX5c,
+        }
+        .into());
     }
     let alg = SigAlg::from_jws(&header.alg).map_err(MdsError::Crypto)?;
     let chain: Vec<Cert> = header
@@ -334,7 +378,7 @@ pub fn verify(text: &str, trust: &Trust<'_>) -> Result<Blob, MdsError> {
     key.check_jws_curve(&header.alg).map_err(MdsError::Crypto)?;
 
     let signing_input = format!("{header_b64}.{payload_b64}");
-    let signature = b64url(sig_b64, "signature")?;
+    let signature = b64url(sig_b64, JwsPart::Signature)?;
     let encoding = EcdsaEncoding::Raw; // JWS ES256 is r ‖ s (RFC 7518 §3.4)
     match key.verify(alg, encoding, signing_input.as_bytes(), &signature) {
         Ok(()) => {}
@@ -344,8 +388,8 @@ pub fn verify(text: &str, trust: &Trust<'_>) -> Result<Blob, MdsError> {
         Err(e) => return Err(MdsError::Crypto(e)),
     }
 
-    let payload: Payload = serde_json::from_slice(&b64url(payload_b64, "payload")?)
-        .map_err(|e| MdsError::Format(format!("the payload is not an MDS3 payload ({e})")))?;
+    let payload: Payload = serde_json::from_slice(&b64url(payload_b64, JwsPart::Payload)?)
+        .map_err(|e| FormatError::NotMds3Payload(e.to_string()))?;
     if payload.next_update.as_str() < crate::pki::date(trust.now).as_str() {
         return Err(MdsError::Stale {
             next_update: payload.next_update,
@@ -428,7 +472,7 @@ mod tests {
             let err = verify_as(&test_data(file), &fido, &[]).unwrap_err();
             assert!(
                 matches!(err, MdsError::WrongSigner { .. }),
-                "{file} ({why}): {err}"
+                "{file} ({why}): {err:?}"
             );
         }
     }
@@ -458,7 +502,10 @@ mod tests {
         let named = SignerRule::Named("fidoctl TEST MDS BLOB signer".into());
         verify_as(&test_data("blob.jwt"), &named, &[]).unwrap();
         let err = verify_as(&test_data("blob-other-leaf.jwt"), &named, &[]).unwrap_err();
-        assert!(err.to_string().contains("some other service"), "{err}");
+        assert!(
+            matches!(&err, MdsError::WrongSigner { expected, .. } if *expected == named),
+            "{err:?}"
+        );
         // Without a name, any certificate under the root signs (and the output says so).
         let any = verify_with_test_root(&test_data("blob-other-leaf.jwt")).unwrap();
         assert_eq!(any.signer_rule, SignerRule::AnyUnderRoot);
@@ -486,14 +533,19 @@ mod tests {
         // The ES256 test BLOB, its header claiming ES384 over the same P-256 key.
         let text = test_data("blob-es256.jwt");
         let (h, p, s) = split(&text).unwrap();
-        let header = String::from_utf8(b64url(h, "header").unwrap())
+        let header = String::from_utf8(b64url(h, JwsPart::Header).unwrap())
             .unwrap()
             .replace("ES256", "ES384");
         let forged = format!("{}.{p}.{s}", URL_SAFE_NO_PAD.encode(header));
         let err = verify_with_test_root(&forged).unwrap_err();
-        assert!(
-            err.to_string().contains("ES384 with an ECDSA P-256 key"),
-            "{err}"
+        assert_eq!(
+            err,
+            MdsError::Crypto(CryptoError::UnsupportedAlgorithm(
+                crate::pki::crypto::Algorithm::JwsWithKey {
+                    alg: "ES384".into(),
+                    key: "ECDSA P-256"
+                }
+            ))
         );
     }
 
@@ -531,14 +583,19 @@ mod tests {
             verify_with_test_root(&test_data("blob-foreign-signer.jwt")),
             Err(MdsError::Chain(ChainError::Untrusted { .. }))
         ));
-        assert!(matches!(
-            verify_with_test_root("a.b"),
-            Err(MdsError::Format(_))
-        ));
+        assert_eq!(
+            verify_with_test_root("a.b").unwrap_err(),
+            MdsError::Format(FormatError::NotJws)
+        );
         // A header that only points at its certificate is not enough.
         let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","x5u":"https://x.invalid/c"}"#);
         let err = verify_with_test_root(&format!("{header}.e30.c2ln")).unwrap_err();
-        assert!(err.to_string().contains("x5u"), "{err}");
+        assert_eq!(
+            err,
+            MdsError::Format(FormatError::OnlyX5u {
+                url: "https://x.invalid/c".into()
+            })
+        );
         // alg none is no algorithm.
         let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","x5c":["AA=="]}"#);
         assert!(verify_with_test_root(&format!("{header}.e30.")).is_err());
@@ -566,7 +623,7 @@ mod tests {
         .unwrap_err();
         assert!(
             matches!(err, MdsError::Chain(ChainError::Revoked { .. })),
-            "{err}"
+            "{err:?}"
         );
     }
 }

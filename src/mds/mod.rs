@@ -11,7 +11,8 @@ pub(crate) mod blob;
 pub(crate) mod cache;
 
 pub use blob::{
-    Blob, Entry, FIDO_MDS_URL, MdsError, SignerRule, StatusReport, Trust, signer_chain, verify,
+    Blob, Entry, FIDO_MDS_URL, FormatError, JwsPart, MdsError, SignerRule, StatusReport, Trust,
+    signer_chain, verify,
 };
 
 /// How BLOBs are trusted, from the command line: the roots (`--mds-root`,
@@ -34,8 +35,7 @@ impl Settings {
     ) -> Result<Self, MdsError> {
         let (bytes, signer) = match root_file {
             Some(path) => (
-                std::fs::read(path)
-                    .map_err(|e| MdsError::Io(format!("cannot read {}: {e}", path.display())))?,
+                std::fs::read(path).map_err(|e| read_error(path, &e))?,
                 signer_name.map_or(SignerRule::AnyUnderRoot, |n| SignerRule::Named(n.into())),
             ),
             None => (
@@ -67,6 +67,13 @@ impl Settings {
     }
 }
 
+fn read_error(path: &Path, e: &std::io::Error) -> MdsError {
+    MdsError::Read {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
 /// Reads and verifies the BLOB at `path` (`--mds FILE` or the cached copy)
 /// with the cached CRLs, and refuses one older than the newest this
 /// machine has seen under the same root (FIDO MDS3 §3.1.7), which it records.
@@ -75,8 +82,7 @@ pub(crate) fn load_blob(
     settings: &Settings,
     now: SystemTime,
 ) -> Result<Blob, MdsError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| MdsError::Io(format!("cannot read {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| read_error(path, &e))?;
     let blob = settings.verify(&text, &cache::crls(), now)?;
     match cache::highest_seen(&blob.root_fingerprint) {
         Some(highest) if blob.no < highest => Err(MdsError::Rollback {

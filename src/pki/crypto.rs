@@ -42,22 +42,45 @@ pub(crate) enum EcdsaEncoding {
     Raw,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a key or a signature could not be checked, as data (`ui::pki_view` words it).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CryptoError {
-    #[error("unsupported signature algorithm {0}")]
-    UnsupportedAlgorithm(String),
-    #[error("unsupported public key ({0})")]
-    UnsupportedKey(String),
-    #[error("the public key is malformed")]
+    UnsupportedAlgorithm(Algorithm),
+    UnsupportedKey(KeyType),
     MalformedKey,
-    #[error("the signature is malformed")]
     MalformedSignature,
-    #[error("the signature does not verify")]
     BadSignature,
-    #[error("the key ({key}) does not match the signature algorithm ({alg:?})")]
-    KeyAlgorithmMismatch { key: &'static str, alg: SigAlg },
-    #[error("the RSA key has {bits} bits; at least {MIN_RSA_BITS} are required")]
-    WeakKey { bits: usize },
+    /// `key` names the key's type ("ECDSA P-256", "RSA").
+    KeyAlgorithmMismatch {
+        key: &'static str,
+        alg: SigAlg,
+    },
+    /// An RSA key below `MIN_RSA_BITS`.
+    WeakKey {
+        bits: usize,
+    },
+}
+
+/// A signature algorithm fidoctl does not check, as it was named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Algorithm {
+    /// An X.509 signatureAlgorithm OID.
+    Oid(String),
+    /// A COSE algorithm id.
+    Cose(i64),
+    /// A JWS `alg`.
+    Jws(String),
+    /// A JWS `alg` with a key of another curve (RFC 7518 §3.4); `key` names the key's type.
+    JwsWithKey { alg: String, key: &'static str },
+}
+
+/// A public key type fidoctl does not check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyType {
+    /// The SubjectPublicKeyInfo algorithm OID.
+    Oid(String),
+    /// An elliptic curve's OID.
+    Curve(String),
 }
 
 impl CryptoError {
@@ -88,7 +111,11 @@ impl SigAlg {
             "1.2.840.113549.1.1.11" => SigAlg::RsaPkcs1(Hash::Sha256),
             "1.2.840.113549.1.1.12" => SigAlg::RsaPkcs1(Hash::Sha384),
             "1.2.840.113549.1.1.13" => SigAlg::RsaPkcs1(Hash::Sha512),
-            other => return Err(CryptoError::UnsupportedAlgorithm(other.to_string())),
+            other => {
+                return Err(CryptoError::UnsupportedAlgorithm(Algorithm::Oid(
+                    other.to_string(),
+                )));
+            }
         })
     }
 
@@ -101,7 +128,7 @@ impl SigAlg {
             -257 => SigAlg::RsaPkcs1(Hash::Sha256),
             -258 => SigAlg::RsaPkcs1(Hash::Sha384),
             -259 => SigAlg::RsaPkcs1(Hash::Sha512),
-            other => return Err(CryptoError::UnsupportedAlgorithm(format!("COSE {other}"))),
+            other => return Err(CryptoError::UnsupportedAlgorithm(Algorithm::Cose(other))),
         })
     }
 
@@ -113,7 +140,11 @@ impl SigAlg {
             "RS256" => SigAlg::RsaPkcs1(Hash::Sha256),
             "RS384" => SigAlg::RsaPkcs1(Hash::Sha384),
             "RS512" => SigAlg::RsaPkcs1(Hash::Sha512),
-            other => return Err(CryptoError::UnsupportedAlgorithm(other.to_string())),
+            other => {
+                return Err(CryptoError::UnsupportedAlgorithm(Algorithm::Jws(
+                    other.to_string(),
+                )));
+            }
         })
     }
 }
@@ -141,7 +172,7 @@ impl PublicKey {
             return Ok(PublicKey::Rsa(Box::new(key)));
         }
         if oid != EC_PUBLIC_KEY {
-            return Err(CryptoError::UnsupportedKey(oid.to_string()));
+            return Err(CryptoError::UnsupportedKey(KeyType::Oid(oid.to_string())));
         }
         let curve: ObjectIdentifier = spki
             .algorithm
@@ -166,7 +197,9 @@ impl PublicKey {
                 .map(PublicKey::P384)
                 .map_err(|_| CryptoError::MalformedKey)
         } else {
-            Err(CryptoError::UnsupportedKey(format!("curve {curve}")))
+            Err(CryptoError::UnsupportedKey(KeyType::Curve(
+                curve.to_string(),
+            )))
         }
     }
 
@@ -200,10 +233,10 @@ impl PublicKey {
         if fits {
             Ok(())
         } else {
-            Err(CryptoError::UnsupportedAlgorithm(format!(
-                "{alg} with an {} key",
-                self.kind()
-            )))
+            Err(CryptoError::UnsupportedAlgorithm(Algorithm::JwsWithKey {
+                alg: alg.to_string(),
+                key: self.kind(),
+            }))
         }
     }
 

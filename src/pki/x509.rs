@@ -35,14 +35,18 @@ pub(crate) mod attr {
     pub(crate) const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a certificate (or CRL) could not be read, as data (`ui::pki_view` words it).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CertError {
-    #[error("not a DER X.509 certificate ({0})")]
+    /// Not DER X.509: the parser's reason.
     Malformed(String),
-    #[error("not base64 ({0})")]
+    /// The DER ends before its signed part does.
+    Truncated,
+    /// Not base64: the decoder's reason.
     Base64(String),
-    #[error("no certificate in the PEM text")]
     EmptyPem,
+    /// id-fido-gen-ce-aaguid is not an OCTET STRING of 16 bytes.
+    AaguidExtension,
 }
 
 /// The (header length, content length) of the DER element at the start of `der`.
@@ -100,7 +104,7 @@ impl Cert {
     pub fn from_der(der: &[u8]) -> Result<Self, CertError> {
         let cert = Certificate::from_der(der).map_err(|e| CertError::Malformed(e.to_string()))?;
         if signed_part(der).is_none() {
-            return Err(CertError::Malformed("truncated".into()));
+            return Err(CertError::Truncated);
         }
         Ok(Self {
             der: der.to_vec(),
@@ -296,11 +300,11 @@ impl Cert {
             return Ok(None);
         };
         let inner = x509_cert::der::asn1::OctetString::from_der(ext.extn_value.as_bytes())
-            .map_err(|e| CertError::Malformed(format!("AAGUID extension: {e}")))?;
+            .map_err(|_| CertError::AaguidExtension)?;
         let bytes: [u8; 16] = inner
             .as_bytes()
             .try_into()
-            .map_err(|_| CertError::Malformed("AAGUID extension is not 16 bytes".into()))?;
+            .map_err(|_| CertError::AaguidExtension)?;
         Ok(Some((Uuid::from_bytes(bytes), ext.critical)))
     }
 
@@ -378,7 +382,7 @@ impl Crl {
         let crl =
             CertificateList::from_der(der).map_err(|e| CertError::Malformed(e.to_string()))?;
         if signed_part(der).is_none() {
-            return Err(CertError::Malformed("truncated".into()));
+            return Err(CertError::Truncated);
         }
         Ok(Self {
             der: der.to_vec(),

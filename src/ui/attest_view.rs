@@ -2,7 +2,11 @@
 //! FIDO Alliance says of the model.
 
 use super::output::Section;
+use super::pki_view;
+use crate::attest::auth_data::AuthDataError;
+use crate::attest::statement::{Malformed, Requirement, StatementError};
 use crate::attest::{AttestationKind, Outcome, Reason, Verdict};
+use crate::pki::crypto::CryptoError;
 
 /// The one-line verdict.
 pub(crate) fn headline(v: &Verdict) -> String {
@@ -29,7 +33,7 @@ pub(crate) fn reason(r: &Reason) -> String {
         Reason::UnsupportedFormat { format } => {
             format!("the attestation format {format:?} is not one fidoctl checks (packed, fido-u2f, none)")
         }
-        Reason::Statement { detail } => detail.clone(),
+        Reason::Statement { error } => statement_error(error),
         Reason::AaguidMismatch { certificate, key } => format!(
             "the attestation certificate was issued for the model {certificate}, but the key says it is {key}"
         ),
@@ -45,8 +49,9 @@ pub(crate) fn reason(r: &Reason) -> String {
         Reason::NoRoots => {
             "the model's metadata lists no usable attestation root certificate".into()
         }
-        Reason::Chain { detail } => format!(
-            "the attestation certificate does not chain to the roots the metadata gives for this model: {detail}"
+        Reason::Chain { error } => format!(
+            "the attestation certificate does not chain to the roots the metadata gives for this model: {}",
+            pki_view::chain_error(error)
         ),
         Reason::Revoked {
             status,
@@ -55,14 +60,121 @@ pub(crate) fn reason(r: &Reason) -> String {
             "the FIDO Alliance reports {status}{} for this model",
             since(effective_date)
         ),
-        Reason::UnsupportedAlgorithm { detail } => format!(
-            "the attestation uses {detail}, which fidoctl cannot check: nothing is wrong with it, but nothing is proven"
+        Reason::UnsupportedAlgorithm { error } => format!(
+            "the attestation uses {}, which fidoctl cannot check: nothing is wrong with it, but nothing is proven",
+            unchecked(error)
         ),
         Reason::MetadataRevocationUnknown { certificates } => format!(
             "no current CRL shows the metadata's signer ({}) unrevoked: run `fidoctl mds update` to fetch them, or add --no-revocation-check to go without",
             certificates.join(", ")
         ),
     }
+}
+
+/// What an attestation uses that fidoctl cannot check, as a noun phrase.
+fn unchecked(e: &CryptoError) -> String {
+    match e {
+        CryptoError::UnsupportedAlgorithm(alg) => {
+            format!("the signature algorithm {}", pki_view::algorithm(alg))
+        }
+        CryptoError::UnsupportedKey(key) => {
+            format!("a public key of type {}", pki_view::key_type(key))
+        }
+        other => pki_view::crypto_error(other),
+    }
+}
+
+/// In `--json`, a statement's error is its sentence (a reason's `detail`).
+impl serde::Serialize for StatementError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&statement_error(self))
+    }
+}
+
+/// What is wrong with an attestation statement.
+pub(crate) fn statement_error(e: &StatementError) -> String {
+    match e {
+        StatementError::AuthData(a) => auth_data_error(a),
+        StatementError::Malformed { fmt, problem } => {
+            format!("the {fmt} statement is malformed: {}", malformed(*problem))
+        }
+        StatementError::UnsupportedFormat(fmt) => format!("unsupported attestation format {fmt:?}"),
+        StatementError::BadSignature => "the attestation signature does not verify".into(),
+        StatementError::Certificate(c) => {
+            format!("the attestation certificate: {}", pki_view::cert_error(c))
+        }
+        StatementError::CertificateRequirement(Requirement::U2fKeyNotP256) => {
+            "the attestation certificate breaks WebAuthn §8.6: a fido-u2f attestation key must be on P-256".into()
+        }
+        StatementError::CertificateRequirement(r) => format!(
+            "the attestation certificate breaks WebAuthn §8.2.1: {}",
+            requirement(*r)
+        ),
+        StatementError::AaguidMismatch { cert, auth_data } => format!(
+            "the attestation certificate is for AAGUID {cert}, the key says {auth_data}"
+        ),
+        StatementError::Crypto(c) => pki_view::crypto_error(c),
+        StatementError::NotUserPresent => {
+            "the key did not set the user-present flag: it made the credential without a touch"
+                .into()
+        }
+        StatementError::ForAnotherRp { rp_id } => format!(
+            "the credential's rpIdHash is not SHA-256 of {rp_id}: the key answered for another site"
+        ),
+    }
+}
+
+fn malformed(m: Malformed) -> &'static str {
+    match m {
+        Malformed::AttStmtNotMap => "attStmt is not a map",
+        Malformed::NoAlg => "no alg",
+        Malformed::NoSig => "no sig",
+        Malformed::NoX5c => "no x5c",
+        Malformed::X5cNotList => "x5c is not a non-empty array",
+        Malformed::X5cEntryNotBytes => "an x5c entry is not a byte string",
+        Malformed::X5cNotOne => "x5c must hold exactly one certificate",
+        Malformed::SelfAttestationAlg => "self attestation with an alg other than the credential's",
+        Malformed::CredentialKeyNotP256 => "the credential key is not on P-256",
+    }
+}
+
+fn requirement(r: Requirement) -> &'static str {
+    match r {
+        Requirement::NotVersion3 => "it is not an X.509 version 3 certificate",
+        Requirement::NoCountry => "the subject has no two-letter country (C)",
+        Requirement::NoVendor => "the subject names no vendor (O)",
+        Requirement::WrongOu => "the subject's OU is not the literal \"Authenticator Attestation\"",
+        Requirement::NoCommonName => "the subject has no CN",
+        Requirement::IsCa => "it is a CA certificate (basicConstraints cA is true)",
+        Requirement::NoBasicConstraints => {
+            "it has no readable basicConstraints extension (cA must be false)"
+        }
+        Requirement::AaguidExtensionCritical => "the AAGUID extension is marked critical",
+        Requirement::U2fKeyNotP256 => "a fido-u2f attestation key must be on P-256",
+    }
+}
+
+/// What is wrong with the authenticatorData a key sent.
+pub(crate) fn auth_data_error(e: &AuthDataError) -> String {
+    let what = match e {
+        AuthDataError::TooShort => "shorter than 37 bytes".to_string(),
+        AuthDataError::CredentialTruncated => "attested credential data is truncated".into(),
+        AuthDataError::CredentialIdTruncated => "the credential id is truncated".into(),
+        AuthDataError::CredentialKey(reason) => format!("credential public key: {reason}"),
+        AuthDataError::NoCredential => "no attested credential data".into(),
+        AuthDataError::CoseKeyNotMap => "the COSE key is not a map".into(),
+        AuthDataError::CoseKeyNoAlg => "the COSE key has no alg".into(),
+        AuthDataError::CoseKey(c) => format!("COSE key: {}", pki_view::crypto_error(c)),
+        AuthDataError::UnsupportedCoseKey { kty, crv } => {
+            let n = |v: &Option<i64>| v.map_or_else(|| "none".to_string(), |v| v.to_string());
+            format!(
+                "unsupported COSE key (kty {}, crv {}; fidoctl reads EC2 keys on P-256)",
+                n(kty),
+                n(crv)
+            )
+        }
+    };
+    format!("authenticatorData: {what}")
 }
 
 fn since(date: &Option<String>) -> String {
@@ -182,4 +294,93 @@ pub(crate) fn not_proven(outcome: Outcome) -> anyhow::Error {
         Outcome::Genuine | Outcome::CannotProve => "the key could not be proven genuine",
     };
     super::errors::user(message, super::errors::exit::REFUSED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::chain::ChainError;
+    use crate::pki::crypto::{Algorithm, KeyType};
+
+    #[test]
+    fn statement_refusals_name_the_rule() {
+        let no_bc = statement_error(&StatementError::CertificateRequirement(
+            Requirement::NoBasicConstraints,
+        ));
+        assert!(no_bc.starts_with("the attestation certificate breaks WebAuthn §8.2.1: "));
+        assert!(no_bc.contains("basicConstraints"), "{no_bc}");
+        let ou = statement_error(&StatementError::CertificateRequirement(
+            Requirement::WrongOu,
+        ));
+        assert!(ou.contains("\"Authenticator Attestation\""), "{ou}");
+        let u2f = statement_error(&StatementError::CertificateRequirement(
+            Requirement::U2fKeyNotP256,
+        ));
+        assert!(u2f.contains("§8.6"), "{u2f}");
+        let rp = statement_error(&StatementError::ForAnotherRp {
+            rp_id: "fidoctl.invalid".into(),
+        });
+        assert!(
+            rp.contains("rpIdHash is not SHA-256 of fidoctl.invalid"),
+            "{rp}"
+        );
+        assert!(statement_error(&StatementError::NotUserPresent).contains("user-present"));
+        let short = statement_error(&StatementError::AuthData(AuthDataError::TooShort));
+        assert_eq!(short, "authenticatorData: shorter than 37 bytes");
+    }
+
+    #[test]
+    fn what_cannot_be_checked_is_named() {
+        let eddsa = Reason::UnsupportedAlgorithm {
+            error: CryptoError::UnsupportedAlgorithm(Algorithm::Cose(-8)),
+        };
+        assert!(
+            reason(&eddsa).starts_with(
+                "the attestation uses the signature algorithm COSE -8, which fidoctl cannot check"
+            ),
+            "{}",
+            reason(&eddsa)
+        );
+        let p521 = Reason::UnsupportedAlgorithm {
+            error: CryptoError::UnsupportedKey(KeyType::Curve("1.3.132.0.35".into())),
+        };
+        assert!(reason(&p521).contains("a public key of type curve 1.3.132.0.35"));
+    }
+
+    #[test]
+    fn json_carries_the_worded_detail() {
+        let evidence = crate::attest::Evidence {
+            format: "none",
+            auth_data: &[0; 10],
+            att_stmt: &crate::cbor::Value::Map(vec![]),
+            client_data_hash: &[0; 32],
+            rp_id: "fidoctl.invalid",
+            get_info_aaguid: uuid::Uuid::nil(),
+            claimed_model: None,
+        };
+        let v = crate::attest::assess(&evidence, None, std::time::SystemTime::now());
+        let json = serde_json::to_value(&v).unwrap();
+        assert_eq!(json["reason"]["reason"], "statement");
+        assert_eq!(
+            json["reason"]["detail"],
+            "authenticatorData: shorter than 37 bytes"
+        );
+        let chain = Reason::Chain {
+            error: ChainError::Expired {
+                subject: "CN=K".into(),
+                date: "2021-01-01".into(),
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(&chain).unwrap(),
+            serde_json::json!({"reason": "chain", "detail": "the certificate CN=K expired on 2021-01-01"})
+        );
+        let eddsa = Reason::UnsupportedAlgorithm {
+            error: CryptoError::UnsupportedAlgorithm(Algorithm::Cose(-8)),
+        };
+        assert_eq!(
+            serde_json::to_value(&eddsa).unwrap()["detail"],
+            "unsupported signature algorithm COSE -8"
+        );
+    }
 }

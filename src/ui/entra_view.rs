@@ -16,6 +16,7 @@ use crate::aaguid::allow_list::{EntraBody, PolicyError, ProfileError, ProfileSum
 use crate::attest::Verdict;
 use crate::entra::graph::{Call, GraphError};
 use crate::entra::policy::{Decision, Fido2Policy, ListVerdict, Refusal, attestation_enforced};
+use crate::entra::provision::ProvisionError;
 use crate::entra::signin::DeviceCodePrompt;
 
 /// Where the FIDO2 method policy is read and written.
@@ -780,17 +781,34 @@ pub(crate) fn self_service_off() -> anyhow::Error {
     ))
 }
 
-pub(crate) fn bad_options(e: &crate::entra::provision::ProvisionError) -> anyhow::Error {
+/// Why Graph's creation options or the key's answer cannot be used.
+fn provision_error(e: &ProvisionError) -> String {
+    match e {
+        ProvisionError::Missing(member) => format!("the creation options lack {member}"),
+        ProvisionError::NotBase64(member) => {
+            format!("the creation options' {member} is not base64url")
+        }
+        ProvisionError::KeyAnswer(a) => {
+            format!("the key's answer: {}", attest_view::auth_data_error(a))
+        }
+    }
+}
+
+pub(crate) fn bad_options(e: &ProvisionError) -> anyhow::Error {
     errors::user(
-        format!("Graph's creation options cannot be used: {e}"),
+        format!(
+            "Graph's creation options cannot be used: {}",
+            provision_error(e)
+        ),
         exit::COMMUNICATION,
     )
 }
 
-pub(crate) fn bad_credential(e: &crate::entra::provision::ProvisionError) -> anyhow::Error {
+pub(crate) fn bad_credential(e: &ProvisionError) -> anyhow::Error {
     errors::user(
         format!(
-            "the key's new credential cannot be read: {e}; {}",
+            "the key's new credential cannot be read: {}; {}",
+            provision_error(e),
             errors::REPORT_IT
         ),
         exit::COMMUNICATION,

@@ -17,6 +17,7 @@ pub(crate) mod menu_view;
 pub(crate) mod output;
 pub(crate) mod pcsc_view;
 pub(crate) mod pin_view;
+pub(crate) mod pki_view;
 pub(crate) mod progress;
 pub(crate) mod prompt;
 pub(crate) mod reset_view;
