@@ -16,6 +16,8 @@ use std::time::Duration;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
+use super::signin::CertificateError;
+
 /// Graph's public endpoint; `--graph-url` / FIDOCTL_GRAPH_URL replace it.
 pub(crate) const DEFAULT_GRAPH_URL: &str = "https://graph.microsoft.com";
 /// The API version in every path.
@@ -39,10 +41,10 @@ pub enum Call {
     SignIn,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// A refused or failed call, as data: `ui::entra_view` words it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GraphError {
     /// Graph answered with an error status.
-    #[error("{call:?}: HTTP {status}{}", code.as_deref().map(|c| format!(" {c}")).unwrap_or_default())]
     Status {
         call: Call,
         status: u16,
@@ -56,17 +58,13 @@ pub enum GraphError {
         user: Option<String>,
     },
     /// No answer: DNS, TCP, TLS, a time-out.
-    #[error("{call:?}: {detail}")]
     Network { call: Call, detail: String },
     /// An answer fidoctl cannot read.
-    #[error("{call:?}: unexpected answer: {detail}")]
     Malformed { call: Call, detail: String },
     /// `--graph-url` / FIDOCTL_GRAPH_URL is not https:// (nor this machine).
-    #[error("not an https:// URL: {0}")]
     InsecureUrl(String),
     /// `--certificate FILE` cannot sign a client assertion.
-    #[error("the certificate: {0}")]
-    Certificate(String),
+    Certificate(CertificateError),
 }
 
 impl GraphError {

@@ -23,18 +23,34 @@ pub(crate) const HEADER: [&str; 7] = [
     "pin",
 ];
 
-#[derive(Debug, thiserror::Error)]
+/// Why the results file or the users CSV cannot be used, as data
+/// (`ui::entra_view` words it).
+#[derive(Debug)]
 pub(crate) enum ResultsError {
-    #[error("{0}")]
-    Io(#[from] io::Error),
+    Io(io::Error),
     /// The file exists and others may read it (mode bits beyond 0600).
-    #[error("readable by others (mode {mode:o})")]
     #[cfg_attr(not(unix), allow(dead_code))] // mode bits are Unix's
-    TooOpen { mode: u32 },
-    #[error("not a results file of fidoctl (its first line is not {expected})")]
-    NotResults { expected: String },
-    #[error("line {line}: {detail}")]
-    Users { line: usize, detail: String },
+    TooOpen {
+        mode: u32,
+    },
+    /// The first line is not `expected`, the header fidoctl writes.
+    NotResults {
+        expected: String,
+    },
+    /// The users CSV has no userPrincipalName column (`line` is the header's).
+    NoUpnColumn {
+        line: usize,
+    },
+    /// A user's line has no userPrincipalName.
+    NoUpn {
+        line: usize,
+    },
+}
+
+impl From<io::Error> for ResultsError {
+    fn from(e: io::Error) -> Self {
+        ResultsError::Io(e)
+    }
 }
 
 /// One key provisioned (or, with an empty method id, a key whose
@@ -179,7 +195,7 @@ pub(crate) fn users(text: &str) -> Result<Vec<User>, ResultsError> {
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, header)) = lines.next() else {
+    let Some((at, header)) = lines.next() else {
         return Ok(Vec::new());
     };
     let names: Vec<String> = split_line(header.trim_start_matches('\u{feff}'))
@@ -187,20 +203,14 @@ pub(crate) fn users(text: &str) -> Result<Vec<User>, ResultsError> {
         .map(|s| s.trim().to_string())
         .collect();
     let col = |n: &str| names.iter().position(|h| h.eq_ignore_ascii_case(n));
-    let upn = col("userPrincipalName").ok_or(ResultsError::Users {
-        line: 1,
-        detail: "no userPrincipalName column".into(),
-    })?;
+    let upn = col("userPrincipalName").ok_or(ResultsError::NoUpnColumn { line: at + 1 })?;
     let display = col("displayName");
     lines
         .map(|(i, l)| {
             let f = split_line(l);
             let upn = f.get(upn).map(|s| s.trim().to_string()).unwrap_or_default();
             if upn.is_empty() {
-                return Err(ResultsError::Users {
-                    line: i + 1,
-                    detail: "no userPrincipalName".into(),
-                });
+                return Err(ResultsError::NoUpn { line: i + 1 });
             }
             Ok(User {
                 upn,
@@ -231,7 +241,10 @@ mod tests {
         .unwrap();
         assert_eq!(u[0].display_name.as_deref(), Some("Vance, Adele"));
         assert_eq!(u[1].upn, "bob@contoso.com");
-        assert!(users("mail\nx@y\n").is_err());
+        assert!(matches!(
+            users("mail\nx@y\n"),
+            Err(ResultsError::NoUpnColumn { line: 1 })
+        ));
     }
 
     #[test]

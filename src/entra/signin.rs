@@ -55,14 +55,15 @@ pub(crate) enum SignIn {
     },
 }
 
-/// A certificate file that cannot sign a client assertion.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum CertificateError {
-    #[error("it holds no {0} block")]
+/// A certificate file that cannot sign a client assertion, as data
+/// (`ui::entra_view` words it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertificateError {
+    /// No PEM block with this label.
     Missing(&'static str),
-    #[error("its private key cannot be read: {0}")]
+    /// The private key cannot be read: the parser's reason.
     Key(String),
-    #[error("the assertion could not be signed: {0}")]
+    /// The assertion could not be signed: the signer's reason.
     Sign(String),
 }
 
@@ -279,7 +280,7 @@ impl SignIn {
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs());
                 let assertion = client_assertion(&pem, &client_id, &token_url, now)
-                    .map_err(|e| GraphError::Certificate(e.to_string()))?;
+                    .map_err(GraphError::Certificate)?;
                 let token = client(&tenant, &client_id)?
                     .exchange_client_credentials()
                     .add_scope(Scope::new(GRAPH_SCOPE.into()))

@@ -17,7 +17,8 @@ use crate::attest::Verdict;
 use crate::entra::graph::{Call, GraphError};
 use crate::entra::policy::{Decision, Fido2Policy, ListVerdict, Refusal, attestation_enforced};
 use crate::entra::provision::ProvisionError;
-use crate::entra::signin::DeviceCodePrompt;
+use crate::entra::results::ResultsError;
+use crate::entra::signin::{CertificateError, DeviceCodePrompt};
 
 /// Where the FIDO2 method policy is read and written.
 pub(crate) const GRAPH_FIDO2_POLICY: &str = "https://graph.microsoft.com/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2";
@@ -242,6 +243,15 @@ pub(crate) fn graph_refused(e: GraphError) -> anyhow::Error {
     errors::user(message, code)
 }
 
+/// Why `--certificate FILE` cannot sign a client assertion.
+fn certificate_error(e: &CertificateError) -> String {
+    match e {
+        CertificateError::Missing(label) => format!("it holds no {label} block"),
+        CertificateError::Key(reason) => format!("its private key cannot be read: {reason}"),
+        CertificateError::Sign(reason) => format!("the assertion could not be signed: {reason}"),
+    }
+}
+
 pub(crate) fn graph_sentence(e: &GraphError) -> (String, u8) {
     match e {
         GraphError::InsecureUrl(url) => (
@@ -250,9 +260,10 @@ pub(crate) fn graph_sentence(e: &GraphError) -> (String, u8) {
             ),
             exit::USAGE,
         ),
-        GraphError::Certificate(detail) => (
+        GraphError::Certificate(e) => (
             format!(
-                "--certificate: {detail} (a PEM file with the app's certificate and its PKCS#8 private key, BEGIN PRIVATE KEY)"
+                "--certificate: {} (a PEM file with the app's certificate and its PKCS#8 private key, BEGIN PRIVATE KEY)",
+                certificate_error(e)
             ),
             exit::USAGE,
         ),
@@ -749,28 +760,43 @@ pub(crate) fn min_pin_length_too_long(n: u64) -> anyhow::Error {
     .into()
 }
 
-pub(crate) fn results_refused(
-    path: &Path,
-    e: &crate::entra::results::ResultsError,
-) -> anyhow::Error {
+/// Why the results file or the users CSV cannot be used.
+fn results_error(e: &ResultsError) -> String {
+    match e {
+        ResultsError::Io(e) => e.to_string(),
+        ResultsError::TooOpen { mode } => format!("readable by others (mode {mode:o})"),
+        ResultsError::NotResults { expected } => {
+            format!("not a results file of fidoctl (its first line is not {expected})")
+        }
+        ResultsError::NoUpnColumn { line } => format!("line {line}: no userPrincipalName column"),
+        ResultsError::NoUpn { line } => format!("line {line}: no userPrincipalName"),
+    }
+}
+
+pub(crate) fn results_refused(path: &Path, e: &ResultsError) -> anyhow::Error {
     UsageError(format!(
-        "--out {}: {e}. The results file holds PINs: fidoctl creates it readable by you alone (0600) and appends only to its own",
-        path.display()
+        "--out {}: {}. The results file holds PINs: fidoctl creates it readable by you alone (0600) and appends only to its own",
+        path.display(),
+        results_error(e)
     ))
     .into()
 }
 
-pub(crate) fn results_write_failed(e: &crate::entra::results::ResultsError) -> anyhow::Error {
+pub(crate) fn results_write_failed(e: &ResultsError) -> anyhow::Error {
     errors::user(
-        format!("the key is registered, but its row could not be written to the results file: {e}"),
+        format!(
+            "the key is registered, but its row could not be written to the results file: {}",
+            results_error(e)
+        ),
         exit::FAILURE,
     )
 }
 
-pub(crate) fn users_refused(path: &Path, e: &crate::entra::results::ResultsError) -> anyhow::Error {
+pub(crate) fn users_refused(path: &Path, e: &ResultsError) -> anyhow::Error {
     UsageError(format!(
-        "--users {}: {e} (a CSV with a userPrincipalName column, and optionally displayName)",
-        path.display()
+        "--users {}: {} (a CSV with a userPrincipalName column, and optionally displayName)",
+        path.display(),
+        results_error(e)
     ))
     .into()
 }
@@ -917,9 +943,10 @@ pub(crate) fn pin_kept_after_failure() -> &'static str {
     "The random PIN fidoctl set on this key is in the results file (a row without a method id), so the key is not lost."
 }
 
-pub(crate) fn pin_not_kept(e: &crate::entra::results::ResultsError) -> String {
+pub(crate) fn pin_not_kept(e: &ResultsError) -> String {
     format!(
-        "warning: the random PIN fidoctl set on this key could not be written to the results file ({e}): reset the key before using it again"
+        "warning: the random PIN fidoctl set on this key could not be written to the results file ({}): reset the key before using it again",
+        results_error(e)
     )
 }
 
@@ -1073,5 +1100,37 @@ mod tests {
         let w = merge_warnings(&b).join("\n");
         assert!(w.contains("BLOCK list"), "{w}");
         assert!(w.contains("covers only synced passkeys"), "{w}");
+    }
+
+    #[test]
+    fn files_and_answers_that_cannot_be_used_say_where() {
+        let users = users_refused(Path::new("u.csv"), &ResultsError::NoUpn { line: 3 });
+        assert!(
+            users
+                .to_string()
+                .starts_with("--users u.csv: line 3: no userPrincipalName ("),
+            "{users}"
+        );
+        let open = results_refused(Path::new("r.csv"), &ResultsError::TooOpen { mode: 0o644 });
+        assert!(
+            open.to_string()
+                .starts_with("--out r.csv: readable by others (mode 644)."),
+            "{open}"
+        );
+        let answer = provision_error(&ProvisionError::KeyAnswer(
+            crate::attest::auth_data::AuthDataError::NoCredential,
+        ));
+        assert_eq!(
+            answer,
+            "the key's answer: authenticatorData: no attested credential data"
+        );
+        let (pem, code) = graph_sentence(&GraphError::Certificate(CertificateError::Missing(
+            "PRIVATE KEY",
+        )));
+        assert!(
+            pem.starts_with("--certificate: it holds no PRIVATE KEY block ("),
+            "{pem}"
+        );
+        assert_eq!(code, exit::USAGE);
     }
 }
