@@ -192,11 +192,11 @@ fn enrolling_until_the_key_waits(server: &UdpSim, name: &str, pause: &str) -> Ch
 
 #[test]
 fn a_retry_counter_waits_out_another_programs_touch_and_says_when_it_could_not() {
-    // Another program's enrollment: a first sample that takes the user 1.5 s
-    // (longer than a few quick retries), then one that takes 8 s (longer than
-    // a counter's read may wait: its 5 s).
+    // Another program's enrollment: a first sample that takes the user 2.5 s
+    // (longer than a few quick retries), then one that takes 12 s (longer than
+    // a counter's read may wait, its 5 s, with room for a loaded machine).
     let samples = common::samples_to_enroll("yubikey-bio").unwrap();
-    let touches = format!("pause:1500,{},pause:8000,good", goods(samples));
+    let touches = format!("pause:2500,{},pause:12000,good", goods(samples));
     let server = UdpSim::start_with("yubikey-bio", &[("FIDOCTL_SIM_TOUCHES", &touches)]);
     assert!(run(&server.device(), &["pin", "set"]).status.success());
     // The reader has its channel and the key's getInfo before the key gets busy.
@@ -205,7 +205,7 @@ fn a_retry_counter_waits_out_another_programs_touch_and_says_when_it_could_not()
         DeviceSpec::Udp(server.addr.clone()),
     );
 
-    let enroller = enrolling_until_the_key_waits(&server, "left", "wait 1500 ms");
+    let enroller = enrolling_until_the_key_waits(&server, "left", "wait 2500 ms");
     let started = Instant::now();
     let counters = client_pin::counters(&mut reader);
     let retries = counters.pin.known().map(|r| r.retries);
@@ -215,7 +215,7 @@ fn a_retry_counter_waits_out_another_programs_touch_and_says_when_it_could_not()
     let out = enroller.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", error_line(&out));
 
-    let mut enroller = enrolling_until_the_key_waits(&server, "right", "wait 8000 ms");
+    let mut enroller = enrolling_until_the_key_waits(&server, "right", "wait 12000 ms");
     let started = Instant::now();
     let counters = client_pin::counters(&mut reader);
     let waited = started.elapsed();
