@@ -204,6 +204,27 @@ fn policy_text_of_a_legacy_tenant_names_the_list_that_decides() {
     );
 }
 
+/// A cached MDS BLOB that does not verify is read, refused and warned about
+/// once per command, though `policy` asks for metadata and for model names.
+#[test]
+fn a_refused_cached_blob_is_warned_about_once() {
+    let graph = Graph::start(json!({"policy": legacy_policy()}));
+    let key = SimKey::new("yubikey-bio");
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(cache.path().join("fidoctl")).unwrap();
+    std::fs::write(cache.path().join("fidoctl/mds3-blob.jwt"), "not.a.blob").unwrap();
+    let out = graph
+        .cmd(&key, &["policy"])
+        .env("XDG_CACHE_HOME", cache.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let warnings = stderr(&out)
+        .matches("not using the cached MDS BLOB")
+        .count();
+    assert_eq!(warnings, 1, "{}", stderr(&out));
+}
+
 #[test]
 fn allow_round_trip_edits_the_chosen_profile_and_reads_it_back() {
     let graph = Graph::start(json!({"policy": fixture("policy-profiles.json")}));

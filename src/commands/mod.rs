@@ -47,6 +47,7 @@ pub(crate) struct Context {
     pub no_revocation_check: bool,
     round_trips: Cell<u32>,
     cancel: CancelToken,
+    loaded_blob: std::cell::OnceCell<Option<LoadedBlob>>,
 }
 
 impl Context {
@@ -62,6 +63,7 @@ impl Context {
             no_revocation_check: cli.no_revocation_check,
             round_trips: Cell::new(0),
             cancel: CancelToken::default(),
+            loaded_blob: std::cell::OnceCell::new(),
         }
     }
 
@@ -200,31 +202,59 @@ impl Context {
 
     /// The verified MDS BLOB: `--mds FILE`, else the cached copy of `fidoctl
     /// mds update`, else none. With `strict` (attest), a cached BLOB that fails
-    /// verification is an error too, not a warning.
+    /// verification is an error too, not a warning. The BLOB is read and
+    /// verified once per command, however often a flow asks (a bulk Entra run
+    /// asks per user), and a set-aside BLOB is warned about once.
     pub(crate) fn metadata(&self, strict: bool) -> Result<Option<crate::mds::Blob>> {
         use crate::ui::mds_view;
         let settings = self.mds_settings()?;
-        let now = std::time::SystemTime::now();
-        if let Some(path) = &self.mds {
-            return crate::mds::load_blob(path, &settings, now)
-                .map(Some)
-                .map_err(|e| mds_view::bad_blob(path, &e));
+        if self.loaded_blob.get().is_none() {
+            let _ = self.loaded_blob.set(self.load_metadata(&settings));
         }
-        let Some(cached) = crate::mds::cache::blob_path().filter(|p| p.exists()) else {
+        let Some(loaded) = self.loaded_blob.get().and_then(Option::as_ref) else {
             return Ok(None);
         };
-        match crate::mds::load_blob(&cached, &settings, now) {
-            Ok(blob) => Ok(Some(blob)),
-            Err(e) if strict => Err(mds_view::bad_blob(&cached, &e)),
+        match &loaded.blob {
+            Ok(blob) => Ok(Some(blob.clone())),
+            Err(e) if strict || loaded.named => Err(mds_view::bad_blob(&loaded.path, e)),
             Err(e) => {
-                eprintln!(
-                    "{}",
-                    output::warning(mds_view::cached_blob_set_aside(&cached, &e))
-                );
+                if !loaded.warned.replace(true) {
+                    eprintln!(
+                        "{}",
+                        output::warning(mds_view::cached_blob_set_aside(&loaded.path, e))
+                    );
+                }
                 Ok(None)
             }
         }
     }
+
+    fn load_metadata(&self, settings: &crate::mds::Settings) -> Option<LoadedBlob> {
+        let now = std::time::SystemTime::now();
+        let (path, named) = match &self.mds {
+            Some(path) => (path.clone(), true),
+            None => (
+                crate::mds::cache::blob_path().filter(|p| p.exists())?,
+                false,
+            ),
+        };
+        let blob = crate::mds::load_blob(&path, settings, now);
+        Some(LoadedBlob {
+            path,
+            named,
+            blob,
+            warned: Cell::new(false),
+        })
+    }
+}
+
+/// The MDS BLOB as this command loaded it: from where, and how it verified.
+struct LoadedBlob {
+    path: std::path::PathBuf,
+    /// Named with `--mds` (which must verify), rather than the cached one.
+    named: bool,
+    blob: std::result::Result<crate::mds::Blob, crate::mds::MdsError>,
+    warned: Cell<bool>,
 }
 
 pub fn run(cli: Cli) -> Result<()> {
