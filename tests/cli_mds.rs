@@ -101,6 +101,22 @@ fn update_fetches_the_signers_crl_caches_both_and_attest_uses_them() {
     let out = update(cache.path(), &url, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("(number 9) is the latest"));
+    // With --json, stdout is JSON either way: nothing new here; the whole update into another cache.
+    let out = update(cache.path(), &url, &["--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let same = json_of(&out);
+    assert_eq!(
+        (&same["updated"], &same["number"]),
+        (&false.into(), &9.into())
+    );
+    let fresh = tempfile::tempdir().unwrap();
+    let out = update(fresh.path(), &url, &["--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let done = json_of(&out);
+    assert_eq!(done["updated"], true, "{done}");
+    assert_eq!(done["number"], 9, "{done}");
+    assert_eq!(done["crls_fetched"], 1, "{done}");
+    assert_eq!(done["revocation_checked"], true, "{done}");
     let older = TcpListener::bind("127.0.0.1:0").unwrap();
     let out = update(
         cache.path(),

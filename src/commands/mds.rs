@@ -9,7 +9,8 @@ use anyhow::Result;
 use super::Context;
 use crate::cli::MdsCommand;
 use crate::mds::{self, cache};
-use crate::ui::mds_view;
+use crate::ui::{mds_view, output};
+use serde_json::json;
 
 /// The BLOB is a few megabytes today; allow for growth, not for a runaway server.
 const BLOB_LIMIT: u64 = 64 * 1024 * 1024;
@@ -60,6 +61,13 @@ fn update(ctx: &Context, url: &str) -> Result<()> {
     let held = cache::highest_seen(&first.root_fingerprint);
     if let Some(highest) = held.filter(|&h| first.no <= h) {
         if first.no == highest {
+            if ctx.json {
+                return output::print_json(&json!({
+                    "updated": false,
+                    "file": blob_path,
+                    "number": first.no,
+                }));
+            }
             print!("{}", mds_view::already_current(first.no, &blob_path));
             return Ok(());
         }
@@ -97,6 +105,20 @@ fn update(ctx: &Context, url: &str) -> Result<()> {
     }
     crate::paths::write_atomic(&blob_path, text.as_bytes())?;
     cache::record_seen(&blob.root_fingerprint, blob.no);
+    if ctx.json {
+        return output::print_json(&json!({
+            "updated": true,
+            "file": blob_path,
+            "number": blob.no,
+            "next_update": blob.next_update,
+            "entries": blob.entries.len(),
+            "signed_by": blob.signer,
+            "root": blob.root,
+            "crls_fetched": fetched.len(),
+            "revocation_checked": !blob.revocation_skipped,
+            "crls_not_fetched": failures,
+        }));
+    }
     print!(
         "{}",
         mds_view::updated(&blob, &blob_path, fetched.len(), &failures)
