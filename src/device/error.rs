@@ -20,6 +20,9 @@ pub enum Error {
     Status { command: u8, status: CtapStatus },
     #[error("the key's answer could not be read: {0}")]
     Malformed(String),
+    /// The OS gave no random bytes (a nonce, a challenge): nothing the key did.
+    #[error("no randomness from the operating system: {0}")]
+    NoRandomness(String),
     #[error("the key speaks only U2F (CTAP1), not CTAP2")]
     U2fOnly,
     #[error("request of {len} bytes exceeds the key's limit of {max}")]

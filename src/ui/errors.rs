@@ -205,6 +205,10 @@ fn device_error(e: &DeviceError) -> (String, u8) {
             format!("the request ({len} bytes) is larger than this key accepts ({max} bytes)"),
             exit::FAILURE,
         ),
+        DeviceError::NoRandomness(detail) => (
+            format!("the operating system gave fidoctl no random numbers ({detail}), which every key session needs; nothing was sent to the key. Check the system's random source (on Linux, the getrandom system call or /dev/urandom) and try again"),
+            exit::FAILURE,
+        ),
         DeviceError::Malformed(detail) => (
             format!("the key sent an answer fidoctl cannot read ({detail}); run with --trace and report it"),
             exit::COMMUNICATION,
@@ -571,6 +575,19 @@ mod tests {
         );
         let cancelled = anyhow::Error::new(DeviceError::Link(LinkError::Cancelled));
         assert_eq!(report(&cancelled).exit_code, exit::CANCELLED);
+    }
+
+    #[test]
+    fn no_randomness_is_not_blamed_on_the_key() {
+        let r = report(&anyhow::Error::new(DeviceError::NoRandomness(
+            "getrandom: no entropy".into(),
+        )));
+        assert!(
+            r.message
+                .starts_with("the operating system gave fidoctl no random numbers")
+        );
+        assert!(!r.message.contains("the key sent"), "{}", r.message);
+        assert_eq!(r.exit_code, exit::FAILURE);
     }
 
     #[test]

@@ -201,7 +201,7 @@ pub fn seal(key: &[u8], data: &[u8]) -> Result<Value, Error> {
     deflated.extend((!len).to_le_bytes());
     deflated.extend_from_slice(data);
     let mut nonce = [0u8; 12];
-    getrandom::fill(&mut nonce).map_err(|e| Error::Malformed(e.to_string()))?;
+    getrandom::fill(&mut nonce).map_err(|e| Error::NoRandomness(e.to_string()))?;
     let cipher = Aes256Gcm::new_from_slice(key)
         .map_err(|_| Error::Malformed("a largeBlobKey is 32 bytes".into()))?;
     let ciphertext = cipher

@@ -216,7 +216,7 @@ impl AttestationObject {
 /// 32 random bytes from the OS (a clientDataHash with no web client behind it, a user id).
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], Error> {
     let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Malformed(e.to_string()))?;
+    getrandom::fill(&mut bytes).map_err(|e| Error::NoRandomness(e.to_string()))?;
     Ok(bytes)
 }
 

@@ -12,7 +12,7 @@ use super::{CancelToken, Event, HidErrorCode, Link, LinkError};
 use crate::ctap::hid::{
     BROADCAST_CID, CONT_DATA, INIT_DATA, MAX_MESSAGE, capability, command, fragment, keepalive,
 };
-use crate::ctap::reports::Transport;
+use crate::ctap::reports::{Transport, TransportError};
 
 /// How long we sleep between polls, so a cancel request is seen promptly.
 const POLL: Duration = Duration::from_millis(100);
@@ -121,7 +121,12 @@ impl<T: Transport> Channel<T> {
     pub fn open(mut transport: T, timeout: Duration) -> Result<Self, LinkError> {
         let mut nonce = [0u8; 8];
         getrandom::fill(&mut nonce)
-            .map_err(|e| LinkError::Protocol(format!("no OS randomness: {e}")))?;
+            // Not the key's doing: said as a local failure, not as a broken protocol.
+            .map_err(|e| {
+                LinkError::Transport(TransportError::Io(format!(
+                    "the operating system gave no random numbers for the channel nonce ({e})"
+                )))
+            })?;
         let mut busy = BusyWait::new(timeout);
         let mut round_trips = 1;
         send_message(&mut transport, BROADCAST_CID, command::INIT, &nonce)?;
