@@ -190,6 +190,25 @@ fn a_capture_of_each_profile_replays_to_the_same_info() {
     }
 }
 
+/// `capture --json` without a file: stdout is one JSON object, the
+/// transcript in it, and that transcript replays.
+#[test]
+fn a_json_capture_to_stdout_is_json_with_the_transcript_in_it() {
+    let key = SimKey::new("biopass");
+    let out = key.cmd(&["--json", "capture"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = json_of(&out);
+    assert_eq!(summary["framing"], "ctaphid", "{summary}");
+    let transcript = summary["transcript"].as_str().expect("the transcript");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("biopass.txt");
+    std::fs::write(&file, transcript).unwrap();
+    fidoctl()
+        .args(["--device", &format!("replay:{}", file.display()), "info"])
+        .assert()
+        .success();
+}
+
 /// What a capture holds: no PIN, no PIN hash, no token — only what the key
 /// says to anyone. A capture with --with-pin has its PIN session as `> *`.
 #[test]

@@ -81,23 +81,26 @@ pub(super) fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
     let frames = transcript.lines.len();
     match &args.output {
         Some(path) => std::fs::write(path, &text).map_err(|e| view::cannot_write(path, &e))?,
+        // With --json, stdout holds JSON only: the transcript goes in it.
+        None if ctx.json => {}
         None => print!("{text}"),
     }
     let file = args.output.as_ref().map(|p| p.display().to_string());
     if ctx.json {
-        // On stdout only when the transcript went to a file.
-        if args.output.is_some() {
-            output::print_json(&json!({
-                "device": opened.label(),
-                "file": file,
-                "framing": framing.name(),
-                "frames": frames,
-                // The name `frames` had when every transcript held CTAPHID reports.
-                "reports": frames,
-                "redacted_requests": wildcards,
-                "read": read,
-            }))?;
+        let mut summary = json!({
+            "device": opened.label(),
+            "file": file,
+            "framing": framing.name(),
+            "frames": frames,
+            // The name `frames` had when every transcript held CTAPHID reports.
+            "reports": frames,
+            "redacted_requests": wildcards,
+            "read": read,
+        });
+        if args.output.is_none() {
+            summary["transcript"] = text.into();
         }
+        output::print_json(&summary)?;
         return Ok(());
     }
     eprintln!(
