@@ -191,6 +191,25 @@ fn no_finger_at_all_stops_cleanly() {
     assert_eq!(list(&key).len(), 1);
 }
 
+/// `--json` changes what is printed, not the exit status: a finger not
+/// recognised is JSON on stdout and exit 5, as without `--json`.
+#[test]
+fn test_with_json_exits_as_without_it() {
+    let key = SimKey::new("yubikey-bio").with_pin("1234");
+    enroll(&key, "Thumb");
+    let out = fp(&key, &["--json", "test"])
+        .env("FIDOCTL_SIM_TOUCHES", "nomatch")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let answer = json_of(&out);
+    assert_eq!(answer["recognised"], false, "{answer}");
+    assert_eq!(answer["uv_retries"], 2, "{answer}");
+    let out = fp(&key, &["--json", "test"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json_of(&out)["recognised"], true);
+}
+
 #[test]
 fn test_match_nomatch_blocked_and_unblocked_by_pin() {
     for profile in BIO_PROFILES {

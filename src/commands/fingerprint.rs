@@ -229,14 +229,17 @@ fn delete(device: &mut Device, selectors: &[String], all: bool, yes: bool) -> Re
 fn test(ctx: &Context, device: &mut Device) -> Result<()> {
     let (recognised, uv_left) = check_finger(device)?;
     if ctx.json {
-        return output::print_json(
+        output::print_json(
             &serde_json::json!({ "recognised": recognised, "uv_retries": uv_left.known() }),
-        );
+        )?;
     }
+    // The exit status is the same with --json: a finger not recognised fails the test.
     if !recognised {
         return Err(view::not_recognised(uv_left.known()));
     }
-    println!("{}", view::RECOGNISED);
+    if !ctx.json {
+        println!("{}", view::RECOGNISED);
+    }
     Ok(())
 }
 
