@@ -13,6 +13,7 @@ pub mod commands;
 pub mod ctap;
 pub mod device;
 pub mod entra;
+pub mod http;
 pub mod keys;
 pub mod keystore;
 pub mod mds;

@@ -392,6 +392,31 @@ fn graph_refusals_are_sentences() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("must be reached over https://"));
+
+    // A local-looking start does not hide another host: the host is parsed.
+    for (var, url) in [
+        ("FIDOCTL_GRAPH_URL", "http://localhost:@attacker.example/"),
+        ("FIDOCTL_LOGIN_URL", "http://127.0.0.1:x@attacker.example/"),
+    ] {
+        let mut cmd = fidoctl();
+        cmd.args(["entra", "policy"]).env(var, url);
+        if var == "FIDOCTL_LOGIN_URL" {
+            cmd.env_remove("FIDOCTL_GRAPH_TOKEN")
+                .env("FIDOCTL_GRAPH_URL", "https://graph.example")
+                .args(["--tenant", "contoso", "--client-id", "app"]);
+        } else {
+            cmd.env("FIDOCTL_GRAPH_TOKEN", TOKEN);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{var}: {}", stderr(&out));
+        assert_eq!(
+            stderr(&out).trim_end(),
+            format!(
+                "fidoctl: {url}: a user name or password (\"@\") in the address is not allowed"
+            ),
+            "{var}"
+        );
+    }
 }
 
 #[test]

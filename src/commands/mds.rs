@@ -8,6 +8,7 @@ use anyhow::Result;
 
 use super::Context;
 use crate::cli::MdsCommand;
+use crate::http;
 use crate::mds::{self, cache};
 use crate::ui::{mds_view, output};
 use serde_json::json;
@@ -23,14 +24,6 @@ pub(super) fn run(ctx: &Context, cmd: MdsCommand) -> Result<()> {
     }
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(TIMEOUT))
-        .user_agent(concat!("fidoctl/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into()
-}
-
 fn get(agent: &ureq::Agent, url: &str, limit: u64) -> Result<Vec<u8>, String> {
     let mut response = agent.get(url).call().map_err(|e| e.to_string())?;
     response
@@ -42,11 +35,11 @@ fn get(agent: &ureq::Agent, url: &str, limit: u64) -> Result<Vec<u8>, String> {
 }
 
 fn update(ctx: &Context, url: &str) -> Result<()> {
-    mds::check_source_url(url).map_err(|why| mds_view::url_refused(url, why))?;
+    http::check_url(url).map_err(|why| mds_view::url_refused(url, why))?;
     let blob_path = cache::blob_path().ok_or_else(mds_view::no_cache_dir)?;
     let crl_dir = cache::crl_dir().expect("a cache dir gives a CRL dir");
     let settings = ctx.mds_settings()?;
-    let agent = agent();
+    let agent = http::agent(TIMEOUT, true);
     let bytes = get(&agent, url, BLOB_LIMIT).map_err(|e| mds_view::download_failed(url, &e))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| mds_view::download_failed(url, "the answer is not text"))?;

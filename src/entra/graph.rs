@@ -17,6 +17,7 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::signin::CertificateError;
+use crate::http::{self, UrlRefusal};
 
 /// Graph's public endpoint; `--graph-url` / FIDOCTL_GRAPH_URL replace it.
 pub(crate) const DEFAULT_GRAPH_URL: &str = "https://graph.microsoft.com";
@@ -61,8 +62,9 @@ pub enum GraphError {
     Network { call: Call, detail: String },
     /// An answer fidoctl cannot read.
     Malformed { call: Call, detail: String },
-    /// `--graph-url` / FIDOCTL_GRAPH_URL is not https:// (nor this machine).
-    InsecureUrl(String),
+    /// `--graph-url` / FIDOCTL_GRAPH_URL or FIDOCTL_LOGIN_URL refused before any
+    /// token is sent: see [`crate::http::check_url`].
+    Url { url: String, why: UrlRefusal },
     /// `--certificate FILE` cannot sign a client assertion.
     Certificate(CertificateError),
 }
@@ -78,18 +80,10 @@ impl GraphError {
 
 /// Whether `url` may carry a token: https://, or plain http to this machine (tests, proxies).
 pub(crate) fn check_url(url: &str) -> Result<(), GraphError> {
-    let local = [
-        "http://127.0.0.1:",
-        "http://127.0.0.1/",
-        "http://localhost:",
-        "http://localhost/",
-        "http://[::1]",
-    ];
-    if url.starts_with("https://") || local.iter().any(|p| url.starts_with(p)) {
-        Ok(())
-    } else {
-        Err(GraphError::InsecureUrl(url.to_string()))
-    }
+    http::check_url(url).map_err(|why| GraphError::Url {
+        url: url.to_string(),
+        why,
+    })
 }
 
 /// One path segment, percent-encoded (a UPN keeps its @, loses nothing else).
@@ -106,13 +100,9 @@ pub(crate) fn segment(s: &str) -> String {
     out
 }
 
+/// Graph's error bodies are read, so 4xx/5xx answers are not agent errors.
 pub(super) fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(TIMEOUT))
-        .http_status_as_error(false)
-        .user_agent(concat!("fidoctl/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into()
+    http::agent(TIMEOUT, false)
 }
 
 /// A connection to Graph with a bearer token.
@@ -336,6 +326,14 @@ mod tests {
         assert!(check_url("https://graph.microsoft.com").is_ok());
         assert!(check_url("http://127.0.0.1:8080").is_ok());
         assert!(check_url("http://graph.example").is_err());
+        // A token must not reach another host hidden behind a local-looking start.
+        assert_eq!(
+            check_url("http://localhost:@attacker.example/"),
+            Err(GraphError::Url {
+                url: "http://localhost:@attacker.example/".into(),
+                why: UrlRefusal::Credentials
+            })
+        );
     }
 
     #[test]

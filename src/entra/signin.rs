@@ -26,6 +26,7 @@ use oauth2::{
 use zeroize::Zeroizing;
 
 use super::graph::{self, Call, GraphError};
+use crate::http::UrlRefusal;
 
 pub(crate) const DEFAULT_LOGIN_URL: &str = "https://login.microsoftonline.com";
 /// Graph with the permissions consented for the app.
@@ -183,8 +184,13 @@ fn endpoint(login: &str, tenant: &str, what: &str) -> Result<String, GraphError>
     ))
 }
 
-fn bad_url(e: oauth2::url::ParseError) -> GraphError {
-    GraphError::InsecureUrl(e.to_string())
+/// An endpoint oauth2 cannot parse, said of the login URL it was built on (which
+/// passed [`graph::check_url`]: the tenant makes it no URL).
+fn bad_url(url: &str) -> impl Fn(oauth2::url::ParseError) -> GraphError + '_ {
+    move |_| GraphError::Url {
+        url: url.to_string(),
+        why: UrlRefusal::Malformed,
+    }
 }
 
 /// An oauth2 failure as a typed refusal of the sign-in.
@@ -232,14 +238,16 @@ impl SignIn {
         let client = |tenant: &str, client_id: &str| -> Result<_, GraphError> {
             Ok(BasicClient::new(ClientId::new(client_id.to_string()))
                 .set_auth_type(AuthType::RequestBody)
-                .set_token_uri(TokenUrl::new(endpoint(login, tenant, "token")?).map_err(bad_url)?))
+                .set_token_uri(
+                    TokenUrl::new(endpoint(login, tenant, "token")?).map_err(bad_url(login))?,
+                ))
         };
         match self {
             SignIn::Token(t) => Ok(t),
             SignIn::DeviceCode { tenant, client_id } => {
                 let client = client(&tenant, &client_id)?.set_device_authorization_url(
                     DeviceAuthorizationUrl::new(endpoint(login, &tenant, "devicecode")?)
-                        .map_err(bad_url)?,
+                        .map_err(bad_url(login))?,
                 );
                 let details: StandardDeviceAuthorizationResponse = client
                     .exchange_device_code()

@@ -254,9 +254,13 @@ fn certificate_error(e: &CertificateError) -> String {
 
 pub(crate) fn graph_sentence(e: &GraphError) -> (String, u8) {
     match e {
-        GraphError::InsecureUrl(url) => (
+        GraphError::Url { url, why } => (
             format!(
-                "{url}: Graph and the sign-in must be reached over https:// (plain http only on this machine): a token must not travel in clear"
+                "{url}: {}",
+                errors::url_refusal(
+                    *why,
+                    "Graph and the sign-in must be reached over https:// (plain http only on this machine): a token must not travel in clear"
+                )
             ),
             exit::USAGE,
         ),

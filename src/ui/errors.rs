@@ -5,6 +5,7 @@ use crate::ctap::CtapStatus;
 use crate::ctap::reports::TransportError;
 use crate::device::link::{HidErrorCode, LinkError};
 use crate::device::{Error as DeviceError, Feature, PinRetries};
+use crate::http::UrlRefusal;
 
 /// Exit statuses (documented in docs/errors.md).
 pub(crate) mod exit {
@@ -127,6 +128,16 @@ pub(crate) fn interrupted(change: Change, err: DeviceError) -> anyhow::Error {
         }
     };
     user(format!("{what_happened}. {state}"), exit_code)
+}
+
+/// Why an address given for a download or a sign-in is refused; `not_https`
+/// says why that one must be https://.
+pub(crate) fn url_refusal(why: UrlRefusal, not_https: &'static str) -> &'static str {
+    match why {
+        UrlRefusal::Malformed => "not an http(s) URL",
+        UrlRefusal::Credentials => "a user name or password (\"@\") in the address is not allowed",
+        UrlRefusal::NotHttps => not_https,
+    }
 }
 
 /// The CTAP status behind an error, if the key refused something.

@@ -5,8 +5,9 @@ use std::path::Path;
 use super::errors::{self, exit};
 use super::output::Section;
 use super::pki_view;
+use crate::http::UrlRefusal;
 use crate::mds::blob::FIDO_SIGNER_NAME;
-use crate::mds::{Blob, FormatError, JwsPart, MdsError, SignerRule, UrlRefusal};
+use crate::mds::{Blob, FormatError, JwsPart, MdsError, SignerRule};
 
 /// Why a BLOB cannot be used, in a sentence.
 pub(crate) fn mds_error(e: &MdsError) -> String {
@@ -112,13 +113,10 @@ pub(crate) fn cached_blob_set_aside(path: &Path, e: &MdsError) -> String {
 
 /// `mds update --url` refused before anything is fetched.
 pub(crate) fn url_refused(url: &str, why: UrlRefusal) -> anyhow::Error {
-    let reason = match why {
-        UrlRefusal::Malformed => "not an http(s) URL",
-        UrlRefusal::Credentials => "a user name or password (\"@\") in the address is not allowed",
-        UrlRefusal::NotHttps => {
-            "the BLOB must come over https:// (plain http only from this machine)"
-        }
-    };
+    let reason = errors::url_refusal(
+        why,
+        "the BLOB must come over https:// (plain http only from this machine)",
+    );
     errors::UsageError(format!("--url {url}: {reason}")).into()
 }
 
