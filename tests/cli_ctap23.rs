@@ -32,11 +32,11 @@ fn text(out: &Output) -> String {
     )
 }
 
-/// `-v`'s count of CTAPHID round trips.
+/// `-v`'s count of round trips to the key.
 fn round_trips(out: &Output) -> u32 {
     let err = String::from_utf8_lossy(&out.stderr);
     err.lines()
-        .find_map(|l| l.split_once(" CTAPHID round trips").map(|(n, _)| n))
+        .find_map(|l| l.split_once(" round trips to the key").map(|(n, _)| n))
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no round trips in {err}"))
 }

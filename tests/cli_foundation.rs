@@ -310,7 +310,7 @@ fn verbose_counts_round_trips_and_trace_keeps_stdout_clean() {
     json_of(&out); // stdout is still pure JSON
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
-        err.contains("3 CTAPHID round trips"),
+        err.contains("3 round trips to the key"),
         "INIT, getInfo and getPINRetries:\n{err}"
     );
     assert!(

@@ -75,7 +75,7 @@ pub(crate) fn warning(message: impl std::fmt::Display) -> String {
 /// `--verbose`: what the command cost.
 pub(crate) fn round_trips(count: u32, elapsed: std::time::Duration) -> String {
     format!(
-        "{count} CTAPHID round trips, {:.1} ms",
+        "{count} round trips to the key, {:.1} ms",
         elapsed.as_secs_f64() * 1000.0
     )
 }
