@@ -78,7 +78,7 @@ fn read_keys(ctx: &Context, args: &AaguidArgs) -> Result<Vec<KeyEntry>> {
 
     let mut entries = Vec::new();
     for (spec, known) in specs {
-        let device = match ctx.probe(&spec, known) {
+        let device = match ctx.open(&spec, known) {
             Ok(s) => s,
             // With --all one bad key must not hide the others; alone, it is the error.
             Err(e) if args.all => {

@@ -26,7 +26,6 @@ pub(super) fn run(ctx: &Context) -> Result<()> {
     }
     let get_info_aaguid = device.info()?.aaguid;
     let object = make_throwaway(&mut device, attest_view::TOUCH)?;
-    ctx.done_with(&device);
     let verdict = attest::assess(
         &Evidence {
             format: &object.format,

@@ -51,7 +51,6 @@ pub(super) fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
             read.push(reads::PASSKEY_COUNT);
         }
     }
-    ctx.done_with(&device);
     // The USB identity the header records: the OS's for a real key.
     let device_identity = KeyIdentity {
         identifier: None,

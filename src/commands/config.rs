@@ -19,10 +19,9 @@ pub(super) fn run(ctx: &Context, cmd: ConfigCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
     let info = device.info()?.clone();
     if let Err(e) = config::check_offered(&device, setting_of(&cmd)) {
-        ctx.done_with(&device);
         return Err(e.into());
     }
-    let result = match cmd {
+    match cmd {
         ConfigCommand::AlwaysUv { state } => always_uv(&mut device, &info, state),
         ConfigCommand::MinPinLength {
             length,
@@ -32,9 +31,7 @@ pub(super) fn run(ctx: &Context, cmd: ConfigCommand) -> Result<()> {
         ConfigCommand::ForcePinChange => force_pin_change(&mut device, &info),
         ConfigCommand::EnterpriseAttestation => enterprise_attestation(&mut device, &info),
         ConfigCommand::LongTouchReset => long_touch_reset(&mut device, &info),
-    };
-    ctx.done_with(&device);
-    result
+    }
 }
 
 /// What each `config` command changes.

@@ -25,11 +25,10 @@ pub(super) fn run(ctx: &Context, cmd: CredentialsCommand) -> Result<()> {
         && device.caps().reads_credentials_with_persistent_token()
         && let Some(listing) = list_without_pin(ctx, &mut device)?
     {
-        ctx.done_with(&device);
         return print_listing(ctx, &listing);
     }
     let mut session = auth::pin_session(&mut device, Permissions::credential_management())?;
-    let result = match cmd {
+    match cmd {
         CredentialsCommand::List => list(ctx, &mut device, &mut session),
         CredentialsCommand::Delete { ids, yes } => delete(&mut device, &mut session, &ids, yes),
         CredentialsCommand::Rename {
@@ -43,9 +42,7 @@ pub(super) fn run(ctx: &Context, cmd: CredentialsCommand) -> Result<()> {
             name.as_deref(),
             display_name.as_deref(),
         ),
-    };
-    ctx.done_with(&device);
-    result
+    }
 }
 
 /// The count and every account: a key that says it holds none needs no

@@ -15,7 +15,7 @@ use crate::ui::output;
 
 /// INIT + getInfo on one key, as doctor reports it.
 fn probe(ctx: &Context, spec: &DeviceSpec, known: Option<KeyIdentity>) -> Probe {
-    match ctx.probe(spec, known) {
+    match ctx.open(spec, known) {
         Ok(d) if d.is_u2f_only() => Probe::U2fOnly,
         Ok(d) => Probe::Ctap2 {
             versions: d.info().map(|i| i.versions.clone()).unwrap_or_default(),

@@ -19,7 +19,7 @@ use crate::ui::prompt;
 pub(super) fn run(ctx: &Context, cmd: FingerprintCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
     device.require(Feature::Fingerprints)?;
-    let result = match cmd {
+    match cmd {
         FingerprintCommand::Sensor => sensor(ctx, &mut device),
         FingerprintCommand::List => list(ctx, &mut device),
         FingerprintCommand::Enroll { name } => enroll(&mut device, name.as_deref()),
@@ -33,9 +33,7 @@ pub(super) fn run(ctx: &Context, cmd: FingerprintCommand) -> Result<()> {
             yes,
         } => delete(&mut device, &fingerprints, all, yes),
         FingerprintCommand::Test => test(ctx, &mut device),
-    };
-    ctx.done_with(&device);
-    result
+    }
 }
 
 fn bio_session(device: &mut Device) -> Result<Session> {

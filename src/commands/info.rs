@@ -12,7 +12,6 @@ pub(super) fn run(ctx: &Context) -> Result<()> {
     let registry = ctx.registry()?;
     if device.is_u2f_only() {
         let version = device.u2f_version()?;
-        ctx.done_with(&device);
         if ctx.json {
             return output::print_json(
                 &json!({ "device": device.label(), "ctap2": false, "u2f_version": version }),
@@ -23,7 +22,6 @@ pub(super) fn run(ctx: &Context) -> Result<()> {
     }
     let info = device.info()?.clone();
     let counters = client_pin::counters(&mut device);
-    ctx.done_with(&device);
     let name = registry.name(&info.aaguid);
     let keystore = key::keystore_for_reading();
     let naming = key::naming(keystore.as_ref(), &device);

@@ -97,9 +97,7 @@ fn model_name(ctx: &Context, info: &AuthenticatorInfo) -> String {
 fn name(ctx: &Context, raw: &str) -> Result<()> {
     let nickname = check_nickname(raw)?;
     let mut device = ctx.open_selected()?;
-    let result = name_device(ctx, &mut device, &nickname);
-    ctx.done_with(&device);
-    result
+    name_device(ctx, &mut device, &nickname)
 }
 
 fn name_device(ctx: &Context, device: &mut Device, nickname: &str) -> Result<()> {
@@ -164,7 +162,6 @@ fn forget(ctx: &Context, nickname: Option<&str>) -> Result<()> {
         None => {
             let device = ctx.open_selected()?;
             let info = device.info()?.clone();
-            ctx.done_with(&device);
             keystore
                 .recognise(&info)
                 .map(|k| k.entry.identifier)

@@ -30,7 +30,6 @@ pub(super) fn run(ctx: &Context, cmd: LargeBlobsCommand) -> Result<()> {
         (Err(e), LargeBlobsCommand::Clean { yes }) => {
             let result =
                 replace_corrupt(&mut device, &e, *yes, info.max_serialized_large_blob_array);
-            ctx.done_with(&device);
             return result;
         }
         (Err(e), _) => {
@@ -42,14 +41,12 @@ pub(super) fn run(ctx: &Context, cmd: LargeBlobsCommand) -> Result<()> {
         used: serialized.len(),
         entries,
     };
-    let result = match cmd {
+    match cmd {
         LargeBlobsCommand::Info => show_info(ctx, &store),
         LargeBlobsCommand::List => list(ctx, &mut device, &store),
         LargeBlobsCommand::Delete { entry, yes } => delete(&mut device, store, entry, yes),
         LargeBlobsCommand::Clean { yes } => clean(&mut device, store, yes),
-    };
-    ctx.done_with(&device);
-    result
+    }
 }
 
 /// The array as read.

@@ -103,7 +103,7 @@ fn row(spec: DeviceSpec, identity: Option<KeyIdentity>) -> Row {
 }
 
 fn fill(ctx: &Context, registry: &Registry, keystore: Option<&Keystore>, row: &mut Row) {
-    match ctx.probe(&row.spec, row.identity.clone()) {
+    match ctx.open(&row.spec, row.identity.clone()) {
         Ok(device) => {
             row.u2f_only = Some(device.is_u2f_only());
             let naming = key::naming(keystore, &device);

@@ -9,7 +9,7 @@ use crate::aaguid::Registry;
 use crate::cli::{Cli, Command};
 use crate::device::link::Tap;
 use crate::device::link::trace::Trace;
-use crate::device::{CancelToken, Device, DeviceSpec, KeyIdentity};
+use crate::device::{CancelToken, Device, DeviceSpec, KeyIdentity, RoundTripMeter};
 use crate::keys;
 use crate::ui::{key_view, output};
 
@@ -45,7 +45,7 @@ pub(crate) struct Context {
     pub mds_root: Option<std::path::PathBuf>,
     pub mds_signer: Option<String>,
     pub no_revocation_check: bool,
-    round_trips: Cell<u32>,
+    round_trips: RoundTripMeter,
     cancel: CancelToken,
     loaded_blob: std::cell::OnceCell<Option<LoadedBlob>>,
 }
@@ -61,7 +61,7 @@ impl Context {
             mds_root: cli.mds_root.clone(),
             mds_signer: cli.mds_signer.clone(),
             no_revocation_check: cli.no_revocation_check,
-            round_trips: Cell::new(0),
+            round_trips: RoundTripMeter::default(),
             cancel: CancelToken::default(),
             loaded_blob: std::cell::OnceCell::new(),
         }
@@ -94,6 +94,7 @@ impl Context {
             .then(|| Trace::new(std::sync::Arc::new(|line: &str| eprintln!("{line}"))));
         let mut device = keys::open::open(spec, known, &(tap, &trace))?;
         device.set_cancel_token(self.cancel.clone());
+        device.count_into(self.round_trips.clone());
         Ok(device)
     }
 
@@ -110,13 +111,6 @@ impl Context {
                 std::process::exit(i32::from(crate::ui::errors::exit::CANCELLED));
             }
         });
-    }
-
-    /// Opens a key for a quick look (INIT + getInfo), counted for `--verbose`.
-    pub(crate) fn probe(&self, spec: &DeviceSpec, known: Option<KeyIdentity>) -> Result<Device> {
-        let device = self.open(spec, known)?;
-        self.done_with(&device);
-        Ok(device)
     }
 
     /// Opens the key this command is about: `--device`, the only key, or, with
@@ -163,15 +157,6 @@ impl Context {
                 key_view::key_choice(model.as_deref(), &naming)
             })
             .collect()
-    }
-
-    /// Adds a closed device's round trips to the `--verbose` summary.
-    pub(crate) fn done_with(&self, device: &Device) {
-        self.add_round_trips(device.round_trips());
-    }
-
-    fn add_round_trips(&self, n: u32) {
-        self.round_trips.set(self.round_trips.get() + n);
     }
 
     /// Model names: the built-in table, overlaid by the MDS BLOB when one is
@@ -301,7 +286,7 @@ pub fn run(cli: Cli) -> Result<()> {
     if ctx.verbose {
         eprintln!(
             "{}",
-            output::round_trips(ctx.round_trips.get(), started.elapsed())
+            output::round_trips(ctx.round_trips.total(), started.elapsed())
         );
     }
     result

@@ -15,13 +15,11 @@ use crate::ui::{errors, prompt};
 
 pub(super) fn run(ctx: &Context, cmd: PinCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
-    let result = match cmd {
+    match cmd {
         PinCommand::Status => status(ctx, &mut device),
         PinCommand::Set => set(&mut device),
         PinCommand::Change => change(&mut device),
-    };
-    ctx.done_with(&device);
-    result
+    }
 }
 
 #[derive(Serialize)]

@@ -34,7 +34,6 @@ pub(super) fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
         .registry()?
         .name(&info.aaguid)
         .unwrap_or_else(|| key_view::GENERIC_MODEL.to_string());
-    ctx.done_with(&device);
     drop(device);
     if !info.resets_over(spec.transport()) {
         return Err(reset_view::not_over(
@@ -60,7 +59,6 @@ pub(super) fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
     let mut device = replug(ctx, &spec)?;
     let fresh = device.info()?.clone();
     if !before.matches(&fresh) {
-        ctx.done_with(&device);
         return Err(reset_view::different_key(
             named.map(|k| k.entry.nickname.as_str()),
         ));
@@ -70,7 +68,6 @@ pub(super) fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
     } else {
         reset::reset(&mut device, &mut progress::touch_prompt(reset_view::TOUCH))
     };
-    ctx.done_with(&device);
     match result {
         Ok(()) => {
             eprintln!("{}", reset_view::DONE);

@@ -36,7 +36,6 @@ pub(super) fn run(ctx: &Context, args: &SetupArgs) -> Result<()> {
     let mut device = find_key(ctx)?;
     let mut done = Done::default();
     let result = guide(ctx, &mut device, args, &mut done);
-    ctx.done_with(&device);
     if done.pin.is_some() || !done.fingers.is_empty() {
         eprint!("{}", view::summary(done.pin, &done.fingers));
     }

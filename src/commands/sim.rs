@@ -84,7 +84,6 @@ pub(super) fn run(ctx: &Context, cmd: SimCommand) -> Result<()> {
                     device.power_cycle_simulator().map_err(|e| {
                         anyhow::Error::from(e).context(sim_view::not_replugged(&addr))
                     })?;
-                    ctx.done_with(&device);
                     eprintln!("{}", sim_view::replugged_udp(&addr));
                 }
             }

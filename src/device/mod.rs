@@ -47,6 +47,28 @@ pub struct Device {
     /// `use_pin_protocol` overrode the choice (kept across getInfo refreshes).
     protocol_chosen_by_caller: bool,
     cancel: CancelToken,
+    /// Where the round trips go when the key is closed (`--verbose`).
+    meter: Option<RoundTripMeter>,
+}
+
+/// The round trips of every key one command opened: each [`Device`] adds
+/// its own when it is dropped, so no flow has to remember to.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RoundTripMeter(std::sync::Arc<std::sync::atomic::AtomicU32>);
+
+impl RoundTripMeter {
+    pub(crate) fn total(&self) -> u32 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        if let Some(meter) = &self.meter {
+            let n = self.link.round_trips();
+            meter.0.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
 }
 
 impl std::fmt::Debug for Device {
@@ -72,6 +94,7 @@ impl Device {
             caps: Capabilities::default(),
             protocol_chosen_by_caller: false,
             cancel: CancelToken::default(),
+            meter: None,
         };
         if device.link.speaks_cbor() {
             device.refresh_info()?;
@@ -176,6 +199,11 @@ impl Device {
     /// After a cancelled wait: clears the request so clean-up commands can run.
     pub(crate) fn clear_cancel(&self) {
         self.cancel.clear();
+    }
+
+    /// Counts this key's round trips into `meter` when it is closed.
+    pub(crate) fn count_into(&mut self, meter: RoundTripMeter) {
+        self.meter = Some(meter);
     }
 
     /// Round trips so far, the link's opening included.

@@ -27,7 +27,6 @@ pub(super) fn run(
     let add = if remove.is_empty() {
         let device = ctx.open_selected()?;
         let aaguid = device.info()?.aaguid;
-        ctx.done_with(&device);
         vec![aaguid]
     } else {
         Vec::new()

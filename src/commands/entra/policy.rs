@@ -22,7 +22,6 @@ pub(super) fn run(ctx: &Context, args: &EntraArgs) -> Result<()> {
             let aaguid = device.info()?.aaguid;
             // The verdict adds to the view; a key that cannot give one now says why.
             let verdict = attestation_verdict(ctx, &mut device);
-            ctx.done_with(&device);
             let unchecked = verdict.as_ref().err().map(|e| errors::report(e).message);
             Some(KeyReport {
                 device: device.label(),

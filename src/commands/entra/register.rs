@@ -272,7 +272,6 @@ pub(super) fn register_one(
                 &device,
                 chosen.as_ref(),
             );
-            ctx.done_with(&device);
             return Err(e);
         }
     };
@@ -309,7 +308,6 @@ pub(super) fn register_one(
         fingerprint: Fingerprint::of(&after),
         pin_chosen: chosen.is_some(),
     });
-    ctx.done_with(&device);
     Ok(Registered {
         method_id,
         model,
