@@ -7,11 +7,12 @@
 use anyhow::Result;
 
 use crate::ctap::pin_protocol::PinUvAuthToken;
-use crate::device::ctap2::client_pin;
+use crate::device::ctap2::client_pin::{self, UV_WAIT};
+use crate::device::ctap2::make_credential::{self, AttestationObject, THROWAWAY_RP};
 use crate::device::pin::Pin;
 use crate::device::session::{Permissions, Session};
-use crate::device::{Device, Event};
-use crate::ui::{output, pin_view, prompt};
+use crate::device::{Device, Error, Event, Feature};
+use crate::ui::{output, pin_view, progress, prompt};
 
 /// Asks for the current PIN and opens a session with it: the PIN kept for the
 /// flow, and a first token with `permissions` (which proves the PIN right).
@@ -48,5 +49,34 @@ pub(super) fn persistent_token_with(device: &mut Device, pin: &Pin) -> Result<Pi
         device,
         pin,
         &Permissions::persistent_read_only(),
+    )?)
+}
+
+/// A throwaway credential for its attestation (`attest`, `entra`):
+/// makeCredential without the PIN where the key allows it, with a PIN
+/// session where it requires one (or says so when asked without). `touch`
+/// is what the person is told while the key waits.
+pub(super) fn throwaway_attestation(device: &mut Device, touch: &str) -> Result<AttestationObject> {
+    if !make_credential::needs_pin(device.info()?) {
+        match make_credential::attest(device, None, UV_WAIT, &mut progress::touch_prompt(touch)) {
+            Ok(object) => return Ok(object),
+            Err(e) if e.needs_user_verification() => match device.info()?.pin_is_set() {
+                Some(true) => {}
+                // PUAT_REQUIRED on a key without a PIN: it wants one set first.
+                None if e.pin_token_required() => {
+                    return Err(Error::Unsupported(Feature::Pin).into());
+                }
+                Some(false) if e.pin_token_required() => return Err(Error::PinNotSet.into()),
+                _ => return Err(e.into()),
+            },
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let mut session = pin_session(device, Permissions::make_credential(THROWAWAY_RP))?;
+    Ok(make_credential::attest(
+        device,
+        Some(&mut session),
+        UV_WAIT,
+        &mut progress::touch_prompt(touch),
     )?)
 }

@@ -11,7 +11,6 @@ use serde::Serialize;
 use super::{Context, auth};
 use crate::cbor::Value;
 use crate::cli::LargeBlobsCommand;
-use crate::ctap::client_pin::permission;
 use crate::device::ctap2::credential_management as cm;
 use crate::device::ctap2::large_blobs::{self, Entry};
 use crate::device::session::{Permissions, Session};
@@ -117,10 +116,6 @@ fn owner_of<'o>(entry: &Value, owners: &'o [Owner]) -> Option<&'o Owner> {
     owners.iter().find(|o| entry.open(&o.key).is_some())
 }
 
-fn session(device: &mut Device, bits: u8) -> Result<Session> {
-    auth::pin_session(device, Permissions::new(bits))
-}
-
 #[derive(Serialize)]
 struct EntryJson {
     entry: usize,
@@ -147,7 +142,7 @@ fn list(ctx: &Context, device: &mut Device, store: &Store) -> Result<()> {
     let listable = info.pin_is_set() == Some(true) && listable_key;
     let can_name = !store.entries.is_empty() && listable && prompt::pin_available();
     let found = if can_name {
-        let mut s = session(device, permission::CREDENTIAL_MANAGEMENT)?;
+        let mut s = auth::pin_session(device, Permissions::credential_management())?;
         Some(owners(device, &mut s)?)
     } else {
         None
@@ -226,9 +221,9 @@ fn delete(device: &mut Device, mut store: Store, entry: usize, yes: bool) -> Res
         return Err(view::no_entry(entry, count));
     }
     let mut session = if protected(device)? {
-        Some(session(
+        Some(auth::pin_session(
             device,
-            permission::LARGE_BLOB_WRITE | permission::CREDENTIAL_MANAGEMENT,
+            Permissions::large_blob_write().and(Permissions::credential_management()),
         )?)
     } else {
         None
@@ -261,7 +256,7 @@ fn replace_corrupt(
         return Err(view::nothing_changed());
     }
     let mut session = if protected(device)? {
-        Some(session(device, permission::LARGE_BLOB_WRITE)?)
+        Some(auth::pin_session(device, Permissions::large_blob_write())?)
     } else {
         None
     };
@@ -278,9 +273,9 @@ fn clean(device: &mut Device, store: Store, yes: bool) -> Result<()> {
     if !protected(device)? {
         return Err(view::clean_needs_pin());
     }
-    let mut s = session(
+    let mut s = auth::pin_session(
         device,
-        permission::LARGE_BLOB_WRITE | permission::CREDENTIAL_MANAGEMENT,
+        Permissions::large_blob_write().and(Permissions::credential_management()),
     )?;
     let found = owners(device, &mut s)?;
     if found.is_empty() {

@@ -5,7 +5,6 @@ use serde::Serialize;
 
 use super::{Context, key};
 use crate::cli::PinCommand;
-use crate::ctap::CtapStatus;
 use crate::device::ctap2::{AuthenticatorInfo, client_pin};
 use crate::device::pin::{MAX_PIN_BYTES, Pin, PinRules};
 use crate::device::{Device, Feature};
@@ -147,9 +146,7 @@ fn change(device: &mut Device) -> Result<()> {
             key::keep_name_after_pin_change(device, &new_pin, known);
             Ok(())
         }
-        Err(e) if e.status() == Some(CtapStatus::PinPolicyViolation) => {
-            Err(explain_new_pin_refusal(&info, e))
-        }
+        Err(e) if e.pin_policy_violation() => Err(explain_new_pin_refusal(&info, e)),
         Err(e) if e.lost_contact() => Err(errors::interrupted(errors::Change::PinChange, e)),
         Err(e) => Err(device.explain_pin_failure(e).into()),
     }
@@ -160,7 +157,7 @@ pub(super) fn explain_new_pin_refusal(
     info: &AuthenticatorInfo,
     err: crate::device::Error,
 ) -> anyhow::Error {
-    if err.status() != Some(CtapStatus::PinPolicyViolation) {
+    if !err.pin_policy_violation() {
         return err.into();
     }
     errors::pin_policy_violation(info)

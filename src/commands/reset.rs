@@ -13,12 +13,10 @@ use anyhow::Result;
 
 use super::{Context, key};
 use crate::cli::ResetArgs;
-use crate::ctap::CtapStatus;
 use crate::device::ctap2::reset;
 use crate::device::identity::SameKey;
 use crate::device::{Device, DeviceSpec};
 use crate::keys;
-use crate::ui::errors;
 use crate::ui::progress::{self, Waiting};
 use crate::ui::prompt;
 use crate::ui::{key_view, reset_view};
@@ -80,14 +78,7 @@ pub(super) fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
             }
             Ok(())
         }
-        Err(e) => Err(match e.status() {
-            Some(CtapStatus::NotAllowed) => reset_view::too_late(),
-            Some(CtapStatus::UserActionTimeout | CtapStatus::ActionTimeout) => {
-                reset_view::no_touch()
-            }
-            Some(CtapStatus::OperationDenied) => reset_view::declined(),
-            _ => errors::interrupted(errors::Change::Reset, e),
-        }),
+        Err(e) => Err(reset_view::failed(e)),
     }
 }
 

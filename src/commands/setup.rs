@@ -9,8 +9,6 @@ use anyhow::Result;
 
 use super::{Context, auth, fingerprint, pin};
 use crate::cli::SetupArgs;
-use crate::ctap::CtapStatus;
-use crate::ctap::client_pin::permission;
 use crate::device::ctap2::bio_enrollment;
 use crate::device::ctap2::client_pin::{self, Reading};
 use crate::device::ctap2::make_credential::THROWAWAY_RP;
@@ -18,7 +16,6 @@ use crate::device::pin::PinRules;
 use crate::device::session::{Permissions, Session};
 use crate::device::{Device, Error as DeviceError};
 use crate::keys;
-use crate::ui::errors;
 use crate::ui::progress::Waiting;
 use crate::ui::setup_view::{self as view, PinStep};
 use crate::ui::{fingerprint_view, key_view, pin_view, prompt};
@@ -72,7 +69,7 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
 
     let permissions = match bio {
         true => Permissions::bio_enrollment(),
-        false => Permissions::for_rp(permission::GET_ASSERTION, THROWAWAY_RP),
+        false => Permissions::get_assertion(THROWAWAY_RP),
     };
     let mut session = if info.pin_is_set() == Some(false) {
         eprintln!("{}", view::first_pin(&PinRules::of(&info)));
@@ -142,7 +139,10 @@ fn enroll_fingers(
                 done.fingers.push(enrolled.name);
                 known = enrolled.templates;
             }
-            Err(e) if errors::status_of(&e) == Some(CtapStatus::FpDatabaseFull) => {
+            Err(e)
+                if e.downcast_ref::<DeviceError>()
+                    .is_some_and(DeviceError::fingerprint_storage_full) =>
+            {
                 eprintln!("{}", view::DATABASE_FULL);
                 return Ok(());
             }

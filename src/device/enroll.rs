@@ -76,7 +76,7 @@ fn capture_all(
     let first = loop {
         match bio_enrollment::enroll_begin(device, session, SAMPLE_TIMEOUT, &mut |_| {}) {
             Ok(sample) => break sample,
-            Err(e) if e.no_finger() && idle + 1 < MAX_IDLE_SAMPLES => {
+            Err(e) if e.no_user_action() && idle + 1 < MAX_IDLE_SAMPLES => {
                 idle += 1;
                 on_event(EnrollEvent::NoFinger);
             }
@@ -106,7 +106,7 @@ fn capture_all(
                 idle = 0;
                 progress.report(&sample, on_event);
             }
-            Err(e) if e.no_finger() && idle + 1 < MAX_IDLE_SAMPLES => {
+            Err(e) if e.no_user_action() && idle + 1 < MAX_IDLE_SAMPLES => {
                 idle += 1;
                 on_event(EnrollEvent::NoFinger);
             }

@@ -102,12 +102,34 @@ impl Error {
         self.token_refused() || self.status() == Some(CtapStatus::UnauthorizedPermission)
     }
 
-    /// The user did not put a finger on the sensor in time.
-    pub(crate) fn no_finger(&self) -> bool {
+    /// The user did not touch the key, or put a finger on its sensor, in time.
+    pub(crate) fn no_user_action(&self) -> bool {
         matches!(
             self.status(),
             Some(CtapStatus::UserActionTimeout | CtapStatus::ActionTimeout)
         )
+    }
+
+    /// The key refused a new PIN by its own rules (length, complexity policy).
+    pub(crate) fn pin_policy_violation(&self) -> bool {
+        self.status() == Some(CtapStatus::PinPolicyViolation)
+    }
+
+    /// makeCredential found one of the excludeList's credentials on the key.
+    pub(crate) fn credential_excluded(&self) -> bool {
+        self.status() == Some(CtapStatus::CredentialExcluded)
+    }
+
+    /// No room for another fingerprint.
+    pub(crate) fn fingerprint_storage_full(&self) -> bool {
+        self.status() == Some(CtapStatus::FpDatabaseFull)
+    }
+
+    /// PUAT_REQUIRED alone: the key wants a pinUvAuthToken (and so a PIN)
+    /// for this command; unlike [`Self::needs_user_verification`], not
+    /// FEITIAN's MISSING_PARAMETER, which says nothing about a missing PIN.
+    pub(crate) fn pin_token_required(&self) -> bool {
+        self.status() == Some(CtapStatus::PuatRequired)
     }
 
     /// The CTAP status, if the key refused the command.
@@ -149,5 +171,44 @@ mod tests {
         assert!(refused(CtapStatus::MissingParameter).needs_user_verification());
         assert!(!refused(CtapStatus::PinInvalid).needs_user_verification());
         assert!(!Error::NoKey.needs_user_verification());
+    }
+
+    #[test]
+    fn each_predicate_names_its_status_and_not_a_neighbour() {
+        type Predicate = fn(&Error) -> bool;
+        let cases: [(Predicate, &[CtapStatus], CtapStatus); 5] = [
+            (
+                Error::no_user_action,
+                &[CtapStatus::UserActionTimeout, CtapStatus::ActionTimeout],
+                CtapStatus::OperationDenied,
+            ),
+            (
+                Error::pin_policy_violation,
+                &[CtapStatus::PinPolicyViolation],
+                CtapStatus::PinInvalid,
+            ),
+            (
+                Error::credential_excluded,
+                &[CtapStatus::CredentialExcluded],
+                CtapStatus::NotAllowed,
+            ),
+            (
+                Error::fingerprint_storage_full,
+                &[CtapStatus::FpDatabaseFull],
+                CtapStatus::KeyStoreFull,
+            ),
+            (
+                Error::pin_token_required,
+                &[CtapStatus::PuatRequired],
+                CtapStatus::MissingParameter,
+            ),
+        ];
+        for (predicate, yes, no) in cases {
+            for status in yes {
+                assert!(predicate(&refused(*status)), "{status:?}");
+            }
+            assert!(!predicate(&refused(no)), "{no:?}");
+            assert!(!predicate(&Error::NoKey));
+        }
     }
 }

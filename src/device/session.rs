@@ -38,6 +38,29 @@ impl Permissions {
         }
     }
 
+    /// makeCredential for one relying party (mc).
+    pub fn make_credential(rp_id: &str) -> Self {
+        Self::for_rp(permission::MAKE_CREDENTIAL, rp_id)
+    }
+
+    /// getAssertion for one relying party (ga): a PIN proven without a credential.
+    pub fn get_assertion(rp_id: &str) -> Self {
+        Self::for_rp(permission::GET_ASSERTION, rp_id)
+    }
+
+    /// Writing the large-blob array (lbw).
+    pub fn large_blob_write() -> Self {
+        Self::new(permission::LARGE_BLOB_WRITE)
+    }
+
+    /// These permissions and `other`'s in one token (one relying party at most).
+    pub fn and(self, other: Permissions) -> Self {
+        Self {
+            bits: self.bits | other.bits,
+            rp_id: self.rp_id.or(other.rp_id),
+        }
+    }
+
     pub fn bio_enrollment() -> Self {
         Self::new(permission::BIO_ENROLLMENT)
     }

@@ -140,12 +140,6 @@ pub(crate) fn url_refusal(why: UrlRefusal, not_https: &'static str) -> &'static 
     }
 }
 
-/// The CTAP status behind an error, if the key refused something.
-pub(crate) fn status_of(err: &anyhow::Error) -> Option<CtapStatus> {
-    err.downcast_ref::<DeviceError>()
-        .and_then(DeviceError::status)
-}
-
 pub struct Report {
     pub message: String,
     pub exit_code: u8,

@@ -111,7 +111,7 @@ pub(crate) fn enroll_failure(e: DeviceError) -> anyhow::Error {
     if e.is_cancelled() {
         return errors::user("enrollment cancelled: nothing was saved", exit::CANCELLED);
     }
-    if e.no_finger() {
+    if e.no_user_action() {
         return errors::user(
             "no finger on the sensor for too long: enrollment stopped, nothing was saved. Run the command again",
             exit::REFUSED,
@@ -132,7 +132,7 @@ pub(crate) fn finger_refused_then_pin(e: &DeviceError) -> String {
     let why = match e.status() {
         Some(CtapStatus::UvInvalid) => "The finger was not recognised",
         Some(CtapStatus::UvBlocked) => "Fingerprint matching is blocked",
-        _ if e.no_finger() => "No finger in time",
+        _ if e.no_user_action() => "No finger in time",
         _ => "The key would not take a finger",
     };
     format!("{why}: the PIN then.")

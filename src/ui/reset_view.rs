@@ -1,6 +1,8 @@
 //! `fidoctl reset`: the warning, the re-plug, the touch, and what was (not) erased.
 
 use super::errors::{self, exit};
+use crate::ctap::CtapStatus;
+use crate::device::Error as DeviceError;
 
 /// A CTAP 2.2 key that resets only over other transports (its transportsForReset).
 pub(crate) fn not_over(transport: &str, transports: &[String]) -> anyhow::Error {
@@ -48,18 +50,28 @@ pub(crate) fn name_forgotten(nickname: &str) -> String {
 }
 
 /// NOT_ALLOWED: the reset came too long after power-up.
-pub(crate) fn too_late() -> anyhow::Error {
+/// authenticatorReset refused or cut short: what became of the key.
+pub(crate) fn failed(e: DeviceError) -> anyhow::Error {
+    match e.status() {
+        Some(CtapStatus::NotAllowed) => too_late(),
+        _ if e.no_user_action() => no_touch(),
+        Some(CtapStatus::OperationDenied) => declined(),
+        _ => errors::interrupted(errors::Change::Reset, e),
+    }
+}
+
+fn too_late() -> anyhow::Error {
     errors::user(
         "the key refused: it accepts a reset only in the first seconds after it is plugged in. Nothing was erased; run fidoctl reset again and re-insert the key when asked",
         exit::REFUSED,
     )
 }
 
-pub(crate) fn no_touch() -> anyhow::Error {
+fn no_touch() -> anyhow::Error {
     errors::user("no touch in time: nothing was erased", exit::REFUSED)
 }
 
-pub(crate) fn declined() -> anyhow::Error {
+fn declined() -> anyhow::Error {
     errors::user(
         "the reset was declined on the key: nothing was erased",
         exit::REFUSED,

@@ -7,7 +7,6 @@ use uuid::Uuid;
 
 use super::assess;
 use super::register::Run;
-use crate::ctap::CtapStatus;
 use crate::device::authenticated::Authorization;
 use crate::device::ctap2::client_pin::UV_WAIT;
 use crate::device::ctap2::credential_management::{self as cm, RelyingParty};
@@ -71,7 +70,7 @@ pub(super) fn make_and_post(
     };
     let object = match object {
         Ok(o) => o,
-        Err(e) if e.status() == Some(CtapStatus::CredentialExcluded) => {
+        Err(e) if e.credential_excluded() => {
             return Err(entra_view::already_registered(upn));
         }
         Err(e) => return Err(e.into()),

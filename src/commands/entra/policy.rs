@@ -6,8 +6,7 @@ use anyhow::Result;
 use super::{assess, connect, read_policy};
 use crate::attest::Verdict;
 use crate::cli::EntraArgs;
-use crate::commands::Context;
-use crate::commands::attest::make_throwaway;
+use crate::commands::{Context, auth};
 use crate::device::ctap2::make_credential::THROWAWAY_RP;
 use crate::device::{Device, Error as DeviceError};
 use crate::ui::entra_view::{self, KeyReport};
@@ -54,6 +53,6 @@ fn open_if_any(ctx: &Context) -> Result<Option<Device>> {
 fn attestation_verdict(ctx: &Context, device: &mut Device) -> Result<Verdict> {
     let metadata = ctx.metadata(false)?;
     let aaguid = device.info()?.aaguid;
-    let object = make_throwaway(device, entra_view::TOUCH_FOR_ATTESTATION)?;
+    let object = auth::throwaway_attestation(device, entra_view::TOUCH_FOR_ATTESTATION)?;
     Ok(assess(&object, THROWAWAY_RP, aaguid, metadata.as_ref()))
 }

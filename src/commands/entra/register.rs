@@ -9,9 +9,7 @@ use zeroize::Zeroizing;
 
 use super::{assess, bulk, connect, passkey, pin_policy, read_policy, rows};
 use crate::cli::{EntraArgs, RegisterArgs};
-use crate::commands::attest::make_throwaway;
 use crate::commands::{Context, auth};
-use crate::ctap::client_pin::permission;
 use crate::device::ctap2::client_pin as pin_commands;
 use crate::device::ctap2::make_credential::{self, THROWAWAY_RP};
 use crate::device::identity::Fingerprint;
@@ -106,14 +104,14 @@ pub(super) fn report(
 /// The permissions one session needs for a registration: makeCredential for
 /// the RP, credential management to find and clean up, config for the PIN policy.
 fn registration_permissions(device: &Device, rp_id: &str, config: bool) -> Permissions {
-    let mut bits = permission::MAKE_CREDENTIAL;
+    let mut permissions = Permissions::make_credential(rp_id);
     if device.caps().has(&Feature::CredentialManagement) {
-        bits |= permission::CREDENTIAL_MANAGEMENT;
+        permissions = permissions.and(Permissions::credential_management());
     }
     if config && device.caps().config {
-        bits |= permission::AUTHENTICATOR_CONFIG;
+        permissions = permissions.and(Permissions::config());
     }
-    Permissions::for_rp(bits, rp_id)
+    permissions
 }
 
 /// One key for one user, in the order that makes a refusal cost nothing:
@@ -181,7 +179,7 @@ pub(super) fn register_one(
     if attestation_required && !make_credential::needs_pin(&info) {
         // Checked before the PIN where the key needs none to show it.
         let verdict = assess(
-            &make_throwaway(&mut device, entra_view::TOUCH_FOR_ATTESTATION)?,
+            &auth::throwaway_attestation(&mut device, entra_view::TOUCH_FOR_ATTESTATION)?,
             THROWAWAY_RP,
             aaguid,
             metadata.as_ref(),
