@@ -26,13 +26,8 @@ fn probe(ctx: &Context, spec: &DeviceSpec, known: Option<KeyIdentity>) -> Probe 
 }
 
 fn is_refused(e: &anyhow::Error) -> bool {
-    matches!(
-        e.downcast_ref::<DeviceError>(),
-        Some(DeviceError::Open {
-            permission_denied: true,
-            ..
-        })
-    )
+    e.downcast_ref::<DeviceError>()
+        .is_some_and(DeviceError::open_refused)
 }
 
 #[cfg(target_os = "linux")]

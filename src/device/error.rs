@@ -46,14 +46,42 @@ pub enum Error {
     NoKey,
     #[error("several security keys are connected")]
     SeveralKeys(Vec<String>),
-    #[error("cannot open {path}: {reason}")]
-    Open {
-        path: String,
-        reason: String,
-        permission_denied: bool,
-    },
+    /// The key `path` names could not be opened; `ui::errors` words `why`.
+    #[error("cannot open {path}: {why:?}")]
+    Open { path: String, why: OpenFailure },
     #[error("not a device: {0}")]
     BadSpec(String),
+}
+
+/// Why a key could not be opened, as data: the sentence and what to do are
+/// `ui::errors`'s.
+#[derive(Debug)]
+pub enum OpenFailure {
+    /// The OS said no to the device node or handle, or failed to open it
+    /// (`AccessDenied`: the node's mode on Linux, elevation on Windows).
+    Transport(TransportError),
+    /// `sim:` names no simulator profile.
+    NoSuchProfile,
+    /// Re-powering was asked of a key that is not a `sim:` key.
+    NotSimulated,
+    /// The simulator could not start (its state file, its configuration).
+    Simulator(String),
+    /// The PC/SC service is not running (or not installed).
+    NoPcscService,
+    /// This build has no PC/SC support (the `pcsc` cargo feature).
+    PcscNotBuilt,
+    /// The PC/SC service runs and lists no reader.
+    NoReader,
+    /// No reader's name starts with the `pcsc:` prefix.
+    NoReaderMatches { readers: Vec<String> },
+    /// Several readers' names start with it, and not exactly one has a card.
+    SeveralReaders(Vec<String>),
+    /// The reader has no card (key) on it.
+    NoCard { reader: String },
+    /// Another program holds the card exclusively.
+    CardBusy { reader: String },
+    /// The PC/SC service or the reader failed otherwise, or SELECT did.
+    Reader { reader: String, detail: String },
 }
 
 impl From<TransportError> for Error {
@@ -100,6 +128,17 @@ impl Error {
     /// same permissions would meet the second again.
     pub(crate) fn persistent_token_refused(&self) -> bool {
         self.token_refused() || self.status() == Some(CtapStatus::UnauthorizedPermission)
+    }
+
+    /// The OS refused to open the key (permissions, elevation on Windows).
+    pub(crate) fn open_refused(&self) -> bool {
+        matches!(
+            self,
+            Error::Open {
+                why: OpenFailure::Transport(TransportError::AccessDenied(_)),
+                ..
+            }
+        )
     }
 
     /// The user did not touch the key, or put a finger on its sensor, in time.

@@ -20,7 +20,7 @@ pub mod session;
 pub(crate) mod spec;
 
 pub use caps::{Capabilities, CommandSet, Feature};
-pub use error::{Error, PinRetries};
+pub use error::{Error, OpenFailure, PinRetries};
 pub use identity::KeyIdentity;
 pub use link::{CancelToken, Event, Link};
 pub use spec::DeviceSpec;

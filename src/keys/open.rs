@@ -13,7 +13,7 @@ use crate::device::link::nfc::Nfc;
 use crate::device::link::replay::{self, Replay};
 use crate::device::link::udp::UdpTransport;
 use crate::device::link::{CtapHid, LinkError, Tap};
-use crate::device::{Device, DeviceSpec, Error, KeyIdentity};
+use crate::device::{Device, DeviceSpec, Error, KeyIdentity, OpenFailure};
 use crate::sim::Profile;
 
 /// How long a key may take to answer CTAPHID_INIT.
@@ -26,11 +26,9 @@ pub(crate) fn open(
     known: Option<KeyIdentity>,
     tap: &dyn Tap,
 ) -> Result<Device, Error> {
-    let label = spec.label();
-    let refused = |reason: String| Error::Open {
-        path: label.clone(),
-        reason,
-        permission_denied: false,
+    let refused = |why: OpenFailure| Error::Open {
+        path: spec.label(),
+        why,
     };
     if let DeviceSpec::Pcsc(prefix) = spec {
         let (link, reader) = super::pcsc::open_link(prefix, tap)?;
@@ -50,15 +48,18 @@ pub(crate) fn open(
             known.unwrap_or_default(),
         ),
         DeviceSpec::Sim(_) => {
-            let profile = super::spec::profile_of(spec)
-                .ok_or_else(|| refused("no such simulator profile".into()))?;
+            let profile =
+                super::spec::profile_of(spec).ok_or_else(|| refused(OpenFailure::NoSuchProfile))?;
             (
-                Box::new(crate::sim::open(profile).map_err(|e| refused(e.to_string()))?),
+                Box::new(
+                    crate::sim::open(profile)
+                        .map_err(|e| refused(OpenFailure::Simulator(e.to_string())))?,
+                ),
                 stand_in(profile),
             )
         }
         DeviceSpec::Replay(file) => {
-            match replay::open(file).map_err(|e| refused(e.to_string()))? {
+            match replay::open(file).map_err(|e| refused(OpenFailure::Transport(e)))? {
                 (Replay::Reports(reports), identity) => (Box::new(reports), identity),
                 (Replay::Card(card), identity) => {
                     let link = Nfc::open(tap.apdus(Box::new(card)), INIT_TIMEOUT)?;
@@ -92,8 +93,7 @@ pub fn over_transport(
 fn open_error(path: &str, e: TransportError) -> Error {
     Error::Open {
         path: path.to_string(),
-        permission_denied: matches!(e, TransportError::AccessDenied(_)),
-        reason: e.to_string(),
+        why: OpenFailure::Transport(e),
     }
 }
 
@@ -122,14 +122,11 @@ pub(crate) fn stand_in_identity(spec: &DeviceSpec) -> Option<KeyIdentity> {
 /// A power cycle of a `sim:` key, as if it were pulled and re-inserted (its
 /// state file says so to the next process that opens it).
 pub(crate) fn replug_simulated(spec: &DeviceSpec) -> Result<(), Error> {
-    let profile = super::spec::profile_of(spec).ok_or_else(|| Error::Open {
+    let refused = |why: OpenFailure| Error::Open {
         path: spec.label(),
-        reason: "not a simulated key".into(),
-        permission_denied: false,
-    })?;
-    crate::sim::replug(profile).map_err(|e| Error::Open {
-        path: spec.label(),
-        reason: e.to_string(),
-        permission_denied: false,
-    })
+        why,
+    };
+    let profile =
+        super::spec::profile_of(spec).ok_or_else(|| refused(OpenFailure::NotSimulated))?;
+    crate::sim::replug(profile).map_err(|e| refused(OpenFailure::Simulator(e.to_string())))
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::device::link::Tap;
 use crate::device::link::nfc::{Applet, NfcLink};
-use crate::device::{DeviceSpec, Error, KeyIdentity};
+use crate::device::{DeviceSpec, Error, KeyIdentity, OpenFailure};
 
 /// How long SELECT (and the getInfo probe of a U2F applet) may take.
 pub(crate) const SELECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -121,25 +121,18 @@ pub(crate) fn resolve(prefix: &str, readers: &[String]) -> Result<String, Error>
         return Ok(exact.clone());
     }
     let matching: Vec<&String> = readers.iter().filter(|r| r.starts_with(prefix)).collect();
-    let refused = |reason: String| Error::Open {
+    let refused = |why: OpenFailure| Error::Open {
         path: format!("pcsc:{prefix}"),
-        reason,
-        permission_denied: false,
+        why,
     };
     match matching.as_slice() {
         [one] => Ok((*one).clone()),
-        [] if readers.is_empty() => Err(refused("no PC/SC reader is connected".into())),
-        [] => Err(refused(format!(
-            "no reader's name starts with it (readers: {})",
-            readers.join("; ")
-        ))),
-        several => Err(refused(format!(
-            "several readers' names start with it: {}; give more of the name",
-            several
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join("; ")
+        [] if readers.is_empty() => Err(refused(OpenFailure::NoReader)),
+        [] => Err(refused(OpenFailure::NoReaderMatches {
+            readers: readers.to_vec(),
+        })),
+        several => Err(refused(OpenFailure::SeveralReaders(
+            several.iter().map(|s| s.to_string()).collect(),
         ))),
     }
 }
@@ -151,18 +144,26 @@ pub(crate) fn open_link(prefix: &str, tap: &dyn Tap) -> Result<(NfcLink, String)
     use crate::device::link::nfc::Nfc;
     use crate::device::link::pcsc::{PcscError, Service};
 
-    let refused = |reason: String| Error::Open {
+    let refused = |why: OpenFailure| Error::Open {
         path: format!("pcsc:{prefix}"),
-        reason,
-        permission_denied: false,
+        why,
     };
-    let service = Service::establish().map_err(|e| match e {
-        PcscError::NoService => {
-            refused("no PC/SC service: start pcscd (fidoctl doctor says how)".into())
-        }
-        e => refused(e.to_string()),
-    })?;
-    let readers = service.readers().map_err(|e| refused(e.to_string()))?;
+    // What the service or a reader said, as the reason it could not be used.
+    let failure = |reader: &str, e: PcscError| match e {
+        PcscError::NoService => OpenFailure::NoPcscService,
+        PcscError::NoCard => OpenFailure::NoCard {
+            reader: reader.to_string(),
+        },
+        PcscError::Busy => OpenFailure::CardBusy {
+            reader: reader.to_string(),
+        },
+        PcscError::Other(detail) => OpenFailure::Reader {
+            reader: reader.to_string(),
+            detail,
+        },
+    };
+    let service = Service::establish().map_err(|e| refused(failure("", e)))?;
+    let readers = service.readers().map_err(|e| refused(failure("", e)))?;
     let name = match resolve(prefix, &readers) {
         Ok(name) => name,
         // Several readers match: the one with a card on it, if only one has.
@@ -178,12 +179,15 @@ pub(crate) fn open_link(prefix: &str, tap: &dyn Tap) -> Result<(NfcLink, String)
             }
         }
     };
-    let transport = service.connect(&name).map_err(|e| match e {
-        PcscError::NoCard => refused(format!("no key on the reader {name}")),
-        e => refused(format!("{name}: {e}")),
+    let transport = service
+        .connect(&name)
+        .map_err(|e| refused(failure(&name, e)))?;
+    let link = Nfc::open(tap.apdus(Box::new(transport)), SELECT_TIMEOUT).map_err(|e| {
+        refused(OpenFailure::Reader {
+            reader: name.clone(),
+            detail: e.to_string(),
+        })
     })?;
-    let link = Nfc::open(tap.apdus(Box::new(transport)), SELECT_TIMEOUT)
-        .map_err(|e| refused(format!("{name}: {e}")))?;
     Ok((link, name))
 }
 
@@ -191,8 +195,7 @@ pub(crate) fn open_link(prefix: &str, tap: &dyn Tap) -> Result<(NfcLink, String)
 pub fn open_link(prefix: &str, _tap: &dyn Tap) -> Result<(NfcLink, String), Error> {
     Err(Error::Open {
         path: format!("pcsc:{prefix}"),
-        reason: "this fidoctl was built without PC/SC support (the `pcsc` cargo feature)".into(),
-        permission_denied: false,
+        why: OpenFailure::PcscNotBuilt,
     })
 }
 
@@ -212,15 +215,21 @@ mod tests {
             resolve("ACS ACR122U", &readers).unwrap(),
             "ACS ACR122U PICC Interface 00 00"
         );
-        let e = resolve("ACS", &readers).unwrap_err().to_string();
-        assert!(e.contains("several") && e.contains("ACR1252"), "{e}");
-        let e = resolve("Omnikey", &readers).unwrap_err().to_string();
-        assert!(e.contains("Virtual PCD 00 00"), "{e}");
-        assert!(
-            resolve("x", &[])
-                .unwrap_err()
-                .to_string()
-                .contains("no PC/SC reader")
-        );
+        let why = |e: Error| match e {
+            Error::Open { why, .. } => why,
+            e => panic!("{e}"),
+        };
+        match why(resolve("ACS", &readers).unwrap_err()) {
+            OpenFailure::SeveralReaders(names) => assert_eq!(names, readers[..2]),
+            other => panic!("{other:?}"),
+        }
+        match why(resolve("Omnikey", &readers).unwrap_err()) {
+            OpenFailure::NoReaderMatches { readers: listed } => assert_eq!(listed, readers),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            why(resolve("x", &[]).unwrap_err()),
+            OpenFailure::NoReader
+        ));
     }
 }

@@ -4,7 +4,7 @@
 use crate::ctap::CtapStatus;
 use crate::ctap::reports::TransportError;
 use crate::device::link::{HidErrorCode, LinkError};
-use crate::device::{Error as DeviceError, Feature, PinRetries};
+use crate::device::{Error as DeviceError, Feature, OpenFailure, PinRetries};
 use crate::http::UrlRefusal;
 
 /// Exit statuses (documented in docs/errors.md).
@@ -193,14 +193,7 @@ fn device_error(e: &DeviceError) -> (String, u8) {
             ),
             exit::NO_KEY,
         ),
-        DeviceError::Open { path, permission_denied: true, .. } => (
-            format!(
-                "cannot open {path}: permission denied. {}",
-                access_hint(std::env::consts::OS)
-            ),
-            exit::NO_KEY,
-        ),
-        DeviceError::Open { path, reason, .. } => (format!("cannot open {path}: {reason}"), exit::NO_KEY),
+        DeviceError::Open { path, why } => (open_failure(path, why), exit::NO_KEY),
         DeviceError::BadSpec(msg) => (format!("--device: {msg}"), exit::USAGE),
         DeviceError::U2fOnly => (
             "this key speaks only U2F (FIDO 1): it has no PIN, fingerprints or AAGUID to manage".into(),
@@ -320,6 +313,48 @@ fn unsupported(feature: &Feature) -> String {
 /// What to do when the OS refuses to open a key, for `std::env::consts::OS`.
 /// Windows 10 1903 and later open FIDO HID devices (usage page 0xF1D0) only
 /// for elevated processes (shared/real-keys/README.md, "Windows and macOS").
+/// Why the key `path` names could not be opened, and what to do about it.
+fn open_failure(path: &str, why: &OpenFailure) -> String {
+    let reason = match why {
+        OpenFailure::Transport(TransportError::AccessDenied(_)) => format!(
+            "permission denied. {}",
+            access_hint(std::env::consts::OS)
+        ),
+        OpenFailure::Transport(e) => e.to_string(),
+        OpenFailure::NoSuchProfile => {
+            "no such simulator profile (fidoctl sim profiles lists them)".into()
+        }
+        OpenFailure::NotSimulated => {
+            "it is not a simulated key, so fidoctl cannot re-power it: unplug it and plug it back in".into()
+        }
+        OpenFailure::Simulator(detail) => detail.clone(),
+        OpenFailure::NoPcscService => {
+            "no PC/SC service: start pcscd (fidoctl doctor says how)".into()
+        }
+        OpenFailure::PcscNotBuilt => {
+            "this fidoctl was built without PC/SC support (the `pcsc` cargo feature)".into()
+        }
+        OpenFailure::NoReader => "no PC/SC reader is connected".into(),
+        OpenFailure::NoReaderMatches { readers } => format!(
+            "no reader's name starts with it (readers: {})",
+            readers.join("; ")
+        ),
+        OpenFailure::SeveralReaders(readers) => format!(
+            "several readers' names start with it: {}; give more of the name",
+            readers.join("; ")
+        ),
+        OpenFailure::NoCard { reader } => {
+            format!("no key on the reader {reader}: hold the key on it and try again")
+        }
+        OpenFailure::CardBusy { reader } => format!(
+            "another program is using the key on {reader}: close it (a browser, another fidoctl) and try again"
+        ),
+        OpenFailure::Reader { reader, detail } if reader.is_empty() => detail.clone(),
+        OpenFailure::Reader { reader, detail } => format!("{reader}: {detail}"),
+    };
+    format!("cannot open {path}: {reason}")
+}
+
 pub(crate) fn access_hint(os: &str) -> &'static str {
     match os {
         "windows" => {
@@ -534,12 +569,59 @@ mod tests {
     }
 
     #[test]
+    fn each_reason_a_key_could_not_be_opened_has_its_own_sentence() {
+        let reader = || "ACS ACR122U 00 00".to_string();
+        let reasons = [
+            OpenFailure::Transport(TransportError::Io("No such device".into())),
+            OpenFailure::NoSuchProfile,
+            OpenFailure::NotSimulated,
+            OpenFailure::Simulator("state file locked".into()),
+            OpenFailure::NoPcscService,
+            OpenFailure::PcscNotBuilt,
+            OpenFailure::NoReader,
+            OpenFailure::NoReaderMatches {
+                readers: vec![reader()],
+            },
+            OpenFailure::SeveralReaders(vec![reader(), "ACS ACR1252 01 00".into()]),
+            OpenFailure::NoCard { reader: reader() },
+            OpenFailure::CardBusy { reader: reader() },
+            OpenFailure::Reader {
+                reader: reader(),
+                detail: "SELECT answered 6a82".into(),
+            },
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for why in reasons {
+            let shown = format!("{why:?}");
+            let r = report(&anyhow::Error::new(DeviceError::Open {
+                path: "pcsc:ACS".into(),
+                why,
+            }));
+            assert_eq!(r.exit_code, exit::NO_KEY, "{shown}");
+            assert!(
+                r.message.starts_with("cannot open pcsc:ACS: "),
+                "{}",
+                r.message
+            );
+            assert!(seen.insert(r.message.clone()), "said twice: {}", r.message);
+        }
+        let busy = open_failure("pcsc:ACS", &OpenFailure::CardBusy { reader: reader() });
+        assert!(
+            busy.contains("close it") && busy.contains("ACR122U"),
+            "{busy}"
+        );
+        let none = open_failure("pcsc:ACS", &OpenFailure::NoCard { reader: reader() });
+        assert!(none.contains("hold the key on it"), "{none}");
+    }
+
+    #[test]
     fn a_refused_open_says_what_to_do_on_each_platform() {
         let blocked = |path: &str| {
             anyhow::Error::new(DeviceError::Open {
                 path: path.into(),
-                reason: "access denied: Access is denied. (os error 5)".into(),
-                permission_denied: true,
+                why: OpenFailure::Transport(TransportError::AccessDenied(
+                    "Access is denied. (os error 5)".into(),
+                )),
             })
         };
         let r = report(&blocked("/dev/hidraw0"));
