@@ -360,6 +360,31 @@ fn config_subcommands_the_key_does_not_list_are_refused_unsent() {
 }
 
 #[test]
+fn config_settings_the_keys_getinfo_lacks_are_refused_unsent() {
+    // ctap21 has authnrCfg but neither ep nor longTouchForReset.
+    let key = SimKey::new("ctap21").with_pin(PIN);
+    for (setting, sentence) in [
+        (
+            "enterprise-attestation",
+            "does not offer enterprise attestation (getInfo lists no ep)",
+        ),
+        (
+            "long-touch-reset",
+            "has no long touch for reset (getInfo has no longTouchForReset",
+        ),
+    ] {
+        let out = key
+            .cmd(&["-v", "config", setting])
+            .env("FIDOCTL_PIN", PIN)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(5), "{setting}");
+        assert!(text(&out).contains(sentence), "{setting}: {}", text(&out));
+        assert_eq!(round_trips(&out), 2, "{setting}: INIT and getInfo only");
+    }
+}
+
+#[test]
 fn long_touch_and_the_complexity_policy_are_turned_on() {
     let key = SimKey::new("ctap23-bio").with_pin(PIN);
     key.cmd(&["info"]).assert().success().stdout(

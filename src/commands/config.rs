@@ -17,10 +17,9 @@ use crate::ui::config_view as view;
 
 pub(super) fn run(ctx: &Context, cmd: ConfigCommand) -> Result<()> {
     let mut device = ctx.open_selected()?;
+    // Refused before anything is sent where the key does not offer it.
+    config::check_offered(&device, setting_of(&cmd))?;
     let info = device.info()?.clone();
-    if let Err(e) = config::check_offered(&device, setting_of(&cmd)) {
-        return Err(e.into());
-    }
     match cmd {
         ConfigCommand::AlwaysUv { state } => always_uv(&mut device, &info, state),
         ConfigCommand::MinPinLength {
@@ -28,8 +27,8 @@ pub(super) fn run(ctx: &Context, cmd: ConfigCommand) -> Result<()> {
             rp,
             complexity_policy,
         } => min_pin_length(&mut device, &info, length, &rp, complexity_policy),
-        ConfigCommand::ForcePinChange => force_pin_change(&mut device, &info),
-        ConfigCommand::EnterpriseAttestation => enterprise_attestation(&mut device, &info),
+        ConfigCommand::ForcePinChange => force_pin_change(&mut device),
+        ConfigCommand::EnterpriseAttestation => enterprise_attestation(&mut device),
         ConfigCommand::LongTouchReset => long_touch_reset(&mut device, &info),
     }
 }
@@ -50,9 +49,7 @@ fn config_session(device: &mut Device) -> Result<Session> {
 }
 
 fn always_uv(device: &mut Device, info: &AuthenticatorInfo, wanted: OnOff) -> Result<()> {
-    let Some(now) = info.option("alwaysUv") else {
-        return Err(view::no_always_uv());
-    };
+    let now = info.always_uv() == Some(true);
     let wanted = wanted == OnOff::On;
     if now == wanted {
         eprintln!("{}", view::always_uv_already(now));
@@ -60,7 +57,7 @@ fn always_uv(device: &mut Device, info: &AuthenticatorInfo, wanted: OnOff) -> Re
     }
     let mut session = config_session(device)?;
     config::toggle_always_uv(device, &mut session)?;
-    let after = device.refresh_info()?.option("alwaysUv");
+    let after = device.refresh_info()?.always_uv();
     eprintln!("{}", view::always_uv_now(after == Some(true)));
     Ok(())
 }
@@ -74,9 +71,6 @@ fn min_pin_length(
 ) -> Result<()> {
     if complexity_policy && info.pin_complexity_policy.is_none() {
         return Err(view::no_complexity_policy());
-    }
-    if info.option("setMinPINLength") != Some(true) {
-        return Err(view::no_min_pin_length());
     }
     let current = info.effective_min_pin_length();
     if length < current {
@@ -120,10 +114,7 @@ fn min_pin_length(
     Ok(())
 }
 
-fn force_pin_change(device: &mut Device, info: &AuthenticatorInfo) -> Result<()> {
-    if info.option("setMinPINLength") != Some(true) {
-        return Err(view::no_force_pin_change());
-    }
+fn force_pin_change(device: &mut Device) -> Result<()> {
     let mut session = config_session(device)?;
     config::set_min_pin_length(
         device,
@@ -138,15 +129,9 @@ fn force_pin_change(device: &mut Device, info: &AuthenticatorInfo) -> Result<()>
 }
 
 fn long_touch_reset(device: &mut Device, info: &AuthenticatorInfo) -> Result<()> {
-    match info.long_touch_for_reset {
-        None => {
-            return Err(view::no_long_touch());
-        }
-        Some(true) => {
-            eprintln!("{}", view::LONG_TOUCH_ALREADY);
-            return Ok(());
-        }
-        Some(false) => {}
+    if info.long_touch_for_reset == Some(true) {
+        eprintln!("{}", view::LONG_TOUCH_ALREADY);
+        return Ok(());
     }
     let mut session = config_session(device)?;
     config::enable_long_touch_for_reset(device, &mut session)?;
@@ -159,10 +144,7 @@ fn long_touch_reset(device: &mut Device, info: &AuthenticatorInfo) -> Result<()>
     }
 }
 
-fn enterprise_attestation(device: &mut Device, info: &AuthenticatorInfo) -> Result<()> {
-    if info.option("ep").is_none() {
-        return Err(view::no_enterprise_attestation());
-    }
+fn enterprise_attestation(device: &mut Device) -> Result<()> {
     let mut session = config_session(device)?;
     config::enable_enterprise_attestation(device, &mut session)?;
     eprintln!("{}", view::ENTERPRISE_ATTESTATION_ON);

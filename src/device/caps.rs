@@ -6,6 +6,7 @@
 //! they never name a protocol, a command set or a token kind.
 
 use super::ctap2::AuthenticatorInfo;
+use super::ctap2::config::Setting;
 use crate::ctap::command;
 use crate::ctap::pin_protocol::PinProtocol;
 
@@ -63,6 +64,9 @@ pub enum Feature {
     LargeBlobs,
     /// authenticatorConfig (authnrCfg, or its pre-standard name config).
     Config,
+    /// A setting whose own getInfo member the key does not have (alwaysUv,
+    /// setMinPINLength, ep, longTouchForReset).
+    ConfigSetting(Setting),
     /// One authenticatorConfig subcommand a CTAP 2.3 key does not list.
     ConfigCommand { subcommand: u8, listed: Vec<u64> },
     /// CTAP 2.2's persistent token and identifier (perCredMgmtRO, encIdentifier).
@@ -175,7 +179,9 @@ impl Capabilities {
             Feature::CredentialManagement => self.credentials.is_some(),
             Feature::UpdateUserInformation => self.updates_user(),
             Feature::LargeBlobs => self.large_blobs,
-            Feature::Config | Feature::ConfigCommand { .. } => self.config,
+            Feature::Config | Feature::ConfigSetting(_) | Feature::ConfigCommand { .. } => {
+                self.config
+            }
         }
     }
 }

@@ -12,10 +12,6 @@ fn on_off(on: bool) -> &'static str {
     if on { "on" } else { "off" }
 }
 
-pub(crate) fn no_always_uv() -> anyhow::Error {
-    refused("this key cannot require user verification always (getInfo lists no alwaysUv)")
-}
-
 pub(crate) fn always_uv_already(on: bool) -> String {
     format!("Always-UV is already {}.", on_off(on))
 }
@@ -28,10 +24,6 @@ pub(crate) fn no_complexity_policy() -> anyhow::Error {
     refused(
         "this key has no PIN complexity policy to turn on (getInfo has no pinComplexityPolicy, a CTAP 2.3 member)",
     )
-}
-
-pub(crate) fn no_min_pin_length() -> anyhow::Error {
-    refused("this key cannot change its minimum PIN length (getInfo lists no setMinPINLength)")
 }
 
 pub(crate) fn only_raised(current: u64) -> anyhow::Error {
@@ -68,28 +60,14 @@ pub(crate) const COMPLEXITY_KEPT_OFF: &str =
 pub(crate) const PIN_TOO_SHORT_NOW: &str =
     "The current PIN is shorter: the key now requires a new one (fidoctl pin change).";
 
-pub(crate) fn no_force_pin_change() -> anyhow::Error {
-    refused("this key cannot force a PIN change (getInfo lists no setMinPINLength)")
-}
-
 pub(crate) const PIN_CHANGE_FORCED: &str =
     "The key will ask for a new PIN before its next use (fidoctl pin change).";
-
-pub(crate) fn no_long_touch() -> anyhow::Error {
-    refused(
-        "this key has no long touch for reset (getInfo has no longTouchForReset, a CTAP 2.2 member)",
-    )
-}
 
 pub(crate) const LONG_TOUCH_ALREADY: &str = "The key already wants a long touch for a reset.";
 pub(crate) const LONG_TOUCH_NOW: &str = "A reset now needs the key pressed and held for 5 seconds (CTAP offers no command to turn this off).";
 
 pub(crate) fn long_touch_not_taken() -> anyhow::Error {
     refused("the key accepted the command but still does not ask for a long touch")
-}
-
-pub(crate) fn no_enterprise_attestation() -> anyhow::Error {
-    refused("this key does not offer enterprise attestation (getInfo lists no ep)")
 }
 
 pub(crate) const ENTERPRISE_ATTESTATION_ON: &str = "Enterprise attestation is enabled.";

@@ -3,6 +3,7 @@
 
 use crate::ctap::CtapStatus;
 use crate::ctap::reports::TransportError;
+use crate::device::ctap2::config::Setting;
 use crate::device::link::{HidErrorCode, LinkError};
 use crate::device::{Error as DeviceError, Feature, OpenFailure, PinRetries};
 use crate::http::UrlRefusal;
@@ -261,6 +262,24 @@ fn capitalised(s: &str) -> String {
 }
 
 /// What a key lacks, in words: what it cannot do and which getInfo member says so.
+/// A security-policy setting the key's getInfo does not offer.
+fn config_setting_missing(setting: Setting) -> &'static str {
+    match setting {
+        Setting::AlwaysUv => {
+            "this key cannot require user verification always (getInfo lists no alwaysUv)"
+        }
+        Setting::MinPinLength => {
+            "this key cannot change its minimum PIN length or force a PIN change (getInfo lists no setMinPINLength)"
+        }
+        Setting::EnterpriseAttestation => {
+            "this key does not offer enterprise attestation (getInfo lists no ep)"
+        }
+        Setting::LongTouchForReset => {
+            "this key has no long touch for reset (getInfo has no longTouchForReset, a CTAP 2.2 member)"
+        }
+    }
+}
+
 fn unsupported(feature: &Feature) -> String {
     match feature {
         Feature::Ctap2 => {
@@ -288,6 +307,7 @@ fn unsupported(feature: &Feature) -> String {
         Feature::Config => {
             "this key has no configurable security policy (getInfo lists no authnrCfg)".into()
         }
+        Feature::ConfigSetting(setting) => config_setting_missing(*setting).into(),
         Feature::ConfigCommand { subcommand, listed } => {
             let name = |n: u64| {
                 crate::ctap::config::sub::name(n).map_or_else(|| format!("{n:#04x}"), str::to_string)

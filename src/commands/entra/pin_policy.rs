@@ -1,9 +1,9 @@
 //! `--force-pin-change` and `--min-pin-length`, applied after a registration.
 
 use crate::cli::RegisterArgs;
+use crate::device::Device;
 use crate::device::ctap2::config::{self, Setting};
 use crate::device::session::Session;
-use crate::device::{Device, Feature};
 use crate::ui::entra_view;
 
 /// `--force-pin-change` and `--min-pin-length` through authenticatorConfig,
@@ -15,9 +15,6 @@ pub(super) fn apply(device: &mut Device, session: &mut Session, r: &RegisterArgs
     let Ok(info) = device.info().cloned() else {
         return Vec::new();
     };
-    if info.option("setMinPINLength") != Some(true) {
-        return vec![entra_view::pin_policy_not_offered(Feature::Config.into())];
-    }
     let current = info.effective_min_pin_length();
     let length = r.min_pin_length.filter(|&n| n > current);
     let change = config::MinPinLength {

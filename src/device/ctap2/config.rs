@@ -8,12 +8,13 @@ use crate::cbor::{self, Value};
 use crate::ctap::command::CONFIG;
 use crate::ctap::config::{min_pin_param, sub};
 use crate::device::authenticated::{Authorization, Layout, SubCommand};
+use crate::device::ctap2::AuthenticatorInfo;
 use crate::device::session::Session;
 use crate::device::{Device, Error, Feature, QUICK};
 
 /// What authenticatorConfig changes, one subcommand each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Setting {
+pub enum Setting {
     AlwaysUv,
     /// setMinPINLength, which also forces a PIN change and turns on the complexity policy.
     MinPinLength,
@@ -30,15 +31,29 @@ impl Setting {
             Setting::LongTouchForReset => sub::ENABLE_LONG_TOUCH_FOR_RESET,
         }
     }
+
+    /// The key says it has this setting at all, by its own getInfo member.
+    fn offered_by(self, info: &AuthenticatorInfo) -> bool {
+        match self {
+            Setting::AlwaysUv => info.always_uv().is_some(),
+            Setting::MinPinLength => info.sets_min_pin_length(),
+            Setting::EnterpriseAttestation => info.enterprise_attestation().is_some(),
+            Setting::LongTouchForReset => info.long_touch_for_reset.is_some(),
+        }
+    }
 }
 
-/// Whether the key offers `setting`: it must have authenticatorConfig and,
-/// if it lists its subcommands (CTAP 2.3), list this one.
+/// Whether the key offers `setting`: it must have authenticatorConfig, the
+/// setting's own getInfo member (alwaysUv, setMinPINLength, ep,
+/// longTouchForReset) and, if it lists its subcommands (CTAP 2.3), this one.
 pub(crate) fn check_offered(device: &Device, setting: Setting) -> Result<(), Error> {
     let subcommand = setting.subcommand();
     let info = device.info()?;
     if !device.caps().config {
         return Err(Feature::Config.into());
+    }
+    if !setting.offered_by(info) {
+        return Err(Feature::ConfigSetting(setting).into());
     }
     if info.lists_config_command(u64::from(subcommand)) {
         return Ok(());

@@ -243,6 +243,21 @@ impl AuthenticatorInfo {
         self.option("authnrCfg") == Some(true) || self.option("config") == Some(true)
     }
 
+    /// Always-UV (option alwaysUv, §6.11.2): `None` where the key cannot have it.
+    pub(crate) fn always_uv(&self) -> Option<bool> {
+        self.option("alwaysUv")
+    }
+
+    /// setMinPINLength (§6.11.4), which also forces a PIN change.
+    pub(crate) fn sets_min_pin_length(&self) -> bool {
+        self.option("setMinPINLength") == Some(true)
+    }
+
+    /// Enterprise attestation (option ep, §6.11.1): `None` where the key has none.
+    pub(crate) fn enterprise_attestation(&self) -> Option<bool> {
+        self.option("ep")
+    }
+
     /// getPinUvAuthTokenUsingUvWithPermissions (§6.5.5.8) is offered only with `uvToken`.
     pub(crate) fn supports_uv_token(&self) -> bool {
         self.option("uvToken") == Some(true)
