@@ -7,12 +7,14 @@
 use anyhow::Result;
 
 use crate::ctap::pin_protocol::PinUvAuthToken;
+use crate::device::ctap2::AuthenticatorInfo;
 use crate::device::ctap2::client_pin::{self, UV_WAIT};
 use crate::device::ctap2::make_credential::{self, AttestationObject, THROWAWAY_RP};
 use crate::device::pin::Pin;
+use crate::device::pin::PinRules;
 use crate::device::session::{Permissions, Session};
 use crate::device::{Device, Error, Event, Feature};
-use crate::ui::{output, pin_view, progress, prompt};
+use crate::ui::{errors, output, pin_view, progress, prompt};
 
 /// Asks for the current PIN and opens a session with it: the PIN kept for the
 /// flow, and a first token with `permissions` (which proves the PIN right).
@@ -33,6 +35,50 @@ pub(super) fn finger_session(
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Session, crate::device::Error> {
     device.finger_session(permissions, on_event)
+}
+
+/// A new PIN by the key's rules, checked before anything is sent: at the
+/// prompt on a terminal, else FIDOCTL_NEW_PIN. A key with a complexity
+/// policy says so first.
+pub(super) fn read_new_pin(info: &AuthenticatorInfo) -> Result<Pin> {
+    if let Some(notice) = pin_view::complexity_notice(info) {
+        eprintln!("{notice}");
+    }
+    let rules = PinRules::of(info);
+    let typed = prompt::new_pin(&|p: &str| {
+        rules
+            .check(p)
+            .map(|_| ())
+            .map_err(|e| pin_view::pin_rule_sentence(&e))
+    })?;
+    rules.check(&typed).map_err(|e| pin_view::bad_new_pin(&e))
+}
+
+/// Sets the first PIN of a key that has none (`pin set`, `setup`, `entra
+/// register --random-pin`). A refusal by the key's PIN policy is said with
+/// what getInfo tells of that policy; a key lost midway may hold the PIN now,
+/// and says so, after `lost_midway` has run (a flow that chose the PIN keeps it then).
+pub(super) fn set_first_pin(
+    device: &mut Device,
+    info: &AuthenticatorInfo,
+    pin: &Pin,
+    lost_midway: impl FnOnce(&Device),
+) -> Result<()> {
+    client_pin::set_pin(device, pin).map_err(|e| {
+        if e.lost_contact() {
+            lost_midway(device);
+            return errors::interrupted(errors::Change::PinSet, e);
+        }
+        new_pin_refused(info, e)
+    })
+}
+
+/// PIN_POLICY_VIOLATION with what getInfo says about the key's policy.
+pub(super) fn new_pin_refused(info: &AuthenticatorInfo, err: Error) -> anyhow::Error {
+    if !err.pin_policy_violation() {
+        return err.into();
+    }
+    errors::pin_policy_violation(info)
 }
 
 /// The read-only persistent token (permission pcmr, CTAP 2.2 §6.5.5.7) from

@@ -3,9 +3,9 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{Context, key};
+use super::{Context, auth, key};
 use crate::cli::PinCommand;
-use crate::device::ctap2::{AuthenticatorInfo, client_pin};
+use crate::device::ctap2::client_pin;
 use crate::device::pin::{MAX_PIN_BYTES, Pin, PinRules};
 use crate::device::{Device, Feature};
 use crate::ui::output;
@@ -96,23 +96,6 @@ fn render_status(s: &Status) -> String {
     })
 }
 
-/// A new PIN by the key's rules, checked before anything is sent: at the
-/// prompt on a terminal, else FIDOCTL_NEW_PIN. A key with a complexity
-/// policy says so first.
-pub(super) fn read_new_pin(info: &AuthenticatorInfo) -> Result<Pin> {
-    if let Some(notice) = pin_view::complexity_notice(info) {
-        eprintln!("{notice}");
-    }
-    let rules = PinRules::of(info);
-    let typed = prompt::new_pin(&|p: &str| {
-        rules
-            .check(p)
-            .map(|_| ())
-            .map_err(|e| pin_view::pin_rule_sentence(&e))
-    })?;
-    rules.check(&typed).map_err(|e| pin_view::bad_new_pin(&e))
-}
-
 fn set(device: &mut Device) -> Result<()> {
     let info = device.info()?.clone();
     match info.pin_is_set() {
@@ -122,11 +105,8 @@ fn set(device: &mut Device) -> Result<()> {
         }
         Some(false) => {}
     }
-    let new_pin = read_new_pin(&info)?;
-    client_pin::set_pin(device, &new_pin).map_err(|e| match e.lost_contact() {
-        true => errors::interrupted(errors::Change::PinSet, e),
-        false => explain_new_pin_refusal(&info, e),
-    })?;
+    let new_pin = auth::read_new_pin(&info)?;
+    auth::set_first_pin(device, &info, &new_pin, |_| {})?;
     eprintln!("{}", pin_view::SET);
     Ok(())
 }
@@ -138,7 +118,7 @@ fn change(device: &mut Device) -> Result<()> {
     }
     let info = device.info()?.clone();
     let current = Pin::existing(&prompt::current_pin(prompt::CURRENT_PIN)?);
-    let new_pin = read_new_pin(&info)?;
+    let new_pin = auth::read_new_pin(&info)?;
     let known = key::keystore_for_reading().and_then(|ks| ks.recognise(&info));
     match client_pin::change_pin(device, &current, &new_pin) {
         Ok(()) => {
@@ -146,19 +126,8 @@ fn change(device: &mut Device) -> Result<()> {
             key::keep_name_after_pin_change(device, &new_pin, known);
             Ok(())
         }
-        Err(e) if e.pin_policy_violation() => Err(explain_new_pin_refusal(&info, e)),
+        Err(e) if e.pin_policy_violation() => Err(auth::new_pin_refused(&info, e)),
         Err(e) if e.lost_contact() => Err(errors::interrupted(errors::Change::PinChange, e)),
         Err(e) => Err(device.explain_pin_failure(e).into()),
     }
-}
-
-/// PIN_POLICY_VIOLATION with what getInfo says about the key's policy.
-pub(super) fn explain_new_pin_refusal(
-    info: &AuthenticatorInfo,
-    err: crate::device::Error,
-) -> anyhow::Error {
-    if !err.pin_policy_violation() {
-        return err.into();
-    }
-    errors::pin_policy_violation(info)
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::{Context, auth, fingerprint, pin};
+use super::{Context, auth, fingerprint};
 use crate::cli::SetupArgs;
 use crate::device::ctap2::bio_enrollment;
 use crate::device::ctap2::client_pin::{self, Reading};
@@ -73,8 +73,8 @@ fn guide(ctx: &Context, device: &mut Device, args: &SetupArgs, done: &mut Done) 
     };
     let mut session = if info.pin_is_set() == Some(false) {
         eprintln!("{}", view::first_pin(&PinRules::of(&info)));
-        let pin = pin::read_new_pin(&info)?;
-        client_pin::set_pin(device, &pin).map_err(|e| pin::explain_new_pin_refusal(&info, e))?;
+        let pin = auth::read_new_pin(&info)?;
+        auth::set_first_pin(device, &info, &pin, |_| {})?;
         done.pin = Some(PinStep::Set);
         eprintln!("{}", pin_view::SET);
         Session::with_pin(pin, permissions)

@@ -10,7 +10,6 @@ use zeroize::Zeroizing;
 use super::{assess, bulk, connect, passkey, pin_policy, read_policy, rows};
 use crate::cli::{EntraArgs, RegisterArgs};
 use crate::commands::{Context, auth};
-use crate::device::ctap2::client_pin as pin_commands;
 use crate::device::ctap2::make_credential::{self, THROWAWAY_RP};
 use crate::device::identity::Fingerprint;
 use crate::device::pin::{MAX_PIN_BYTES, PinRules};
@@ -220,13 +219,10 @@ pub(super) fn register_one(
                     chosen.as_ref(),
                 )
             };
-            if let Err(e) = pin_commands::set_pin(&mut device, &checked) {
-                // A key lost mid-command may hold the PIN now: it must not be lost.
-                if e.lost_contact() {
-                    keep(results.as_deref_mut(), &device);
-                }
-                return Err(e.into());
-            }
+            // A key lost mid-command may hold the PIN now: it must not be lost.
+            auth::set_first_pin(&mut device, &info, &checked, |device| {
+                keep(results.as_deref_mut(), device)
+            })?;
             eprintln!("{}", entra_view::random_pin_set());
             let session = device.pin_session(checked, permissions);
             match session {
