@@ -8,7 +8,6 @@ use serde_json::json;
 
 use super::Context;
 use crate::cli::CaptureArgs;
-use crate::device::DeviceSpec;
 use crate::device::ctap2::{bio_enrollment, client_pin, credential_management};
 use crate::device::link::record::Recording;
 use crate::device::link::transcript::{Frame, Framing, Transcript};
@@ -58,10 +57,7 @@ pub(super) fn run(ctx: &Context, args: &CaptureArgs) -> Result<()> {
     };
     // The key as opened: a reader's whole name where `--device` gave its start.
     let opened = device.spec().clone();
-    let reader = match &opened {
-        DeviceSpec::Pcsc(reader) => Some(reader.clone()),
-        _ => None,
-    };
+    let reader = opened.reader().map(str::to_string);
     drop(device);
 
     let lines = recording.redacted();

@@ -6,7 +6,6 @@ use super::{Context, key};
 use crate::aaguid::Registry;
 use crate::cli::ListArgs;
 use crate::device::link::hid;
-use crate::device::{DeviceSpec, KeyIdentity};
 use crate::keys;
 use crate::keystore::Keystore;
 use crate::ui::errors;
@@ -15,47 +14,11 @@ use crate::ui::output;
 use crate::ui::pcsc_view;
 
 pub(super) fn run(ctx: &Context, args: &ListArgs) -> Result<()> {
-    let mut rows = match &ctx.device {
-        // A key on a reader: what the reader shows of it.
-        Some(spec @ DeviceSpec::Pcsc(_)) => vec![row(spec.clone(), None)],
-        // A simulated or replayed key shows the USB identity of the key it stands for.
-        Some(spec) => vec![row(spec.clone(), keys::open::stand_in_identity(spec))],
-        None => keys::usb::connected()?
-            .into_iter()
-            .map(|(spec, identity)| row(spec, Some(identity)))
-            .collect(),
-    };
-    // Keys on PC/SC readers, beside the USB ones; no service is said once.
-    if ctx.device.is_none() || matches!(ctx.device, Some(DeviceSpec::Pcsc(_))) {
-        let scan = keys::pcsc::scan();
-        if scan == keys::pcsc::Scan::NoService && ctx.device.is_none() {
-            eprintln!("{}", pcsc_view::NO_SERVICE);
-        }
-        if ctx.device.is_none() {
-            rows.extend(
-                scan.keys()
-                    .into_iter()
-                    .map(|(spec, identity)| row(spec, Some(identity))),
-            );
-        }
-        for row in &mut rows {
-            if let DeviceSpec::Pcsc(prefix) = &row.spec
-                && let keys::pcsc::Scan::Readers(readers) = &scan
-            {
-                let names: Vec<String> = readers.iter().map(|r| r.name.clone()).collect();
-                if let Ok(name) = keys::pcsc::resolve(prefix, &names)
-                    && let Some(reader) = scan.reader(&name)
-                {
-                    row.reader_rows = pcsc_view::list_rows(reader);
-                    row.reader = Some(reader.name.clone());
-                    if let keys::pcsc::Card::Fido { atr, applet } = &reader.card {
-                        row.atr = Some(pcsc_view::atr(atr));
-                        row.applet = Some(applet.answer().to_string());
-                    }
-                }
-            }
-        }
+    let listing = keys::listing(ctx.device.as_ref())?;
+    if listing.no_pcsc_service {
+        eprintln!("{}", pcsc_view::NO_SERVICE);
     }
+    let mut rows: Vec<Row> = listing.keys.into_iter().map(row).collect();
     // --no-probe: enumeration alone (what `fido2-token -L` does), no key is opened.
     if !args.no_probe {
         let registry = ctx.registry()?;
@@ -77,17 +40,17 @@ pub(super) fn run(ctx: &Context, args: &ListArgs) -> Result<()> {
     Ok(())
 }
 
-fn row(spec: DeviceSpec, identity: Option<KeyIdentity>) -> Row {
-    let key = identity.clone().unwrap_or_default();
-    Row {
-        path: spec.label(),
-        spec,
+fn row(listed: keys::Listed) -> Row {
+    let key = listed.identity.clone().unwrap_or_default();
+    let mut row = Row {
+        path: listed.spec.label(),
+        spec: listed.spec,
         vendor_id: key.vendor_id.map(|v| format!("{v:04x}")),
         product_id: key.product_id.map(|p| format!("{p:04x}")),
         manufacturer: key.manufacturer,
         product: key.product,
         serial: key.serial,
-        identity,
+        identity: listed.identity,
         u2f_only: None,
         versions: None,
         aaguid: None,
@@ -99,7 +62,16 @@ fn row(spec: DeviceSpec, identity: Option<KeyIdentity>) -> Row {
         applet: None,
         reader_rows: Vec::new(),
         error: None,
+    };
+    if let Some(reader) = &listed.reader {
+        row.reader_rows = pcsc_view::list_rows(reader);
+        row.reader = Some(reader.name.clone());
+        if let keys::pcsc::Card::Fido { atr, applet } = &reader.card {
+            row.atr = Some(pcsc_view::atr(atr));
+            row.applet = Some(applet.answer().to_string());
+        }
     }
+    row
 }
 
 fn fill(ctx: &Context, registry: &Registry, keystore: Option<&Keystore>, row: &mut Row) {

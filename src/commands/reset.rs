@@ -17,6 +17,7 @@ use crate::device::ctap2::reset;
 use crate::device::identity::SameKey;
 use crate::device::{Device, DeviceSpec};
 use crate::keys;
+use crate::keys::replug::{PowerCycle, Replugged};
 use crate::ui::progress::{self, Waiting};
 use crate::ui::prompt;
 use crate::ui::{key_view, reset_view};
@@ -85,36 +86,31 @@ pub(super) fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
 /// Power-cycles the key and opens it again: by the user's hands for a real key,
 /// by the simulator for `sim:`; a key over UDP cannot be re-plugged from here.
 fn replug(ctx: &Context, spec: &DeviceSpec) -> Result<Device> {
-    match spec {
-        DeviceSpec::Sim(_) => {
+    match keys::replug::power_cycle(spec) {
+        PowerCycle::Simulated => {
             keys::open::replug_simulated(spec)?;
             eprintln!("{}", reset_view::SIMULATED_REPLUG);
             ctx.open(spec, None)
         }
-        DeviceSpec::Replay(_) => Err(reset_view::replay_cannot_reset()),
-        DeviceSpec::Udp(_) => {
+        PowerCycle::Recording => Err(reset_view::replay_cannot_reset()),
+        PowerCycle::Remote => {
             eprintln!("{}", reset_view::UDP_NO_REPLUG);
             ctx.open(spec, None)
         }
-        DeviceSpec::Hid(_) | DeviceSpec::Pcsc(_) => {
+        PowerCycle::ByHand => {
             if !prompt::interactive() {
                 eprintln!("{}", reset_view::REPLUG_NOW);
             }
             let wait = Waiting::new(reset_view::REMOVE);
-            if !keys::usb::wait_for_removal(spec, REPLUG_WAIT)? {
-                return Err(reset_view::not_removed());
+            let removed = || wait.set_message(reset_view::INSERT_AGAIN);
+            match keys::replug::by_hand(spec, REPLUG_WAIT, removed)? {
+                Replugged::NotRemoved => Err(reset_view::not_removed()),
+                Replugged::NotInserted => Err(reset_view::not_inserted()),
+                Replugged::Back(inserted, identity) => {
+                    drop(wait);
+                    ctx.open(&inserted, Some(identity))
+                }
             }
-            wait.set_message(reset_view::INSERT_AGAIN);
-            let present: Vec<DeviceSpec> = keys::connected()?
-                .into_iter()
-                .map(|(spec, _)| spec)
-                .collect();
-            let Some((inserted, identity)) = keys::usb::wait_for_insertion(&present, REPLUG_WAIT)?
-            else {
-                return Err(reset_view::not_inserted());
-            };
-            drop(wait);
-            ctx.open(&inserted, Some(identity))
         }
     }
 }

@@ -43,7 +43,7 @@ pub(super) fn run(ctx: &Context, args: &SetupArgs) -> Result<()> {
 fn find_key(ctx: &Context) -> Result<Device> {
     if ctx.device.is_none() && keys::connected()?.is_empty() {
         let _w = Waiting::new(view::INSERT_KEY);
-        if keys::usb::wait_for_insertion(&[], INSERT_WAIT)?.is_none() {
+        if keys::replug::wait_for_insertion(&[], INSERT_WAIT)?.is_none() {
             return Err(DeviceError::NoKey.into());
         }
     }

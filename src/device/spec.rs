@@ -33,6 +33,14 @@ impl DeviceSpec {
         }
     }
 
+    /// The reader a key on a PC/SC reader is on (its whole name once opened).
+    pub fn reader(&self) -> Option<&str> {
+        match self {
+            DeviceSpec::Pcsc(reader) => Some(reader),
+            _ => None,
+        }
+    }
+
     /// How the spec is written on the command line (and shown).
     pub(crate) fn label(&self) -> String {
         match self {

@@ -64,6 +64,16 @@ impl Scan {
         }
     }
 
+    /// The reader a `pcsc:` spec names (a unique start of its name will do).
+    pub(crate) fn reader_of(&self, spec: &DeviceSpec) -> Option<&Reader> {
+        let Scan::Readers(readers) = self else {
+            return None;
+        };
+        let names: Vec<String> = readers.iter().map(|r| r.name.clone()).collect();
+        let name = resolve(spec.reader()?, &names).ok()?;
+        self.reader(&name)
+    }
+
     /// The reader whose name is `name`, if the scan saw it.
     pub(crate) fn reader(&self, name: &str) -> Option<&Reader> {
         match self {

@@ -1,7 +1,4 @@
-//! The USB (HID) keys connected: enumeration, the default key, and the waits
-//! of a re-plug.
-
-use std::time::{Duration, Instant};
+//! The USB (HID) keys connected: enumeration and the default key.
 
 use crate::device::link::hid;
 use crate::device::{DeviceSpec, Error, KeyIdentity};
@@ -53,41 +50,6 @@ pub(crate) fn describe(spec: &DeviceSpec, key: &KeyIdentity) -> String {
     } else {
         format!("{} ({detail})", spec.label())
     }
-}
-
-/// How often re-plug waits look at the bus.
-const REPLUG_POLL: Duration = Duration::from_millis(200);
-
-/// Waits until no key is at `spec` (the user pulled it, or took it off its
-/// reader). `false` on timeout.
-pub(crate) fn wait_for_removal(spec: &DeviceSpec, timeout: Duration) -> Result<bool, Error> {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if !super::connected()?.iter().any(|(s, _)| s == spec) {
-            return Ok(true);
-        }
-        std::thread::sleep(REPLUG_POLL);
-    }
-    Ok(false)
-}
-
-/// Waits for a key at a spec not in `present` (the user plugged one in, or
-/// put one on a reader).
-pub(crate) fn wait_for_insertion(
-    present: &[DeviceSpec],
-    timeout: Duration,
-) -> Result<Option<(DeviceSpec, KeyIdentity)>, Error> {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if let Some(k) = super::connected()?
-            .into_iter()
-            .find(|(s, _)| !present.contains(s))
-        {
-            return Ok(Some(k));
-        }
-        std::thread::sleep(REPLUG_POLL);
-    }
-    Ok(None)
 }
 
 #[cfg(test)]
