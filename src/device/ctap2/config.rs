@@ -43,29 +43,31 @@ impl Setting {
     }
 }
 
-/// Whether the key offers `setting`: it must have authenticatorConfig, the
-/// setting's own getInfo member (alwaysUv, setMinPINLength, ep,
-/// longTouchForReset) and, if it lists its subcommands (CTAP 2.3), this one.
+/// Whether the key offers `setting`: it must have authenticatorConfig, list
+/// this subcommand if it lists them (CTAP 2.3), and have the setting's own
+/// getInfo member (alwaysUv, setMinPINLength, ep, longTouchForReset).
 pub(crate) fn check_offered(device: &Device, setting: Setting) -> Result<(), Error> {
     let subcommand = setting.subcommand();
     let info = device.info()?;
     if !device.caps().config {
         return Err(Feature::Config.into());
     }
+    // A CTAP 2.3 key's list of subcommands is said first: it also tells what
+    // the key does offer.
+    if !info.lists_config_command(u64::from(subcommand)) {
+        return Err(Feature::ConfigCommand {
+            subcommand,
+            listed: info
+                .authenticator_config_commands
+                .clone()
+                .unwrap_or_default(),
+        }
+        .into());
+    }
     if !setting.offered_by(info) {
         return Err(Feature::ConfigSetting(setting).into());
     }
-    if info.lists_config_command(u64::from(subcommand)) {
-        return Ok(());
-    }
-    Err(Feature::ConfigCommand {
-        subcommand,
-        listed: info
-            .authenticator_config_commands
-            .clone()
-            .unwrap_or_default(),
-    }
-    .into())
+    Ok(())
 }
 
 /// One authenticatorConfig request with the session's token.
