@@ -44,6 +44,30 @@ pub fn atr(name: &str) -> Vec<u8> {
     atr
 }
 
+/// ACKs what came in at once. vpcd writes a frame's length and its body
+/// separately with Nagle on, so the body waits for the ACK of the length,
+/// which Linux delays up to 40 ms: every APDU took 40 ms more (measured with
+/// strace, docs/performance.md). The option lasts until the next read, so it
+/// is set each time a frame begins.
+#[cfg(target_os = "linux")]
+fn quick_ack(stream: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    let on: libc::c_int = 1;
+    // SAFETY: a valid socket descriptor and an int option of the right size.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_QUICKACK,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn quick_ack(_: &TcpStream) {}
+
 /// The card's end of the vpcd socket.
 struct VpcdIo {
     stream: TcpStream,
@@ -67,7 +91,8 @@ impl VpcdIo {
             }
             Err(e) => return Err(gone(e)),
         }
-        // A message has begun: the rest follows at once.
+        // A message has begun: the rest follows at once, if it is asked for.
+        quick_ack(&self.stream);
         let _ = self.stream.set_read_timeout(Some(Duration::from_secs(5)));
         self.stream.read_exact(&mut len[1..]).map_err(gone)?;
         let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
