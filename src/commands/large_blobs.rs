@@ -210,17 +210,12 @@ fn write(
     Ok(())
 }
 
-fn protected(device: &mut Device) -> Result<bool> {
-    let info = device.info()?;
-    Ok(info.pin_is_set() == Some(true) || info.option("alwaysUv") == Some(true))
-}
-
 fn delete(device: &mut Device, mut store: Store, entry: usize, yes: bool) -> Result<()> {
     let count = store.entries.len();
     if entry == 0 || entry > count {
         return Err(view::no_entry(entry, count));
     }
-    let mut session = if protected(device)? {
+    let mut session = if large_blobs::writes_need_token(device)? {
         Some(auth::pin_session(
             device,
             Permissions::large_blob_write().and(Permissions::credential_management()),
@@ -255,7 +250,7 @@ fn replace_corrupt(
     if !prompt::confirm(&view::replace_corrupt_question(why), false, yes)? {
         return Err(view::nothing_changed());
     }
-    let mut session = if protected(device)? {
+    let mut session = if large_blobs::writes_need_token(device)? {
         Some(auth::pin_session(device, Permissions::large_blob_write())?)
     } else {
         None
@@ -270,7 +265,7 @@ fn clean(device: &mut Device, store: Store, yes: bool) -> Result<()> {
         eprintln!("{}", view::NOTHING_TO_CLEAN);
         return Ok(());
     }
-    if !protected(device)? {
+    if !large_blobs::writes_need_token(device)? {
         return Err(view::clean_needs_pin());
     }
     let mut s = auth::pin_session(

@@ -119,6 +119,14 @@ impl Authenticated for FragmentWrite<'_> {
     }
 }
 
+/// Whether a write needs a token with the large-blob-write permission: on a
+/// key with a PIN set or always-UV on it does; otherwise the key takes the
+/// fragments without pinUvAuthParam (§6.10.2).
+pub(crate) fn writes_need_token(device: &Device) -> Result<bool, Error> {
+    let info = device.info()?;
+    Ok(info.pin_is_set() == Some(true) || info.always_uv() == Some(true))
+}
+
 /// Writes `serialized` over the key's array in fragments, each authenticated
 /// with the session's token; without a session (a key with neither a PIN nor
 /// alwaysUv) the key takes them without one.
