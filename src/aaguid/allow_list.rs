@@ -19,14 +19,57 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+/// Why a policy document cannot be used, as data; `ui::aaguid_view::policy_problem`
+/// words it (the member is named by its JSON path, `at`).
+#[derive(Debug, PartialEq, Eq)]
 pub enum PolicyError {
-    #[error("not JSON ({0})")]
+    /// Not JSON (serde's reason).
     Json(String),
-    #[error("{0}")]
-    Shape(String),
-    #[error(transparent)]
-    Profile(#[from] ProfileError),
+    /// A member of the wrong type.
+    WrongType {
+        at: String,
+        expected: Expected,
+    },
+    /// An enforcementType other than allow or block (`found` as JSON).
+    Enforcement {
+        at: String,
+        found: String,
+    },
+    /// A passkey profile without its id.
+    ProfileWithoutId {
+        index: usize,
+    },
+    /// Another authentication method's policy (its @odata.type).
+    OtherMethod {
+        odata_type: String,
+    },
+    /// Neither keyRestrictions nor passkey profiles: not Graph's FIDO2 policy.
+    NotFido2Policy,
+    /// Not Keycloak's realm representation.
+    NotARealm,
+    Profile(ProfileError),
+}
+
+/// What a member of the wrong type should have been.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    List,
+    Object,
+    /// A list of strings.
+    Strings,
+}
+
+impl From<ProfileError> for PolicyError {
+    fn from(e: ProfileError) -> Self {
+        PolicyError::Profile(e)
+    }
+}
+
+fn wrong_type(at: impl Into<String>, expected: Expected) -> PolicyError {
+    PolicyError::WrongType {
+        at: at.into(),
+        expected,
+    }
 }
 
 /// What a merge did, for the note on stderr.
@@ -99,10 +142,10 @@ fn string_list(value: Option<&Value>, what: &str) -> Result<Vec<String>, PolicyE
             .map(|v| {
                 v.as_str()
                     .map(str::to_string)
-                    .ok_or_else(|| PolicyError::Shape(format!("{what} holds a non-string")))
+                    .ok_or_else(|| wrong_type(what, Expected::Strings))
             })
             .collect(),
-        Some(_) => Err(PolicyError::Shape(format!("{what} is not a list"))),
+        Some(_) => Err(wrong_type(what, Expected::List)),
     }
 }
 
@@ -147,19 +190,16 @@ impl ProfileSummary {
 }
 
 /// Why a merge into a policy with passkey profiles cannot pick a list.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProfileError {
     /// Several profiles and no `--profile`.
-    #[error("the policy has {} passkey profiles: choose one", .0.len())]
     Choose(Vec<ProfileSummary>),
     /// `--profile` names none of them.
-    #[error("no passkey profile is named or has the id {wanted}")]
     NoSuch {
         wanted: String,
         profiles: Vec<ProfileSummary>,
     },
     /// `--profile` given for a policy without profiles.
-    #[error("the policy has no passkey profiles (--profile {wanted})")]
     NoProfiles { wanted: String },
 }
 
@@ -221,15 +261,16 @@ fn restrictions_of(
     let restrictions = match restrictions {
         None | Some(Value::Null) => &empty,
         Some(r @ Value::Object(_)) => r,
-        Some(_) => return Err(PolicyError::Shape(format!("{what} is not an object"))),
+        Some(_) => return Err(wrong_type(what, Expected::Object)),
     };
     let enforcement = match restrictions.get("enforcementType") {
         None | Some(Value::Null) => "allow".to_string(),
         Some(Value::String(s)) if s == "allow" || s == "block" => s.clone(),
         Some(other) => {
-            return Err(PolicyError::Shape(format!(
-                "{what}.enforcementType is {other}, expected allow or block"
-            )));
+            return Err(PolicyError::Enforcement {
+                at: what.to_string(),
+                found: other.to_string(),
+            });
         }
     };
     let enforced = restrictions
@@ -247,7 +288,7 @@ pub(crate) fn entra_profiles(policy: &Value) -> Result<Option<Vec<ProfileSummary
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Array(p)) if p.is_empty() => return Ok(None),
         Some(Value::Array(p)) => p,
-        Some(_) => return Err(PolicyError::Shape("passkeyProfiles is not a list".into())),
+        Some(_) => return Err(wrong_type("passkeyProfiles", Expected::List)),
     };
     let targets: Vec<&Value> = match policy.get("includeTargets") {
         Some(Value::Array(t)) => t.iter().collect(),
@@ -258,8 +299,7 @@ pub(crate) fn entra_profiles(policy: &Value) -> Result<Option<Vec<ProfileSummary
         .enumerate()
         .map(|(i, p)| {
             let text = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_string);
-            let id = text("id")
-                .ok_or_else(|| PolicyError::Shape(format!("passkeyProfiles[{i}] has no id")))?;
+            let id = text("id").ok_or(PolicyError::ProfileWithoutId { index: i })?;
             let (enforcement, enforced, aaguids) = restrictions_of(
                 p.get("keyRestrictions"),
                 &format!("passkeyProfiles[{i}].keyRestrictions"),
@@ -327,9 +367,9 @@ pub(crate) fn entra_merge(
     if let Some(kind) = policy.get("@odata.type").and_then(Value::as_str)
         && kind != ENTRA_TYPE
     {
-        return Err(PolicyError::Shape(format!(
-            "@odata.type is {kind}, not the FIDO2 method policy"
-        )));
+        return Err(PolicyError::OtherMethod {
+            odata_type: kind.to_string(),
+        });
     }
     if let Some(profiles) = entra_profiles(&policy)? {
         let index = choose_profile(&profiles, profile)?;
@@ -344,9 +384,7 @@ pub(crate) fn entra_merge(
         let mut sent = all.clone();
         let restrictions = sent[index]
             .as_object_mut()
-            .ok_or_else(|| {
-                PolicyError::Shape(format!("passkeyProfiles[{index}] is not an object"))
-            })?
+            .ok_or_else(|| wrong_type(format!("passkeyProfiles[{index}]"), Expected::Object))?
             .entry("keyRestrictions")
             .or_insert_with(|| json!({}));
         if !restrictions.is_object() {
@@ -374,9 +412,7 @@ pub(crate) fn entra_merge(
         .into());
     }
     if policy.get("keyRestrictions").is_none() {
-        return Err(PolicyError::Shape(
-            "no keyRestrictions: expected the answer of GET .../authenticationMethodConfigurations/fido2".into(),
-        ));
+        return Err(PolicyError::NotFido2Policy);
     }
     let (enforcement, enforced, existing) =
         restrictions_of(policy.get("keyRestrictions"), "keyRestrictions")?;
@@ -428,9 +464,7 @@ pub(crate) fn keycloak_merge(
 ) -> Result<KeycloakBody, PolicyError> {
     let realm = parse(current)?;
     if !realm.is_object() || realm.get("realm").is_none() {
-        return Err(PolicyError::Shape(
-            "not a realm representation: expected the answer of GET /admin/realms/REALM".into(),
-        ));
+        return Err(PolicyError::NotARealm);
     }
     let (two, two_factor) = merge_ids(
         &string_list(realm.get(KC_TWO_FACTOR), KC_TWO_FACTOR)?,
@@ -518,17 +552,20 @@ mod tests {
         ));
         assert!(matches!(
             entra_merge("{}", &[], &[], None),
-            Err(PolicyError::Shape(_))
+            Err(PolicyError::NotFido2Policy)
         ));
         let wrong = r##"{"@odata.type": "#microsoft.graph.smsAuthenticationMethodConfiguration", "keyRestrictions": {}}"##;
-        assert!(
-            entra_merge(wrong, &[], &[], None)
-                .unwrap_err()
-                .to_string()
-                .contains("sms")
+        assert_eq!(
+            entra_merge(wrong, &[], &[], None).unwrap_err(),
+            PolicyError::OtherMethod {
+                odata_type: "#microsoft.graph.smsAuthenticationMethodConfiguration".into()
+            }
         );
         let bad_type = TENANT.replace("\"allow\"", "\"maybe\"");
-        assert!(entra_merge(&bad_type, &[], &[], None).is_err());
+        assert!(matches!(
+            entra_merge(&bad_type, &[], &[], None),
+            Err(PolicyError::Enforcement { found, .. }) if found == "\"maybe\""
+        ));
     }
 
     const PROFILES: &str = include_str!("../../tests/entra/policy-profiles.json");

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::aaguid::allow_list::{self, PolicyError, ProfileSummary};
+use crate::aaguid::allow_list::{self, Expected, PolicyError, ProfileSummary};
 
 /// The target every user is in.
 pub(crate) const ALL_USERS: &str = "all_users";
@@ -90,9 +90,10 @@ impl Fido2Policy {
     /// Reads Graph's answer to GET .../authenticationMethodConfigurations/fido2.
     pub fn parse(policy: &Value) -> Result<Self, PolicyError> {
         if !policy.is_object() {
-            return Err(PolicyError::Shape(
-                "the FIDO2 policy is not an object".into(),
-            ));
+            return Err(PolicyError::WrongType {
+                at: "the FIDO2 policy".into(),
+                expected: Expected::Object,
+            });
         }
         let text = |k: &str| policy.get(k).and_then(Value::as_str).map(str::to_string);
         let r = policy.get("keyRestrictions");

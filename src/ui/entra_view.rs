@@ -75,10 +75,13 @@ pub(crate) fn profile_choice(e: &ProfileError) -> String {
 pub(crate) fn merge_file_refused(path: Option<&Path>, e: &PolicyError) -> anyhow::Error {
     let message = match e {
         PolicyError::Profile(p) => profile_choice(p),
-        other => match path {
-            Some(path) => format!("--merge {}: {other}", path.display()),
-            None => format!("the tenant's FIDO2 policy: {other}"),
-        },
+        other => {
+            let problem = super::aaguid_view::policy_problem(other);
+            match path {
+                Some(path) => format!("--merge {}: {problem}", path.display()),
+                None => format!("the tenant's FIDO2 policy: {problem}"),
+            }
+        }
     };
     UsageError(message).into()
 }
