@@ -4,7 +4,7 @@
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use super::{Context, auth, key};
+use super::{Context, auth, names};
 use crate::cli::CredentialsCommand;
 use crate::device::ctap2::AuthenticatorInfo;
 use crate::device::ctap2::credential_management::{self as cm, Credential, Metadata, RelyingParty};
@@ -120,7 +120,7 @@ fn list(ctx: &Context, device: &mut Device, session: &mut Session) -> Result<()>
 /// changed since fidoctl last looked, and the cache answers. `None` when the
 /// key is not named, or its token no longer works (then the name is dropped).
 fn list_without_pin(ctx: &Context, device: &mut Device) -> Result<Option<Listing>> {
-    let Some(mut keystore) = key::keystore_for_reading() else {
+    let Some(mut keystore) = names::keystore_for_reading() else {
         return Ok(None);
     };
     let info: &AuthenticatorInfo = device.info()?;
@@ -151,7 +151,7 @@ fn list_without_pin(ctx: &Context, device: &mut Device) -> Result<Option<Listing
             Ok(Some(listing))
         }
         Err(e) if e.persistent_token_refused() => {
-            key::drop_dead_name(&mut keystore, &known.entry);
+            names::drop_dead_name(&mut keystore, &known.entry);
             Ok(None)
         }
         Err(e) => Err(e.into()),

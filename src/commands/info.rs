@@ -3,7 +3,7 @@
 use anyhow::Result;
 use serde_json::json;
 
-use super::{Context, key};
+use super::{Context, names};
 use crate::device::ctap2::client_pin;
 use crate::ui::{info_view, output, pin_view};
 
@@ -23,8 +23,8 @@ pub(super) fn run(ctx: &Context) -> Result<()> {
     let info = device.info()?.clone();
     let counters = client_pin::counters(&mut device);
     let name = registry.name(&info.aaguid);
-    let keystore = key::keystore_for_reading();
-    let naming = key::naming(keystore.as_ref(), &device);
+    let keystore = names::keystore_for_reading();
+    let naming = names::naming(keystore.as_ref(), &device);
     if ctx.json {
         let mut value = serde_json::to_value(&info)?;
         let obj = value

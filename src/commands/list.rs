@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::{Context, key};
+use super::{Context, names};
 use crate::aaguid::Registry;
 use crate::cli::ListArgs;
 use crate::device::link::hid;
@@ -22,7 +22,7 @@ pub(super) fn run(ctx: &Context, args: &ListArgs) -> Result<()> {
     // --no-probe: enumeration alone (what `fido2-token -L` does), no key is opened.
     if !args.no_probe {
         let registry = ctx.registry()?;
-        let keystore = key::keystore_for_reading();
+        let keystore = names::keystore_for_reading();
         for row in &mut rows {
             fill(ctx, &registry, keystore.as_ref(), row);
         }
@@ -78,7 +78,7 @@ fn fill(ctx: &Context, registry: &Registry, keystore: Option<&Keystore>, row: &m
     match ctx.open(&row.spec, row.identity.clone()) {
         Ok(device) => {
             row.u2f_only = Some(device.is_u2f_only());
-            let naming = key::naming(keystore, &device);
+            let naming = names::naming(keystore, &device);
             row.nickname = naming.nickname;
             row.nameable = Some(naming.nameable);
             if let Ok(info) = device.info() {

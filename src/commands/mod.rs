@@ -29,6 +29,7 @@ mod large_blobs;
 mod list;
 mod mds;
 mod menu;
+mod names;
 mod pin;
 mod reset;
 mod setup;
@@ -145,7 +146,7 @@ impl Context {
     /// "Security Key by Yubico — backup key" for each key, from getInfo alone.
     fn choices(&self, devices: &[Device]) -> Vec<String> {
         let registry = self.registry().ok();
-        let keystore = key::keystore_for_reading();
+        let keystore = names::keystore_for_reading();
         devices
             .iter()
             .map(|device| {
@@ -153,7 +154,7 @@ impl Context {
                 let model = info
                     .and_then(|i| registry.as_ref()?.name(&i.aaguid))
                     .or_else(|| device.identity().product.clone());
-                let naming = key::naming(keystore.as_ref(), device);
+                let naming = names::naming(keystore.as_ref(), device);
                 key_view::key_choice(model.as_deref(), &naming)
             })
             .collect()

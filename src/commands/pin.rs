@@ -3,7 +3,7 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{Context, auth, key};
+use super::{Context, auth, names};
 use crate::cli::PinCommand;
 use crate::device::ctap2::client_pin;
 use crate::device::pin::{MAX_PIN_BYTES, Pin, PinRules};
@@ -119,11 +119,11 @@ fn change(device: &mut Device) -> Result<()> {
     let info = device.info()?.clone();
     let current = Pin::existing(&prompt::current_pin(prompt::CURRENT_PIN)?);
     let new_pin = auth::read_new_pin(&info)?;
-    let known = key::keystore_for_reading().and_then(|ks| ks.recognise(&info));
+    let known = names::keystore_for_reading().and_then(|ks| ks.recognise(&info));
     match client_pin::change_pin(device, &current, &new_pin) {
         Ok(()) => {
             eprintln!("{}", pin_view::CHANGED);
-            key::keep_name_after_pin_change(device, &new_pin, known);
+            names::keep_name_after_pin_change(device, &new_pin, known);
             Ok(())
         }
         Err(e) if e.pin_policy_violation() => Err(auth::new_pin_refused(&info, e)),

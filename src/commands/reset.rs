@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::{Context, key};
+use super::{Context, names};
 use crate::cli::ResetArgs;
 use crate::device::ctap2::reset;
 use crate::device::identity::SameKey;
@@ -40,7 +40,7 @@ pub(super) fn run(ctx: &Context, args: &ResetArgs) -> Result<()> {
             info.transports_for_reset.as_deref().unwrap_or_default(),
         ));
     }
-    let mut keystore = key::keystore_for_reading();
+    let mut keystore = names::keystore_for_reading();
     // A named key is checked by its identifier, any other by its getInfo.
     let known = keystore.as_ref().and_then(|ks| ks.recognise(&info));
     let before = SameKey::of(&info, known.as_ref().map(|k| &k.token));
