@@ -9,7 +9,8 @@ use anyhow::Result;
 use super::Context;
 use crate::cli::MdsCommand;
 use crate::http;
-use crate::mds::{self, cache};
+use crate::mds::cache;
+use crate::mds::update::{self, UpdateError, Updated};
 use crate::ui::{mds_view, output};
 use serde_json::json;
 
@@ -43,78 +44,52 @@ fn update(ctx: &Context, url: &str) -> Result<()> {
     let bytes = get(&agent, url, BLOB_LIMIT).map_err(|e| mds_view::download_failed(url, &e))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| mds_view::download_failed(url, "the answer is not text"))?;
-    let now = SystemTime::now();
-    let refused = |e: &mds::MdsError| mds_view::downloaded_blob_refused(url, e);
-
-    // The signer's path first: CRLs are fetched only for a path that verified.
-    let mut crls = cache::crls();
-    let first = settings
-        .verify(&text, &crls, now)
-        .map_err(|e| refused(&e))?;
-    let held = cache::highest_seen(&first.root_fingerprint);
-    if let Some(highest) = held.filter(|&h| first.no <= h) {
-        if first.no == highest {
+    let mut fetch_crl = |crl_url: &str| get(&agent, crl_url, CRL_LIMIT);
+    let to = update::CachePaths {
+        blob: &blob_path,
+        crls: &crl_dir,
+    };
+    match update::update(&settings, &text, SystemTime::now(), to, &mut fetch_crl) {
+        Ok(Updated::AlreadyCurrent { no }) => {
             if ctx.json {
                 return output::print_json(&json!({
                     "updated": false,
                     "file": blob_path,
-                    "number": first.no,
+                    "number": no,
                 }));
             }
-            print!("{}", mds_view::already_current(first.no, &blob_path));
-            return Ok(());
+            print!("{}", mds_view::already_current(no, &blob_path));
+            Ok(())
         }
-        return Err(refused(&mds::MdsError::Rollback {
-            no: first.no,
-            highest,
-        }));
-    }
-    let mut fetched = Vec::new();
-    let mut failures = Vec::new();
-    for (cert, issuer) in first.path.iter().zip(first.issuers()) {
-        for crl_url in cert.crl_urls() {
-            match get(&agent, &crl_url, CRL_LIMIT)
-                .map(|der| (crate::pki::x509::Crl::from_der(&der), der))
-            {
-                Ok((Ok(crl), der)) if crl.issued_by(issuer) => {
-                    fetched.push((crl_url, der));
-                    crls.push(crl);
-                }
-                Ok((Ok(_), _)) => failures.push(mds_view::crl_not_signed_by(&crl_url, issuer)),
-                Ok((Err(_), _)) => failures.push(mds_view::crl_unreadable(&crl_url)),
-                Err(e) => failures.push(mds_view::crl_not_fetched(&crl_url, &e)),
+        Ok(Updated::Saved {
+            blob,
+            crls_fetched,
+            crl_problems,
+        }) => {
+            if ctx.json {
+                return output::print_json(&json!({
+                    "updated": true,
+                    "file": blob_path,
+                    "number": blob.no,
+                    "next_update": blob.next_update,
+                    "entries": blob.entries.len(),
+                    "signed_by": blob.signer,
+                    "root": blob.root,
+                    "crls_fetched": crls_fetched,
+                    "revocation_checked": !blob.revocation_skipped,
+                    "crls_not_fetched": crl_problems.iter().map(mds_view::crl_problem).collect::<Vec<_>>(),
+                }));
             }
+            print!(
+                "{}",
+                mds_view::updated(&blob, &blob_path, crls_fetched, &crl_problems)
+            );
+            Ok(())
         }
+        Err(UpdateError::Refused(e)) => Err(mds_view::downloaded_blob_refused(url, &e)),
+        Err(UpdateError::RevocationUnproven { blob, crl_problems }) => {
+            Err(mds_view::revocation_unproven(url, &blob, &crl_problems))
+        }
+        Err(UpdateError::Write(e)) => Err(mds_view::cache_not_written(&blob_path, &e)),
     }
-    // Again with the fresh CRLs: a revoked signer is refused here.
-    let blob = settings
-        .verify(&text, &crls, now)
-        .map_err(|e| refused(&e))?;
-    if !blob.revocation_settled() {
-        return Err(mds_view::revocation_unproven(url, &blob, &failures));
-    }
-    for (crl_url, der) in &fetched {
-        crate::paths::write_atomic(&crl_dir.join(cache::crl_file_name(crl_url)), der)?;
-    }
-    crate::paths::write_atomic(&blob_path, text.as_bytes())?;
-    cache::record_seen(&blob.root_fingerprint, blob.no);
-    if ctx.json {
-        return output::print_json(&json!({
-            "updated": true,
-            "file": blob_path,
-            "number": blob.no,
-            "next_update": blob.next_update,
-            "entries": blob.entries.len(),
-            "signed_by": blob.signer,
-            "root": blob.root,
-            "crls_fetched": fetched.len(),
-            "revocation_checked": !blob.revocation_skipped,
-            "crls_not_fetched": failures,
-        }));
-    }
-    print!(
-        "{}",
-        mds_view::updated(&blob, &blob_path, fetched.len(), &failures)
-    );
-    Ok(())
 }

@@ -1,6 +1,7 @@
 //! The FIDO Metadata Service (MDS3): the signed BLOB of every certified
 //! model ([`blob`]: verification, entries, status reports), where `mds update`
-//! keeps it and its CRLs ([`cache`]), and the roots it must chain to.
+//! keeps it and its CRLs ([`cache`]), how `mds update` replaces them
+//! ([`update`]), and the roots it must chain to.
 
 use std::path::Path;
 use std::time::SystemTime;
@@ -9,6 +10,7 @@ use crate::pki::x509::{Cert, Crl};
 
 pub(crate) mod blob;
 pub(crate) mod cache;
+pub(crate) mod update;
 
 pub use blob::{
     Blob, Entry, FIDO_MDS_URL, FormatError, JwsPart, MdsError, SignerRule, StatusReport, Trust,

@@ -7,6 +7,7 @@ use super::output::Section;
 use super::pki_view;
 use crate::http::UrlRefusal;
 use crate::mds::blob::FIDO_SIGNER_NAME;
+use crate::mds::update::CrlProblem;
 use crate::mds::{Blob, FormatError, JwsPart, MdsError, SignerRule};
 
 /// Why a BLOB cannot be used, in a sentence.
@@ -148,7 +149,12 @@ pub(crate) fn downloaded_blob_refused(url: &str, e: &MdsError) -> anyhow::Error 
 }
 
 /// `fidoctl mds update`'s report.
-pub(crate) fn updated(blob: &Blob, saved: &Path, crls: usize, crl_failures: &[String]) -> String {
+pub(crate) fn updated(
+    blob: &Blob,
+    saved: &Path,
+    crls: usize,
+    crl_problems: &[CrlProblem],
+) -> String {
     let mut s = Section::new(format!("MDS BLOB saved to {}", saved.display()));
     s.row("number", blob.no.to_string());
     s.row("next update", blob.next_update.clone());
@@ -166,8 +172,8 @@ pub(crate) fn updated(blob: &Blob, saved: &Path, crls: usize, crl_failures: &[St
     if let Some(note) = signer_note(blob) {
         s.row("signer", note);
     }
-    for failure in crl_failures {
-        s.row("CRL not fetched", failure.clone());
+    for problem in crl_problems {
+        s.row("CRL not fetched", crl_problem(problem));
     }
     s.render()
 }
@@ -201,13 +207,18 @@ pub(crate) fn already_current(no: u64, cached: &Path) -> String {
 }
 
 /// `mds update` could not show every certificate of the signer's chain unrevoked.
-pub(crate) fn revocation_unproven(url: &str, blob: &Blob, failures: &[String]) -> anyhow::Error {
+pub(crate) fn revocation_unproven(
+    url: &str,
+    blob: &Blob,
+    problems: &[CrlProblem],
+) -> anyhow::Error {
     let mut why = format!(
         "no current CRL shows {} unrevoked",
         blob.revocation.unchecked.join(", ")
     );
-    if !failures.is_empty() {
-        why.push_str(&format!(" ({})", failures.join("; ")));
+    if !problems.is_empty() {
+        let said: Vec<String> = problems.iter().map(crl_problem).collect();
+        why.push_str(&format!(" ({})", said.join("; ")));
     }
     errors::user(
         format!(
@@ -218,16 +229,25 @@ pub(crate) fn revocation_unproven(url: &str, blob: &Blob, failures: &[String]) -
 }
 
 /// Why a CRL named by the signer's path did not count.
-pub(crate) fn crl_not_signed_by(url: &str, issuer: &crate::pki::x509::Cert) -> String {
-    format!("{url}: not signed by {}", issuer.subject())
+/// Why a CRL of the signer chain was not used.
+pub(crate) fn crl_problem(problem: &CrlProblem) -> String {
+    match problem {
+        CrlProblem::NotFetched { url, reason } => format!("{url}: {reason}"),
+        CrlProblem::NotDer { url } => format!("{url}: not a DER CRL"),
+        CrlProblem::WrongIssuer { url, issuer } => format!("{url}: not signed by {issuer}"),
+    }
 }
 
-pub(crate) fn crl_unreadable(url: &str) -> String {
-    format!("{url}: not a DER CRL")
-}
-
-pub(crate) fn crl_not_fetched(url: &str, reason: &str) -> String {
-    format!("{url}: {reason}")
+/// The verified BLOB or one of its CRLs could not be saved (CRLs go first,
+/// so the cached BLOB is the old one).
+pub(crate) fn cache_not_written(blob_path: &Path, e: &std::io::Error) -> anyhow::Error {
+    errors::user(
+        format!(
+            "the BLOB verified but could not be saved to {}: {e}",
+            blob_path.display()
+        ),
+        exit::FAILURE,
+    )
 }
 
 #[cfg(test)]
